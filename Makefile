@@ -1,0 +1,24 @@
+# Thin wrappers over scripts/: every target installs what is missing first.
+VENV := .venv/bin
+
+.PHONY: install run test lint bench schema
+
+install:
+	@bash scripts/install.sh
+
+run: install
+	$(VENV)/cytogate serve
+
+test: install lint
+	$(VENV)/python -m pytest -q
+
+lint:
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy
+
+bench: install
+	$(VENV)/python -m bench
+
+schema: install
+	$(VENV)/cytogate export-schema

@@ -1,0 +1,59 @@
+"""One schema extension that gives every GraphQL error a code and hides unexpected ones.
+
+Domain errors (resolvers/errors.py) keep their message and get `extensions.code` and
+`extensions.errorValues`; errors of the document itself (syntax, validation, limits, variable
+types) get `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT`; anything else is a bug: logged once
+with its traceback and shown as "Internal error".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import CytogateError
+
+__all__ = ["INTERNAL", "DomainErrors", "error_code"]
+
+log = logging.getLogger(__name__)
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code of a GraphQL error as this extension set it."""
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else INTERNAL
+
+
+def _classify(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, CytogateError):
+        extensions = {"code": original.code, "errorValues": original.values}
+        return GraphQLError(original.message, error.nodes, error.source, error.positions,
+                            error.path, original, extensions)  # fmt: skip
+    if original is None:
+        code = "BAD_USER_INPUT" if "Variable" in error.message else "GRAPHQL_VALIDATION_FAILED"
+        error.extensions = {**(error.extensions or {}), "code": code}
+        return error
+    if isinstance(original, GraphQLError):  # a nested error raised by graphql-core itself
+        return _classify(original)
+    log.error("unexpected error in %s", error.path, exc_info=original)
+    return GraphQLError("Internal error", error.nodes, error.source, error.positions,
+                        error.path, None, {"code": INTERNAL})  # fmt: skip
+
+
+class DomainErrors(SchemaExtension):
+    """Attach codes to the errors of every operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [_classify(error) for error in result.errors]
+        pre = self.execution_context.pre_execution_errors
+        if pre:
+            self.execution_context.pre_execution_errors = [_classify(e) for e in pre]

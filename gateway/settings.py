@@ -1,0 +1,91 @@
+"""Configuration, read once from the environment into a frozen `Settings`.
+
+Every variable is documented in README.md; a bad value fails at start-up with the variable's
+name rather than somewhere deep in a request.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ConfigError", "Settings"]
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value cytogate cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    return value if value else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the process was configured with (see README.md, "Settings")."""
+
+    database_url: str | None = None
+    home: Path = Path(".cytogate")
+    host: str = "0.0.0.0"
+    port: int = 8080
+    public_url: str | None = None
+    admin_username: str = "admin"
+    admin_password: str | None = None
+    admin_public_key: str | None = None
+    admin_private_key: str | None = None
+    hmac_max_skew: int = 900
+    public_path_prefix: str = ""
+    admin_session_minutes: int = 120
+    token_hours: int = 24
+    remember_me_days: int = 30
+    max_body_bytes: int = 16 * 1024 * 1024
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 5000
+    graphql_max_page: int = 1000
+    pool_size: int = 10
+    version: str = field(default="0.1.0")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: the process environment)."""
+        env = os.environ if env is None else env
+        url = _opt(env, "DATABASE_URL")
+        if url is not None and not url.startswith("postgresql"):
+            raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, not {url!r}")
+        return cls(
+            database_url=url,
+            home=Path(env.get("CYTOGATE_HOME") or ".cytogate"),
+            host=env.get("CYTOGATE_HOST") or "0.0.0.0",
+            port=_int(env, "CYTOGATE_PORT", 8080, minimum=0),
+            public_url=_opt(env, "CYTOGATE_PUBLIC_URL"),
+            admin_username=env.get("CYTOGATE_ADMIN_USERNAME") or "admin",
+            admin_password=_opt(env, "CYTOGATE_ADMIN_PASSWORD"),
+            admin_public_key=_opt(env, "CYTOGATE_ADMIN_PUBLIC_KEY"),
+            admin_private_key=_opt(env, "CYTOGATE_ADMIN_PRIVATE_KEY"),
+            hmac_max_skew=_int(env, "CYTOGATE_HMAC_MAX_SKEW", 900),
+            public_path_prefix=(env.get("CYTOGATE_PUBLIC_PATH_PREFIX") or "").rstrip("/"),
+            admin_session_minutes=_int(env, "CYTOGATE_ADMIN_SESSION_MINUTES", 120, minimum=1),
+            token_hours=_int(env, "CYTOGATE_TOKEN_HOURS", 24, minimum=1),
+            max_body_bytes=_int(env, "CYTOGATE_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1024),
+            graphql_max_depth=_int(env, "CYTOGATE_GRAPHQL_MAX_DEPTH", 12, minimum=2),
+            graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),
+            graphql_max_tokens=_int(env, "CYTOGATE_GRAPHQL_MAX_TOKENS", 5000, minimum=100),
+            pool_size=_int(env, "CYTOGATE_DB_POOL_SIZE", 10, minimum=1),
+        )

@@ -1,0 +1,83 @@
+"""`Context`: one per request, for GraphQL and REST alike (viewer, database, loaders)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from resolvers.errors import Unauthenticated
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from db.engine import Database
+    from gateway.settings import Settings
+    from resolvers.viewer import Viewer
+
+__all__ = ["BatchFn", "Context"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+#: A batch function: given the database and keys, one value (or exception) per key, in order.
+BatchFn = Callable[["Database", list[K]], Awaitable[Sequence[V | BaseException]]]
+
+
+class Context:
+    """What every resolver receives.
+
+    Args:
+        db: the database.
+        settings: the process configuration.
+        viewer: the authenticated caller, or None for an anonymous request.
+        request: the HTTP request.
+        token: the bearer or session token the caller authenticated with, for logout.
+        trusted: True for the REST bridge's own documents, which may ask for unbounded pages
+            (`max=0` means "everything" to Cytomine clients, decision 6).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        viewer: Viewer | None,
+        *,
+        request: web.Request | None = None,
+        trusted: bool = False,
+        token: str | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.viewer = viewer
+        self.request = request
+        self.trusted = trusted
+        self.token = token
+        #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
+        self.cookies: dict[str, str | None] = {}
+        self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+
+    def loader(self, batch_fn: BatchFn[K, V]) -> DataLoader[K, V]:
+        """The request's DataLoader for `batch_fn` (one per function per request)."""
+        found = self._loaders.get(batch_fn)
+        if found is None:
+            found = DataLoader(load_fn=partial(batch_fn, self.db))
+            self._loaders[batch_fn] = found
+        return found
+
+    def require_viewer(self) -> Viewer:
+        """The caller, or `Unauthenticated` for an anonymous request."""
+        if self.viewer is None:
+            raise Unauthenticated()
+        return self.viewer
+
+    def page_limit(self, requested: int | None, default: int = 100) -> int | None:
+        """The row limit for a list: bounded for GraphQL callers, as asked for trusted ones."""
+        if self.trusted:
+            return requested or None
+        cap = self.settings.graphql_max_page
+        if requested is None:
+            return min(default, cap)
+        return min(requested, cap)

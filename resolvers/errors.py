@@ -1,0 +1,82 @@
+"""The domain errors resolvers raise; GraphQL shows their `code`, REST maps it to a status.
+
+CytogateError
+├── InvalidInput      400  BAD_USER_INPUT    bad value, broken rule, malformed request
+├── Unauthenticated   401  UNAUTHENTICATED   no or bad credentials
+├── Forbidden         403  FORBIDDEN         authenticated but not allowed
+├── NotFound          404  NOT_FOUND         unknown id
+├── Conflict          409  CONFLICT          uniqueness violated
+├── NotSupported      501  NOT_SUPPORTED     routed but not provided by this server
+└── Unavailable       503  UNAVAILABLE       a backing service cannot answer now
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "Conflict",
+    "CytogateError",
+    "Forbidden",
+    "InvalidInput",
+    "NotFound",
+    "NotSupported",
+    "Unauthenticated",
+    "Unavailable",
+]
+
+
+class CytogateError(Exception):
+    """Base of every error a client may be shown as is."""
+
+    code: ClassVar[str] = "INTERNAL"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, values: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.values = values or {}
+
+
+class InvalidInput(CytogateError):
+    code = "BAD_USER_INPUT"
+    status = 400
+
+
+class Unauthenticated(CytogateError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+    def __init__(self, message: str = "Full authentication is required to access this resource"):
+        super().__init__(message)
+
+
+class Forbidden(CytogateError):
+    code = "FORBIDDEN"
+    status = 403
+
+    def __init__(self, message: str = "You don't have the right to do this") -> None:
+        super().__init__(message)
+
+
+class NotFound(CytogateError):
+    code = "NOT_FOUND"
+    status = 404
+
+    def __init__(self, domain: str, key: object, field: str = "id") -> None:
+        super().__init__(f"{domain} not found with filters : {{{field}={key}}}")
+
+
+class Conflict(CytogateError):
+    code = "CONFLICT"
+    status = 409
+
+
+class NotSupported(CytogateError):
+    code = "NOT_SUPPORTED"
+    status = 501
+
+
+class Unavailable(CytogateError):
+    code = "UNAVAILABLE"
+    status = 503

@@ -1,0 +1,151 @@
+"""Lists in SQL: Cytomine's `field[op]=value` filters, sorting and paging (core.md §4).
+
+A resolver declares which fields a list can be filtered and sorted on; everything is turned
+into bound SQL expressions, nothing is sliced in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final, Generic, Literal, TypeVar
+
+from sqlalchemy import Select, String, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from resolvers.errors import InvalidInput
+
+__all__ = ["Filter", "FilterOp", "Page", "apply_filters", "apply_sort", "fetch_page", "parse_bool"]
+
+FilterOp = Literal["equals", "nequals", "like", "ilike", "lte", "gte", "in"]
+FILTER_OPS: Final = frozenset(("equals", "nequals", "like", "ilike", "lte", "gte", "in"))
+TRUE_WORDS: Final = frozenset(("true", "1", "yes", "on"))
+
+T = TypeVar("T")
+
+
+def parse_bool(text: str) -> bool:
+    """Spring's reading of a boolean parameter: true|1|yes|on, any case; else false."""
+    return text.strip().lower() in TRUE_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """One `field[op]=value` condition; `value` None means SQL NULL."""
+
+    field: str
+    op: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """A page of rows and the total count of matching rows."""
+
+    rows: Sequence[T]
+    total: int
+    offset: int
+    limit: int | None
+
+
+def _convert(column: ColumnElement[Any], text: str) -> Any:
+    """Read `text` as the column's Python type; a bad value is the caller's error."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return text
+    try:
+        if python_type is bool:
+            return parse_bool(text)
+        if python_type is int:
+            return int(text)
+        if python_type is float:
+            return float(text)
+        if python_type is datetime:
+            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(f"{text!r} is not a valid value for this filter") from None
+    return text
+
+
+def _condition(column: ColumnElement[Any], op: str, value: str | None) -> ColumnElement[bool]:
+    if op in ("equals", "nequals"):
+        if value is None or value == "null":
+            return column.is_(None) if op == "equals" else column.is_not(None)
+        converted = _convert(column, value)
+        return column == converted if op == "equals" else column != converted
+    if value is None:
+        raise InvalidInput(f"the {op} filter needs a value")
+    if op in ("like", "ilike"):
+        pattern = "%" + value.replace("*", "%") + "%"
+        text_column = column if column.type.python_type is str else column.cast(String)
+        return text_column.like(pattern) if op == "like" else text_column.ilike(pattern)
+    if op in ("lte", "gte"):
+        converted = _convert(column, value)
+        return column <= converted if op == "lte" else column >= converted
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    wanted = [_convert(column, item) for item in items if item != "null"]
+    parts: list[ColumnElement[bool]] = []
+    if wanted:
+        parts.append(column.in_(wanted))
+    if "null" in items:
+        parts.append(column.is_(None))
+    return or_(*parts) if parts else column.in_([])
+
+
+def apply_filters(
+    stmt: Select[Any],
+    filters: Sequence[Filter] | None,
+    columns: Mapping[str, ColumnElement[Any]],
+) -> Select[Any]:
+    """AND the filters on known fields and operators; others are ignored, as Cytomine does."""
+    conditions = [
+        _condition(columns[f.field], f.op, f.value)
+        for f in filters or ()
+        if f.field in columns and f.op in FILTER_OPS
+    ]
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+def apply_sort(
+    stmt: Select[Any],
+    sort: str | None,
+    order: str | None,
+    columns: Mapping[str, ColumnElement[Any]],
+    *,
+    default: str,
+    default_order: str = "asc",
+    tie: ColumnElement[Any] | None = None,
+) -> Select[Any]:
+    """Order by a whitelisted field; an unknown field or direction is a 400."""
+    field = sort or default
+    direction = (order or default_order).lower()
+    if field not in columns:
+        raise InvalidInput(f"Cannot sort on {field}: unknown field")
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"order must be asc or desc, not {order!r}")
+    column = columns[field]
+    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_first()
+    return stmt.order_by(ordered, *(() if tie is None else (tie,)))
+
+
+async def fetch_page(
+    conn: AsyncConnection, stmt: Select[Any], *, limit: int | None, offset: int
+) -> Page[Any]:
+    """Run `stmt` for one page; the total comes from a window count in the same statement."""
+    if offset < 0 or (limit is not None and limit < 0):
+        raise InvalidInput("max and offset must not be negative")
+    paged = stmt.add_columns(func.count().over().label("_total")).offset(offset)
+    if limit:
+        paged = paged.limit(limit)
+    rows = (await conn.execute(paged)).all()
+    if rows:
+        total = int(rows[0]._total)
+    elif offset:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = int((await conn.execute(counted)).scalar_one())
+    else:
+        total = 0
+    return Page(rows=rows, total=total, offset=offset, limit=limit)

@@ -1,0 +1,654 @@
+"""Users, roles and role links: reads, batch loaders and mutations (contract core.md §9.1–9.2)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, cast
+
+from sqlalchemy import BigInteger, Row, delete, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.engine import Database
+from db.models import SecRole, SecUser, SecUserSecRole
+from resolvers.commands import CommandInfo, record_command, snapshot
+from resolvers.context import Context
+from resolvers.crud import constraint_errors
+from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
+from resolvers.passwords import hash_password
+from resolvers.viewer import ADMIN, GUEST, ROLE_RANK, SUPER_ADMIN, USER, Viewer
+
+__all__ = [
+    "USER_COLUMNS",
+    "Changed",
+    "UserFields",
+    "UserRow",
+    "add_user_role",
+    "create_user",
+    "define_roles",
+    "delete_user",
+    "get_role",
+    "get_user",
+    "get_user_role",
+    "list_roles",
+    "list_user_roles",
+    "list_users",
+    "regenerate_keys",
+    "remove_user_role",
+    "roles_by_user",
+    "set_password",
+    "set_user_enabled",
+    "update_user",
+    "user_keys",
+    "users_by_id",
+]
+
+USER_COLUMNS: Final = (
+    SecUser.id,
+    SecUser.created,
+    SecUser.updated,
+    SecUser.username,
+    SecUser.firstname,
+    SecUser.lastname,
+    SecUser.email,
+    SecUser.language,
+    SecUser.is_developer,
+    SecUser.enabled,
+    SecUser.origin,
+    SecUser.password_expired,
+    SecUser.public_key,
+    SecUser.private_key,
+)
+ROLE_COLUMNS: Final = (SecRole.id, SecRole.authority, SecRole.created)
+LINK_COLUMNS: Final = (
+    SecUserSecRole.id,
+    SecUserSecRole.created,
+    SecUserSecRole.updated,
+    SecUserSecRole.sec_user_id.label("user_id"),
+    SecUserSecRole.sec_role_id.label("role_id"),
+    SecRole.authority,
+)
+
+LANGUAGES: Final[Mapping[str, str]] = {
+    "ARABIC": "AR",
+    "GERMAN": "DE",
+    "GREEK": "EL",
+    "ENGLISH": "EN",
+    "FRENCH": "FR",
+    "DUTCH": "NL",
+    "SPANISH": "ES",
+}
+EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD: Final = 8
+
+#: The role set `define.json` writes for each role (core.md §7.1).
+CANONICAL_ROLES: Final[Mapping[str, tuple[str, ...]]] = {
+    GUEST: (GUEST,),
+    USER: (GUEST, USER),
+    ADMIN: (GUEST, USER, ADMIN),
+    SUPER_ADMIN: (GUEST, USER, ADMIN, SUPER_ADMIN),
+}
+
+
+class UserRow(Protocol):
+    """A row of USER_COLUMNS."""
+
+    id: int
+    username: str
+    firstname: str
+    lastname: str
+    email: str
+    language: str
+    is_developer: bool
+    enabled: bool
+    origin: str | None
+    password_expired: bool
+    public_key: str
+    private_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A mutation's result: the object (after, or before a delete) and its command."""
+
+    row: Any
+    command: CommandInfo
+
+
+@dataclass(frozen=True, slots=True)
+class UserFields:
+    """The writable fields of a user, as a create or full update gives them."""
+
+    username: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    email: str | None = None
+    password: str | None = None
+    language: str | None = None
+    is_developer: bool | None = None
+    origin: str | None = None
+    enabled: bool | None = None
+    public_key: str | None = None
+    private_key: str | None = None
+
+
+# --- batch loaders ---------------------------------------------------------------------------
+
+
+async def users_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    """Users by id, one SELECT for the batch; None for an unknown id."""
+    async with db.read() as conn:
+        rows = (await conn.execute(select(*USER_COLUMNS).where(SecUser.id.in_(ids)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+async def roles_by_user(db: Database, user_ids: list[int]) -> list[frozenset[str]]:
+    """The real role authorities of each user, one SELECT for the batch."""
+    stmt = (
+        select(SecUserSecRole.sec_user_id, SecRole.authority)
+        .join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
+        .where(SecUserSecRole.sec_user_id.in_(user_ids))
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(stmt)).all()
+    grouped: defaultdict[int, set[str]] = defaultdict(set)
+    for user_id, authority in rows:
+        grouped[user_id].add(authority)
+    return [frozenset(grouped[key]) for key in user_ids]
+
+
+def highest_role(roles: frozenset[str]) -> str | None:
+    return next((role for role in ROLE_RANK if role in roles), None)
+
+
+# --- users: reads ----------------------------------------------------------------------------
+
+USER_FILTERS: Final = {
+    "id": SecUser.id,
+    "username": SecUser.username,
+    "firstname": SecUser.firstname,
+    "lastname": SecUser.lastname,
+    "email": SecUser.email,
+    "language": SecUser.language,
+    "origin": SecUser.origin,
+    "enabled": SecUser.enabled,
+    "isDeveloper": SecUser.is_developer,
+    "created": SecUser.created,
+    "updated": SecUser.updated,
+}
+_FULL_NAME: Final = SecUser.firstname + " " + SecUser.lastname
+_HIGHEST_ROLE: Final = (
+    select(func.min(func.array_position(list(ROLE_RANK), SecRole.authority)))
+    .join(SecUserSecRole, SecRole.id == SecUserSecRole.sec_role_id)
+    .where(SecUserSecRole.sec_user_id == SecUser.id)
+    .scalar_subquery()
+)
+
+
+def _require_guest(ctx: Context) -> Viewer:
+    viewer = ctx.require_viewer()
+    if not viewer.is_guest:
+        raise Forbidden()
+    return viewer
+
+
+def _require_admin(ctx: Context) -> Viewer:
+    viewer = ctx.require_viewer()
+    if not viewer.is_admin:
+        raise Forbidden("You must be an administrator to do this")
+    return viewer
+
+
+async def get_user(ctx: Context, *, id: int | None = None, username: str | None = None) -> Row[Any]:
+    """One user by id or by username (case-insensitive); 404 when unknown."""
+    _require_guest(ctx)
+    stmt = select(*USER_COLUMNS)
+    if id is not None:
+        stmt, key = stmt.where(SecUser.id == id), str(id)
+    elif username is not None:
+        stmt, key = stmt.where(func.lower(SecUser.username) == username.lower()), username
+    else:
+        raise InvalidInput("user: give an id or a username")
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound("User", key)
+    return row
+
+
+async def user_by_public_key(ctx: Context, public_key: str) -> Row[Any]:
+    _require_guest(ctx)
+    async with ctx.db.read() as conn:
+        row = (
+            await conn.execute(select(*USER_COLUMNS).where(SecUser.public_key == public_key))
+        ).first()
+    if row is None:
+        raise NotFound("User", public_key, field="publicKey")
+    return row
+
+
+async def list_users(
+    ctx: Context,
+    *,
+    limit: int | None,
+    offset: int = 0,
+    sort: str | None = None,
+    order: str | None = None,
+    filters: Sequence[Filter] = (),
+    with_roles: bool = False,
+) -> Page[Row[Any]]:
+    """Users, sorted by username by default; `fullName[ilike]` matches names, email, username."""
+    _require_guest(ctx)
+    stmt = apply_filters(select(*USER_COLUMNS), filters, USER_FILTERS)
+    for condition in filters:
+        if condition.field == "fullName" and condition.op in ("ilike", "like", "equals"):
+            pattern = "%" + (condition.value or "").replace("*", "%") + "%"
+            stmt = stmt.where(
+                (_FULL_NAME + " " + SecUser.email + " " + SecUser.username).ilike(pattern)
+            )
+    sortable: dict[str, Any] = {**USER_FILTERS, "fullName": _FULL_NAME}
+    if with_roles:
+        sortable["role"] = _HIGHEST_ROLE
+    elif sort == "role":
+        raise InvalidInput("Cannot sort on role without argument withRoles")
+    stmt = apply_sort(stmt, sort, order, sortable, default="username", tie=SecUser.id)
+    async with ctx.db.read() as conn:
+        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+async def user_keys(
+    ctx: Context,
+    *,
+    id: int | None = None,
+    username: str | None = None,
+    public_key: str | None = None,
+) -> Row[Any]:
+    """A user's key pair: only for that user or an admin (core.md §2.2)."""
+    viewer = ctx.require_viewer()
+    stmt = select(SecUser.id, SecUser.public_key, SecUser.private_key)
+    if id is not None:
+        stmt, key, field = stmt.where(SecUser.id == id), str(id), "id"
+    elif username is not None:
+        stmt, key, field = (
+            stmt.where(func.lower(SecUser.username) == username.lower()),
+            username,
+            "id",
+        )
+    elif public_key is not None:
+        stmt, key, field = stmt.where(SecUser.public_key == public_key), public_key, "publicKey"
+    else:
+        raise InvalidInput("keys: give an id, a username or a public key")
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound("User", key, field=field)
+    if row.id != viewer.id and not viewer.is_admin:
+        raise Forbidden("Only the user or an administrator may read these keys")
+    return row
+
+
+# --- users: writes ---------------------------------------------------------------------------
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def _language(value: str | None) -> str:
+    if value is None or value == "":
+        return "EN"
+    upper = value.strip().upper()
+    if upper in LANGUAGES.values():
+        return upper
+    if upper in LANGUAGES:
+        return LANGUAGES[upper]
+    raise InvalidInput(f"Unknown language {value!r}: use one of {', '.join(LANGUAGES.values())}")
+
+
+def _required(value: str | None, name: str, limit: int = 255) -> str:
+    if value is None or not value.strip():
+        raise InvalidInput(f"Property {name} must be set")
+    if len(value) > limit:
+        raise InvalidInput(f"Property {name} is longer than {limit} characters")
+    return value.strip()
+
+
+def _email(value: str | None) -> str:
+    email = _required(value, "email", 254)
+    if len(email) < 5 or not EMAIL.match(email):
+        raise InvalidInput(f"{email!r} is not a valid e-mail address")
+    return email
+
+
+def _check_password(password: str | None) -> str:
+    if password is None or password == "":
+        raise InvalidInput("Password is missing in JSON")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput("Your password must have at least 8 characters!")
+    if len(password) > 1024:
+        raise InvalidInput("Your password must have at most 1024 characters!")
+    return password
+
+
+def _label(row: Any) -> str:
+    return f"{row.id} ({row.username})"
+
+
+async def _grant(conn: AsyncConnection, user_id: int, authorities: Sequence[str]) -> None:
+    roles = select(literal(user_id, BigInteger), SecRole.id).where(
+        SecRole.authority.in_(authorities)
+    )
+    await conn.execute(insert(SecUserSecRole).from_select(["sec_user_id", "sec_role_id"], roles))
+
+
+async def create_user(ctx: Context, fields: UserFields) -> Changed:
+    """Create a user with fresh keys and ROLE_USER; administrators only (decision 1)."""
+    viewer = _require_admin(ctx)
+    values = {
+        "username": _required(fields.username, "username"),
+        "firstname": _required(fields.firstname, "firstname"),
+        "lastname": _required(fields.lastname, "lastname"),
+        "email": _email(fields.email),
+        "language": _language(fields.language),
+        "is_developer": bool(fields.is_developer),
+        "origin": fields.origin or "ADMINISTRATOR",
+        "enabled": True if fields.enabled is None else fields.enabled,
+        "password_hash": await hash_password(_check_password(fields.password)),
+        "public_key": _new_key(),
+        "private_key": _new_key(),
+    }
+    async with ctx.db.transaction() as conn:
+        with constraint_errors(f"User {values['username']} already exist!"):
+            row = (
+                await conn.execute(insert(SecUser).values(**values).returning(*USER_COLUMNS))
+            ).one()
+        await _grant(conn, row.id, (USER,))
+        command = await record_command(
+            conn, viewer, "ADD", "User", snapshot(row), label=_label(row)
+        )
+    return Changed(row, command)
+
+
+async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed:
+    """Replace a user's profile (PUT semantics, core.md §1.11); self or administrator."""
+    viewer = ctx.require_viewer()
+    if viewer.id != user_id and not viewer.is_admin:
+        raise Forbidden("You can only update your own profile")
+    values: dict[str, Any] = {
+        "username": _required(fields.username, "username"),
+        "firstname": _required(fields.firstname, "firstname"),
+        "lastname": _required(fields.lastname, "lastname"),
+        "email": _email(fields.email),
+        "language": _language(fields.language),
+        "is_developer": bool(fields.is_developer),
+    }
+    if fields.password:
+        values["password_hash"] = await hash_password(_check_password(fields.password))
+        values["password_expired"] = False
+    if fields.public_key == "" or fields.private_key == "":
+        values["public_key"], values["private_key"] = _new_key(), _new_key()
+    if fields.enabled is not None and viewer.is_admin:
+        values["enabled"] = fields.enabled
+    return await _edit_user(ctx, viewer, user_id, values)
+
+
+async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[str, Any]) -> Changed:
+    async with ctx.db.transaction() as conn:
+        before = (
+            await conn.execute(select(*USER_COLUMNS).where(SecUser.id == user_id).with_for_update())
+        ).first()
+        if before is None:
+            raise NotFound("User", user_id)
+        with constraint_errors(f"User {values.get('username', before.username)} already exist!"):
+            after = (
+                await conn.execute(
+                    update(SecUser)
+                    .where(SecUser.id == user_id)
+                    .values(**values)
+                    .returning(*USER_COLUMNS)
+                )
+            ).one()
+        data = {"previousUser": snapshot(before), "newUser": snapshot(after)}
+        command = await record_command(conn, viewer, "EDIT", "User", data, label=_label(after))
+    return Changed(after, command)
+
+
+async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed:
+    """Lock or unlock a user (administrators); a locked user can no longer authenticate."""
+    viewer = _require_admin(ctx)
+    async with ctx.db.read() as conn:
+        current = (await conn.execute(select(SecUser.enabled).where(SecUser.id == user_id))).first()
+    if current is None:
+        raise NotFound("User", user_id)
+    if current.enabled == enabled:
+        raise InvalidInput("User already unlocked !" if enabled else "User already locked !")
+    if not enabled and user_id == viewer.id:
+        raise InvalidInput("You cannot lock yourself")
+    return await _edit_user(ctx, viewer, user_id, {"enabled": enabled})
+
+
+async def set_password(ctx: Context, user_id: int, password: str | None) -> Row[Any]:
+    """Change a password (self or administrator); not a command (core.md §8.1)."""
+    viewer = ctx.require_viewer()
+    if viewer.id != user_id and not viewer.is_admin:
+        raise Forbidden("You can only change your own password")
+    hashed = await hash_password(_check_password(password))
+    async with ctx.db.transaction() as conn:
+        row = (
+            await conn.execute(
+                update(SecUser)
+                .where(SecUser.id == user_id)
+                .values(password_hash=hashed, password_expired=False)
+                .returning(*USER_COLUMNS)
+            )
+        ).first()
+    if row is None:
+        raise NotFound("User", user_id)
+    return row
+
+
+async def regenerate_keys(ctx: Context) -> Row[Any]:
+    """Give the caller a new key pair; the old one stops working at once."""
+    viewer = ctx.require_viewer()
+    async with ctx.db.transaction() as conn:
+        return (
+            await conn.execute(
+                update(SecUser)
+                .where(SecUser.id == viewer.id)
+                .values(public_key=_new_key(), private_key=_new_key())
+                .returning(SecUser.id, SecUser.public_key, SecUser.private_key)
+            )
+        ).one()
+
+
+async def delete_user(ctx: Context, user_id: int) -> Changed:
+    """Delete a user and what hangs from it (administrators; never yourself)."""
+    viewer = _require_admin(ctx)
+    if user_id == viewer.id:
+        raise InvalidInput("You cannot delete yourself")
+    async with ctx.db.transaction() as conn:
+        row = (
+            await conn.execute(
+                delete(SecUser).where(SecUser.id == user_id).returning(*USER_COLUMNS)
+            )
+        ).first()
+        if row is None:
+            raise NotFound("User", user_id)
+        command = await record_command(
+            conn, viewer, "DELETE", "User", snapshot(row), label=_label(row)
+        )
+    return Changed(row, command)
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+
+async def list_roles(ctx: Context) -> Sequence[Row[Any]]:
+    """Every role in bootstrap order (clients index the last one as ROLE_GUEST)."""
+    _require_guest(ctx)
+    async with ctx.db.read() as conn:
+        return (await conn.execute(select(*ROLE_COLUMNS).order_by(SecRole.id))).all()
+
+
+async def get_role(ctx: Context, role_id: int) -> Row[Any]:
+    _require_guest(ctx)
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(*ROLE_COLUMNS).where(SecRole.id == role_id))).first()
+    if row is None:
+        raise NotFound("SecRole", role_id)
+    return row
+
+
+def _links() -> Any:
+    return select(*LINK_COLUMNS).join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
+
+
+async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
+    if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
+        raise NotFound("User", user_id)
+
+
+async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Row[Any]]:
+    """The role links of a user, oldest first."""
+    _require_guest(ctx)
+    async with ctx.db.read() as conn:
+        await _user_exists(conn, user_id)
+        stmt = _links().where(SecUserSecRole.sec_user_id == user_id).order_by(SecRole.id)
+        return (await conn.execute(stmt)).all()
+
+
+async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Row[Any]:
+    _require_guest(ctx)
+    stmt = _links().where(
+        SecUserSecRole.sec_user_id == user_id, SecUserSecRole.sec_role_id == role_id
+    )
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound("SecUserSecRole", f"user={user_id}, role={role_id}", field="key")
+    return row
+
+
+def _link_label(user_id: int, role_id: int) -> str:
+    return f"{user_id} ({role_id})"
+
+
+async def add_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
+    """Grant a role. Admin roles, or any role to a guest-only user, need an administrator."""
+    viewer = ctx.require_viewer()
+    if not viewer.is_user:
+        raise Forbidden()
+    async with ctx.db.transaction() as conn:
+        await _user_exists(conn, user_id)
+        authority = (
+            await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
+        ).scalar_one_or_none()
+        if authority is None:
+            raise NotFound("SecRole", role_id)
+        current = (await roles_by_user(ctx.db, [user_id]))[0]
+        needs_admin = authority in (ADMIN, SUPER_ADMIN) or current <= {GUEST}
+        if needs_admin and not viewer.is_admin:
+            raise Forbidden("Only an administrator may grant this role")
+        if authority == SUPER_ADMIN and SUPER_ADMIN not in viewer.roles:
+            raise Forbidden("Only a super administrator may grant ROLE_SUPER_ADMIN")
+        with constraint_errors(f"User {user_id} already has role {authority}"):
+            link_id = (
+                await conn.execute(
+                    insert(SecUserSecRole)
+                    .values(sec_user_id=user_id, sec_role_id=role_id)
+                    .returning(SecUserSecRole.id)
+                )
+            ).scalar_one()
+        row = (await conn.execute(_links().where(SecUserSecRole.id == link_id))).one()
+        command = await record_command(
+            conn,
+            viewer,
+            "ADD",
+            "SecUserSecRole",
+            snapshot(row),
+            label=_link_label(user_id, role_id),
+        )
+    return Changed(row, command)
+
+
+def _refuse_own_role(viewer: Viewer, user_id: int, authorities: set[str]) -> None:
+    if viewer.id == user_id and authorities - {SUPER_ADMIN}:
+        raise Forbidden("You cannot remove you a role")
+
+
+async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
+    """Withdraw a role (administrators; never one of your own but ROLE_SUPER_ADMIN)."""
+    viewer = _require_admin(ctx)
+    async with ctx.db.transaction() as conn:
+        row = (
+            await conn.execute(
+                _links().where(
+                    SecUserSecRole.sec_user_id == user_id, SecUserSecRole.sec_role_id == role_id
+                )
+            )
+        ).first()
+        if row is None:
+            raise NotFound("SecUserSecRole", f"user={user_id}, role={role_id}", field="key")
+        _refuse_own_role(viewer, user_id, {row.authority})
+        await conn.execute(delete(SecUserSecRole).where(SecUserSecRole.id == row.id))
+        command = await record_command(
+            conn,
+            viewer,
+            "DELETE",
+            "SecUserSecRole",
+            snapshot(row),
+            label=_link_label(user_id, role_id),
+        )
+    return Changed(row, command)
+
+
+async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Row[Any]]:
+    """Replace a user's roles by the canonical set of `role_id`; returns the active roles."""
+    viewer = _require_admin(ctx)
+    async with ctx.db.transaction() as conn:
+        await _user_exists(conn, user_id)
+        authority = (
+            await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
+        ).scalar_one_or_none()
+        if authority is None:
+            raise NotFound("SecRole", role_id)
+        wanted = set(CANONICAL_ROLES[authority])
+        current = set(
+            (
+                await conn.execute(
+                    select(SecRole.authority)
+                    .join(SecUserSecRole, SecRole.id == SecUserSecRole.sec_role_id)
+                    .where(SecUserSecRole.sec_user_id == user_id)
+                )
+            ).scalars()
+        )
+        _refuse_own_role(viewer, user_id, current - wanted)
+        if SUPER_ADMIN in wanted - current and SUPER_ADMIN not in viewer.roles:
+            raise Forbidden("Only a super administrator may grant ROLE_SUPER_ADMIN")
+        await conn.execute(
+            delete(SecUserSecRole).where(
+                SecUserSecRole.sec_user_id == user_id,
+                SecUserSecRole.sec_role_id.in_(
+                    select(SecRole.id).where(SecRole.authority.in_(current - wanted))
+                ),
+            )
+        )
+        if wanted - current:
+            await _grant(conn, user_id, sorted(wanted - current))
+        roles = (
+            await conn.execute(
+                select(*ROLE_COLUMNS).where(SecRole.authority.in_(wanted)).order_by(SecRole.id)
+            )
+        ).all()
+    active = Viewer(id=user_id, username="", roles=frozenset(wanted)).active_roles
+    return [row for row in roles if row.authority in active]
+
+
+def user_row(row: Any) -> UserRow:
+    """Describe a row of USER_COLUMNS to mypy."""
+    return cast(UserRow, row)

@@ -1,0 +1,230 @@
+"""The REST bridge: match a route, build variables, run its GraphQL operation, envelope it.
+
+A REST call runs the same resolvers and permission checks as the equivalent GraphQL query; the
+only privilege of the bridge's own documents is `trusted` paging (`max=0` means everything).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import orjson
+import strawberry
+from aiohttp import web
+from graphql import GraphQLError
+
+from resolvers.context import Context
+from resolvers.errors import CytogateError, InvalidInput
+from rest_compat.envelopes import STATUS_BY_CODE, Call, error_body, json_response
+from rest_compat.operations import Operation, load_operations
+from rest_compat.routes import Route, Router
+from rest_compat.variables import from_body, from_text
+
+__all__ = ["Bridge", "ContextFactory"]
+
+FILTER_PARAM: Final = re.compile(r"^(\w+)\[(\w+)\]$")
+PAGING: Final = frozenset(("max", "offset"))
+#: `Route.body` value spreading the body's keys over same-named variables.
+SPREAD: Final = "*"
+
+ContextFactory = Callable[[web.Request], Context]
+
+
+def _check(route: Route, operations: dict[str, Operation]) -> None:
+    operation = operations.get(route.operation)
+    if operation is None:
+        raise ValueError(f"{route.method} {route.path}: no operation named {route.operation}")
+    for name, _ in route.params:
+        if name not in operation.variables:
+            raise ValueError(f"{route.method} {route.path}: {route.operation} lacks ${name}")
+    if route.body not in (None, SPREAD) and route.body not in operation.variables:
+        raise ValueError(f"{route.method} {route.path}: {route.operation} lacks ${route.body}")
+
+
+class Bridge:
+    """Serves the REST routes over a schema; validates every route against it when built."""
+
+    def __init__(self, schema: strawberry.Schema, routes: Iterable[Route], context: ContextFactory):
+        self.schema = schema
+        self.router = Router(routes)
+        self.operations = load_operations(schema._schema)
+        self.context = context
+        for route in self.router.routes:
+            _check(route, self.operations)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        query: dict[str, str] = {}
+        for key, value in request.query.items():
+            if key in query:
+                return json_response(error_body(f"Parameter {key} is repeated"), status=400)
+            query[key] = value
+        found = self.router.match(request.method, request.path, query)
+        if found is None:
+            return json_response(error_body(f"No such endpoint: {request.path}"), status=404)
+        if isinstance(found, set):
+            return json_response(
+                error_body(f"{request.method} is not allowed on {request.path}"),
+                status=405,
+                headers={"Allow": ", ".join(sorted(found))},
+            )
+        route = found.route
+        operation = self.operations[route.operation]
+        try:
+            variables, call = self._variables(route, operation, found.path_params, query)
+            body = await self._body(request, route) if route.body is not None else None
+            if route.bulk and isinstance(body, list):
+                return await self._bulk(request, route, operation, variables, body, call)
+            if route.body is not None:
+                self._check_path_clash(body, found.path_params)
+                variables.update(self._body_variables(route, operation, body))
+        except CytogateError as error:
+            return json_response(error_body(error.message, command=route.command), error.status)
+        return await self._run(request, route, operation, variables, call)
+
+    def _variables(
+        self, route: Route, operation: Operation, path: dict[str, str], query: dict[str, str]
+    ) -> tuple[dict[str, Any], Call]:
+        declared = operation.variables
+        variables: dict[str, Any] = dict(route.fixed)
+        filters: list[dict[str, str | None]] = []
+        for key, text in query.items():
+            matched = FILTER_PARAM.match(key)
+            if matched and "filters" in declared:
+                filters.append({"field": matched[1], "op": matched[2], "value": text})
+                continue
+            name = route.rename.get(key, key)
+            if name in declared and name not in PAGING:
+                variables[name] = from_text(key, text, declared[name])
+        for name, text in path.items():
+            variables[name] = from_text(name, text, declared[name])
+        variables = {k: v for k, v in variables.items() if v is not None or k in route.fixed}
+        if filters:
+            variables["filters"] = filters
+        limit = self._paging(query, "max")
+        offset = self._paging(query, "offset") or 0
+        if "max" in declared:
+            variables["max"] = limit or None
+        if "offset" in declared:
+            variables["offset"] = offset
+        return variables, Call(max=limit or None, offset=offset, query=query)
+
+    @staticmethod
+    def _paging(query: dict[str, str], name: str) -> int | None:
+        text = query.get(name)
+        if text is None or text == "":
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise InvalidInput(f"Parameter {name} must be a whole number, not {text!r}") from None
+        if value < 0:
+            raise InvalidInput(f"Parameter {name} must not be negative")
+        return value
+
+    @staticmethod
+    async def _body(request: web.Request, route: Route) -> Any:
+        raw = await request.read()
+        if not raw.strip():
+            if request.method in ("POST", "PUT"):
+                raise InvalidInput("The request body is empty: a JSON object was expected")
+            return {}
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            raise InvalidInput(f"Malformed JSON body: {error}") from None
+        if not isinstance(body, dict) and not (route.bulk and isinstance(body, list)):
+            raise InvalidInput("The request body must be a JSON object")
+        return body
+
+    @staticmethod
+    def _check_path_clash(body: dict[str, Any], path: dict[str, str]) -> None:
+        """Cytomine reads ids from the body; we take the path's and refuse a body that differs
+        (core.md §1.9)."""
+        for name, text in path.items():
+            value = body.get(name)
+            if value not in (None, "null") and str(value) != text:
+                raise InvalidInput(f"The body's {name} {value} is not the path's {name} {text}")
+
+    @staticmethod
+    def _body_variables(route: Route, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
+        """The body as one input variable, or (`body="*"`) spread over same-named variables."""
+        assert route.body is not None
+        if route.body != SPREAD:
+            return {route.body: from_body(body, operation.variables[route.body])}
+        return {
+            key: from_body(value, operation.variables[key], key)
+            for key, value in body.items()
+            if key in operation.variables
+        }
+
+    async def _execute(
+        self, request: web.Request, operation: Operation, variables: dict[str, Any]
+    ) -> tuple[Any, GraphQLError | None]:
+        result = await self.schema.execute(
+            operation.text,
+            variable_values=variables,
+            context_value=self.context(request),
+            operation_name=operation.name,
+        )
+        if result.errors:
+            return None, result.errors[0]
+        return result.data, None
+
+    async def _run(
+        self,
+        request: web.Request,
+        route: Route,
+        operation: Operation,
+        variables: dict[str, Any],
+        call: Call,
+    ) -> web.StreamResponse:
+        data, error = await self._execute(request, operation, variables)
+        if error is not None:
+            code = (error.extensions or {}).get("code", "")
+            values = (error.extensions or {}).get("errorValues") or {}
+            return json_response(
+                error_body(error.message, values, command=route.command),
+                status=STATUS_BY_CODE.get(code, 500),
+            )
+        return route.envelope(data, call)
+
+    async def _bulk(
+        self,
+        request: web.Request,
+        route: Route,
+        operation: Operation,
+        variables: dict[str, Any],
+        elements: list[Any],
+        call: Call,
+    ) -> web.StreamResponse:
+        """Each element is its own command; HTTP 200 whatever happens, status in the body."""
+        assert route.body is not None
+        created: list[str] = []
+        failed: list[dict[str, Any]] = []
+        for element in elements:
+            try:
+                if not isinstance(element, dict):
+                    raise InvalidInput("Each element of the array must be a JSON object")
+                element_vars = {**variables, **self._body_variables(route, operation, element)}
+            except CytogateError as error:
+                failed.append({"data": element, "message": error.message})
+                continue
+            data, error = await self._execute(request, operation, element_vars)
+            if error is not None:
+                failed.append({"data": element, "message": error.message})
+                continue
+            payload = next(iter(data.values()))
+            obj = next(value for key, value in payload.items() if key != "command")
+            created.append(str(obj["id"]))
+        word = route.operation.removesuffix("Create").lower() + "s"
+        if not failed:
+            body = {"data": {"message": f"{word} {','.join(created)} added"}, "status": 200}
+        elif created:
+            message = f"Only part of the entries ({word} {','.join(created)}) were added"
+            body = {"data": {"success": False, "message": message, "errors": failed}, "status": 206}
+        else:
+            body = {"data": {"success": False, "message": "No entry saved", "errors": failed},
+                    "status": 400}  # fmt: skip
+        return json_response(body)

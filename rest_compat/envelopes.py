@@ -1,0 +1,175 @@
+"""How a GraphQL result becomes Cytomine's answer: single object, list page, command envelope,
+bulk result, bare value, and the error bodies and statuses (contract core.md §3–§5)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+from aiohttp import web
+
+from rest_compat.shapes import JSON, Shape
+
+__all__ = [
+    "NO_STORE",
+    "STATUS_BY_CODE",
+    "Call",
+    "Envelope",
+    "bare",
+    "command",
+    "error_body",
+    "items",
+    "json_response",
+    "page",
+    "single",
+]
+
+#: Sent on every JSON answer: the python clients cache GET answers that allow it (§1.6).
+NO_STORE: Final = {
+    "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
+    "Pragma": "no-cache",
+    "Expires": "0",
+}
+
+STATUS_BY_CODE: Final[Mapping[str, int]] = {
+    "BAD_USER_INPUT": 400,
+    "GRAPHQL_VALIDATION_FAILED": 400,
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "NOT_SUPPORTED": 501,
+    "UNAVAILABLE": 503,
+}
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON answer with the no-store headers."""
+    return web.Response(
+        body=orjson.dumps(body),
+        status=status,
+        content_type="application/json",
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def error_body(
+    message: str, values: Mapping[str, Any] | None = None, *, command: bool = False
+) -> JSON:
+    """Java's two error shapes plus a top-level `message` (§5.1): a string under `errors`
+    for command routes, an object elsewhere."""
+    errors: Any = message if command else {"message": message}
+    body: JSON = {"errors": errors, "errorValues": dict(values or {}), "message": message}
+    if command:
+        body["success"] = False
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What an envelope knows of the request: paging asked for, and the route's context."""
+
+    max: int | None
+    offset: int
+    query: Mapping[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Envelope = Callable[[Any, Call], web.Response]
+
+
+def _root(data: Mapping[str, Any]) -> Any:
+    return next(iter(data.values()))
+
+
+def single(shape: Shape) -> Envelope:
+    """The bare object (§3.1)."""
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        return json_response(shape(_root(data)), headers=call.headers)
+
+    return envelope
+
+
+def bare(convert: Callable[[Any], Any] | None = None) -> Envelope:
+    """The root field's value as is, or converted (ad-hoc answers such as `{"total": n}`)."""
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        value = _root(data)
+        return json_response(convert(value) if convert else value, headers=call.headers)
+
+    return envelope
+
+
+def _list_envelope(collection: list[JSON], size: int, call: Call) -> JSON:
+    per_page = call.max or 0
+    total_pages = (1 if size else 0) if not per_page else math.ceil(size / per_page)
+    return {
+        "collection": collection,
+        "offset": call.offset,
+        "perPage": len(collection),
+        "size": size,
+        "totalPages": total_pages,
+    }
+
+
+def page(shape: Shape) -> Envelope:
+    """A list page from a connection `{totalCount nodes}` paged in SQL (§4.1)."""
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        connection = _root(data)
+        nodes = [shape(node) for node in connection["nodes"]]
+        return json_response(
+            _list_envelope(nodes, connection["totalCount"], call), headers=call.headers
+        )
+
+    return envelope
+
+
+def items(shape: Shape) -> Envelope:
+    """A list envelope around a short, unpaged GraphQL list (roles, role links)."""
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        nodes = [shape(node) for node in _root(data) or []]
+        size = len(nodes)
+        if call.offset or call.max:
+            end = call.offset + call.max if call.max else None
+            nodes = nodes[call.offset : end]
+        return json_response(_list_envelope(nodes, size, call), headers=call.headers)
+
+    return envelope
+
+
+def command(key: str, class_name: str, shape: Shape, object_field: str | None = None) -> Envelope:
+    """The command envelope of a create, edit or delete (§3.2).
+
+    Args:
+        key: the envelope key, Cytomine's lower-cased simple class name ("user").
+        class_name: the simple class name for the callback method ("User").
+        object_field: the payload field holding the object (default: the first non-command one).
+    """
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        payload = _root(data)
+        info = payload["command"]
+        field_name = object_field or next(k for k in payload if k != "command")
+        obj = shape(payload[field_name])
+        verb = {"ADD": "Add", "EDIT": "Edit", "DELETE": "Delete"}[info["action"]]
+        body: JSON = {
+            "message": info["message"],
+            "printMessage": info["printMessage"],
+            "callback": {
+                "method": f"be.cytomine.{verb}{class_name}Command",
+                f"{key}ID": str(obj["id"]),
+            },
+            "command": info["id"],
+            key: obj,
+        }
+        return json_response(body, headers=call.headers)
+
+    return envelope

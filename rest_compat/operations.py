@@ -1,0 +1,95 @@
+"""The named GraphQL operations REST routes run, loaded from `operations/*.graphql`.
+
+Each operation is cut out with the fragments it uses into a document of its own, validated
+against the schema once at start-up (and in a test), so a request only looks it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInputType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    Visitor,
+    parse,
+    print_ast,
+    type_from_ast,
+    validate,
+    visit,
+)
+
+__all__ = ["Operation", "load_operations"]
+
+OPERATIONS_DIR: Final = Path(__file__).parent / "operations"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One named operation: its own document text and its variables' types."""
+
+    name: str
+    text: str
+    variables: dict[str, GraphQLInputType]
+
+
+class _Spreads(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.names.add(node.name.value)
+
+
+def _fragments_of(node: object, fragments: dict[str, FragmentDefinitionNode]) -> list[str]:
+    needed: list[str] = []
+    pending = [node]
+    while pending:
+        spreads = _Spreads()
+        visit(pending.pop(), spreads)  # type: ignore[arg-type]
+        for name in sorted(spreads.names):
+            if name not in needed:
+                if name not in fragments:
+                    raise ValueError(f"unknown fragment {name}")
+                needed.append(name)
+                pending.append(fragments[name])
+    return needed
+
+
+def load_operations(
+    schema: GraphQLSchema, directory: Path = OPERATIONS_DIR
+) -> dict[str, Operation]:
+    """Every operation of the directory, validated; raises ValueError on any problem."""
+    sources = [path.read_text() for path in sorted(directory.glob("*.graphql"))]
+    document: DocumentNode = parse("\n".join(sources))
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations: dict[str, Operation] = {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        if definition.name is None:
+            raise ValueError("every REST operation needs a name")
+        name = definition.name.value
+        if name in operations:
+            raise ValueError(f"operation {name} is defined twice")
+        parts = [definition, *(fragments[f] for f in _fragments_of(definition, fragments))]
+        text = "\n\n".join(print_ast(part) for part in parts)
+        errors = validate(schema, parse(text))
+        if errors:
+            raise ValueError(f"operation {name} is invalid: {'; '.join(e.message for e in errors)}")
+        variables: dict[str, GraphQLInputType] = {}
+        for var in definition.variable_definitions or ():
+            var_type = type_from_ast(schema, var.type)
+            assert var_type is not None  # validated above
+            variables[var.variable.name.value] = var_type  # type: ignore[assignment]
+        operations[name] = Operation(name, text, variables)
+    return operations

@@ -1,0 +1,12 @@
+"""Every area's routes, in one table the bridge serves."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from rest_compat import user
+from rest_compat.routes import Route
+
+__all__ = ["ROUTES"]
+
+ROUTES: Final[tuple[Route, ...]] = (*user.ROUTES,)

@@ -1,0 +1,422 @@
+"""Users, roles, credentials and sessions in the graph (contract core.md §2, §9.1–9.2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from resolvers import auth, user
+from resolvers.auth import SESSION_COOKIE
+from resolvers.user import UserFields, roles_by_user, users_by_id
+from resolvers.viewer import ADMIN, GUEST, SUPER_ADMIN, USER, Viewer, role_flags
+from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+
+__all__ = ["UserMutation", "UserQuery"]
+
+
+def _sees_private(info: Info, user_id: int) -> bool:
+    viewer = info.context.viewer
+    return viewer is not None and (viewer.id == user_id or viewer.is_admin)
+
+
+def _is_self(info: Info, user_id: int) -> bool:
+    viewer = info.context.viewer
+    return viewer is not None and viewer.id == user_id
+
+
+@strawberry.type(description="A global role (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_GUEST).")
+class Role:
+    id: Long  # type: ignore[valid-type]
+    authority: str
+    created: datetime | None
+
+
+@strawberry.type(description="A person or a robot, with API keys.")
+class User:
+    id: Long  # type: ignore[valid-type]
+    created: datetime
+    updated: datetime
+    username: str
+    firstname: str
+    lastname: str
+    language: str
+    is_developer: bool
+    enabled: bool
+    origin: str | None
+
+    @strawberry.field(description="Always false: cytogate has no algorithm (job) users.")
+    @staticmethod
+    def algo() -> bool:
+        return False
+
+    @strawberry.field(description="Visible to the user and to administrators only.")
+    @staticmethod
+    def email(parent: strawberry.Parent[Any], info: Info) -> str | None:
+        return parent.email if _sees_private(info, parent.id) else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="First and last name.")
+    @staticmethod
+    def name(parent: strawberry.Parent[Any]) -> str:
+        return f"{parent.firstname} {parent.lastname}"
+
+    @strawberry.field(description="`name (username)`, or the username when both are equal.")
+    @staticmethod
+    def full_name(parent: strawberry.Parent[Any]) -> str:
+        name = f"{parent.firstname} {parent.lastname}"
+        return parent.username if name == parent.username else f"{name} ({parent.username})"  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Only for the user themself.")
+    @staticmethod
+    def public_key(parent: strawberry.Parent[Any], info: Info) -> str | None:
+        return parent.public_key if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Only for the user themself.")
+    @staticmethod
+    def private_key(parent: strawberry.Parent[Any], info: Info) -> str | None:
+        return parent.private_key if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Only for the user themself.")
+    @staticmethod
+    def password_expired(parent: strawberry.Parent[Any], info: Info) -> bool | None:
+        return parent.password_expired if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The authorities of the user's real roles.")
+    @staticmethod
+    async def roles(parent: strawberry.Parent[Any], info: Info) -> list[str]:
+        roles = await info.context.loader(roles_by_user).load(parent.id)
+        return sorted(roles)
+
+    @strawberry.field(description="The highest of the user's roles.")
+    @staticmethod
+    async def role(parent: strawberry.Parent[Any], info: Info) -> str | None:
+        return user.highest_role(await info.context.loader(roles_by_user).load(parent.id))
+
+    @strawberry.field(description="Holds ROLE_ADMIN or ROLE_SUPER_ADMIN.")
+    @staticmethod
+    async def is_admin(parent: strawberry.Parent[Any], info: Info) -> bool:
+        return role_flags(await info.context.loader(roles_by_user).load(parent.id))[0]
+
+    @strawberry.field(description="Holds ROLE_USER and is not an admin.")
+    @staticmethod
+    async def is_user(parent: strawberry.Parent[Any], info: Info) -> bool:
+        return role_flags(await info.context.loader(roles_by_user).load(parent.id))[1]
+
+    @strawberry.field(description="Holds only ROLE_GUEST.")
+    @staticmethod
+    async def is_guest(parent: strawberry.Parent[Any], info: Info) -> bool:
+        return role_flags(await info.context.loader(roles_by_user).load(parent.id))[2]
+
+
+@strawberry.type(description="A role held by a user.")
+class UserRole:
+    id: Long  # type: ignore[valid-type]
+    created: datetime
+    updated: datetime
+    user_id: Long  # type: ignore[valid-type]
+    role_id: Long  # type: ignore[valid-type]
+    authority: str
+
+    @strawberry.field(graphql_type=User)
+    @staticmethod
+    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(users_by_id).load(parent.user_id)
+
+
+@strawberry.type(description="The caller's roles: real (`admin`…) and active now (`…ByNow`).")
+class AuthInfo:
+    viewer: strawberry.Private[Viewer]
+
+    @strawberry.field(graphql_type=User)
+    async def user(self, info: Info) -> Any:
+        return await info.context.loader(users_by_id).load(self.viewer.id)
+
+    @strawberry.field(description="Holds ROLE_ADMIN or ROLE_SUPER_ADMIN (exclusive flags).")
+    def is_admin(self) -> bool:
+        return role_flags(self.viewer.roles)[0]
+
+    @strawberry.field(description="Holds ROLE_USER and is not an admin.")
+    def is_user(self) -> bool:
+        return role_flags(self.viewer.roles)[1]
+
+    @strawberry.field(description="Holds only ROLE_GUEST.")
+    def is_guest(self) -> bool:
+        return role_flags(self.viewer.roles)[2]
+
+    @strawberry.field(description="Acts as an admin now (super admin, or admin session open).")
+    def admin_by_now(self) -> bool:
+        return self.viewer.is_admin
+
+    @strawberry.field(description="Holds ROLE_USER.")
+    def user_by_now(self) -> bool:
+        return USER in self.viewer.active_roles
+
+    @strawberry.field(description="Holds ROLE_GUEST.")
+    def guest_by_now(self) -> bool:
+        return GUEST in self.viewer.active_roles
+
+    @strawberry.field(description="True while an admin session is open.")
+    def admin_session(self) -> bool:
+        return self.viewer.admin_session and ADMIN in self.viewer.roles
+
+    @strawberry.field(description="Impersonation is not offered: always false.")
+    def is_switched(self) -> bool:
+        return False
+
+    @strawberry.field(description="Holds ROLE_SUPER_ADMIN.")
+    def super_admin(self) -> bool:
+        return SUPER_ADMIN in self.viewer.roles
+
+
+@strawberry.type(description="An API key pair.")
+class Keys:
+    public_key: str
+    private_key: str
+
+
+@strawberry.type(description="A Cytomine HMAC signature computed for the caller.")
+class Signature:
+    signature: str
+    public_key: str
+
+
+@strawberry.type(description="Tokens issued by a login.")
+class LoginPayload:
+    token: str
+    short_term_token: str
+    expires: datetime
+
+
+@strawberry.type
+class UserPayload:
+    user: Any = strawberry.field(graphql_type=User)
+    command: Command
+
+
+@strawberry.type
+class UserRolePayload:
+    user_role: Any = strawberry.field(graphql_type=UserRole)
+    command: Command
+
+
+@strawberry.input(description="A user's writable fields. An update replaces them all.")
+class UserInput:
+    username: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    email: str | None = None
+    password: str | None = None
+    language: str | None = None
+    is_developer: bool | None = None
+    origin: str | None = None
+    enabled: bool | None = None
+    public_key: str | None = strawberry.field(
+        default=None, description='"" regenerates both keys on update.'
+    )
+    private_key: str | None = strawberry.field(
+        default=None, description='"" regenerates both keys on update.'
+    )
+
+    def fields(self) -> UserFields:
+        return UserFields(
+            username=self.username,
+            firstname=self.firstname,
+            lastname=self.lastname,
+            email=self.email,
+            password=self.password,
+            language=self.language,
+            is_developer=self.is_developer,
+            origin=self.origin,
+            enabled=self.enabled,
+            public_key=self.public_key,
+            private_key=self.private_key,
+        )
+
+
+UserConnection = Connection[User]
+
+
+def _keys(row: Any) -> Keys:
+    return Keys(public_key=row.public_key, private_key=row.private_key)
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(description="The caller, with real and active roles.")
+    def viewer(self, info: Info) -> AuthInfo:
+        return AuthInfo(viewer=info.context.require_viewer())
+
+    @strawberry.field(graphql_type=User, description="A user by id or by username.")
+    async def user(
+        self,
+        info: Info,
+        id: Long | None = None,  # type: ignore[valid-type]
+        username: str | None = None,
+        public_key: str | None = None,
+    ) -> Any:
+        if public_key is not None:
+            return await user.user_by_public_key(info.context, public_key)
+        return await user.get_user(info.context, id=id, username=username)
+
+    @strawberry.field(description="Users; sort on any field, `fullName` or (`withRoles`) `role`.")
+    async def users(
+        self,
+        info: Info,
+        first: int | None = None,
+        offset: int = 0,
+        sort: str | None = None,
+        order: str | None = None,
+        filters: list[FilterInput] | None = None,
+        with_roles: bool = False,
+    ) -> UserConnection:
+        page = await user.list_users(
+            info.context,
+            limit=first,
+            offset=offset,
+            sort=sort,
+            order=order,
+            filters=to_filters(filters),
+            with_roles=with_roles,
+        )
+        return connection(page)
+
+    @strawberry.field(description="A user's API keys: the user themself or an administrator.")
+    async def user_keys(
+        self,
+        info: Info,
+        id: Long | None = None,  # type: ignore[valid-type]
+        username: str | None = None,
+        public_key: str | None = None,
+    ) -> Keys:
+        row = await user.user_keys(info.context, id=id, username=username, public_key=public_key)
+        return _keys(row)
+
+    @strawberry.field(description="Sign a request description with the caller's private key.")
+    async def signature(
+        self,
+        info: Info,
+        method: str = "GET",
+        content_md5: str = "",
+        content_type: str = "",
+        date: str = "",
+        query_string: str = "",
+        forward_uri: str = "",
+    ) -> Signature:
+        viewer = info.context.require_viewer()
+        row = await user.user_keys(info.context, id=viewer.id)
+        resource = forward_uri + (f"?{query_string}" if query_string else "")
+        canonical = f"{method}\n{content_md5}\n{content_type}\n{date}\n{resource}"
+        return Signature(signature=auth.sign(row.private_key, canonical), public_key=row.public_key)
+
+    @strawberry.field(graphql_type=list[Role], description="Every role, in bootstrap order.")
+    async def roles(self, info: Info) -> Any:
+        return await user.list_roles(info.context)
+
+    @strawberry.field(graphql_type=Role)
+    async def role(self, info: Info, id: Long) -> Any:  # type: ignore[valid-type]
+        return await user.get_role(info.context, id)
+
+    @strawberry.field(graphql_type=list[UserRole], description="The roles a user holds.")
+    async def user_roles(self, info: Info, user_id: Long) -> Any:  # type: ignore[valid-type]
+        return await user.list_user_roles(info.context, user_id)
+
+    @strawberry.field(graphql_type=UserRole)
+    async def user_role(self, info: Info, user_id: Long, role_id: Long) -> Any:  # type: ignore[valid-type]
+        return await user.get_user_role(info.context, user_id, role_id)
+
+    @strawberry.field(graphql_type=Role | None, description="A user's highest role.")
+    async def highest_role(self, info: Info, user_id: Long) -> Any:  # type: ignore[valid-type]
+        links = await user.list_user_roles(info.context, user_id)
+        best = user.highest_role(frozenset(link.authority for link in links))
+        return next(
+            (link for link in await user.list_roles(info.context) if link.authority == best), None
+        )
+
+
+def _user_payload(changed: user.Changed) -> UserPayload:
+    return UserPayload(user=changed.row, command=Command.of(changed.command))
+
+
+def _user_role_payload(changed: user.Changed) -> UserRolePayload:
+    return UserRolePayload(user_role=changed.row, command=Command.of(changed.command))
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(description="Create a user (administrators).")
+    async def user_create(self, info: Info, input: UserInput) -> UserPayload:
+        return _user_payload(await user.create_user(info.context, input.fields()))
+
+    @strawberry.mutation(description="Replace a user's profile (self or administrators).")
+    async def user_update(self, info: Info, id: Long, input: UserInput) -> UserPayload:  # type: ignore[valid-type]
+        return _user_payload(await user.update_user(info.context, id, input.fields()))
+
+    @strawberry.mutation(description="Delete a user (administrators).")
+    async def user_delete(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+        return _user_payload(await user.delete_user(info.context, id))
+
+    @strawberry.mutation(description="Disable a user's credentials (administrators).")
+    async def user_lock(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+        return _user_payload(await user.set_user_enabled(info.context, id, False))
+
+    @strawberry.mutation(description="Enable a locked user again (administrators).")
+    async def user_unlock(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+        return _user_payload(await user.set_user_enabled(info.context, id, True))
+
+    @strawberry.mutation(graphql_type=User, description="Change a password (self or admins).")
+    async def user_password_change(self, info: Info, id: Long, password: str | None = None) -> Any:  # type: ignore[valid-type]
+        return await user.set_password(info.context, id, password)
+
+    @strawberry.mutation(description="Give the caller a new key pair.")
+    async def user_keys_regenerate(self, info: Info) -> Keys:
+        return _keys(await user.regenerate_keys(info.context))
+
+    @strawberry.mutation(description="Grant a role to a user.")
+    async def user_role_create(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:  # type: ignore[valid-type]
+        return _user_role_payload(await user.add_user_role(info.context, user_id, role_id))
+
+    @strawberry.mutation(description="Withdraw a role from a user (administrators).")
+    async def user_role_delete(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:  # type: ignore[valid-type]
+        return _user_role_payload(await user.remove_user_role(info.context, user_id, role_id))
+
+    @strawberry.mutation(
+        graphql_type=list[Role], description="Set a user's roles to the canonical set of a role."
+    )
+    async def user_roles_define(self, info: Info, user_id: Long, role_id: Long) -> Any:  # type: ignore[valid-type]
+        return await user.define_roles(info.context, user_id, role_id)
+
+    @strawberry.mutation(description="Log in; with `session` the browser also gets a cookie.")
+    async def login(
+        self,
+        info: Info,
+        username: str,
+        password: str,
+        remember_me: bool = False,
+        session: bool = False,
+    ) -> LoginPayload:
+        tokens = await auth.login(info.context, username, password, remember_me)
+        if session:
+            info.context.cookies[SESSION_COOKIE] = tokens.token
+        return LoginPayload(
+            token=tokens.token, short_term_token=tokens.short_term_token, expires=tokens.expires
+        )
+
+    @strawberry.mutation(description="Revoke the token or session the caller used.")
+    async def logout(self, info: Info) -> bool:
+        await auth.logout(info.context, info.context.token)
+        info.context.cookies[SESSION_COOKIE] = None
+        return True
+
+    @strawberry.mutation(description="Check the caller's own password.")
+    async def password_check(self, info: Info, password: str | None = None) -> bool:
+        await auth.check_password(info.context, password)
+        return True
+
+    @strawberry.mutation(description="Act as an administrator for a while (admins only).")
+    async def admin_session_open(self, info: Info) -> AuthInfo:
+        return AuthInfo(viewer=await auth.open_admin_session(info.context))
+
+    @strawberry.mutation(description="Stop acting as an administrator.")
+    async def admin_session_close(self, info: Info) -> AuthInfo:
+        return AuthInfo(viewer=await auth.close_admin_session(info.context))

@@ -1,0 +1,111 @@
+"""Fixtures: one embedded PostgreSQL per session, one database per test cloned from a migrated
+template, a server per test in a background thread, signed HTTP and the real python client."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from db.embedded import EmbeddedCluster
+from db.migrate import upgrade
+from gateway.settings import Settings
+from tests.harness import (
+    ADMIN_PASSWORD,
+    ADMIN_PRIVATE_KEY,
+    ADMIN_PUBLIC_KEY,
+    Api,
+    Server,
+    serve,
+)
+
+TEMPLATE = "cytogate_template"
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[EmbeddedCluster]:
+    home = Path(tempfile.mkdtemp(prefix="cytogate-test-"))
+    cluster = EmbeddedCluster(home)
+    cluster.start()
+    try:
+        upgrade(asyncio.run(cluster.ensure_database(TEMPLATE)))
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def database_url(cluster: EmbeddedCluster) -> str:
+    """A fresh, migrated, empty database for this test."""
+    return asyncio.run(cluster.ensure_database(f"test_{next(_numbers)}", template=TEMPLATE))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        admin_public_key=ADMIN_PUBLIC_KEY,
+        admin_private_key=ADMIN_PRIVATE_KEY,
+        admin_password=ADMIN_PASSWORD,
+    )
+
+
+@pytest.fixture
+def server(settings: Settings, database_url: str) -> Iterator[Server]:
+    with serve(settings, database_url) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server: Server) -> Api:
+    """Raw HTTP signed as the bootstrap super-administrator."""
+    return Api(server.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+
+
+@pytest.fixture
+def anonymous(server: Server) -> Api:
+    return Api(server.url, None, None)
+
+
+@pytest.fixture
+def make_user(api: Api) -> Any:
+    """Create a user through REST as the admin; returns its JSON plus `api` signed as them."""
+
+    def make(username: str | None = None, *, roles: tuple[str, ...] = (), **fields: Any) -> Any:
+        name = username or f"user{next(_numbers)}"
+        body = {"username": name, "firstname": name.title(), "lastname": "Test",
+                "email": f"{name}@example.org", "password": "password-123", **fields}  # fmt: skip
+        response = api.post("/api/user.json", json=body)
+        assert response.status_code == 200, response.text
+        user = response.json()["user"]
+        keys = api.get(f"/api/user/{user['id']}/keys.json").json()
+        if roles:
+            all_roles = {r["authority"]: r["id"] for r in api.get("/api/role.json").json()["collection"]}
+            for role in roles:
+                granted = api.post(f"/api/user/{user['id']}/role.json",
+                                   json={"user": user["id"], "role": all_roles[role]})  # fmt: skip
+                assert granted.status_code == 200, granted.text
+        user["api"] = api.as_keys(keys["publicKey"], keys["privateKey"])
+        user["keys"] = keys
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[Any]:
+    """The official cytomine-python-client 4.3.0 connected as the super-administrator."""
+    from cytomine import Cytomine
+
+    connection = Cytomine(server.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY,
+                          verbose=logging.WARNING, configure_logging=False)  # fmt: skip
+    yield connection
+    connection._session.close()

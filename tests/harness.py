@@ -1,0 +1,135 @@
+"""Test machinery: a server in a background thread, signed HTTP, statement counting."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from time import gmtime, strftime
+from typing import Any
+
+import requests
+from aiohttp import web
+from sqlalchemy import event
+
+from gateway.app import DATABASE, create_app
+from gateway.settings import Settings
+
+ADMIN_PUBLIC_KEY = "a0a0a0a0-0000-4000-8000-000000000001"
+ADMIN_PRIVATE_KEY = "3b1f3f0e-7c1a-4d7e-9a55-2f1c0d9a8e11"
+ADMIN_PASSWORD = "admin-password-1"
+
+
+def http_date() -> str:
+    """The Date header as the python clients format it."""
+    return strftime("%a, %d %b %Y %H:%M:%S +0000", gmtime())
+
+
+def signature(private_key: str, canonical: str) -> str:
+    digest = hmac.new(private_key.encode(), canonical.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+@dataclass
+class Counter:
+    n: int = 0
+    active: bool = False
+
+
+@dataclass
+class Server:
+    """A cytogate app served on 127.0.0.1 from a thread of its own."""
+
+    url: str
+    app: web.Application
+    loop: asyncio.AbstractEventLoop
+    counter: Counter = field(default_factory=Counter)
+
+    @contextmanager
+    def count_statements(self) -> Iterator[Counter]:
+        """Count the SQL statements run inside the block (all requests it makes)."""
+        self.counter.n = 0
+        self.counter.active = True
+        try:
+            yield self.counter
+        finally:
+            self.counter.active = False
+
+
+@contextmanager
+def serve(settings: Settings, url: str) -> Iterator[Server]:
+    loop = asyncio.new_event_loop()
+    app = create_app(settings, url)
+    runner = web.AppRunner(app, access_log=None)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server = Server(f"http://127.0.0.1:{port}", app, loop)
+
+    @event.listens_for(app[DATABASE].engine.sync_engine, "before_cursor_execute")
+    def _count(*_: Any) -> None:
+        if server.counter.active:
+            server.counter.n += 1
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+class Api:
+    """Raw HTTP to the server, signed the way client 4.x signs (no resource)."""
+
+    def __init__(self, base: str, public_key: str | None, private_key: str | None) -> None:
+        self.base = base
+        self.public_key = public_key
+        self.private_key = private_key
+        self.session = requests.Session()
+
+    def as_keys(self, public_key: str | None, private_key: str | None) -> Api:
+        return Api(self.base, public_key, private_key)
+
+    def request(self, method: str, path: str, *, json: Any = None, data: Any = None,
+                params: Any = None, headers: dict[str, str] | None = None,
+                sign: bool = True) -> requests.Response:  # fmt: skip
+        head = {"accept": "application/json, */*", "date": http_date()}
+        if json is not None or data is not None or method in ("POST", "PUT", "DELETE"):
+            head["content-type"] = "application/json"
+        head.update(headers or {})
+        if sign and self.public_key and self.private_key:
+            canonical = f"{method}\n\n{head.get('content-type', '')}\n{head['date']}"
+            head["authorization"] = (
+                f"CYTOMINE {self.public_key}:{signature(self.private_key, canonical)}"
+            )
+        return self.session.request(
+            method, self.base + path, json=json, data=data, params=params, headers=head,
+            allow_redirects=False, timeout=60,
+        )  # fmt: skip
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a GraphQL document; returns the decoded answer (data and errors)."""
+        response = self.post("/graphql", json={"query": query, "variables": variables or {}})
+        return response.json()  # type: ignore[no-any-return]
