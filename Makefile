@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint bench schema
+.PHONY: install run test lint schema
 
 install:
 	@bash scripts/install.sh
@@ -16,9 +16,6 @@ lint:
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy
-
-bench: install
-	$(VENV)/python -m bench
 
 schema: install
 	$(VENV)/cytogate export-schema

@@ -74,7 +74,7 @@ def _run_as() -> pwd.struct_passwd | None:
 
 @dataclass
 class EmbeddedCluster:
-    """One cluster under `home`: start it (or attach to a running one), hand out its URL, stop it."""
+    """The cluster under `home`: start it (or attach to a running one), give its URL, stop it."""
 
     home: Path
     database: str = DATABASE
@@ -183,13 +183,16 @@ class EmbeddedCluster:
             ) from None
 
     def _pg(self, bindir: Path, owner: pwd.struct_passwd | None, program: str, *args: str) -> None:
-        kwargs: dict[str, object] = {}
-        if owner is not None:
-            kwargs = {"user": owner.pw_uid, "group": owner.pw_gid, "extra_groups": []}
         result = subprocess.run(
             [str(bindir / program), *args],
-            capture_output=True, text=True, cwd="/", check=False, **kwargs,  # type: ignore[arg-type]
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            cwd="/",
+            check=False,
+            user=owner.pw_uid if owner else None,
+            group=owner.pw_gid if owner else None,
+            extra_groups=[] if owner else None,
+        )
         if result.returncode != 0:
             raise EmbeddedError(
                 f"{program} failed ({result.returncode}): {result.stderr.strip() or result.stdout}"

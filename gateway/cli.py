@@ -90,8 +90,13 @@ async def _create_user(settings: Settings, url: str, username: str, admin: bool,
             raise CytogateError("no super-administrator exists yet: run `cytogate serve` once")
         viewer = Viewer(acting.id, acting.username, frozenset({SUPER_ADMIN, ADMIN}), True)
         ctx = Context(db, settings, viewer)
-        fields = UserFields(username=username, firstname=username, lastname=username,
-                            email=f"{username}@localhost.localdomain", password=password)  # fmt: skip
+        fields = UserFields(
+            username=username,
+            firstname=username,
+            lastname=username,
+            email=f"{username}@localhost.localdomain",
+            password=password,
+        )
         created = (await create_user(ctx, fields)).row
         if admin:
             async with db.read() as conn:

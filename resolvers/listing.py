@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import Select, String, and_, func, or_, select
+from sqlalchemy import String, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +24,8 @@ FILTER_OPS: Final = frozenset(("equals", "nequals", "like", "ilike", "lte", "gte
 TRUE_WORDS: Final = frozenset(("true", "1", "yes", "on"))
 
 T = TypeVar("T")
+#: A SQLAlchemy Select of any columns (its row type varies per list).
+SelectAny = Any
 
 
 def parse_bool(text: str) -> bool:
@@ -75,7 +77,9 @@ def _condition(column: ColumnElement[Any], op: str, value: str | None) -> Column
         if value is None or value == "null":
             return column.is_(None) if op == "equals" else column.is_not(None)
         converted = _convert(column, value)
-        return column == converted if op == "equals" else column != converted
+        return cast(
+            ColumnElement[bool], column == converted if op == "equals" else column != converted
+        )
     if value is None:
         raise InvalidInput(f"the {op} filter needs a value")
     if op in ("like", "ilike"):
@@ -84,7 +88,9 @@ def _condition(column: ColumnElement[Any], op: str, value: str | None) -> Column
         return text_column.like(pattern) if op == "like" else text_column.ilike(pattern)
     if op in ("lte", "gte"):
         converted = _convert(column, value)
-        return column <= converted if op == "lte" else column >= converted
+        return cast(
+            ColumnElement[bool], column <= converted if op == "lte" else column >= converted
+        )
     items = [item.strip() for item in value.split(",") if item.strip()]
     wanted = [_convert(column, item) for item in items if item != "null"]
     parts: list[ColumnElement[bool]] = []
@@ -96,10 +102,10 @@ def _condition(column: ColumnElement[Any], op: str, value: str | None) -> Column
 
 
 def apply_filters(
-    stmt: Select[Any],
+    stmt: SelectAny,
     filters: Sequence[Filter] | None,
-    columns: Mapping[str, ColumnElement[Any]],
-) -> Select[Any]:
+    columns: Mapping[str, Any],
+) -> SelectAny:
     """AND the filters on known fields and operators; others are ignored, as Cytomine does."""
     conditions = [
         _condition(columns[f.field], f.op, f.value)
@@ -110,15 +116,15 @@ def apply_filters(
 
 
 def apply_sort(
-    stmt: Select[Any],
+    stmt: SelectAny,
     sort: str | None,
     order: str | None,
-    columns: Mapping[str, ColumnElement[Any]],
+    columns: Mapping[str, Any],
     *,
     default: str,
     default_order: str = "asc",
-    tie: ColumnElement[Any] | None = None,
-) -> Select[Any]:
+    tie: Any = None,
+) -> SelectAny:
     """Order by a whitelisted field; an unknown field or direction is a 400."""
     field = sort or default
     direction = (order or default_order).lower()
@@ -132,7 +138,7 @@ def apply_sort(
 
 
 async def fetch_page(
-    conn: AsyncConnection, stmt: Select[Any], *, limit: int | None, offset: int
+    conn: AsyncConnection, stmt: SelectAny, *, limit: int | None, offset: int
 ) -> Page[Any]:
     """Run `stmt` for one page; the total comes from a window count in the same statement."""
     if offset < 0 or (limit is not None and limit < 0):

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import BigInteger, Row, delete, func, insert, literal, select, update
+from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
@@ -139,7 +139,7 @@ class UserFields:
 # --- batch loaders ---------------------------------------------------------------------------
 
 
-async def users_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def users_by_id(db: Database, ids: list[int]) -> list[Any | None]:
     """Users by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
         rows = (await conn.execute(select(*USER_COLUMNS).where(SecUser.id.in_(ids)))).all()
@@ -204,7 +204,7 @@ def _require_admin(ctx: Context) -> Viewer:
     return viewer
 
 
-async def get_user(ctx: Context, *, id: int | None = None, username: str | None = None) -> Row[Any]:
+async def get_user(ctx: Context, *, id: int | None = None, username: str | None = None) -> Any:
     """One user by id or by username (case-insensitive); 404 when unknown."""
     _require_guest(ctx)
     stmt = select(*USER_COLUMNS)
@@ -221,7 +221,7 @@ async def get_user(ctx: Context, *, id: int | None = None, username: str | None 
     return row
 
 
-async def user_by_public_key(ctx: Context, public_key: str) -> Row[Any]:
+async def user_by_public_key(ctx: Context, public_key: str) -> Any:
     _require_guest(ctx)
     async with ctx.db.read() as conn:
         row = (
@@ -241,7 +241,7 @@ async def list_users(
     order: str | None = None,
     filters: Sequence[Filter] = (),
     with_roles: bool = False,
-) -> Page[Row[Any]]:
+) -> Page[Any]:
     """Users, sorted by username by default; `fullName[ilike]` matches names, email, username."""
     _require_guest(ctx)
     stmt = apply_filters(select(*USER_COLUMNS), filters, USER_FILTERS)
@@ -267,7 +267,7 @@ async def user_keys(
     id: int | None = None,
     username: str | None = None,
     public_key: str | None = None,
-) -> Row[Any]:
+) -> Any:
     """A user's key pair: only for that user or an admin (core.md §2.2)."""
     viewer = ctx.require_viewer()
     stmt = select(SecUser.id, SecUser.public_key, SecUser.private_key)
@@ -432,7 +432,7 @@ async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed
     return await _edit_user(ctx, viewer, user_id, {"enabled": enabled})
 
 
-async def set_password(ctx: Context, user_id: int, password: str | None) -> Row[Any]:
+async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
     """Change a password (self or administrator); not a command (core.md §8.1)."""
     viewer = ctx.require_viewer()
     if viewer.id != user_id and not viewer.is_admin:
@@ -452,7 +452,7 @@ async def set_password(ctx: Context, user_id: int, password: str | None) -> Row[
     return row
 
 
-async def regenerate_keys(ctx: Context) -> Row[Any]:
+async def regenerate_keys(ctx: Context) -> Any:
     """Give the caller a new key pair; the old one stops working at once."""
     viewer = ctx.require_viewer()
     async with ctx.db.transaction() as conn:
@@ -488,14 +488,14 @@ async def delete_user(ctx: Context, user_id: int) -> Changed:
 # --- roles -----------------------------------------------------------------------------------
 
 
-async def list_roles(ctx: Context) -> Sequence[Row[Any]]:
+async def list_roles(ctx: Context) -> Sequence[Any]:
     """Every role in bootstrap order (clients index the last one as ROLE_GUEST)."""
     _require_guest(ctx)
     async with ctx.db.read() as conn:
         return (await conn.execute(select(*ROLE_COLUMNS).order_by(SecRole.id))).all()
 
 
-async def get_role(ctx: Context, role_id: int) -> Row[Any]:
+async def get_role(ctx: Context, role_id: int) -> Any:
     _require_guest(ctx)
     async with ctx.db.read() as conn:
         row = (await conn.execute(select(*ROLE_COLUMNS).where(SecRole.id == role_id))).first()
@@ -513,7 +513,7 @@ async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
         raise NotFound("User", user_id)
 
 
-async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Row[Any]]:
+async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Any]:
     """The role links of a user, oldest first."""
     _require_guest(ctx)
     async with ctx.db.read() as conn:
@@ -522,7 +522,7 @@ async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Row[Any]]:
         return (await conn.execute(stmt)).all()
 
 
-async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Row[Any]:
+async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Any:
     _require_guest(ctx)
     stmt = _links().where(
         SecUserSecRole.sec_user_id == user_id, SecUserSecRole.sec_role_id == role_id
@@ -607,7 +607,7 @@ async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
     return Changed(row, command)
 
 
-async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Row[Any]]:
+async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Any]:
     """Replace a user's roles by the canonical set of `role_id`; returns the active roles."""
     viewer = _require_admin(ctx)
     async with ctx.db.transaction() as conn:

@@ -76,7 +76,7 @@ class Bridge:
             body = await self._body(request, route) if route.body is not None else None
             if route.bulk and isinstance(body, list):
                 return await self._bulk(request, route, operation, variables, body, call)
-            if route.body is not None:
+            if isinstance(body, dict):
                 self._check_path_clash(body, found.path_params)
                 variables.update(self._body_variables(route, operation, body))
         except CytogateError as error:
@@ -208,8 +208,8 @@ class Bridge:
                 if not isinstance(element, dict):
                     raise InvalidInput("Each element of the array must be a JSON object")
                 element_vars = {**variables, **self._body_variables(route, operation, element)}
-            except CytogateError as error:
-                failed.append({"data": element, "message": error.message})
+            except CytogateError as invalid:
+                failed.append({"data": element, "message": invalid.message})
                 continue
             data, error = await self._execute(request, operation, element_vars)
             if error is not None:

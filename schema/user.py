@@ -54,7 +54,7 @@ class User:
     @strawberry.field(description="Visible to the user and to administrators only.")
     @staticmethod
     def email(parent: strawberry.Parent[Any], info: Info) -> str | None:
-        return parent.email if _sees_private(info, parent.id) else None  # type: ignore[no-any-return]
+        return parent.email if _sees_private(info, parent.id) else None
 
     @strawberry.field(description="First and last name.")
     @staticmethod
@@ -65,22 +65,22 @@ class User:
     @staticmethod
     def full_name(parent: strawberry.Parent[Any]) -> str:
         name = f"{parent.firstname} {parent.lastname}"
-        return parent.username if name == parent.username else f"{name} ({parent.username})"  # type: ignore[no-any-return]
+        return parent.username if name == parent.username else f"{name} ({parent.username})"
 
     @strawberry.field(description="Only for the user themself.")
     @staticmethod
     def public_key(parent: strawberry.Parent[Any], info: Info) -> str | None:
-        return parent.public_key if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+        return parent.public_key if _is_self(info, parent.id) else None
 
     @strawberry.field(description="Only for the user themself.")
     @staticmethod
     def private_key(parent: strawberry.Parent[Any], info: Info) -> str | None:
-        return parent.private_key if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+        return parent.private_key if _is_self(info, parent.id) else None
 
     @strawberry.field(description="Only for the user themself.")
     @staticmethod
     def password_expired(parent: strawberry.Parent[Any], info: Info) -> bool | None:
-        return parent.password_expired if _is_self(info, parent.id) else None  # type: ignore[no-any-return]
+        return parent.password_expired if _is_self(info, parent.id) else None
 
     @strawberry.field(description="The authorities of the user's real roles.")
     @staticmethod

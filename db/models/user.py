@@ -1,4 +1,4 @@
-"""Users, roles, role links, admin sessions and login tokens (contract core.md §2, §7.1, §9.1–9.2)."""
+"""Users, roles, role links, admin sessions and login tokens (core.md §2, §7.1, §9.1–9.2)."""
 
 from __future__ import annotations
 
