@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, NewType, TypeVar
+from typing import Any, Final, Generic, NewType, TypeVar
 
 import strawberry
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.commands import CommandInfo
 from resolvers.context import Context
 from resolvers.listing import Filter, Page
 
 __all__ = [
+    "SCALARS",
     "Command",
     "Connection",
     "FilterInput",
@@ -34,13 +36,19 @@ def _parse_long(value: Any) -> int:
     return number
 
 
-Long = strawberry.scalar(
-    NewType("Long", int),
+#: Annotate ids with `Long`; `SCALARS` (given to the schema) says how GraphQL carries it.
+Long = NewType("Long", int)
+
+LONG_SCALAR: Final = strawberry.scalar(
+    name="Long",
     serialize=int,
     parse_value=_parse_long,
     description="A 64-bit integer: Cytomine ids come from one global sequence, so an id names "
     "one object across every type, and GraphQL and REST share them.",
 )
+
+
+SCALARS: Final[dict[object, ScalarDefinition]] = {Long: LONG_SCALAR}
 
 
 @strawberry.type(description="Where a page sits in its list.")
@@ -87,7 +95,7 @@ def to_filters(filters: list[FilterInput] | None) -> list[Filter]:
 
 @strawberry.type(name="Command", description="The command a mutation recorded (undo/redo).")
 class Command:
-    id: Long  # type: ignore[valid-type]
+    id: Long
     action: str = strawberry.field(description="ADD, EDIT or DELETE.")
     domain: str = strawberry.field(description="Cytomine's simple class name of the object.")
     message: str
@@ -96,7 +104,7 @@ class Command:
     @classmethod
     def of(cls, info: CommandInfo) -> Command:
         return cls(
-            id=info.id,
+            id=Long(info.id),
             action=info.action,
             domain=info.domain,
             message=info.message,

@@ -12,10 +12,12 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from gateway.errors import DomainErrors
 from gateway.settings import Settings
+from schema.common import SCALARS
 from schema.user import UserMutation, UserQuery
 
 __all__ = ["build_schema"]
@@ -29,6 +31,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             DomainErrors,
             partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),

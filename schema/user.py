@@ -28,14 +28,14 @@ def _is_self(info: Info, user_id: int) -> bool:
 
 @strawberry.type(description="A global role (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_GUEST).")
 class Role:
-    id: Long  # type: ignore[valid-type]
+    id: Long
     authority: str
     created: datetime | None
 
 
 @strawberry.type(description="A person or a robot, with API keys.")
 class User:
-    id: Long  # type: ignore[valid-type]
+    id: Long
     created: datetime
     updated: datetime
     username: str
@@ -111,11 +111,11 @@ class User:
 
 @strawberry.type(description="A role held by a user.")
 class UserRole:
-    id: Long  # type: ignore[valid-type]
+    id: Long
     created: datetime
     updated: datetime
-    user_id: Long  # type: ignore[valid-type]
-    role_id: Long  # type: ignore[valid-type]
+    user_id: Long
+    role_id: Long
     authority: str
 
     @strawberry.field(graphql_type=User)
@@ -251,7 +251,7 @@ class UserQuery:
     async def user(
         self,
         info: Info,
-        id: Long | None = None,  # type: ignore[valid-type]
+        id: Long | None = None,
         username: str | None = None,
         public_key: str | None = None,
     ) -> Any:
@@ -285,7 +285,7 @@ class UserQuery:
     async def user_keys(
         self,
         info: Info,
-        id: Long | None = None,  # type: ignore[valid-type]
+        id: Long | None = None,
         username: str | None = None,
         public_key: str | None = None,
     ) -> Keys:
@@ -314,19 +314,19 @@ class UserQuery:
         return await user.list_roles(info.context)
 
     @strawberry.field(graphql_type=Role)
-    async def role(self, info: Info, id: Long) -> Any:  # type: ignore[valid-type]
+    async def role(self, info: Info, id: Long) -> Any:
         return await user.get_role(info.context, id)
 
     @strawberry.field(graphql_type=list[UserRole], description="The roles a user holds.")
-    async def user_roles(self, info: Info, user_id: Long) -> Any:  # type: ignore[valid-type]
+    async def user_roles(self, info: Info, user_id: Long) -> Any:
         return await user.list_user_roles(info.context, user_id)
 
     @strawberry.field(graphql_type=UserRole)
-    async def user_role(self, info: Info, user_id: Long, role_id: Long) -> Any:  # type: ignore[valid-type]
+    async def user_role(self, info: Info, user_id: Long, role_id: Long) -> Any:
         return await user.get_user_role(info.context, user_id, role_id)
 
     @strawberry.field(graphql_type=Role | None, description="A user's highest role.")
-    async def highest_role(self, info: Info, user_id: Long) -> Any:  # type: ignore[valid-type]
+    async def highest_role(self, info: Info, user_id: Long) -> Any:
         links = await user.list_user_roles(info.context, user_id)
         best = user.highest_role(frozenset(link.authority for link in links))
         return next(
@@ -349,23 +349,23 @@ class UserMutation:
         return _user_payload(await user.create_user(info.context, input.fields()))
 
     @strawberry.mutation(description="Replace a user's profile (self or administrators).")
-    async def user_update(self, info: Info, id: Long, input: UserInput) -> UserPayload:  # type: ignore[valid-type]
+    async def user_update(self, info: Info, id: Long, input: UserInput) -> UserPayload:
         return _user_payload(await user.update_user(info.context, id, input.fields()))
 
     @strawberry.mutation(description="Delete a user (administrators).")
-    async def user_delete(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+    async def user_delete(self, info: Info, id: Long) -> UserPayload:
         return _user_payload(await user.delete_user(info.context, id))
 
     @strawberry.mutation(description="Disable a user's credentials (administrators).")
-    async def user_lock(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+    async def user_lock(self, info: Info, id: Long) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, False))
 
     @strawberry.mutation(description="Enable a locked user again (administrators).")
-    async def user_unlock(self, info: Info, id: Long) -> UserPayload:  # type: ignore[valid-type]
+    async def user_unlock(self, info: Info, id: Long) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, True))
 
     @strawberry.mutation(graphql_type=User, description="Change a password (self or admins).")
-    async def user_password_change(self, info: Info, id: Long, password: str | None = None) -> Any:  # type: ignore[valid-type]
+    async def user_password_change(self, info: Info, id: Long, password: str | None = None) -> Any:
         return await user.set_password(info.context, id, password)
 
     @strawberry.mutation(description="Give the caller a new key pair.")
@@ -373,17 +373,17 @@ class UserMutation:
         return _keys(await user.regenerate_keys(info.context))
 
     @strawberry.mutation(description="Grant a role to a user.")
-    async def user_role_create(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:  # type: ignore[valid-type]
+    async def user_role_create(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:
         return _user_role_payload(await user.add_user_role(info.context, user_id, role_id))
 
     @strawberry.mutation(description="Withdraw a role from a user (administrators).")
-    async def user_role_delete(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:  # type: ignore[valid-type]
+    async def user_role_delete(self, info: Info, user_id: Long, role_id: Long) -> UserRolePayload:
         return _user_role_payload(await user.remove_user_role(info.context, user_id, role_id))
 
     @strawberry.mutation(
         graphql_type=list[Role], description="Set a user's roles to the canonical set of a role."
     )
-    async def user_roles_define(self, info: Info, user_id: Long, role_id: Long) -> Any:  # type: ignore[valid-type]
+    async def user_roles_define(self, info: Info, user_id: Long, role_id: Long) -> Any:
         return await user.define_roles(info.context, user_id, role_id)
 
     @strawberry.mutation(description="Log in; with `session` the browser also gets a cookie.")

@@ -1,0 +1,128 @@
+"""The `cytogate` command for real: serve on the embedded cluster, stop on a signal, refuse a
+second server on the same home, migrate and create users against a given DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from db.embedded import ClusterBusy, EmbeddedCluster
+
+CYTOGATE = str(Path(sys.executable).with_name("cytogate"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_ping(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"cytogate exited early:\n{process.stdout and process.stdout.read()}")
+        try:
+            if requests.get(url + "/server/ping", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("cytogate did not answer /server/ping in time")
+
+
+@pytest.fixture
+def home():
+    path = Path(tempfile.mkdtemp(prefix="cytogate-cli-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return {**env, "CYTOGATE_HOME": str(home), **extra}
+
+
+def test_serve_embedded_prints_keys_and_stops_on_sigterm(home):
+    port = _free_port()
+    process = subprocess.Popen(
+        [CYTOGATE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_ping(f"http://127.0.0.1:{port}", process)
+        second = subprocess.run(
+            [CYTOGATE, "serve", "--port", str(_free_port())],
+            env=_env(home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+        assert requests.get(f"http://127.0.0.1:{port}/server/ping", timeout=5).status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "private key:" in output
+    assert not (home / "pgdata" / "postmaster.pid").exists()
+
+
+def test_second_cluster_on_same_home_is_refused_and_harms_nothing(home):
+    first = EmbeddedCluster(home)
+    first.start()
+    try:
+        with pytest.raises(ClusterBusy, match="already running"):
+            EmbeddedCluster(home).start()
+        assert (home / "pgdata" / "postmaster.pid").exists()
+        attached = EmbeddedCluster(home)
+        attached.start(attach=True)
+        assert attached.url() == first.url()
+    finally:
+        first.stop()
+
+
+def test_migrate_and_create_user_against_database_url(cluster):
+    import asyncio
+
+    url = asyncio.run(cluster.ensure_database("cli_target"))
+    env = {**os.environ, "DATABASE_URL": url}
+    migrated = subprocess.run([CYTOGATE, "migrate"], env=env, capture_output=True, text=True)
+    assert migrated.returncode == 0, migrated.stderr
+    refused = subprocess.run(
+        [CYTOGATE, "create-user", "alice"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 1
+    assert "super-administrator" in refused.stderr
+
+
+def test_create_user_prints_working_keys(settings, database_url, server):
+    env = {**os.environ, "DATABASE_URL": database_url}
+    created = subprocess.run(
+        [CYTOGATE, "create-user", "bob", "--admin"], env=env, capture_output=True, text=True
+    )
+    assert created.returncode == 0, created.stderr
+    lines = dict(
+        line.strip().split(":", 1) for line in created.stdout.splitlines() if ":" in line
+    )
+    from tests.harness import Api
+
+    bob = Api(server.url, lines["public key"].strip(), lines["private key"].strip())
+    body = bob.get("/api/user/current.json").json()
+    assert body["username"] == "bob"
+    assert body["admin"] is True
+    assert body["adminByNow"] is False
