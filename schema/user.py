@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -219,19 +220,7 @@ class UserInput:
     )
 
     def fields(self) -> UserFields:
-        return UserFields(
-            username=self.username,
-            firstname=self.firstname,
-            lastname=self.lastname,
-            email=self.email,
-            password=self.password,
-            language=self.language,
-            is_developer=self.is_developer,
-            origin=self.origin,
-            enabled=self.enabled,
-            public_key=self.public_key,
-            private_key=self.private_key,
-        )
+        return UserFields(**dataclasses.asdict(self))
 
 
 UserConnection = Connection[User]

@@ -44,25 +44,23 @@ class CommandHistory(IdMixin, TimestampMixin, Base):
     prefix_action: Mapped[str] = mapped_column(String(8), server_default="")
 
 
-class UndoStackItem(IdMixin, TimestampMixin, Base):
+class _StackItem(IdMixin, TimestampMixin):
+    """A command on one of a user's two stacks."""
+
+    command_id: Mapped[int] = mapped_column(
+        ForeignKey("command.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"), index=True)
+    transaction_id: Mapped[int | None]
+
+
+class UndoStackItem(_StackItem, Base):
     """A command the user may undo."""
 
     __tablename__ = "undo_stack_item"
 
-    command_id: Mapped[int] = mapped_column(
-        ForeignKey("command.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"), index=True)
-    transaction_id: Mapped[int | None]
 
-
-class RedoStackItem(IdMixin, TimestampMixin, Base):
+class RedoStackItem(_StackItem, Base):
     """An undone command the user may redo."""
 
     __tablename__ = "redo_stack_item"
-
-    command_id: Mapped[int] = mapped_column(
-        ForeignKey("command.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"), index=True)
-    transaction_id: Mapped[int | None]
