@@ -70,6 +70,13 @@ class CytogateGraphQLView(GraphQLView[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body, which must be an object (or a batch): strawberry reads keys from it."""
+        body = super().parse_json(data)
+        if not isinstance(body, dict | list):
+            raise web.HTTPBadRequest(reason="The request body must be a JSON object")
+        return body
+
 
 def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
     ctx: Context | None = request.get(CONTEXT)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 
 from graphql import GraphQLError
+from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import CytogateError
@@ -29,18 +30,33 @@ def error_code(error: GraphQLError) -> str:
     return code if isinstance(code, str) else INTERNAL
 
 
+def _refused_value(error: BaseException) -> str | None:
+    """The reason PostgreSQL (SQLSTATE class 22: a NUL byte, a number out of range…) or asyncpg
+    (a value it cannot encode) refused a value the caller sent; None for any other error."""
+    cause = getattr(getattr(error, "orig", None), "__cause__", None)
+    if not isinstance(error, DBAPIError) or cause is None:
+        return None
+    if str(getattr(cause, "sqlstate", "") or "").startswith("22") or isinstance(cause, ValueError):
+        return f"Invalid value: {str(cause).splitlines()[0][:200]}"
+    return None
+
+
 def _classify(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, CytogateError):
         extensions = {"code": original.code, "errorValues": original.values}
         return GraphQLError(original.message, error.nodes, error.source, error.positions,
                             error.path, original, extensions)  # fmt: skip
-    if original is None:
+    if original is None or (error.path is None and error.nodes):  # the document or variables
         code = "BAD_USER_INPUT" if "Variable" in error.message else "GRAPHQL_VALIDATION_FAILED"
         error.extensions = {**(error.extensions or {}), "code": code}
         return error
     if isinstance(original, GraphQLError):  # a nested error raised by graphql-core itself
         return _classify(original)
+    refused = _refused_value(original)
+    if refused is not None:
+        return GraphQLError(refused, error.nodes, error.source, error.positions, error.path,
+                            original, {"code": "BAD_USER_INPUT", "errorValues": {}})  # fmt: skip
     log.error("unexpected error in %s", error.path, exc_info=original)
     return GraphQLError("Internal error", error.nodes, error.source, error.positions,
                         error.path, None, {"code": INTERNAL})  # fmt: skip
@@ -50,7 +66,13 @@ class DomainErrors(SchemaExtension):
     """Attach codes to the errors of every operation."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except GraphQLError as error:
+            # ParserCache parses inside its own hook: a syntax error (or too many tokens) escapes
+            # the operation as an exception and strawberry builds its result outside of it.
+            _classify(error)
+            raise
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [_classify(error) for error in result.errors]

@@ -62,12 +62,15 @@ def _convert(column: ColumnElement[Any], text: str) -> Any:
         if python_type is bool:
             return parse_bool(text)
         if python_type is int:
-            return int(text)
+            number = int(text)
+            if not -(2**63) <= number < 2**63:
+                raise ValueError(text)
+            return number
         if python_type is float:
             return float(text)
         if python_type is datetime:
             return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         raise InvalidInput(f"{text!r} is not a valid value for this filter") from None
     return text
 

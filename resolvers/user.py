@@ -356,7 +356,7 @@ async def create_user(ctx: Context, fields: UserFields) -> Changed:
         "email": _email(fields.email),
         "language": _language(fields.language),
         "is_developer": bool(fields.is_developer),
-        "origin": fields.origin or "ADMINISTRATOR",
+        "origin": _required(fields.origin, "origin") if fields.origin else "ADMINISTRATOR",
         "enabled": True if fields.enabled is None else fields.enabled,
         "password_hash": await hash_password(_check_password(fields.password)),
         "public_key": _new_key(),
@@ -393,6 +393,8 @@ async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed
     if fields.public_key == "" or fields.private_key == "":
         values["public_key"], values["private_key"] = _new_key(), _new_key()
     if fields.enabled is not None and viewer.is_admin:
+        if not fields.enabled and user_id == viewer.id:
+            raise InvalidInput("You cannot lock yourself")
         values["enabled"] = fields.enabled
     return await _edit_user(ctx, viewer, user_id, values)
 

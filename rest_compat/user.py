@@ -99,7 +99,7 @@ ROUTES: Final = (
     Route("DELETE", "/api/user/{id:int}/lock.json", "UserUnlock", _user_command, command=True),
     Route("PUT", "/api/user/{id:int}/password.json", "UserPasswordChange", single(user_json),
           body="*"),
-    Route("GET", "/api/user/security_check.json", "SecurityCheck", bare(_empty)),
+    Route("GET", "/api/user/security_check.json", "SecurityCheck", bare(_empty), body="*"),
     Route("POST", "/api/user/security_check.json", "SecurityCheck", bare(_empty), body="*"),
     Route("GET", "/api/userkey/{publicKey}/keys.json", "UserKeysByPublicKey", bare()),
     Route("GET", "/api/user/{id:int}/keys.json", "UserKeysById", bare()),

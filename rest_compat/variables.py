@@ -79,6 +79,8 @@ def _scalar_from_body(value: Any, type_: GraphQLScalarType | GraphQLEnumType) ->
         except ValueError:
             return None
     if name == "Boolean":
+        if isinstance(value, dict | list):
+            raise InvalidInput(f"A boolean was expected, not {type(value).__name__}")
         return parse_bool(value) if isinstance(value, str) else bool(value)
     if name in ("String", "ID") or isinstance(type_, GraphQLEnumType):
         if isinstance(value, dict | list):

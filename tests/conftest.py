@@ -88,7 +88,8 @@ def make_user(api: Api) -> Any:
         user = response.json()["user"]
         keys = api.get(f"/api/user/{user['id']}/keys.json").json()
         if roles:
-            all_roles = {r["authority"]: r["id"] for r in api.get("/api/role.json").json()["collection"]}
+            listed = api.get("/api/role.json").json()["collection"]
+            all_roles = {r["authority"]: r["id"] for r in listed}
             for role in roles:
                 granted = api.post(f"/api/user/{user['id']}/role.json",
                                    json={"user": user["id"], "role": all_roles[role]})  # fmt: skip

@@ -65,7 +65,7 @@ class Server:
 def serve(settings: Settings, url: str) -> Iterator[Server]:
     loop = asyncio.new_event_loop()
     app = create_app(settings, url)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())

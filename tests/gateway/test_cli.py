@@ -31,7 +31,8 @@ def _wait_for_ping(url: str, process: subprocess.Popen[str], seconds: float = 60
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"cytogate exited early:\n{process.stdout and process.stdout.read()}")
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"cytogate exited early:\n{output}")
         try:
             if requests.get(url + "/server/ping", timeout=1).status_code == 200:
                 return
@@ -116,9 +117,7 @@ def test_create_user_prints_working_keys(settings, database_url, server):
         [CYTOGATE, "create-user", "bob", "--admin"], env=env, capture_output=True, text=True
     )
     assert created.returncode == 0, created.stderr
-    lines = dict(
-        line.strip().split(":", 1) for line in created.stdout.splitlines() if ":" in line
-    )
+    lines = dict(line.strip().split(":", 1) for line in created.stdout.splitlines() if ":" in line)
     from tests.harness import Api
 
     bob = Api(server.url, lines["public key"].strip(), lines["private key"].strip())

@@ -88,7 +88,7 @@ def test_user_keys_as_admin_returns_pair(client: Any) -> None:
     keys = user.keys()
     assert set(keys) == {"publicKey", "privateKey"}
     assert keys["publicKey"] != keys["privateKey"]
-    assert User(**{"id": user.id}).keys() == keys
+    assert User(id=user.id).keys() == keys
 
 
 def test_user_collection_fetch_all_returns_every_user(client: Any) -> None:

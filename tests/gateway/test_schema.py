@@ -1,0 +1,79 @@
+"""What must not drift: the committed SDL, the REST operations against the schema, and the
+Alembic migrations against the models (DESIGN.md "GraphQL", "Data")."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import rest_compat.table
+from db.models import Base
+from gateway.settings import Settings
+from rest_compat.bridge import Bridge
+from schema.root import build_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = ROOT / "db" / "migrations" / "env.py"
+
+
+def _env_include_object() -> Any:
+    """`include_object` of db/migrations/env.py, which runs Alembic on import: compile just that
+    function (it leaves out reflected tables the models do not know, e.g. spatial_ref_sys)."""
+    tree = ast.parse(ENV.read_text())
+    function = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == "include_object"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(ast.Module([function], []), str(ENV), "exec"), namespace)
+    return namespace["include_object"]
+
+
+def test_schema_graphql_committed_equals_built():
+    committed = (ROOT / "schema.graphql").read_text()
+    built = build_schema(Settings()).as_str() + "\n"
+    assert committed == built, "schema.graphql is stale: run `cytogate export-schema`"
+
+
+def test_rest_routes_operations_exist_and_validate():
+    bridge = Bridge(build_schema(Settings()), rest_compat.table.ROUTES, lambda request: None)  # type: ignore[arg-type,return-value]
+    assert {route.operation for route in rest_compat.table.ROUTES} <= set(bridge.operations)
+
+
+def test_rest_routes_no_duplicate_method_path_predicate():
+    keys = Counter((r.method, r.path, r.when) for r in rest_compat.table.ROUTES)
+    duplicates = [key[:2] for key, count in keys.items() if count > 1]
+    assert not duplicates, f"routes declared twice: {duplicates}"
+
+
+def test_migrations_head_matches_models(database_url):
+    include_object = _env_include_object()
+
+    def compare(sync_conn: Any) -> list[Any]:
+        context = MigrationContext.configure(
+            sync_conn, opts={"include_object": include_object, "compare_type": True}
+        )
+        assert "spatial_ref_sys" in sync_conn.dialect.get_table_names(sync_conn)
+        return compare_metadata(context, Base.metadata)  # type: ignore[no-any-return]
+
+    async def diff() -> list[Any]:
+        engine = create_async_engine(database_url, poolclass=pool.NullPool)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(compare)
+        finally:
+            await engine.dispose()
+
+    differences = asyncio.run(diff())
+    assert differences == [], "models and migrations differ: write a migration\n" + "\n".join(
+        map(str, differences)
+    )
