@@ -83,6 +83,7 @@ class Settings:
             public_path_prefix=(env.get("CYTOGATE_PUBLIC_PATH_PREFIX") or "").rstrip("/"),
             admin_session_minutes=_int(env, "CYTOGATE_ADMIN_SESSION_MINUTES", 120, minimum=1),
             token_hours=_int(env, "CYTOGATE_TOKEN_HOURS", 24, minimum=1),
+            remember_me_days=_int(env, "CYTOGATE_REMEMBER_ME_DAYS", 30, minimum=1),
             max_body_bytes=_int(env, "CYTOGATE_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1024),
             graphql_max_depth=_int(env, "CYTOGATE_GRAPHQL_MAX_DEPTH", 12, minimum=2),
             graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),

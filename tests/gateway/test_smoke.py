@@ -8,3 +8,16 @@ def test_current_user_has_keys(api):
     body = api.get("/api/user/current.json").json()
     assert body["username"] == "admin"
     assert body["publicKey"]
+
+
+def test_settings_from_env_reads_and_validates_variables():
+    import pytest
+
+    from gateway.settings import ConfigError, Settings
+
+    settings = Settings.from_env({"CYTOGATE_REMEMBER_ME_DAYS": "7", "CYTOGATE_PORT": "9000"})
+    assert (settings.remember_me_days, settings.port) == (7, 9000)
+    with pytest.raises(ConfigError, match="CYTOGATE_HMAC_MAX_SKEW"):
+        Settings.from_env({"CYTOGATE_HMAC_MAX_SKEW": "soon"})
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Settings.from_env({"DATABASE_URL": "mysql://x"})
