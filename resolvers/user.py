@@ -540,6 +540,16 @@ def _link_label(user_id: int, role_id: int) -> str:
     return f"{user_id} ({role_id})"
 
 
+async def _role_authority(conn: AsyncConnection, role_id: int) -> str:
+    """The authority of a role; 404 when unknown."""
+    authority = (
+        await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
+    ).scalar_one_or_none()
+    if authority is None:
+        raise NotFound("SecRole", role_id)
+    return str(authority)
+
+
 async def add_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
     """Grant a role. Admin roles, or any role to a guest-only user, need an administrator."""
     viewer = ctx.require_viewer()
@@ -547,11 +557,7 @@ async def add_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
         raise Forbidden()
     async with ctx.db.transaction() as conn:
         await _user_exists(conn, user_id)
-        authority = (
-            await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
-        ).scalar_one_or_none()
-        if authority is None:
-            raise NotFound("SecRole", role_id)
+        authority = await _role_authority(conn, role_id)
         current = (await roles_by_user(ctx.db, [user_id]))[0]
         needs_admin = authority in (ADMIN, SUPER_ADMIN) or current <= {GUEST}
         if needs_admin and not viewer.is_admin:
@@ -614,11 +620,7 @@ async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Any]:
     viewer = _require_admin(ctx)
     async with ctx.db.transaction() as conn:
         await _user_exists(conn, user_id)
-        authority = (
-            await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
-        ).scalar_one_or_none()
-        if authority is None:
-            raise NotFound("SecRole", role_id)
+        authority = await _role_authority(conn, role_id)
         wanted = set(CANONICAL_ROLES[authority])
         current = set(
             (
