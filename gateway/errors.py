@@ -42,6 +42,8 @@ def _refused_value(error: BaseException) -> str | None:
 
 
 def _classify(error: GraphQLError) -> GraphQLError:
+    if "code" in (error.extensions or {}):  # already classified (result and pre-execution
+        return error  # lists may hold the same error): never log or rebuild it twice
     original = error.original_error
     if isinstance(original, CytogateError):
         extensions = {"code": original.code, "errorValues": original.values}
