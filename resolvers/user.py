@@ -13,13 +13,22 @@ from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
-from db.models import SecRole, SecUser, SecUserSecRole
-from resolvers.commands import CommandInfo, record_command, snapshot
+from db.models import SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
+from resolvers.command import CommandLog, Spec, register
 from resolvers.context import Context
-from resolvers.crud import constraint_errors
+from resolvers.crud import (
+    Changed,
+    constraint_errors,
+    delete_row,
+    insert_row,
+    lock_row,
+    table_of,
+    update_row,
+)
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
 from resolvers.passwords import hash_password
+from resolvers.storage import STORAGE, create_storage_row
 from resolvers.viewer import ADMIN, GUEST, ROLE_RANK, SUPER_ADMIN, USER, Viewer
 
 __all__ = [
@@ -109,14 +118,6 @@ class UserRow(Protocol):
     password_expired: bool
     public_key: str
     private_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Changed:
-    """A mutation's result: the object (after, or before a delete) and its command."""
-
-    row: Any
-    command: CommandInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,8 +336,18 @@ def _check_password(password: str | None) -> str:
     return password
 
 
-def _label(row: Any) -> str:
-    return f"{row.id} ({row.username})"
+async def _admin_only(ctx: Context, row: Mapping[str, Any]) -> None:
+    _require_admin(ctx)
+
+
+USER_SPEC: Final = register(
+    Spec("User", SecUser, lambda row: f"{row['id']} ({row['username']})",
+         authorize=_admin_only)
+)  # fmt: skip
+LINK_SPEC: Final = register(
+    Spec("SecUserSecRole", SecUserSecRole,
+         lambda row: f"{row['sec_user_id']} ({row['sec_role_id']})", authorize=_admin_only)
+)  # fmt: skip
 
 
 async def _grant(conn: AsyncConnection, user_id: int, authorities: Sequence[str]) -> None:
@@ -347,7 +358,8 @@ async def _grant(conn: AsyncConnection, user_id: int, authorities: Sequence[str]
 
 
 async def create_user(ctx: Context, fields: UserFields) -> Changed:
-    """Create a user with fresh keys and ROLE_USER; administrators only (decision 1)."""
+    """Create a user with fresh keys, ROLE_USER and a storage of their own; administrators
+    only (decision 1)."""
     viewer = _require_admin(ctx)
     values = {
         "username": _required(fields.username, "username"),
@@ -363,14 +375,12 @@ async def create_user(ctx: Context, fields: UserFields) -> Changed:
         "private_key": _new_key(),
     }
     async with ctx.db.transaction() as conn:
+        log = CommandLog(conn, viewer)
         with constraint_errors(f"User {values['username']} already exist!"):
-            row = (
-                await conn.execute(insert(SecUser).values(**values).returning(*USER_COLUMNS))
-            ).one()
+            row = await insert_row(conn, SecUser, values)
+        command = await log.add(USER_SPEC, row)
         await _grant(conn, row.id, (USER,))
-        command = await record_command(
-            conn, viewer, "ADD", "User", snapshot(row), label=_label(row)
-        )
+        await create_storage_row(conn, log, f"{row.username} storage", row.id, printed=False)
     return Changed(row, command)
 
 
@@ -401,22 +411,10 @@ async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed
 
 async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[str, Any]) -> Changed:
     async with ctx.db.transaction() as conn:
-        before = (
-            await conn.execute(select(*USER_COLUMNS).where(SecUser.id == user_id).with_for_update())
-        ).first()
-        if before is None:
-            raise NotFound("User", user_id)
-        with constraint_errors(f"User {values.get('username', before.username)} already exist!"):
-            after = (
-                await conn.execute(
-                    update(SecUser)
-                    .where(SecUser.id == user_id)
-                    .values(**values)
-                    .returning(*USER_COLUMNS)
-                )
-            ).one()
-        data = {"previousUser": snapshot(before), "newUser": snapshot(after)}
-        command = await record_command(conn, viewer, "EDIT", "User", data, label=_label(after))
+        username = values.get("username", "")
+        with constraint_errors(f"User {username} already exist!"):
+            before, after = await update_row(conn, SecUser, "User", user_id, values)
+        command = await CommandLog(conn, viewer).edit(USER_SPEC, before, after)
     return Changed(after, command)
 
 
@@ -469,21 +467,36 @@ async def regenerate_keys(ctx: Context) -> Any:
 
 
 async def delete_user(ctx: Context, user_id: int) -> Changed:
-    """Delete a user and what hangs from it (administrators; never yourself)."""
+    """Delete a user and what hangs from it (administrators; never yourself).
+
+    Refused while one of the user's storages holds files (core.md §9.1). Role links and
+    storages are recorded before the user goes, so undo brings them back with it.
+    """
     viewer = _require_admin(ctx)
     if user_id == viewer.id:
         raise InvalidInput("You cannot delete yourself")
     async with ctx.db.transaction() as conn:
-        row = (
-            await conn.execute(
-                delete(SecUser).where(SecUser.id == user_id).returning(*USER_COLUMNS)
-            )
-        ).first()
-        if row is None:
-            raise NotFound("User", user_id)
-        command = await record_command(
-            conn, viewer, "DELETE", "User", snapshot(row), label=_label(row)
+        row = await lock_row(conn, SecUser, "User", user_id)
+        storages = (
+            await conn.execute(select(*table_of(Storage).c).where(Storage.user_id == user_id))
+        ).all()
+        holding = select(UploadedFile.id).where(
+            UploadedFile.storage_id.in_([storage.id for storage in storages])
         )
+        if (await conn.execute(holding.limit(1))).first() is not None:
+            raise InvalidInput(
+                f"Storage contains data, cannot delete user {row.username}: delete its files first"
+            )
+        links = (
+            await conn.execute(
+                select(*table_of(SecUserSecRole).c).where(SecUserSecRole.sec_user_id == user_id)
+            )
+        ).all()
+        log = CommandLog(conn, viewer)
+        await log.delete_many(LINK_SPEC, links)
+        await log.delete_many(STORAGE, storages)
+        command = await log.delete(USER_SPEC, row)
+        await conn.execute(delete(SecUser).where(SecUser.id == user_id))
     return Changed(row, command)
 
 
@@ -536,10 +549,6 @@ async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Any:
     return row
 
 
-def _link_label(user_id: int, role_id: int) -> str:
-    return f"{user_id} ({role_id})"
-
-
 async def _role_authority(conn: AsyncConnection, role_id: int) -> str:
     """The authority of a role; 404 when unknown."""
     authority = (
@@ -565,22 +574,11 @@ async def add_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
         if authority == SUPER_ADMIN and SUPER_ADMIN not in viewer.roles:
             raise Forbidden("Only a super administrator may grant ROLE_SUPER_ADMIN")
         with constraint_errors(f"User {user_id} already has role {authority}"):
-            link_id = (
-                await conn.execute(
-                    insert(SecUserSecRole)
-                    .values(sec_user_id=user_id, sec_role_id=role_id)
-                    .returning(SecUserSecRole.id)
-                )
-            ).scalar_one()
-        row = (await conn.execute(_links().where(SecUserSecRole.id == link_id))).one()
-        command = await record_command(
-            conn,
-            viewer,
-            "ADD",
-            "SecUserSecRole",
-            snapshot(row),
-            label=_link_label(user_id, role_id),
-        )
+            link = await insert_row(
+                conn, SecUserSecRole, {"sec_user_id": user_id, "sec_role_id": role_id}
+            )
+        command = await CommandLog(conn, viewer).add(LINK_SPEC, link)
+        row = (await conn.execute(_links().where(SecUserSecRole.id == link.id))).one()
     return Changed(row, command)
 
 
@@ -603,15 +601,8 @@ async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
         if row is None:
             raise NotFound("SecUserSecRole", f"user={user_id}, role={role_id}", field="key")
         _refuse_own_role(viewer, user_id, {row.authority})
-        await conn.execute(delete(SecUserSecRole).where(SecUserSecRole.id == row.id))
-        command = await record_command(
-            conn,
-            viewer,
-            "DELETE",
-            "SecUserSecRole",
-            snapshot(row),
-            label=_link_label(user_id, role_id),
-        )
+        link = await delete_row(conn, SecUserSecRole, "SecUserSecRole", row.id)
+        command = await CommandLog(conn, viewer).delete(LINK_SPEC, link)
     return Changed(row, command)
 
 

@@ -145,13 +145,20 @@ def items(shape: Shape) -> Envelope:
     return envelope
 
 
-def command(key: str, class_name: str, shape: Shape, object_field: str | None = None) -> Envelope:
+def command(
+    key: str,
+    class_name: str,
+    shape: Shape,
+    object_field: str | None = None,
+    callback: Callable[[JSON], Mapping[str, str]] | None = None,
+) -> Envelope:
     """The command envelope of a create, edit or delete (§3.2).
 
     Args:
         key: the envelope key, Cytomine's lower-cased simple class name ("user").
         class_name: the simple class name for the callback method ("User").
         object_field: the payload field holding the object (default: the first non-command one).
+        callback: more callback keys from the shaped object (a term adds "ontologyID").
     """
 
     def envelope(data: Any, call: Call) -> web.Response:
@@ -166,6 +173,7 @@ def command(key: str, class_name: str, shape: Shape, object_field: str | None = 
             "callback": {
                 "method": f"be.cytomine.{verb}{class_name}Command",
                 f"{key}ID": str(obj["id"]),
+                **(callback(obj) if callback else {}),
             },
             "command": info["id"],
             key: obj,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from rest_compat import user
+from rest_compat import ontology, project, user
 from rest_compat.routes import Route
 
 __all__ = ["ROUTES"]
 
-ROUTES: Final[tuple[Route, ...]] = (*user.ROUTES,)
+ROUTES: Final[tuple[Route, ...]] = (*user.ROUTES, *project.ROUTES, *ontology.ROUTES)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.scalar import ScalarDefinition
 
-from resolvers.commands import CommandInfo
+from resolvers.command import CommandInfo
 from resolvers.context import Context
 from resolvers.listing import Filter, Page
 

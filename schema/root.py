@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -14,21 +16,41 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
-from gateway.errors import DomainErrors
+from gateway.errors import INTERNAL, DomainErrors, error_code
 from gateway.settings import Settings
 from schema.common import SCALARS
+from schema.ontology import OntologyMutation, OntologyQuery
+from schema.project import ProjectMutation, ProjectQuery
 from schema.user import UserMutation, UserQuery
 
-__all__ = ["build_schema"]
+__all__ = ["CytogateSchema", "build_schema"]
 
-Query = merge_types("Query", (UserQuery,))
-Mutation = merge_types("Mutation", (UserMutation,))
+log = logging.getLogger("cytogate.graphql")
+
+Query = merge_types("Query", (UserQuery, ProjectQuery, OntologyQuery))
+Mutation = merge_types("Mutation", (UserMutation, ProjectMutation, OntologyMutation))
+
+
+class CytogateSchema(strawberry.Schema):
+    """Strawberry's schema, logging a caller's mistakes in one line instead of a traceback.
+
+    `DomainErrors` has already logged unexpected errors (with their traceback) once.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            code = error_code(error)
+            if code != INTERNAL:
+                log.info("%s: %s", code, error.message)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with this configuration's limits on depth, aliases and tokens."""
-    return strawberry.Schema(
+    return CytogateSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),

@@ -1,18 +1,49 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the drift test."""
 
+from db.models.acl import AclEntry
 from db.models.base import Base
 from db.models.command import Command, CommandHistory, RedoStackItem, UndoStackItem
+from db.models.image import (
+    AbstractImage,
+    AbstractSlice,
+    CompanionFile,
+    ImageInstance,
+    ImageServer,
+    SliceInstance,
+)
+from db.models.ontology import Ontology, Relation, RelationTerm, Term
+from db.models.project import Project, ProjectDefaultLayer, ProjectRepresentativeUser
+from db.models.software import Software, SoftwareProject
+from db.models.storage import Storage, UploadedFile
 from db.models.user import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 
 __all__ = [
+    "AbstractImage",
+    "AbstractSlice",
+    "AclEntry",
     "AdminSession",
     "AuthToken",
     "Base",
     "Command",
     "CommandHistory",
+    "CompanionFile",
+    "ImageInstance",
+    "ImageServer",
+    "Ontology",
+    "Project",
+    "ProjectDefaultLayer",
+    "ProjectRepresentativeUser",
     "RedoStackItem",
+    "Relation",
+    "RelationTerm",
     "SecRole",
     "SecUser",
     "SecUserSecRole",
+    "SliceInstance",
+    "Software",
+    "SoftwareProject",
+    "Storage",
+    "Term",
     "UndoStackItem",
+    "UploadedFile",
 ]

@@ -1,0 +1,421 @@
+"""Commands, history, undo and redo (contract core.md §8).
+
+Every create, edit and delete leaves a command, a history row and an undo-stack item in the
+same transaction as the write. Each command-based domain registers a `Spec` (its table, how a
+message names an object, its project, who may undo it, which rows go with it), and snapshots
+are whole table rows, so one mechanism undoes and redoes every domain:
+
+- undo of ADD deletes the row, of DELETE re-inserts it with its id, of EDIT re-applies the
+  previous row; redo does the opposite;
+- the commands of one mutation share a transaction id and are undone together, newest first,
+  and redone oldest first; a cascade records its children before their parent, so the parent
+  comes back before them;
+- counters are kept by triggers and never restored from a snapshot; ACL-bearing objects carry
+  their ACL rows in the snapshot;
+- permissions are checked again before anything is replayed: a user who lost access cannot
+  bring data back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Final, Literal
+
+from sqlalchemy import (
+    DateTime,
+    Row,
+    Table,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import AclEntry, Command, CommandHistory, RedoStackItem, SecUser, UndoStackItem
+from db.models.base import ID_SEQUENCE, Base
+from resolvers.context import Context
+from resolvers.crud import constraint_errors, table_of
+from resolvers.errors import InvalidInput, NotFound
+from resolvers.viewer import Viewer
+
+__all__ = [
+    "REFUSED_UNDO",
+    "Action",
+    "CommandInfo",
+    "CommandLog",
+    "Replayed",
+    "Spec",
+    "redo",
+    "register",
+    "row_data",
+    "spec_of",
+    "undo",
+]
+
+Action = Literal["ADD", "EDIT", "DELETE"]
+VERBS: Final[Mapping[str, str]] = {"ADD": "added", "EDIT": "edited", "DELETE": "deleted"}
+INVERSE: Final[Mapping[str, Action]] = {"ADD": "DELETE", "DELETE": "ADD", "EDIT": "EDIT"}
+#: Set on commands whose cascade cannot be rebuilt from snapshots (decision 4).
+REFUSED_UNDO = "You cannot delete your last operation!"
+
+JSON = dict[str, Any]
+Authorize = Callable[[Context, Mapping[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    """What a mutation tells its caller about the command it recorded."""
+
+    id: int
+    action: str
+    domain: str
+    message: str
+    print_message: bool = True
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How the commands of one domain are recorded and replayed.
+
+    Args:
+        domain: Cytomine's simple class name ("Term"); also the envelope's key, lower-cased.
+        model: the domain's mapped class (snapshots are whole rows of its table).
+        label: the object's part of a message, e.g. "12 (Tumour)".
+        message: the whole message when §8.4 words it differently than "<domain> <label> <verb>".
+        project_of: the project a command belongs to, for project histories.
+        authorize: raises unless the caller may (still) write the object; run before undo/redo.
+        acl: snapshots carry the object's ACL rows, restored with it.
+        counters: columns kept by triggers, never written from a snapshot.
+    """
+
+    domain: str
+    model: type[Base]
+    label: Callable[[Mapping[str, Any]], str]
+    message: Callable[[Mapping[str, Any], str], str] | None = None
+    project_of: Callable[[Mapping[str, Any]], int | None] = lambda row: None
+    authorize: Authorize | None = None
+    acl: bool = False
+    counters: tuple[str, ...] = ()
+    restorable: tuple[str, ...] = field(init=False, default=())
+
+    @property
+    def table(self) -> Table:
+        return table_of(self.model)
+
+    def __post_init__(self) -> None:
+        skip = {"id", *self.counters}
+        object.__setattr__(
+            self, "restorable", tuple(c.key for c in self.table.c if c.key not in skip)
+        )
+
+    def text(self, row: Mapping[str, Any], action: str) -> str:
+        verb = VERBS[action]
+        if self.message is not None:
+            return self.message(row, verb)
+        return f"{self.domain} {self.label(row)} {verb}"
+
+
+#: Every command-based domain, filled by the area modules as they are imported.
+SPECS: dict[str, Spec] = {}
+
+
+def register(spec: Spec) -> Spec:
+    """Make a domain's commands replayable; returns the spec for the module to keep."""
+    if SPECS.get(spec.domain, spec) is not spec:
+        raise ValueError(f"domain {spec.domain} is registered twice")
+    SPECS[spec.domain] = spec
+    return spec
+
+
+def spec_of(domain: str) -> Spec:
+    return SPECS[domain]
+
+
+# --- snapshots -------------------------------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def row_data(row: Row[Any] | Mapping[str, Any]) -> JSON:
+    """A JSON-ready copy of a row (dates as ISO text)."""
+    mapping = row._mapping if isinstance(row, Row) else row
+    return {key: _encode(value) for key, value in mapping.items() if not key.startswith("_")}
+
+
+def _decode(spec: Spec, data: Mapping[str, Any]) -> JSON:
+    """A snapshot back into column values, restorable columns only."""
+    out: JSON = {}
+    for key in spec.restorable:
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, str) and isinstance(spec.table.c[key].type, DateTime):
+            value = datetime.fromisoformat(value)
+        out[key] = value
+    return out
+
+
+async def _snapshot(conn: AsyncConnection, spec: Spec, row: Row[Any] | Mapping[str, Any]) -> JSON:
+    data = row_data(row)
+    if spec.acl:
+        acl = await conn.execute(
+            select(AclEntry.user_id, AclEntry.mask)
+            .where(AclEntry.object_id == data["id"])
+            .order_by(AclEntry.user_id)
+        )
+        data["_acl"] = [[user_id, mask] for user_id, mask in acl]
+    return data
+
+
+# --- recording -------------------------------------------------------------------------------
+
+
+class CommandLog:
+    """The commands of one mutation, run in its transaction under one transaction id."""
+
+    def __init__(self, conn: AsyncConnection, viewer: Viewer) -> None:
+        self.conn = conn
+        self.viewer = viewer
+        self._transaction_id: int | None = None
+
+    async def _transaction(self) -> int:
+        if self._transaction_id is None:
+            self._transaction_id = int(
+                (await self.conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one()
+            )
+        return self._transaction_id
+
+    async def record(
+        self,
+        spec: Spec,
+        action: Action,
+        data: JSON,
+        message: str,
+        *,
+        project_id: int | None,
+        printed: bool = True,
+        refuse_undo: bool = False,
+    ) -> CommandInfo:
+        """Store one command with its history row (printed ones) and undo item."""
+        transaction_id = await self._transaction()
+        command_id = (
+            await self.conn.execute(
+                insert(Command)
+                .values(
+                    type=action,
+                    user_id=self.viewer.id,
+                    project_id=project_id,
+                    domain=spec.domain,
+                    service_name=f"{spec.domain}Service",
+                    data=data,
+                    action_message=f"{message} by {self.viewer.username}",
+                    print_message=printed,
+                    transaction_id=transaction_id,
+                    refuse_undo=refuse_undo,
+                )
+                .returning(Command.id)
+            )
+        ).scalar_one()
+        if printed:
+            await self.conn.execute(
+                insert(CommandHistory).values(
+                    command_id=command_id,
+                    user_id=self.viewer.id,
+                    project_id=project_id,
+                    message=message,
+                )
+            )
+        await self.conn.execute(
+            insert(UndoStackItem).values(
+                command_id=command_id, user_id=self.viewer.id, transaction_id=transaction_id
+            )
+        )
+        return CommandInfo(command_id, action, spec.domain, message, printed)
+
+    async def add(self, spec: Spec, row: Row[Any], *, printed: bool = True) -> CommandInfo:
+        data = await _snapshot(self.conn, spec, row)
+        return await self.record(spec, "ADD", data, spec.text(data, "ADD"),
+                                 project_id=spec.project_of(data), printed=printed)  # fmt: skip
+
+    async def edit(self, spec: Spec, before: Row[Any], after: Row[Any]) -> CommandInfo:
+        previous, new = row_data(before), row_data(after)
+        data = {f"previous{spec.domain}": previous, f"new{spec.domain}": new}
+        return await self.record(spec, "EDIT", data, spec.text(new, "EDIT"),
+                                 project_id=spec.project_of(new))  # fmt: skip
+
+    async def delete(
+        self, spec: Spec, row: Row[Any] | Mapping[str, Any], *, printed: bool = True,
+        refuse_undo: bool = False, project_id: int | Literal["own"] | None = "own",
+    ) -> CommandInfo:  # fmt: skip
+        """Record a deletion; call before deleting when the snapshot carries ACL rows."""
+        data = await _snapshot(self.conn, spec, row)
+        project = spec.project_of(data) if project_id == "own" else project_id
+        return await self.record(spec, "DELETE", data, spec.text(data, "DELETE"),
+                                 project_id=project, printed=printed,
+                                 refuse_undo=refuse_undo)  # fmt: skip
+
+    async def delete_many(self, spec: Spec, rows: Sequence[Row[Any]]) -> None:
+        """Record rows deleted by a cascade as one silent command, so undo brings them back."""
+        if rows:
+            data = {"rows": [await _snapshot(self.conn, spec, row) for row in rows]}
+            message = f"{len(rows)} {spec.domain} deleted"
+            project_id = spec.project_of(data["rows"][0])
+            await self.record(spec, "DELETE", data, message, project_id=project_id, printed=False)
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """One undone or redone command, as the answer lists it: what was done to which object."""
+
+    command_id: int
+    action: Action
+    domain: str
+    message: str
+    data: JSON
+
+
+def _rows_of(command: Row[Any], spec: Spec, state: Literal["previous", "new"]) -> list[JSON]:
+    data: JSON = command.data
+    if "rows" in data:
+        return list(data["rows"])
+    if command.type == "EDIT":
+        return [data[f"{state}{spec.domain}"]]
+    return [data]
+
+
+async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+    with constraint_errors(
+        f"Cannot restore {spec.domain}: an object with the same unique values exists",
+        f"Cannot restore {spec.domain}: an object it refers to no longer exists",
+    ):
+        await conn.execute(insert(spec.table), [_decode(spec, row) for row in rows])
+        grants = [(row["id"], user, mask) for row in rows for user, mask in row.get("_acl", ())]
+        for object_id, user_id, mask in grants:
+            values = select(literal(object_id), SecUser.id, literal(mask)).where(
+                SecUser.id == user_id
+            )
+            stmt = pg_insert(AclEntry).from_select(["object_id", "user_id", "mask"], values)
+            await conn.execute(stmt.on_conflict_do_nothing())
+
+
+async def _delete(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+    await conn.execute(delete(spec.table).where(spec.table.c.id.in_([row["id"] for row in rows])))
+
+
+async def _revert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+    with constraint_errors(f"Cannot restore {spec.domain}: its unique values are taken"):
+        for row in rows:
+            values = _decode(spec, row)
+            values.pop("created", None)
+            found = await conn.execute(
+                update(spec.table).where(spec.table.c.id == row["id"]).values(**values)
+            )
+            if found.rowcount == 0:
+                raise NotFound(spec.domain, row["id"])
+
+
+async def _apply(conn: AsyncConnection, command: Row[Any], *, forward: bool) -> Replayed:
+    """Run a command again (redo) or its inverse (undo)."""
+    spec = SPECS[command.domain]
+    action: Action = command.type if forward else INVERSE[command.type]
+    if action == "ADD":
+        rows = _rows_of(command, spec, "new")
+        await _insert(conn, spec, rows)
+    elif action == "DELETE":
+        rows = _rows_of(command, spec, "new")
+        await _delete(conn, spec, rows)
+    else:
+        rows = _rows_of(command, spec, "new" if forward else "previous")
+        await _revert(conn, spec, rows)
+    message = spec.text(rows[0], action) if "rows" not in command.data else command.domain
+    return Replayed(command.id, action, spec.domain, message, rows[0])
+
+
+Stack = type[UndoStackItem] | type[RedoStackItem]
+#: forward (redo) or not (undo) → (stack popped, stack pushed, history prefix).
+_STACKS: Final[dict[bool, tuple[Stack, Stack, str]]] = {
+    True: (RedoStackItem, UndoStackItem, "REDO"),
+    False: (UndoStackItem, RedoStackItem, "UNDO"),
+}
+
+
+async def _replay(ctx: Context, command_id: int | None, *, forward: bool) -> list[Replayed]:
+    """Pop the caller's latest transaction off one stack, replay it, push it on the other."""
+    viewer = ctx.require_viewer()
+    source, target, prefix = _STACKS[forward]
+    async with ctx.db.transaction() as conn:
+        latest = select(source.id, source.transaction_id, source.command_id).where(
+            source.user_id == viewer.id
+        )
+        if command_id is not None:
+            known = await conn.execute(select(exists().where(Command.id == command_id)))
+            if not known.scalar_one():
+                raise NotFound("Command", command_id)
+            latest = latest.where(source.command_id == command_id)
+        top = (
+            await conn.execute(latest.order_by(source.id.desc()).limit(1).with_for_update())
+        ).first()
+        if top is None:
+            return []
+        items = select(source.id, source.command_id).where(source.user_id == viewer.id)
+        if top.transaction_id is None:
+            items = items.where(source.id == top.id)
+        else:
+            items = items.where(source.transaction_id == top.transaction_id)
+        stacked = (await conn.execute(items.with_for_update())).all()
+        commands = (
+            await conn.execute(
+                select(Command)
+                .where(Command.id.in_([item.command_id for item in stacked]))
+                .order_by(Command.id if forward else Command.id.desc())
+            )
+        ).all()
+        if not forward and any(command.refuse_undo for command in commands):
+            raise InvalidInput(REFUSED_UNDO)
+        await _authorize(ctx, commands, forward=forward)
+        done = [await _apply(conn, command, forward=forward) for command in commands]
+        await conn.execute(delete(source).where(source.id.in_([item.id for item in stacked])))
+        await conn.execute(
+            insert(target),
+            [{"command_id": c.id, "user_id": viewer.id, "transaction_id": top.transaction_id}
+             for c in commands],
+        )  # fmt: skip
+        printed = [c for c in commands if c.print_message]
+        if printed:
+            await conn.execute(
+                insert(CommandHistory),
+                [{"command_id": c.id, "user_id": viewer.id, "project_id": c.project_id,
+                  "message": d.message, "prefix_action": prefix}
+                 for c, d in zip(commands, done, strict=True) if c.print_message],
+            )  # fmt: skip
+    printed_ids = {c.id for c in printed}
+    return [replayed for replayed in done if replayed.command_id in printed_ids]
+
+
+async def _authorize(ctx: Context, commands: Iterable[Row[Any]], *, forward: bool) -> None:
+    for command in commands:
+        spec = SPECS[command.domain]
+        if command.print_message and spec.authorize is not None:
+            state: Literal["previous", "new"] = "new" if forward else "previous"
+            await spec.authorize(ctx, _rows_of(command, spec, state)[0])
+
+
+async def undo(ctx: Context, command_id: int | None = None) -> list[Replayed]:
+    """Undo the caller's latest transaction (or the latest one holding `command_id`)."""
+    return await _replay(ctx, command_id, forward=False)
+
+
+async def redo(ctx: Context, command_id: int | None = None) -> list[Replayed]:
+    """Redo the caller's latest undone transaction (or the one holding `command_id`)."""
+    return await _replay(ctx, command_id, forward=True)
