@@ -45,6 +45,7 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 8080
     public_url: str | None = None
+    image_server_url: str | None = None
     admin_username: str = "admin"
     admin_password: str | None = None
     admin_public_key: str | None = None
@@ -75,6 +76,7 @@ class Settings:
             host=env.get("CYTOGATE_HOST") or "0.0.0.0",
             port=_int(env, "CYTOGATE_PORT", 8080, minimum=0),
             public_url=_opt(env, "CYTOGATE_PUBLIC_URL"),
+            image_server_url=_opt(env, "CYTOGATE_IMAGE_SERVER_URL"),
             admin_username=env.get("CYTOGATE_ADMIN_USERNAME") or "admin",
             admin_password=_opt(env, "CYTOGATE_ADMIN_PASSWORD"),
             admin_public_key=_opt(env, "CYTOGATE_ADMIN_PUBLIC_KEY"),

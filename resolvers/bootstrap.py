@@ -1,15 +1,18 @@
-"""First start: the four roles and the super-administrator (contract core.md §9.1 bootstrap)."""
+"""Start-up: on the first one, the four roles, the super-administrator and their storage
+(contract core.md §9.1 bootstrap); on every one, the image-server record."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, func, insert, literal, select
+from sqlalchemy import BigInteger, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
-from db.models import SecRole, SecUser, SecUserSecRole
+from db.models import ImageServer, SecRole, SecUser, SecUserSecRole, Storage
 from gateway.settings import Settings
+from resolvers.acl import OWNER, grant
 from resolvers.passwords import hash_password
 from resolvers.viewer import ROLE_ORDER
 
@@ -26,6 +29,18 @@ class BootstrapAdmin:
     generated: bool
 
 
+async def _describe_image_server(conn: AsyncConnection, settings: Settings) -> None:
+    """Keep the one image-server record in step with the configuration (clients that list
+    image servers find it; it is available only when a URL is configured)."""
+    url = settings.image_server_url or ""
+    values = {"url": url, "available": bool(url)}
+    first = (await conn.execute(select(ImageServer.id).order_by(ImageServer.id).limit(1))).first()
+    if first is None:
+        await conn.execute(insert(ImageServer).values(name="Image server", **values))
+    else:
+        await conn.execute(update(ImageServer).where(ImageServer.id == first.id).values(**values))
+
+
 async def bootstrap(db: Database, settings: Settings) -> BootstrapAdmin | None:
     """Create the roles and the first admin on an empty database; None when already done.
 
@@ -34,6 +49,7 @@ async def bootstrap(db: Database, settings: Settings) -> BootstrapAdmin | None:
     """
     async with db.transaction() as conn:
         await conn.execute(select(func.pg_advisory_xact_lock(7_340_001)))
+        await _describe_image_server(conn, settings)
         if (await conn.execute(select(SecRole.id).limit(1))).first() is None:
             for authority in ROLE_ORDER:
                 await conn.execute(insert(SecRole).values(authority=authority))
@@ -64,4 +80,10 @@ async def bootstrap(db: Database, settings: Settings) -> BootstrapAdmin | None:
                 ["sec_user_id", "sec_role_id"], select(literal(user_id, BigInteger), SecRole.id)
             )
         )
+        storage = await conn.execute(
+            insert(Storage)
+            .values(name=f"{settings.admin_username} storage", user_id=user_id)
+            .returning(Storage.id)
+        )
+        await grant(conn, storage.scalar_one(), (user_id,), OWNER)
     return BootstrapAdmin(settings.admin_username, public_key, private_key, generated)

@@ -67,6 +67,16 @@ class Context:
             self._loaders[batch_fn] = found
         return found
 
+    @property
+    def public_url(self) -> str:
+        """The server's public base URL for absolute links in JSON (`thumb`, …): the
+        configured one, else the request's own scheme and host."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        if self.request is None:
+            return ""
+        return f"{self.request.scheme}://{self.request.host}"
+
     def require_viewer(self) -> Viewer:
         """The caller, or `Unauthenticated` for an anonymous request."""
         if self.viewer is None:

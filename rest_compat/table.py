@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Final
 
-from rest_compat import ontology, project, user
+from rest_compat import abstract_image, ontology, project, storage, user
 from rest_compat.routes import Route
 
 __all__ = ["ROUTES"]
 
-ROUTES: Final[tuple[Route, ...]] = (*user.ROUTES, *project.ROUTES, *ontology.ROUTES)
+ROUTES: Final[tuple[Route, ...]] = (
+    *user.ROUTES,
+    *project.ROUTES,
+    *ontology.ROUTES,
+    *storage.ROUTES,
+    *abstract_image.ROUTES,
+)

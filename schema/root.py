@@ -20,17 +20,24 @@ from strawberry.types import ExecutionContext
 
 from gateway.errors import INTERNAL, DomainErrors, error_code
 from gateway.settings import Settings
+from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
 from schema.common import SCALARS
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.project import ProjectMutation, ProjectQuery
+from schema.storage import StorageMutation, StorageQuery
 from schema.user import UserMutation, UserQuery
 
 __all__ = ["CytogateSchema", "build_schema"]
 
 log = logging.getLogger("cytogate.graphql")
 
-Query = merge_types("Query", (UserQuery, ProjectQuery, OntologyQuery))
-Mutation = merge_types("Mutation", (UserMutation, ProjectMutation, OntologyMutation))
+Query = merge_types(
+    "Query", (UserQuery, ProjectQuery, OntologyQuery, StorageQuery, AbstractImageQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (UserMutation, ProjectMutation, OntologyMutation, StorageMutation, AbstractImageMutation),
+)
 
 
 class CytogateSchema(strawberry.Schema):

@@ -102,6 +102,27 @@ def make_user(api: Api) -> Any:
 
 
 @pytest.fixture
+def people(api: Api, make_user: Any) -> dict[str, Any]:
+    """One user per global role, each with `api` signed as them (core.md §7.1):
+    `user`, `guest` (ROLE_GUEST only), `admin` (ROLE_ADMIN, no admin session),
+    `admin_session` (ROLE_ADMIN with an open admin session) and `superadmin` (the bootstrap one).
+    """
+    roles = {r["authority"]: r["id"] for r in api.get("/api/role.json").json()["collection"]}
+    user = make_user()
+    guest = make_user()
+    response = api.put(f"/api/user/{guest['id']}/role/{roles['ROLE_GUEST']}/define.json")
+    assert response.status_code == 200, response.text
+    admin = make_user(roles=("ROLE_ADMIN",))
+    in_session = make_user(roles=("ROLE_ADMIN",))
+    opened = in_session["api"].get("/session/admin/open.json")
+    assert opened.status_code == 200, opened.text
+    superadmin = api.get("/api/user/current.json").json()
+    superadmin["api"] = api
+    return {"user": user, "guest": guest, "admin": admin, "admin_session": in_session,
+            "superadmin": superadmin}  # fmt: skip
+
+
+@pytest.fixture
 def client(server: Server) -> Iterator[Any]:
     """The official cytomine-python-client 4.3.0 connected as the super-administrator."""
     from cytomine import Cytomine
