@@ -78,6 +78,8 @@ class EmbeddedCluster:
 
     home: Path
     database: str = DATABASE
+    #: False trades crash safety for speed (fsync off): for throw-away clusters such as tests'.
+    durable: bool = True
     _lock: IO[str] | None = field(default=None, init=False, repr=False)
     _socket_dir: Path | None = field(default=None, init=False)
     _owned: bool = field(default=False, init=False)
@@ -131,6 +133,8 @@ class EmbeddedCluster:
         if owner is not None:
             os.chown(self._socket_dir, owner.pw_uid, owner.pw_gid)
         options = f"-k {self._socket_dir} -c listen_addresses='' -p {PORT} -c fsync=on"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log_file = self.home / "postgres.log"
         if owner is not None and not log_file.exists():
             log_file.touch()

@@ -61,6 +61,8 @@ class Settings:
     graphql_max_tokens: int = 5000
     graphql_max_page: int = 1000
     pool_size: int = 10
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
     version: str = field(default="0.1.0")
 
     @classmethod
@@ -91,4 +93,6 @@ class Settings:
             graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),
             graphql_max_tokens=_int(env, "CYTOGATE_GRAPHQL_MAX_TOKENS", 5000, minimum=100),
             pool_size=_int(env, "CYTOGATE_DB_POOL_SIZE", 10, minimum=1),
+            argon2_time_cost=_int(env, "CYTOGATE_ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=_int(env, "CYTOGATE_ARGON2_MEMORY_KIB", 65536, minimum=32),
         )

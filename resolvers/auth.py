@@ -145,7 +145,7 @@ async def login(ctx: Context, username: str, password: str, remember_me: bool = 
                 )
             )
         ).first()
-    valid = await verify_password(row.password_hash if row else None, password)
+    valid = await verify_password(ctx.settings, row.password_hash if row else None, password)
     if row is None or not valid or not row.enabled:
         raise Forbidden("Bad username or password")
     lifetime = (
@@ -175,7 +175,7 @@ async def check_password(ctx: Context, password: str | None) -> None:
         stored = (
             await conn.execute(select(SecUser.password_hash).where(SecUser.id == viewer.id))
         ).scalar_one_or_none()
-    if not password or not await verify_password(stored, password):
+    if not password or not await verify_password(ctx.settings, stored, password):
         raise Unauthenticated("No matching password")
 
 

@@ -68,7 +68,7 @@ async def bootstrap(db: Database, settings: Settings) -> BootstrapAdmin | None:
                     lastname="Admin",
                     email=f"{settings.admin_username}@localhost.localdomain",
                     origin="BOOTSTRAP",
-                    password_hash=await hash_password(password) if password else None,
+                    password_hash=await hash_password(settings, password) if password else None,
                     public_key=public_key,
                     private_key=private_key,
                 )

@@ -46,10 +46,16 @@ def _check(route: Route, operations: dict[str, Operation]) -> None:
 class Bridge:
     """Serves the REST routes over a schema; validates every route against it when built."""
 
-    def __init__(self, schema: strawberry.Schema, routes: Iterable[Route], context: ContextFactory):
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        routes: Iterable[Route],
+        context: ContextFactory,
+        operations: dict[str, Operation] | None = None,
+    ):
         self.schema = schema
         self.router = Router(routes)
-        self.operations = load_operations(schema._schema)
+        self.operations = operations if operations is not None else load_operations(schema._schema)
         self.context = context
         for route in self.router.routes:
             _check(route, self.operations)

@@ -1,7 +1,8 @@
 """The named GraphQL operations REST routes run, loaded from `operations/*.graphql`.
 
-Each operation is cut out with the fragments it uses into a document of its own, validated
-against the schema once at start-up (and in a test), so a request only looks it up.
+The directory is validated against the schema once at start-up (and in a test), and each
+operation is cut out with the fragments it uses into a document of its own, so a request only
+looks it up.
 """
 
 from __future__ import annotations
@@ -66,12 +67,20 @@ def _fragments_of(node: object, fragments: dict[str, FragmentDefinitionNode]) ->
 def load_operations(
     schema: GraphQLSchema, directory: Path = OPERATIONS_DIR
 ) -> dict[str, Operation]:
-    """Every operation of the directory, validated; raises ValueError on any problem."""
+    """Every operation of the directory, validated; raises ValueError on any problem.
+
+    The whole directory is validated as one document (one pass of the rules, which also
+    catches unused fragments); each operation is then cut out with its fragments.
+    """
     sources = [path.read_text() for path in sorted(directory.glob("*.graphql"))]
     document: DocumentNode = parse("\n".join(sources))
+    errors = validate(schema, document)
+    if errors:
+        raise ValueError(f"invalid REST operations: {'; '.join(e.message for e in errors)}")
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
+    printed = {name: print_ast(fragment) for name, fragment in fragments.items()}
     operations: dict[str, Operation] = {}
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
@@ -81,11 +90,8 @@ def load_operations(
         name = definition.name.value
         if name in operations:
             raise ValueError(f"operation {name} is defined twice")
-        parts = [definition, *(fragments[f] for f in _fragments_of(definition, fragments))]
-        text = "\n\n".join(print_ast(part) for part in parts)
-        errors = validate(schema, parse(text))
-        if errors:
-            raise ValueError(f"operation {name} is invalid: {'; '.join(e.message for e in errors)}")
+        used = _fragments_of(definition, fragments)
+        text = "\n\n".join([print_ast(definition), *(printed[f] for f in used)])
         variables: dict[str, GraphQLInputType] = {}
         for var in definition.variable_definitions or ():
             var_type = type_from_ast(schema, var.type)

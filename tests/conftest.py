@@ -1,5 +1,6 @@
 """Fixtures: one embedded PostgreSQL per session, one database per test cloned from a migrated
-template, a server per test in a background thread, signed HTTP and the real python client."""
+and bootstrapped template, a server per test in a background thread, signed HTTP and the real
+python client."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 
 from db.embedded import EmbeddedCluster
+from db.engine import Database
 from db.migrate import upgrade
 from gateway.settings import Settings
+from resolvers.bootstrap import bootstrap
 from tests.harness import (
     ADMIN_PASSWORD,
     ADMIN_PRIVATE_KEY,
@@ -30,13 +33,36 @@ TEMPLATE = "cytogate_template"
 _numbers = itertools.count()
 
 
+def base_settings() -> Settings:
+    """The server settings of the tests: known admin keys, and cheap password hashing (argon2
+    at its lowest cost) so that creating users does not dominate the suite's time."""
+    return Settings(
+        admin_public_key=ADMIN_PUBLIC_KEY,
+        admin_private_key=ADMIN_PRIVATE_KEY,
+        admin_password=ADMIN_PASSWORD,
+        argon2_time_cost=1,
+        argon2_memory_kib=32,
+    )
+
+
+async def _bootstrap(url: str) -> None:
+    db = Database(url, pool_size=1)
+    try:
+        await bootstrap(db, base_settings())
+    finally:
+        await db.dispose()
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[EmbeddedCluster]:
+    """The session's cluster, with a migrated and bootstrapped template database."""
     home = Path(tempfile.mkdtemp(prefix="cytogate-test-"))
-    cluster = EmbeddedCluster(home)
+    cluster = EmbeddedCluster(home, durable=False)
     cluster.start()
     try:
-        upgrade(asyncio.run(cluster.ensure_database(TEMPLATE)))
+        url = asyncio.run(cluster.ensure_database(TEMPLATE))
+        upgrade(url)
+        asyncio.run(_bootstrap(url))
         yield cluster
     finally:
         cluster.stop()
@@ -51,11 +77,7 @@ def database_url(cluster: EmbeddedCluster) -> str:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        admin_public_key=ADMIN_PUBLIC_KEY,
-        admin_private_key=ADMIN_PRIVATE_KEY,
-        admin_password=ADMIN_PASSWORD,
-    )
+    return base_settings()
 
 
 @pytest.fixture

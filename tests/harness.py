@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from time import gmtime, strftime
 from typing import Any
 
@@ -17,7 +18,7 @@ import requests
 from aiohttp import web
 from sqlalchemy import event
 
-from gateway.app import DATABASE, create_app
+from gateway.app import DATABASE, Interface, create_app
 from gateway.settings import Settings
 
 ADMIN_PUBLIC_KEY = "a0a0a0a0-0000-4000-8000-000000000001"
@@ -61,11 +62,17 @@ class Server:
             self.counter.active = False
 
 
+@cache
+def interface(settings: Settings) -> Interface:
+    """The schema and REST operations of `settings`, built once per test session."""
+    return Interface.build(settings)
+
+
 @contextmanager
 def serve(settings: Settings, url: str) -> Iterator[Server]:
     loop = asyncio.new_event_loop()
-    app = create_app(settings, url)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    app = create_app(settings, url, interface(settings))
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
