@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     delete,
     exists,
+    func,
     insert,
     literal,
     select,
@@ -37,11 +38,22 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import AclEntry, Command, CommandHistory, RedoStackItem, SecUser, UndoStackItem
+from db.engine import Database
+from db.models import (
+    AclEntry,
+    Command,
+    CommandHistory,
+    Project,
+    RedoStackItem,
+    SecUser,
+    UndoStackItem,
+)
 from db.models.base import ID_SEQUENCE, Base
+from resolvers.acl import READ, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, table_of
-from resolvers.errors import InvalidInput, NotFound
+from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.listing import Page, fetch_page
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -51,9 +63,13 @@ __all__ = [
     "CommandLog",
     "Replayed",
     "Spec",
+    "commands_by_id",
+    "list_deleted",
+    "list_history",
     "redo",
     "register",
     "row_data",
+    "scrub",
     "spec_of",
     "undo",
 ]
@@ -150,9 +166,9 @@ def row_data(row: Row[Any] | Mapping[str, Any]) -> JSON:
     return {key: _encode(value) for key, value in mapping.items() if not key.startswith("_")}
 
 
-def _decode(spec: Spec, data: Mapping[str, Any]) -> JSON:
-    """A snapshot back into column values, restorable columns only."""
-    out: JSON = {}
+def _decode(spec: Spec, data: Mapping[str, Any], *, with_id: bool) -> JSON:
+    """A snapshot back into column values: restorable columns, and the id to re-insert."""
+    out: JSON = {"id": data["id"]} if with_id else {}
     for key in spec.restorable:
         if key not in data:
             continue
@@ -299,7 +315,7 @@ async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
         f"Cannot restore {spec.domain}: an object with the same unique values exists",
         f"Cannot restore {spec.domain}: an object it refers to no longer exists",
     ):
-        await conn.execute(insert(spec.table), [_decode(spec, row) for row in rows])
+        await conn.execute(insert(spec.table), [_decode(spec, row, with_id=True) for row in rows])
         grants = [(row["id"], user, mask) for row in rows for user, mask in row.get("_acl", ())]
         for object_id, user_id, mask in grants:
             values = select(literal(object_id), SecUser.id, literal(mask)).where(
@@ -316,7 +332,7 @@ async def _delete(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
 async def _revert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
     with constraint_errors(f"Cannot restore {spec.domain}: its unique values are taken"):
         for row in rows:
-            values = _decode(spec, row)
+            values = _decode(spec, row, with_id=False)
             values.pop("created", None)
             found = await conn.execute(
                 update(spec.table).where(spec.table.c.id == row["id"]).values(**values)
@@ -419,3 +435,91 @@ async def undo(ctx: Context, command_id: int | None = None) -> list[Replayed]:
 async def redo(ctx: Context, command_id: int | None = None) -> list[Replayed]:
     """Redo the caller's latest undone transaction (or the one holding `command_id`)."""
     return await _replay(ctx, command_id, forward=True)
+
+
+# --- history ---------------------------------------------------------------------------------
+
+#: Keys a command snapshot may hold that nobody is shown (a user's credentials).
+SECRET_KEYS: Final = frozenset(("password_hash", "private_key", "public_key"))
+
+
+def scrub(data: Any) -> Any:
+    """A snapshot without credentials, for display."""
+    if isinstance(data, dict):
+        return {k: scrub(v) for k, v in data.items() if k not in SECRET_KEYS}
+    if isinstance(data, list):
+        return [scrub(item) for item in data]
+    return data
+
+
+def _history() -> Any:
+    return select(
+        CommandHistory.id,
+        CommandHistory.created,
+        CommandHistory.message,
+        CommandHistory.prefix_action,
+        CommandHistory.user_id,
+        CommandHistory.project_id,
+        CommandHistory.command_id,
+    ).order_by(CommandHistory.created.desc(), CommandHistory.id.desc())
+
+
+async def list_history(
+    ctx: Context,
+    *,
+    project_id: int | None = None,
+    user_id: int | None = None,
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[Any]:
+    """History entries, newest first: of one project (READ on it), or of every project the
+    caller is a member of (no admin bypass, core.md §8.2); bounds are exclusive."""
+    viewer = ctx.require_viewer()
+    stmt = _history()
+    if project_id is not None:
+        async with ctx.db.read() as conn:
+            found = await conn.execute(select(Project.id).where(Project.id == project_id))
+        if found.first() is None:
+            raise NotFound("Project", project_id)
+        await require(ctx, project_id, READ)
+        stmt = stmt.where(CommandHistory.project_id == project_id)
+    else:
+        member = select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
+        stmt = stmt.where(CommandHistory.project_id.in_(member))
+    if user_id is not None:
+        stmt = stmt.where(CommandHistory.user_id == user_id)
+    created = func.date_trunc("milliseconds", CommandHistory.created)  # as clients see it
+    if after is not None:
+        stmt = stmt.where(created > after)
+    if before is not None:
+        stmt = stmt.where(created < before)
+    async with ctx.db.read() as conn:
+        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+async def commands_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    """Commands by id, one SELECT per batch."""
+    async with db.read() as conn:
+        rows = (await conn.execute(select(Command).where(Command.id.in_(ids)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+async def list_deleted(
+    ctx: Context, *, domain: str | None, after: datetime | None, limit: int | None, offset: int = 0
+) -> Page[Any]:
+    """Delete commands, newest first (administrators): of one service stem ("project" →
+    ProjectService) and after a date when given."""
+    viewer = ctx.require_viewer()
+    if not viewer.is_admin:
+        raise Forbidden("Only an administrator may list deleted objects")
+    stmt = select(Command).where(Command.type == "DELETE")
+    if domain:
+        stmt = stmt.where(func.lower(Command.service_name) == f"{domain.lower()}service")
+    if after is not None:
+        stmt = stmt.where(Command.created > after)
+    stmt = stmt.order_by(Command.created.desc(), Command.id.desc())
+    async with ctx.db.read() as conn:
+        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)

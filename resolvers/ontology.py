@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.models import AclEntry, Ontology, Project, Relation, RelationTerm, SecUser, Term
-from resolvers.acl import ADMINISTRATION, DELETE, READ, WRITE, grant, require
+from resolvers.acl import ADMINISTRATION, DELETE, READ, WRITE, grant, require, require_recorded
 from resolvers.command import CommandInfo, CommandLog, Spec, register
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
@@ -84,9 +84,7 @@ class TermFields:
 
 
 async def _may_write_ontology(ctx: Context, row: Mapping[str, Any]) -> None:
-    viewer = ctx.require_viewer()
-    if not viewer.is_admin and row.get("user_id") != viewer.id:
-        await require(ctx, row["id"], WRITE)
+    await require_recorded(ctx, row, WRITE)
 
 
 async def _may_write_term(ctx: Context, row: Mapping[str, Any]) -> None:

@@ -1,22 +1,48 @@
-"""Projects: reads, loaders, access checks, writes and membership (contract core.md §7.2–§7.4,
-§9.3–§9.4).
+"""Projects: reads, loaders, access checks, writes, membership, default layers and
+representatives (contract core.md §7.2–§7.4, §9.3–§9.6).
 
 Membership is the ACL: a member holds an entry on the project, a manager holds
-ADMINISTRATION. Membership changes are not commands (core.md §8.1).
+ADMINISTRATION. Membership changes are not commands (core.md §8.1); default layers and
+representatives are, and their messages name the user, so their rows are read and written
+together with the user's name (`user_name`), which the command snapshot keeps.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, cast
+from datetime import datetime
+from typing import Any, Final, Literal, Protocol, cast
 
-from sqlalchemy import Row, delete, func, literal, select
+from sqlalchemy import (
+    Row,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Database
-from db.models import AclEntry, Command, Ontology, Project, ProjectRepresentativeUser, SecUser
+from db.models import (
+    AclEntry,
+    Command,
+    CommandHistory,
+    Ontology,
+    Project,
+    ProjectDefaultLayer,
+    ProjectRepresentativeUser,
+    SecUser,
+)
 from resolvers.acl import (
     ADMINISTRATION,
     CONTRIBUTOR,
@@ -26,6 +52,7 @@ from resolvers.acl import (
     grant,
     mask_of,
     require,
+    require_recorded,
     revoke,
     viewer_mask,
 )
@@ -34,31 +61,71 @@ from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
+from resolvers.user import USER_COLUMNS, USER_FILTERS, users_by_id
 from resolvers.viewer import Viewer
 
 __all__ = [
+    "DEFAULT_LAYER",
     "PROJECT",
     "REPRESENTATIVE",
+    "Bounds",
+    "DefaultLayerFields",
+    "MemberQuery",
+    "MembershipChange",
+    "OpenedProject",
     "ProjectAccess",
+    "ProjectExtras",
     "ProjectFields",
+    "ProjectRelation",
     "ProjectRow",
+    "RepresentativeFields",
     "add_member",
+    "add_members",
+    "create_default_layer",
     "create_project",
+    "create_representative",
+    "current_user_roles",
+    "default_layers_by_project",
+    "delete_default_layer",
     "delete_project",
+    "delete_representative",
+    "get_default_layer",
     "get_project",
+    "get_representative",
+    "last_activity",
+    "last_opened_projects",
     "list_projects",
+    "list_user_projects",
+    "members_count",
     "project_access",
+    "project_bounds",
+    "project_creator",
+    "project_default_layers",
+    "project_members",
+    "project_representatives",
     "projects_by_id",
     "projects_by_ontology",
     "reader_of",
     "remove_member",
+    "remove_members",
+    "representatives_by_project",
+    "update_default_layer",
     "update_project",
+    "user_layers",
+    "visible_condition",
     "visible_projects",
 ]
 
 PROJECT_TABLE: Final = table_of(Project)
+LAYER_TABLE: Final = table_of(ProjectDefaultLayer)
+REPRESENTATIVE_TABLE: Final = table_of(ProjectRepresentativeUser)
 READ_ONLY: Final = "READ_ONLY"
 RESTRICTED: Final = "RESTRICTED"
+#: Most ids one membership call may name (inputs are bounded).
+MAX_BATCH: Final = 1000
+LAST_REPRESENTATIVE: Final = (
+    "You cannot remove the last representative role. Add someone else as representative"
+)
 
 
 class ProjectRow(Protocol):
@@ -75,8 +142,25 @@ class ProjectRow(Protocol):
     are_images_downloadable: bool
 
 
+# --- specs: how commands of these domains are replayed ---------------------------------------
+
+
 async def _authorize(ctx: Context, row: Mapping[str, Any]) -> None:
-    await require(ctx, row["id"], ADMINISTRATION)
+    await require_recorded(ctx, row, ADMINISTRATION)
+
+
+async def _may_manage(ctx: Context, row: Mapping[str, Any]) -> None:
+    await require(ctx, row["project_id"], ADMINISTRATION)
+
+
+def _named_message(title: str) -> Callable[[Mapping[str, Any], str], str]:
+    """§8.4's "<title> {id} ({user full name}) added/updated/deleted"."""
+
+    def message(row: Mapping[str, Any], verb: str) -> str:
+        name = row.get("user_name") or row["user_id"]
+        return f"{title} {row['id']} ({name}) {'updated' if verb == 'edited' else verb}"
+
+    return message
 
 
 PROJECT: Final = register(
@@ -84,19 +168,57 @@ PROJECT: Final = register(
          project_of=lambda row: row["id"], authorize=_authorize, acl=True,
          counters=("count_images", "count_annotations", "count_reviewed_annotations"))
 )  # fmt: skip
-
-
-async def _may_manage(ctx: Context, row: Mapping[str, Any]) -> None:
-    await require(ctx, row["project_id"], ADMINISTRATION)
-
-
 REPRESENTATIVE: Final = register(
-    Spec("ProjectRepresentativeUser", ProjectRepresentativeUser,
-         lambda row: f"{row['id']} ({row['user_id']})",
-         message=lambda row, verb: f"Representative User {row['id']} ({row['user_id']}) "
-         f"{'updated' if verb == 'edited' else verb}",
+    Spec("ProjectRepresentativeUser", ProjectRepresentativeUser, lambda row: str(row["id"]),
+         message=_named_message("Representative User"),
          project_of=lambda row: row["project_id"], authorize=_may_manage)
 )  # fmt: skip
+DEFAULT_LAYER: Final = register(
+    Spec("ProjectDefaultLayer", ProjectDefaultLayer, lambda row: str(row["id"]),
+         message=_named_message("Default Layer"),
+         project_of=lambda row: row["project_id"], authorize=_may_manage)
+)  # fmt: skip
+
+
+# --- rows with their user's name -------------------------------------------------------------
+
+
+def _user_name(user_id: Any) -> Any:
+    """The user's "first last" name, as a column: the commands' messages name the user."""
+    return (
+        select(SecUser.firstname + " " + SecUser.lastname)
+        .where(SecUser.id == user_id)
+        .scalar_subquery()
+        .label("user_name")
+    )
+
+
+def _named(table: Any) -> Any:
+    """SELECT of a user-bound table's rows with the user's name."""
+    return select(*table.c, _user_name(table.c.user_id))
+
+
+async def _write_named(conn: AsyncConnection, table: Any, stmt: Any) -> list[Row[Any]]:
+    """Run an INSERT or UPDATE and read back the rows it wrote with the user's name."""
+    ids = list((await conn.execute(stmt.returning(table.c.id))).scalars())
+    return await _read_named(conn, table, table.c.id.in_(ids))
+
+
+async def _read_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
+    """The rows with the user's name, locked for the rest of the transaction."""
+    stmt: Any = _named(table).where(*where).order_by(table.c.id).with_for_update(of=table)
+    return list((await conn.execute(stmt)).all())
+
+
+async def _delete_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
+    """Delete rows; return them as they were, with the user's name."""
+    rows = await _read_named(conn, table, *where)
+    if rows:
+        await conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
+    return rows
+
+
+# --- batch loaders ---------------------------------------------------------------------------
 
 
 async def projects_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
@@ -112,12 +234,17 @@ def reader_of(viewer: Viewer) -> int | None:
     return None if viewer.is_admin else viewer.id
 
 
+def visible_condition(reader: int | None) -> ColumnElement[bool]:
+    """The condition on `project` rows `reader` may read (true for None: an admin)."""
+    if reader is None:
+        return literal(True)
+    return Project.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == reader))
+
+
 def visible_projects(reader: int | None) -> Any:
     """SELECT of the projects `reader` may read (all when None: an admin)."""
     stmt = select(*PROJECT_TABLE.c)
-    if reader is None:
-        return stmt
-    return stmt.where(Project.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == reader)))
+    return stmt if reader is None else stmt.where(visible_condition(reader))
 
 
 async def projects_by_ontology(
@@ -135,6 +262,102 @@ async def projects_by_ontology(
             for row in await conn.execute(stmt.order_by(Project.name)):
                 out[(reader, row.ontology_id)].append(row)
     return [out[key] for key in keys]
+
+
+def _members_count() -> Any:
+    """Members of the current `project` row, as a correlated column."""
+    return (
+        select(func.count())
+        .where(AclEntry.object_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
+        .label("members_count")
+    )
+
+
+def _last_activity() -> Any:
+    """The newest history entry of the current `project` row, as a correlated column."""
+    return (
+        select(func.max(CommandHistory.created))
+        .where(CommandHistory.project_id == Project.id)
+        .correlate(Project)
+        .scalar_subquery()
+        .label("last_activity")
+    )
+
+
+async def _by_project(db: Database, stmt: Any) -> dict[int, Any]:
+    """A two-column SELECT (project id, value) as a mapping."""
+    async with db.read() as conn:
+        return {key: value for key, value in await conn.execute(stmt)}
+
+
+async def members_count_by_project(db: Database, ids: list[int]) -> list[int]:
+    """How many members each project has; one GROUP BY for the batch."""
+    stmt = (
+        select(AclEntry.object_id, func.count())
+        .where(AclEntry.object_id.in_(ids))
+        .group_by(AclEntry.object_id)
+    )
+    found = await _by_project(db, stmt)
+    return [int(found.get(key, 0)) for key in ids]
+
+
+async def last_activity_by_project(db: Database, ids: list[int]) -> list[datetime | None]:
+    """The newest history entry of each project (None without history)."""
+    stmt = (
+        select(CommandHistory.project_id, func.max(CommandHistory.created))
+        .where(CommandHistory.project_id.in_(ids))
+        .group_by(CommandHistory.project_id)
+    )
+    found = await _by_project(db, stmt)
+    return [found.get(key) for key in ids]
+
+
+async def representatives_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+    """The representative rows of each project, oldest first."""
+    stmt = (
+        _named(REPRESENTATIVE_TABLE)
+        .where(ProjectRepresentativeUser.project_id.in_(ids))
+        .order_by(ProjectRepresentativeUser.id)
+    )
+    return await _grouped(db, ids, stmt)
+
+
+async def default_layers_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+    """The default layers of each project, oldest first."""
+    stmt = (
+        _named(LAYER_TABLE)
+        .where(ProjectDefaultLayer.project_id.in_(ids))
+        .order_by(ProjectDefaultLayer.id)
+    )
+    return await _grouped(db, ids, stmt)
+
+
+async def _grouped(db: Database, ids: list[int], stmt: Any) -> list[list[Row[Any]]]:
+    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
+    async with db.read() as conn:
+        for row in await conn.execute(stmt):
+            grouped[row.project_id].append(row)
+    return [grouped[key] for key in ids]
+
+
+async def _layers_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    return await _named_by_id(db, LAYER_TABLE, ids)
+
+
+async def _representatives_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    return await _named_by_id(db, REPRESENTATIVE_TABLE, ids)
+
+
+async def _named_by_id(db: Database, table: Any, ids: list[int]) -> list[Row[Any] | None]:
+    async with db.read() as conn:
+        rows = (await conn.execute(_named(table).where(table.c.id.in_(ids)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+# --- access ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +425,11 @@ async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
 async def get_project(ctx: Context, project_id: int) -> Any:
     """One project the caller may read."""
     return (await project_access(ctx, project_id)).require_read().project
+
+
+async def _readable(ctx: Context, project_id: int) -> ProjectAccess:
+    """The caller's access to a project reached through the graph, which must be readable."""
+    return (await project_access(ctx, project_id)).require_read()
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -277,11 +505,12 @@ async def _existing_users(conn: AsyncConnection, ids: Sequence[int]) -> list[int
 
 
 async def _add_representative(
-    conn: AsyncConnection, log: CommandLog, project_id: int, user_id: int
-) -> None:
-    values = {"project_id": project_id, "user_id": user_id}
-    row = await insert_row(conn, ProjectRepresentativeUser, values)
-    await log.add(REPRESENTATIVE, row, printed=False)
+    conn: AsyncConnection, log: CommandLog, project_id: int, user_id: int, *, printed: bool = False
+) -> Changed:
+    stmt = insert(REPRESENTATIVE_TABLE).values(project_id=project_id, user_id=user_id)
+    with constraint_errors(f"User {user_id} is already a representative of project {project_id}"):
+        (row,) = await _write_named(conn, REPRESENTATIVE_TABLE, stmt)
+    return Changed(row, await log.add(REPRESENTATIVE, row, printed=printed))
 
 
 async def create_project(ctx: Context, fields: ProjectFields) -> Changed:
@@ -347,10 +576,9 @@ async def _set_members(
 async def _set_representatives(
     conn: AsyncConnection, log: CommandLog, project_id: int, wanted: Sequence[int]
 ) -> None:
-    table = table_of(ProjectRepresentativeUser)
     rows = (
         await conn.execute(
-            select(*table.c).where(ProjectRepresentativeUser.project_id == project_id)
+            _named(REPRESENTATIVE_TABLE).where(ProjectRepresentativeUser.project_id == project_id)
         )
     ).all()
     current = {row.user_id: row for row in rows}
@@ -361,9 +589,7 @@ async def _set_representatives(
         await _add_representative(conn, log, project_id, user_id)
     gone = [row for user_id, row in current.items() if user_id not in wanted]
     if gone and len(gone) == len(current) and not set(wanted) & members:
-        raise InvalidInput(
-            "You cannot remove the last representative role. Add someone else as representative"
-        )
+        raise InvalidInput(LAST_REPRESENTATIVE)
     for row in gone:
         await log.delete(REPRESENTATIVE, row, printed=False)
         await conn.execute(
@@ -414,32 +640,89 @@ async def remove_member(ctx: Context, project_id: int, user_id: int, *, manager:
         access.require_manager()
     async with ctx.db.transaction() as conn:
         await _user_exists(conn, user_id)
-        await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
-        if manager or await mask_of(conn, user_id, project_id):
-            return
-        gone = (
-            await conn.execute(
-                delete(ProjectRepresentativeUser)
-                .where(
-                    ProjectRepresentativeUser.project_id == project_id,
-                    ProjectRepresentativeUser.user_id == user_id,
-                )
-                .returning(*table_of(ProjectRepresentativeUser).c)
-            )
-        ).all()
-        left = await conn.execute(
-            select(func.count()).where(ProjectRepresentativeUser.project_id == project_id)
-        )
-        if gone and left.scalar_one() == 0 and viewer.id != user_id:
-            log = CommandLog(conn, viewer)
-            for row in gone:
-                await log.delete(REPRESENTATIVE, row, printed=False)
-            if not await mask_of(conn, viewer.id, project_id):
-                await grant(conn, project_id, (viewer.id,), MANAGER)
-            await _add_representative(conn, log, project_id, viewer.id)
+        await _leave(conn, viewer, project_id, user_id, manager=manager)
 
 
-# --- lists -----------------------------------------------------------------------------------
+async def _leave(
+    conn: AsyncConnection, viewer: Viewer, project_id: int, user_id: int, *, manager: bool
+) -> None:
+    """Revoke the user's rights; a departing last representative hands over to the caller."""
+    await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
+    if manager or await mask_of(conn, user_id, project_id):
+        return
+    gone = await _delete_named(
+        conn,
+        REPRESENTATIVE_TABLE,
+        ProjectRepresentativeUser.project_id == project_id,
+        ProjectRepresentativeUser.user_id == user_id,
+    )
+    left = await conn.execute(
+        select(func.count()).where(ProjectRepresentativeUser.project_id == project_id)
+    )
+    if gone and left.scalar_one() == 0 and viewer.id != user_id:
+        log = CommandLog(conn, viewer)
+        for row in gone:
+            await log.delete(REPRESENTATIVE, row, printed=False)
+        if not await mask_of(conn, viewer.id, project_id):
+            await grant(conn, project_id, (viewer.id,), MANAGER)
+        await _add_representative(conn, log, project_id, viewer.id)
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """The outcome of a multi-user membership call (core.md §9.4): the users changed, the
+    well-formed ids that failed (unknown users) and the ids that were not numbers."""
+
+    project_id: int
+    done: list[int]
+    failed: list[int]
+    malformed: list[str]
+
+
+def _parse_ids(texts: Sequence[str]) -> tuple[list[int], list[str]]:
+    if not texts:
+        raise InvalidInput("users must list at least one user id")
+    if len(texts) > MAX_BATCH:
+        raise InvalidInput(f"users may list at most {MAX_BATCH} ids")
+    ids: list[int] = []
+    malformed: list[str] = []
+    for text in texts:
+        cleaned = str(text).strip()
+        if cleaned.isdigit() and int(cleaned) < 2**63:
+            ids.append(int(cleaned))
+        else:
+            malformed.append(cleaned)
+    return list(dict.fromkeys(ids)), malformed
+
+
+async def add_members(ctx: Context, project_id: int, user_ids: Sequence[str]) -> MembershipChange:
+    """Add several contributors at once (managers); unknown and malformed ids are reported,
+    the others are added."""
+    (await project_access(ctx, project_id)).require_manager()
+    ids, malformed = _parse_ids(user_ids)
+    async with ctx.db.transaction() as conn:
+        found = await _existing_users(conn, ids)
+        await grant(conn, project_id, found, CONTRIBUTOR)
+    return MembershipChange(project_id, found, [i for i in ids if i not in found], malformed)
+
+
+async def remove_members(
+    ctx: Context, project_id: int, user_ids: Sequence[str]
+) -> MembershipChange:
+    """Remove several members at once: managers remove anyone, a member only themself."""
+    viewer = ctx.require_viewer()
+    access = await project_access(ctx, project_id)
+    ids, malformed = _parse_ids(user_ids)
+    if any(user_id != viewer.id for user_id in ids) or malformed:
+        access.require_manager()
+    async with ctx.db.transaction() as conn:
+        found = await _existing_users(conn, ids)
+        for user_id in found:
+            await _leave(conn, viewer, project_id, user_id, manager=False)
+    return MembershipChange(project_id, found, [i for i in ids if i not in found], malformed)
+
+
+# --- the project list ------------------------------------------------------------------------
 
 PROJECT_FILTERS: Final[Mapping[str, Any]] = {
     "id": Project.id,
@@ -458,6 +741,56 @@ PROJECT_FILTERS: Final[Mapping[str, Any]] = {
     "numberOfReviewedAnnotations": Project.count_reviewed_annotations,
     "numberOfJobAnnotations": literal(0),
 }
+#: Sort and filter keys that exist only with a `with…` flag (core.md §4.3–4.4).
+EXTRA_FLAGS: Final[Mapping[str, str]] = {
+    "membersCount": "withMembersCount",
+    "lastActivity": "withLastActivity",
+    "currentUserRole": "withCurrentUserRoles",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectExtras:
+    """The computed columns a project list carries (the `with…` flags)."""
+
+    members_count: bool = False
+    last_activity: bool = False
+    current_user_roles: bool = False
+
+
+def _with_extras(stmt: Any, viewer: Viewer, extras: ProjectExtras) -> tuple[Any, dict[str, Any]]:
+    """Add the requested computed columns to a project SELECT, in the same statement; returns
+    it with the sort/filter keys they open."""
+    keys: dict[str, Any] = {}
+    if extras.members_count:
+        keys["membersCount"] = _members_count()
+    if extras.last_activity:
+        keys["lastActivity"] = _last_activity()
+    if extras.current_user_roles:
+        mine = aliased(AclEntry)
+        stmt = stmt.outerjoin(mine, and_(mine.object_id == Project.id, mine.user_id == viewer.id))
+        represents = exists().where(
+            ProjectRepresentativeUser.project_id == Project.id,
+            ProjectRepresentativeUser.user_id == viewer.id,
+        )
+        keys["currentUserRole"] = case(
+            (mine.mask >= ADMINISTRATION, "manager"), (mine.mask > 0, "contributor")
+        ).label("current_user_role")
+        stmt = stmt.add_columns(
+            (func.coalesce(mine.mask, 0) >= ADMINISTRATION).label("current_user_admin"),
+            represents.label("current_user_representative"),
+        )
+    return stmt.add_columns(*keys.values()), keys
+
+
+def _refuse_missing_flags(sort: str | None, filters: Sequence[Filter], opened: set[str]) -> None:
+    for key, flag in EXTRA_FLAGS.items():
+        if key in opened:
+            continue
+        if sort == key:
+            raise InvalidInput(f"Cannot sort on {key} without argument {flag}")
+        if any(f.field == key for f in filters):
+            raise InvalidInput(f"Cannot filter on {key} without argument {flag}")
 
 
 async def list_projects(
@@ -470,9 +803,11 @@ async def list_projects(
     filters: Sequence[Filter] = (),
     user_id: int | None = None,
     ontology_id: int | None = None,
+    extras: ProjectExtras = ProjectExtras(),
 ) -> Page[Any]:
     """The projects the caller may read (all for admins), optionally those `user_id` is a
-    member of or those using `ontology_id`; newest first by default (core.md §4.3)."""
+    member of or those using `ontology_id`; newest first by default (core.md §4.3). `extras`
+    adds computed columns, which may then be sorted and filtered on."""
     viewer = ctx.require_viewer()
     stmt = visible_projects(reader_of(viewer))
     if user_id is not None:
@@ -486,8 +821,526 @@ async def list_projects(
         if found.first() is None:
             raise NotFound("Ontology", ontology_id)
         stmt = stmt.where(Project.ontology_id == ontology_id)
-    stmt = apply_filters(stmt, filters, PROJECT_FILTERS)
-    stmt = apply_sort(stmt, sort, order, PROJECT_FILTERS, default="created",
+    stmt, opened = _with_extras(stmt, viewer, extras)
+    _refuse_missing_flags(sort, filters, set(opened))
+    columns = {**PROJECT_FILTERS, **opened}
+    stmt = apply_filters(stmt, filters, columns)
+    stmt = apply_sort(stmt, sort, order, columns, default="created",
                       default_order="desc", tie=Project.id)  # fmt: skip
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+def _computed(row: Any, key: str) -> tuple[bool, Any]:
+    """A computed column the row was read with, if it was (see `_with_extras`)."""
+    mapping = getattr(row, "_mapping", None)
+    if mapping is not None and key in mapping:
+        return True, mapping[key]
+    return False, None
+
+
+async def members_count(ctx: Context, project: Any) -> int:
+    """How many members the project has: from its row when listed with the flag, else batched."""
+    known, value = _computed(project, "members_count")
+    if known:
+        return int(value)
+    return await ctx.loader(members_count_by_project).load(project.id)
+
+
+async def last_activity(ctx: Context, project: Any) -> datetime | None:
+    """When the project's newest history entry was written (None without history)."""
+    known, value = _computed(project, "last_activity")
+    if known:
+        return cast("datetime | None", value)
+    return await ctx.loader(last_activity_by_project).load(project.id)
+
+
+async def current_user_roles(ctx: Context, project: Any) -> tuple[bool, bool]:
+    """Whether the caller manages and whether they represent the project (its ACL and its
+    representative rows, not the caller's global role)."""
+    viewer = ctx.require_viewer()
+    known, admin = _computed(project, "current_user_admin")
+    if known:
+        return bool(admin), bool(project.current_user_representative)
+    mask = await viewer_mask(ctx, project.id)
+    representatives = await ctx.loader(representatives_by_project).load(project.id)
+    return allows(mask, ADMINISTRATION), any(r.user_id == viewer.id for r in representatives)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The smallest and largest value of a field over a set of rows (None when empty)."""
+
+    min: Any
+    max: Any
+
+
+#: Fields the project bounds cover (core.md §9.3), by their Cytomine names.
+BOUNDED: Final[Mapping[str, Any]] = {
+    "created": Project.created,
+    "updated": Project.updated,
+    "mode": Project.mode,
+    "name": Project.name,
+    "numberOfAnnotations": Project.count_annotations,
+    "numberOfJobAnnotations": literal(0),
+    "numberOfReviewedAnnotations": Project.count_reviewed_annotations,
+    "numberOfImages": Project.count_images,
+}
+
+
+async def project_bounds(ctx: Context, *, with_members_count: bool = False) -> dict[str, Bounds]:
+    """Min and max of each bounded field over the projects the caller may read, in one SELECT;
+    `members` (member counts) with the flag. The web UI sizes its list filters with them."""
+    viewer = ctx.require_viewer()
+    fields = dict(BOUNDED)
+    if with_members_count:
+        fields["members"] = _members_count()
+    inner = (
+        select(*(column.label(key) for key, column in fields.items()))
+        .where(visible_condition(reader_of(viewer)))
+        .subquery()
+    )
+    aggregates = [agg(inner.c[key]) for key in fields for agg in (func.min, func.max)]
+    async with ctx.db.read() as conn:
+        row = (await conn.execute(select(*aggregates))).one()
+    return {key: Bounds(row[2 * i], row[2 * i + 1]) for i, key in enumerate(fields)}
+
+
+ProjectRelation = Literal["MEMBER", "MANAGER", "CREATOR"]
+
+
+async def list_user_projects(
+    ctx: Context,
+    user_id: int,
+    relation: ProjectRelation = "MEMBER",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Page[Any]:
+    """The projects a user is a member of, manages or created, by name (the user themself or
+    an administrator: it reveals memberships the caller may not share)."""
+    viewer = ctx.require_viewer()
+    if viewer.id != user_id and not viewer.is_admin:
+        raise Forbidden("Only the user or an administrator may list these projects")
+    async with ctx.db.read() as conn:
+        await _user_exists(conn, user_id)
+    stmt = select(*PROJECT_TABLE.c)
+    if relation == "CREATOR":
+        stmt = stmt.where(Project.creator_id == user_id)
+    else:
+        entries = select(AclEntry.object_id).where(AclEntry.user_id == user_id)
+        if relation == "MANAGER":
+            entries = entries.where(AclEntry.mask >= ADMINISTRATION)
+        stmt = stmt.where(Project.id.in_(entries))
+    stmt = stmt.order_by(Project.name, Project.id)
+    async with ctx.db.read() as conn:
+        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedProject:
+    """A project in the caller's "last opened" list: when, and whether it was really opened
+    or only completes the list as a recently created project."""
+
+    project_id: int
+    date: datetime
+    opened: bool
+
+
+def _recently_created(viewer: Viewer) -> Any:
+    return select(Project.id.label("id"), Project.created.label("date")).where(
+        visible_condition(reader_of(viewer))
+    )
+
+
+#: Where "last opened" rows come from, in order: (opened, SELECT of `id`, `date` of projects
+#: the viewer may read). Project connections (activity, not built yet) are the first source,
+#: opened; until they exist every row completes the list from recently created projects.
+LAST_OPENED_SOURCES: Final[tuple[tuple[bool, Callable[[Viewer], Any]], ...]] = (
+    (False, _recently_created),
+)
+DEFAULT_LAST_OPENED: Final = 5
+
+
+async def last_opened_projects(ctx: Context, limit: int | None = None) -> list[OpenedProject]:
+    """The caller's last opened projects, newest first, completed up to `limit` (default 5)
+    from each following source; a project appears once."""
+    viewer = ctx.require_viewer()
+    wanted = limit or DEFAULT_LAST_OPENED
+    if wanted < 0:
+        raise InvalidInput("max must not be negative")
+    wanted = min(wanted, ctx.page_limit(wanted) or wanted)
+    found: list[OpenedProject] = []
+    async with ctx.db.read() as conn:
+        for opened, source in LAST_OPENED_SOURCES:
+            if len(found) >= wanted:
+                break
+            rows = source(viewer).subquery()
+            seen = [item.project_id for item in found]
+            stmt = (
+                select(rows.c.id, rows.c.date)
+                .where(rows.c.id.not_in(seen) if seen else literal(True))
+                .order_by(rows.c.date.desc(), rows.c.id.desc())
+                .limit(wanted - len(found))
+            )
+            found += [OpenedProject(pid, date, opened) for pid, date in await conn.execute(stmt)]
+    return found
+
+
+# --- members ---------------------------------------------------------------------------------
+
+_MEMBER_ACL: Final = aliased(AclEntry, name="member_acl")
+_MEMBER_REPRESENTATIVE: Final = aliased(ProjectRepresentativeUser, name="member_representative")
+#: A member's role in a listing: representative > manager > contributor (core.md §7.3).
+PROJECT_ROLE: Final = case(
+    (_MEMBER_REPRESENTATIVE.id.is_not(None), "representative"),
+    (_MEMBER_ACL.mask >= ADMINISTRATION, "manager"),
+    else_="contributor",
+).label("role")
+_NAME_SEARCH: Final = SecUser.firstname + " " + SecUser.lastname + " " + SecUser.username
+
+
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """One page of a project's members; hashable, so it keys a DataLoader.
+
+    `private`: the caller may filter and sort on e-mails (administrators, decision 7).
+    """
+
+    limit: int | None
+    offset: int = 0
+    sort: str | None = None
+    order: str | None = None
+    filters: tuple[Filter, ...] = ()
+    managers_only: bool = False
+    private: bool = False
+
+
+def _member_columns(query: MemberQuery) -> dict[str, Any]:
+    columns: dict[str, Any] = {k: v for k, v in USER_FILTERS.items() if k != "email"}
+    if query.private:
+        columns["email"] = SecUser.email
+    columns["projectRole"] = PROJECT_ROLE
+    columns["fullName"] = _NAME_SEARCH
+    return columns
+
+
+def _member_order(query: MemberQuery) -> list[Any]:
+    """ORDER BY of a member page (default newest user first); unknown keys are a 400."""
+    columns = _member_columns(query)
+    field = query.sort or "created"
+    direction = (query.order or "desc").lower()
+    if field not in columns:
+        raise InvalidInput(f"Cannot sort on {field}: unknown field")
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"order must be asc or desc, not {query.order!r}")
+    column = columns[field]
+    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_first()
+    return [ordered, SecUser.id]
+
+
+def _members_select(project_ids: list[int]) -> Any:
+    return (
+        select(*USER_COLUMNS, _MEMBER_ACL.object_id.label("project_id"),
+               _MEMBER_ACL.mask.label("mask"), PROJECT_ROLE)
+        .join(_MEMBER_ACL, _MEMBER_ACL.user_id == SecUser.id)
+        .outerjoin(_MEMBER_REPRESENTATIVE,
+                   and_(_MEMBER_REPRESENTATIVE.project_id == _MEMBER_ACL.object_id,
+                        _MEMBER_REPRESENTATIVE.user_id == SecUser.id))
+        .where(_MEMBER_ACL.object_id.in_(project_ids))
+    )  # fmt: skip
+
+
+def _member_conditions(query: MemberQuery) -> list[Any]:
+    """`fullName` matches first name, last name and username (never e-mails: decision 7)."""
+    conditions: list[Any] = []
+    for f in query.filters:
+        if f.field == "fullName" and f.op in ("like", "ilike", "equals"):
+            conditions.append(_NAME_SEARCH.ilike("%" + (f.value or "").replace("*", "%") + "%"))
+    return conditions
+
+
+async def member_pages(db: Database, keys: list[tuple[int, MemberQuery]]) -> list[Page[Any]]:
+    """Batch loader: a page of members per (project, query); one SELECT per distinct query,
+    paged per project with a window, so the count does not grow with the projects."""
+    by_query: defaultdict[MemberQuery, list[int]] = defaultdict(list)
+    for project_id, query in keys:
+        by_query[query].append(project_id)
+    pages: dict[tuple[int, MemberQuery], Page[Any]] = {}
+    async with db.read() as conn:
+        for query, project_ids in by_query.items():
+            columns = _member_columns(query)
+            plain = [f for f in query.filters if f.field != "fullName"]
+            stmt = apply_filters(_members_select(project_ids), plain, columns)
+            if query.managers_only:
+                stmt = stmt.where(_MEMBER_ACL.mask >= ADMINISTRATION)
+            stmt = stmt.where(*_member_conditions(query))
+            partition = _MEMBER_ACL.object_id
+            order = _member_order(query)
+            ranked = stmt.add_columns(
+                func.row_number().over(partition_by=partition, order_by=order).label("_rank"),
+                func.count().over(partition_by=partition).label("_total"),
+            ).subquery()
+            end = None if query.limit is None else query.offset + query.limit
+            window = ranked.c._rank > query.offset
+            if end is not None:
+                window = and_(window, ranked.c._rank <= end)
+            rows = (
+                await conn.execute(
+                    select(ranked)
+                    .where(or_(window, ranked.c._rank == 1))
+                    .order_by(ranked.c.project_id, ranked.c._rank)
+                )
+            ).all()
+            grouped: defaultdict[int, list[Any]] = defaultdict(list)
+            totals: dict[int, int] = {}
+            for row in rows:
+                totals[row.project_id] = int(row._total)
+                if row._rank > query.offset and (end is None or row._rank <= end):
+                    grouped[row.project_id].append(row)
+            for project_id in project_ids:
+                pages[(project_id, query)] = Page(
+                    grouped[project_id], totals.get(project_id, 0), query.offset, query.limit
+                )
+    return [pages[key] for key in keys]
+
+
+async def project_members(
+    ctx: Context,
+    project_id: int,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    sort: str | None = None,
+    order: str | None = None,
+    filters: Sequence[Filter] = (),
+    managers_only: bool = False,
+) -> Page[Any]:
+    """A page of the project's members, each with its role; newest user first by default
+    (core.md §9.4). Sorts on user fields, `projectRole`, `fullName`; filters
+    `projectRole[in]`, `fullName[ilike]` and user fields."""
+    viewer = ctx.require_viewer()
+    await _readable(ctx, project_id)
+    if offset < 0 or (limit is not None and limit < 0):
+        raise InvalidInput("max and offset must not be negative")
+    query = MemberQuery(ctx.page_limit(limit), offset, sort, order, tuple(filters),
+                        managers_only, viewer.is_admin)  # fmt: skip
+    _member_order(query)
+    return await ctx.loader(member_pages).load((project_id, query))
+
+
+async def members_by_project(db: Database, ids: list[int]) -> list[list[Any]]:
+    """Every member of each project (user columns, `mask`, `role`), by username."""
+    stmt = _members_select(ids).order_by(SecUser.username, SecUser.id)
+    grouped: defaultdict[int, list[Any]] = defaultdict(list)
+    async with db.read() as conn:
+        for row in await conn.execute(stmt):
+            grouped[row.project_id].append(row)
+    return [grouped[key] for key in ids]
+
+
+async def user_layers(ctx: Context, project_id: int) -> list[Any]:
+    """The members whose annotation layers the caller may see (core.md §7.4): managers and
+    admins see all; otherwise `hideAdminsLayers` hides managers, `hideUsersLayers` hides
+    contributors; the caller's own layer is always there when they are a member."""
+    access = await _readable(ctx, project_id)
+    members = await ctx.loader(members_by_project).load(project_id)
+    project = access.row
+    if access.is_manager:
+        visible = members
+    else:
+        visible = [
+            m
+            for m in members
+            if not (project.hide_admins_layers if m.mask >= ADMINISTRATION
+                    else project.hide_users_layers)
+        ]  # fmt: skip
+    if not any(m.id == access.viewer.id for m in visible):
+        visible += [m for m in members if m.id == access.viewer.id]
+    return visible
+
+
+async def project_creator(ctx: Context, project_id: int) -> Any:
+    """The user who created the project (None when unknown or deleted)."""
+    project = (await _readable(ctx, project_id)).row
+    if project.creator_id is None:
+        return None
+    return await ctx.loader(users_by_id).load(project.creator_id)
+
+
+# --- representatives -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RepresentativeFields:
+    project: int | None = None
+    user: int | None = None
+
+
+async def project_representatives(ctx: Context, project_id: int) -> list[Row[Any]]:
+    await _readable(ctx, project_id)
+    return await ctx.loader(representatives_by_project).load(project_id)
+
+
+async def _find(ctx: Context, loader: Any, domain: str, row_id: int, project_id: int | None) -> Any:
+    """A project-bound row by id, in `project_id` when given (404 otherwise)."""
+    row = await ctx.loader(loader).load(row_id)
+    if row is None or (project_id is not None and row.project_id != project_id):
+        raise NotFound(domain, row_id)
+    return row
+
+
+async def get_representative(ctx: Context, row_id: int, project_id: int | None = None) -> Any:
+    """One representative row of a project the caller may read."""
+    row = await _find(ctx, _representatives_by_id, "ProjectRepresentativeUser", row_id,
+                      project_id)  # fmt: skip
+    await _readable(ctx, row.project_id)
+    return row
+
+
+def _required_id(value: int | None, name: str) -> int:
+    if value is None:
+        raise InvalidInput(f"Property {name} must be set")
+    return value
+
+
+async def _check_member(conn: AsyncConnection, project_id: int, user_id: int) -> None:
+    """The user exists (400: a body reference) and is a member of the project (400)."""
+    if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
+        raise InvalidInput(f"user was not found with id: {user_id}")
+    if not await mask_of(conn, user_id, project_id):
+        raise InvalidInput(f"the user {user_id} is not into the project {project_id}")
+
+
+async def create_representative(ctx: Context, fields: RepresentativeFields) -> Changed:
+    """Make a member a representative of the project (managers); 409 when already one."""
+    viewer = ctx.require_viewer()
+    project_id = _required_id(fields.project, "project")
+    user_id = _required_id(fields.user, "user")
+    (await project_access(ctx, project_id)).require_manager()
+    async with ctx.db.transaction() as conn:
+        await _check_member(conn, project_id, user_id)
+        return await _add_representative(
+            conn, CommandLog(conn, viewer), project_id, user_id, printed=True
+        )
+
+
+async def delete_representative(
+    ctx: Context,
+    *,
+    row_id: int | None = None,
+    project_id: int | None = None,
+    user_id: int | None = None,
+) -> Changed:
+    """Remove a representative, by id or by (project, user) (managers). The project's only
+    representative cannot be removed (400)."""
+    viewer = ctx.require_viewer()
+    if row_id is not None:
+        row = await _find(ctx, _representatives_by_id, "ProjectRepresentativeUser", row_id,
+                          project_id)  # fmt: skip
+        project_id = row.project_id
+    elif project_id is None or user_id is None:
+        raise InvalidInput("Give the representative's id, or its project and user")
+    (await project_access(ctx, project_id)).require_manager()
+    async with ctx.db.transaction() as conn:
+        rows = await _read_named(
+            conn, REPRESENTATIVE_TABLE, ProjectRepresentativeUser.project_id == project_id
+        )
+        wanted = row_id if row_id is not None else next(
+            (r.id for r in rows if r.user_id == user_id), None
+        )  # fmt: skip
+        found = next((r for r in rows if r.id == wanted), None)
+        if found is None:
+            raise NotFound("ProjectRepresentativeUser", row_id if row_id is not None else user_id,
+                           "id" if row_id is not None else "user")  # fmt: skip
+        if len(rows) == 1:
+            raise InvalidInput(LAST_REPRESENTATIVE)
+        command = await CommandLog(conn, viewer).delete(REPRESENTATIVE, found)
+        await conn.execute(
+            delete(ProjectRepresentativeUser).where(ProjectRepresentativeUser.id == found.id)
+        )
+    return Changed(found, command)
+
+
+# --- default layers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultLayerFields:
+    """A default layer's writable fields; an update replaces them (its project stays)."""
+
+    project: int | None = None
+    user: int | None = None
+    hide_by_default: bool | None = None
+
+
+async def project_default_layers(ctx: Context, project_id: int) -> list[Row[Any]]:
+    await _readable(ctx, project_id)
+    return await ctx.loader(default_layers_by_project).load(project_id)
+
+
+async def get_default_layer(ctx: Context, row_id: int, project_id: int | None = None) -> Any:
+    """One default layer of a project the caller may read."""
+    row = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
+    await _readable(ctx, row.project_id)
+    return row
+
+
+def _layer_conflict(project_id: int, user_id: int) -> str:
+    return f"A default layer already exists for user {user_id} in project {project_id}"
+
+
+async def create_default_layer(ctx: Context, fields: DefaultLayerFields) -> Changed:
+    """Show (or hide) a member's layer by default in a project (managers); one per user."""
+    viewer = ctx.require_viewer()
+    project_id = _required_id(fields.project, "project")
+    user_id = _required_id(fields.user, "user")
+    (await project_access(ctx, project_id)).require_manager()
+    async with ctx.db.transaction() as conn:
+        await _check_member(conn, project_id, user_id)
+        stmt = insert(LAYER_TABLE).values(project_id=project_id, user_id=user_id,
+                                          hide_by_default=bool(fields.hide_by_default))  # fmt: skip
+        with constraint_errors(_layer_conflict(project_id, user_id)):
+            (row,) = await _write_named(conn, LAYER_TABLE, stmt)
+        command = await CommandLog(conn, viewer).add(DEFAULT_LAYER, row)
+    return Changed(row, command)
+
+
+async def update_default_layer(
+    ctx: Context, row_id: int, fields: DefaultLayerFields, project_id: int | None = None
+) -> Changed:
+    """Replace a default layer's user and flag (managers); it cannot move to another project."""
+    viewer = ctx.require_viewer()
+    current = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
+    if fields.project is not None and fields.project != current.project_id:
+        raise InvalidInput("A default layer cannot move to another project")
+    user_id = _required_id(fields.user, "user")
+    (await project_access(ctx, current.project_id)).require_manager()
+    async with ctx.db.transaction() as conn:
+        found = await _read_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
+        if not found:
+            raise NotFound("ProjectDefaultLayer", row_id)
+        before = found[0]
+        await _check_member(conn, before.project_id, user_id)
+        stmt = (
+            update(LAYER_TABLE)
+            .where(ProjectDefaultLayer.id == row_id)
+            .values(user_id=user_id, hide_by_default=bool(fields.hide_by_default))
+        )
+        with constraint_errors(_layer_conflict(before.project_id, user_id)):
+            (after,) = await _write_named(conn, LAYER_TABLE, stmt)
+        command = await CommandLog(conn, viewer).edit(DEFAULT_LAYER, before, after)
+    return Changed(after, command)
+
+
+async def delete_default_layer(ctx: Context, row_id: int, project_id: int | None = None) -> Changed:
+    """Remove a default layer (managers)."""
+    viewer = ctx.require_viewer()
+    current = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
+    (await project_access(ctx, current.project_id)).require_manager()
+    async with ctx.db.transaction() as conn:
+        gone = await _delete_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
+        if not gone:
+            raise NotFound("ProjectDefaultLayer", row_id)
+        command = await CommandLog(conn, viewer).delete(DEFAULT_LAYER, gone[0])
+    return Changed(gone[0], command)

@@ -1,42 +1,64 @@
-"""Storages and the files uploaded into them (contract core.md §9.7, images-annotations.md
-§2.1–§2.2)."""
+"""Storages, their members, and the uploaded-file basics every storage-side module shares
+(contract core.md §7.2, §9.7; images-annotations.md §2.1).
+
+A storage is an ACL object: its owner holds READ|WRITE|ADMINISTRATION, a member READ|WRITE.
+Everything uploaded into it (files, the abstract images and slices they become, companion files)
+is read with READ on the storage and changed with WRITE on it. Membership changes are not
+commands (core.md §8.1).
+
+The uploaded-file spec and loader live here rather than in `resolvers.uploaded_file` because
+abstract images, slices and companion files need them, and uploaded-file deletion needs those
+in turn: this module is the bottom of that chain.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.models import AclEntry, SecUser, Storage, UploadedFile
-from db.models.base import ID_SEQUENCE
-from resolvers.acl import ADMINISTRATION, OWNER, READ, WRITE, grant, require
-from resolvers.command import CommandInfo, CommandLog, Spec, register
+from resolvers.acl import ADMINISTRATION, OWNER, READ, WRITE, grant, require, revoke
+from resolvers.command import CommandInfo, CommandLog, Spec, register, row_data
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, table_of
+from resolvers.crud import Changed, insert_row, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
+from resolvers.viewer import Viewer
 
 __all__ = [
     "STORAGE",
+    "STORAGE_MEMBER",
     "UPLOADED_FILE",
-    "UploadedFileFields",
+    "StorageFields",
+    "add_storage_member",
+    "create_storage",
     "create_storage_row",
-    "create_uploaded_file",
+    "delete_storage",
     "get_storage",
-    "get_uploaded_file",
     "is_archive",
+    "list_storage_members",
     "list_storages",
+    "log_cascaded_edits",
+    "member_ids_by_storage",
+    "readable_storages",
+    "remove_storage_member",
+    "require_user",
     "storages_by_id",
+    "update_storage",
     "uploaded_file_status",
     "uploaded_files_by_id",
 ]
 
 STORAGE_TABLE: Final = table_of(Storage)
 UPLOADED_FILE_TABLE: Final = table_of(UploadedFile)
+#: What a storage member is granted (§7.2); the owner gets OWNER.
+STORAGE_MEMBER: Final = READ | WRITE
 
 #: Uploaded-file status codes (images-annotations.md §2.1): even < 100 in progress, even ≥ 100
 #: done, odd failed. Any code may be written; unknown ones have no name.
@@ -53,8 +75,16 @@ def uploaded_file_status(code: int) -> str | None:
     return STATUS_NAMES.get(code)
 
 
+def is_archive(content_type: str) -> bool:
+    return content_type.upper() in ARCHIVE_TYPES
+
+
 async def _may_administer(ctx: Context, row: Mapping[str, Any]) -> None:
-    await require(ctx, row["id"], ADMINISTRATION)
+    """The owner always may (a deleted storage has no rights left to check); others need
+    ADMINISTRATION on it."""
+    viewer = ctx.require_viewer()
+    if row.get("user_id") != viewer.id:
+        await require(ctx, row["id"], ADMINISTRATION)
 
 
 async def _may_write_storage_of(ctx: Context, row: Mapping[str, Any]) -> None:
@@ -69,6 +99,34 @@ UPLOADED_FILE: Final = register(
     Spec("UploadedFile", UploadedFile, lambda row: f"{row['id']} ({row['original_filename']})",
          authorize=_may_write_storage_of)
 )  # fmt: skip
+
+
+async def log_cascaded_edits(
+    log: CommandLog, spec: Spec, previous: Sequence[Row[Any]], updated: Sequence[Row[Any]]
+) -> None:
+    """Record rows a mutation changed besides its object as silent edits (`CommandLog.edit`
+    always prints), so undo reverts them with it."""
+    new_by_id = {row.id: row for row in updated}
+    for old in previous:
+        new = row_data(new_by_id[old.id])
+        data = {f"previous{spec.domain}": row_data(old), f"new{spec.domain}": new}
+        await log.record(spec, "EDIT", data, spec.text(new, "EDIT"),
+                         project_id=spec.project_of(new), printed=False)  # fmt: skip
+
+
+def require_user(ctx: Context, doing: str) -> Viewer:
+    """The caller, who must hold ROLE_USER (a guest writes nothing on the storage side)."""
+    viewer = ctx.require_viewer()
+    if not viewer.is_user:
+        raise Forbidden(f"A guest may not {doing}")
+    return viewer
+
+
+def readable_storages(viewer: Viewer) -> Any:
+    """The ids of the storages the viewer reads (SELECT), or None for an admin: no limit."""
+    if viewer.is_admin:
+        return None
+    return select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
 
 
 # --- loaders ---------------------------------------------------------------------------------
@@ -89,13 +147,29 @@ async def uploaded_files_by_id(db: Database, ids: list[int]) -> list[Row[Any] | 
     return [found.get(key) for key in ids]
 
 
-# --- storages --------------------------------------------------------------------------------
+async def member_ids_by_storage(db: Database, ids: list[int]) -> list[list[int]]:
+    """The users holding rights on each storage, by username (the users themselves come from
+    `resolvers.user.users_by_id`, which imports this module)."""
+    stmt = (
+        select(AclEntry.object_id, AclEntry.user_id)
+        .join(SecUser, SecUser.id == AclEntry.user_id)
+        .where(AclEntry.object_id.in_(ids))
+        .order_by(SecUser.username, SecUser.id)
+    )
+    grouped: defaultdict[int, list[int]] = defaultdict(list)
+    async with db.read() as conn:
+        for storage_id, user_id in await conn.execute(stmt):
+            grouped[storage_id].append(user_id)
+    return [grouped[key] for key in ids]
+
+
+# --- reads -----------------------------------------------------------------------------------
 
 
 async def list_storages(
     ctx: Context, *, every: bool = False, limit: int | None = None, offset: int = 0
 ) -> Page[Any]:
-    """The storages the caller holds rights on; with `every`, an admin gets them all."""
+    """The storages the caller holds rights on; with `every`, an admin gets them all (§9.7)."""
     viewer = ctx.require_viewer()
     stmt = select(*STORAGE_TABLE.c).order_by(Storage.id)
     if not (every and viewer.is_admin):
@@ -106,14 +180,62 @@ async def list_storages(
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
 
 
-async def get_storage(ctx: Context, storage_id: int) -> Any:
-    """One storage the caller may read."""
+async def _storage(ctx: Context, storage_id: int, permission: int) -> Any:
     ctx.require_viewer()
     storage = await ctx.loader(storages_by_id).load(storage_id)
     if storage is None:
         raise NotFound("Storage", storage_id)
-    await require(ctx, storage_id, READ)
+    await require(ctx, storage_id, permission)
     return storage
+
+
+async def get_storage(ctx: Context, storage_id: int) -> Any:
+    """One storage the caller may read."""
+    return await _storage(ctx, storage_id, READ)
+
+
+async def list_storage_members(ctx: Context, storage_id: int) -> list[int]:
+    """The ids of the users holding rights on a storage the caller may read."""
+    await _storage(ctx, storage_id, READ)
+    return await ctx.loader(member_ids_by_storage).load(storage_id)
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StorageFields:
+    """A storage's writable fields. Client-3 names the owner `user`, client-4 `userId`."""
+
+    name: str | None = None
+    user: int | None = None
+    user_id: int | None = None
+
+
+def _name(value: str | None) -> str:
+    if value is None or not value.strip():
+        raise InvalidInput("Property name must be set")
+    if len(value) > 255:
+        raise InvalidInput("Property name is longer than 255 characters")
+    return value.strip()
+
+
+def _owner(fields: StorageFields, current: int | None) -> int | None:
+    """The owner the body asks for. A client re-sends both keys as it last read them, so when
+    they disagree the one that differs from the current owner is the change."""
+    given = {value for value in (fields.user_id, fields.user) if value is not None}
+    if len(given) > 1:
+        changed = given - {current}
+        if len(changed) != 1:
+            raise InvalidInput("user and userId name different owners")
+        return changed.pop()
+    return given.pop() if given else None
+
+
+async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
+    found = await conn.execute(select(SecUser.id).where(SecUser.id == user_id))
+    if found.first() is None:
+        raise InvalidInput(f"user was not found with id: {user_id}")
 
 
 async def create_storage_row(
@@ -125,106 +247,86 @@ async def create_storage_row(
     return row, await log.add(STORAGE, row, printed=printed)
 
 
-# --- uploaded files --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UploadedFileFields:
-    """An uploaded file's writable fields (what the python client and PIMS send)."""
-
-    user: int | None = None
-    storage: int | None = None
-    parent: int | None = None
-    original_filename: str | None = None
-    filename: str | None = None
-    ext: str | None = None
-    content_type: str | None = None
-    size: int | None = None
-    status: int | None = None
-    projects: list[int] | None = None
-
-
-async def get_uploaded_file(ctx: Context, file_id: int) -> Any:
-    """One uploaded file; READ on its storage."""
-    ctx.require_viewer()
-    row = await ctx.loader(uploaded_files_by_id).load(file_id)
-    if row is None:
-        raise NotFound("UploadedFile", file_id)
-    await require(ctx, row.storage_id, READ)
-    return row
-
-
-def _text(value: str | None, name: str, *, required: bool = False) -> str:
-    if value is None or (required and not value.strip()):
-        if required:
-            raise InvalidInput(f"Property {name} must be set")
-        return ""
-    if len(value) > 4096:
-        raise InvalidInput(f"Property {name} is longer than 4096 characters")
-    return value
-
-
-async def _uploaded_file_values(
-    ctx: Context, conn: AsyncConnection, fields: UploadedFileFields
-) -> dict[str, Any]:
-    """Validated column values; the uploader is the caller unless an admin says otherwise."""
-    viewer = ctx.require_viewer()
-    if fields.user is None:
-        raise InvalidInput("Property user must be set")
-    if fields.storage is None:
-        raise InvalidInput("Property storage must be set")
-    user = await conn.execute(select(SecUser.id).where(SecUser.id == fields.user))
-    if user.first() is None:
-        raise InvalidInput(f"user was not found with id: {fields.user}")
-    if fields.user != viewer.id and not viewer.is_admin:
-        raise Forbidden("You may only register files you upload yourself")
-    storage = await conn.execute(select(Storage.id).where(Storage.id == fields.storage))
-    if storage.first() is None:
-        raise InvalidInput(f"storage was not found with id: {fields.storage}")
-    await require(ctx, fields.storage, WRITE)
-    size = fields.size or 0
-    if size < 0:
-        raise InvalidInput("Property size must not be negative")
-    return {
-        "user_id": fields.user,
-        "storage_id": fields.storage,
-        "parent_id": fields.parent,
-        "original_filename": _text(fields.original_filename, "originalFilename", required=True),
-        "filename": _text(fields.filename, "filename", required=True),
-        "ext": _text(fields.ext, "ext"),
-        "content_type": _text(fields.content_type, "contentType"),
-        "size": size,
-        "status": 0 if fields.status is None else fields.status,
-        "projects": list(fields.projects) if fields.projects is not None else None,
-    }
-
-
-async def _tree_path(conn: AsyncConnection, file_id: int, parent_id: int | None) -> str:
-    """The file's id path from its root: "<root>.<…>.<id>"."""
-    if parent_id is None:
-        return str(file_id)
-    parent = (
-        await conn.execute(select(UploadedFile.l_tree).where(UploadedFile.id == parent_id))
-    ).first()
-    if parent is None:
-        raise InvalidInput(f"parent was not found with id: {parent_id}")
-    return f"{parent.l_tree}.{file_id}"
-
-
-async def create_uploaded_file(ctx: Context, fields: UploadedFileFields) -> Changed:
-    """Register a file in a storage (WRITE on it), under `parent` when given."""
-    viewer = ctx.require_viewer()
-    if not viewer.is_user:
-        raise Forbidden("A guest may not upload files")
+async def create_storage(ctx: Context, fields: StorageFields) -> Changed:
+    """Create a storage (ROLE_USER). Admins may give it to anyone; anyone else owns theirs."""
+    viewer = require_user(ctx, "create a storage")
+    name = _name(fields.name)
+    owner = _owner(fields, None) if viewer.is_admin else None
     async with ctx.db.transaction() as conn:
-        values = await _uploaded_file_values(ctx, conn, fields)
-        file_id = int((await conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one())
-        values["l_tree"] = await _tree_path(conn, file_id, values["parent_id"])
-        with constraint_errors("This uploaded file already exists"):
-            row = await insert_row(conn, UploadedFile, {"id": file_id, **values})
-        command = await CommandLog(conn, viewer).add(UPLOADED_FILE, row)
+        if owner is not None:
+            await _user_exists(conn, owner)
+        row, command = await create_storage_row(
+            conn, CommandLog(conn, viewer), name, viewer.id if owner is None else owner
+        )
     return Changed(row, command)
 
 
-def is_archive(content_type: str) -> bool:
-    return content_type.upper() in ARCHIVE_TYPES
+async def update_storage(ctx: Context, storage_id: int, fields: StorageFields) -> Changed:
+    """Rename a storage (ADMINISTRATION); only an admin gives it another owner, who then
+    holds the owner's rights too."""
+    viewer = require_user(ctx, "change a storage")
+    storage = await _storage(ctx, storage_id, ADMINISTRATION)
+    name = _name(fields.name)
+    owner = _owner(fields, storage.user_id)
+    if owner is None:
+        owner = storage.user_id
+    if owner != storage.user_id and not viewer.is_admin:
+        raise Forbidden("Only an administrator may give a storage another owner")
+    async with ctx.db.transaction() as conn:
+        if owner != storage.user_id:
+            await _user_exists(conn, owner)
+            await grant(conn, storage_id, (owner,), OWNER)
+        before, after = await update_row(
+            conn, Storage, "Storage", storage_id, {"name": name, "user_id": owner}
+        )
+        command = await CommandLog(conn, viewer).edit(STORAGE, before, after)
+    ctx.loader(storages_by_id).clear(storage_id)
+    return Changed(after, command)
+
+
+async def delete_storage(ctx: Context, storage_id: int) -> Changed:
+    """Delete an empty storage and its rights (ADMINISTRATION); one holding files is refused
+    (core.md §6.4)."""
+    viewer = require_user(ctx, "delete a storage")
+    await _storage(ctx, storage_id, ADMINISTRATION)
+    async with ctx.db.transaction() as conn:
+        row = await lock_row(conn, Storage, "Storage", storage_id)
+        holding = await conn.execute(select(exists().where(UploadedFile.storage_id == storage_id)))
+        if holding.scalar_one():
+            raise InvalidInput("Storage contains data")
+        command = await CommandLog(conn, viewer).delete(STORAGE, row)
+        await conn.execute(delete(Storage).where(Storage.id == storage_id))
+    ctx.loader(storages_by_id).clear(storage_id)
+    return Changed(row, command)
+
+
+async def _member_target(conn: AsyncConnection, user_id: int) -> None:
+    found = await conn.execute(select(SecUser.id).where(SecUser.id == user_id))
+    if found.first() is None:
+        raise NotFound("User", user_id)
+
+
+async def add_storage_member(ctx: Context, storage_id: int, user_id: int) -> None:
+    """Give a user READ and WRITE on a storage (its administrators); idempotent."""
+    require_user(ctx, "manage storage members")
+    await _storage(ctx, storage_id, ADMINISTRATION)
+    async with ctx.db.transaction() as conn:
+        await _member_target(conn, user_id)
+        await grant(conn, storage_id, (user_id,), STORAGE_MEMBER)
+
+
+async def remove_storage_member(ctx: Context, storage_id: int, user_id: int) -> None:
+    """Withdraw a user's rights on a storage: its administrators may remove anyone, a user
+    may leave; the owner stays."""
+    viewer = ctx.require_viewer()
+    storage = await ctx.loader(storages_by_id).load(storage_id)
+    if storage is None:
+        raise NotFound("Storage", storage_id)
+    if user_id != viewer.id:
+        require_user(ctx, "manage storage members")
+        await require(ctx, storage_id, ADMINISTRATION)
+    if user_id == storage.user_id:
+        raise InvalidInput("The storage owner cannot be deleted.")
+    async with ctx.db.transaction() as conn:
+        await _member_target(conn, user_id)
+        await revoke(conn, storage_id, user_id, OWNER)

@@ -370,7 +370,7 @@ async def create_user(ctx: Context, fields: UserFields) -> Changed:
         "is_developer": bool(fields.is_developer),
         "origin": _required(fields.origin, "origin") if fields.origin else "ADMINISTRATOR",
         "enabled": True if fields.enabled is None else fields.enabled,
-        "password_hash": await hash_password(_check_password(fields.password)),
+        "password_hash": await hash_password(ctx.settings, _check_password(fields.password)),
         "public_key": _new_key(),
         "private_key": _new_key(),
     }
@@ -398,7 +398,9 @@ async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed
         "is_developer": bool(fields.is_developer),
     }
     if fields.password:
-        values["password_hash"] = await hash_password(_check_password(fields.password))
+        values["password_hash"] = await hash_password(
+            ctx.settings, _check_password(fields.password)
+        )
         values["password_expired"] = False
     if fields.public_key == "" or fields.private_key == "":
         values["public_key"], values["private_key"] = _new_key(), _new_key()
@@ -437,7 +439,7 @@ async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
     viewer = ctx.require_viewer()
     if viewer.id != user_id and not viewer.is_admin:
         raise Forbidden("You can only change your own password")
-    hashed = await hash_password(_check_password(password))
+    hashed = await hash_password(ctx.settings, _check_password(password))
     async with ctx.db.transaction() as conn:
         row = (
             await conn.execute(

@@ -1,16 +1,66 @@
-"""REST routes of projects and their members (contract core.md §9.3–9.6)."""
+"""REST routes of projects, their members, representatives and default layers (contract
+core.md §9.3–9.6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from rest_compat.envelopes import bare, command, page, single
-from rest_compat.routes import Route
-from rest_compat.shapes import JSON, domain
+from aiohttp import web
 
-__all__ = ["ROUTES", "project_json"]
+from resolvers.listing import parse_bool
+from rest_compat.envelopes import (
+    Call,
+    Envelope,
+    bare,
+    command,
+    error_body,
+    items,
+    json_response,
+    page,
+    single,
+)
+from rest_compat.routes import Route
+from rest_compat.shapes import JSON, domain, epoch_ms
+from rest_compat.user import user_json
+
+__all__ = ["ROUTES", "project_json", "within"]
 
 project_json = domain("project.Project")
+default_layer_json = domain("project.ProjectDefaultLayer")
+representative_json = domain("project.ProjectRepresentativeUser")
+
+
+def _project_list_json(node: JSON) -> JSON:
+    """A project of `project.json`, whose `lastActivity` is a number of epoch ms (§6.1)."""
+    node = project_json(node)
+    if node.get("lastActivity") is not None:
+        node["lastActivity"] = int(epoch_ms(node["lastActivity"]) or 0)
+    return node
+
+
+def _member_json(node: JSON) -> JSON:
+    """A member: the user JSON with its project role, lower-cased as Cytomine writes it."""
+    user = user_json(node["user"])
+    user["role"] = node["role"].lower()
+    return user
+
+
+def _representative_user_json(node: JSON) -> JSON:
+    return user_json(node["user"])
+
+
+def _opened_json(node: JSON) -> JSON:
+    """A last-opened row: `date` is a number of epoch ms (§6.1)."""
+    node["date"] = int(epoch_ms(node["date"]) or 0)
+    return node
+
+
+def _bounds_json(bounds: JSON) -> JSON:
+    """Bare min/max pairs; dates as epoch-ms strings, like the project JSON they bound."""
+    for key in ("created", "updated"):
+        bounds[key] = {end: epoch_ms(value) for end, value in bounds[key].items()}
+    return bounds
 
 
 def _ok(_: Any) -> JSON:
@@ -18,12 +68,75 @@ def _ok(_: Any) -> JSON:
     return {"data": {"message": "OK"}}
 
 
+def within(field: str, envelope: Envelope) -> Envelope:
+    """An envelope applied to a field of the root object (`project(id) { members {…} }`), so a
+    route can read a list through its parent and the parent's permission check."""
+
+    def nested(data: Any, call: Call) -> web.Response:
+        root = next(iter(data.values()))
+        return envelope({field: root[field]}, call)
+
+    return nested
+
+
+def _creator(data: Any, call: Call) -> web.Response:
+    """A list holding the creator; 404 when the project records none (§9.4)."""
+    found = data["project"]
+    if found["creator"] is None:
+        message = f"Project creator not found with filters : {{project={found['id']}}}"
+        return json_response(error_body(message), status=404)
+    return items(user_json)({"creator": [found["creator"]]}, call)
+
+
+def _membership_batch(verb: str, preposition: str) -> Envelope:
+    """200 when every id was handled; else HTTP 206 with a message naming the ids (§9.4)."""
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        change = next(iter(data.values()))
+        failed = [str(i) for i in change["failed"]]
+        malformed = change["malformed"]
+        if not failed and not malformed:
+            return json_response({"data": {"message": "OK"}, "status": 200}, headers=call.headers)
+        message = (f"Cannot {verb} theses users {preposition} the project "
+                   f"{change['projectId']} : {','.join(failed)}.")  # fmt: skip
+        if malformed:
+            message += f" {','.join(malformed)} are not well formatted ids"
+        body = {"data": {"message": message}, "status": 200}
+        return json_response(body, status=206, headers=call.headers)
+
+    return envelope
+
+
+def _flag(name: str) -> Callable[[Mapping[str, str]], bool]:
+    """A route predicate: the query parameter `name` is a true boolean (core.md §1.7)."""
+    return lambda query: parse_bool(query.get(name, ""))
+
+
+def _light(relation: str, when: Any = None) -> Route:
+    return Route("GET", "/api/user/{user:int}/project/light.json", "ProjectsOfUserLight",
+                 page(lambda node: node), when=when,
+                 fixed={"relation": relation})  # fmt: skip
+
+
 _project_command = command("project", "Project", project_json)
-_MEMBER: Final = "/api/project/{project:int}/user/{user:int}.json"
-_MANAGER: Final = "/api/project/{project:int}/user/{user:int}/admin.json"
+_layer_command = command("projectdefaultlayer", "ProjectDefaultLayer", default_layer_json)
+_representative_command = command(
+    "projectrepresentativeuser", "ProjectRepresentativeUser", representative_json
+)
+_PROJECT: Final = "/api/project/{project:int}"
+_MEMBER: Final = _PROJECT + "/user/{user:int}.json"
+_MANAGER: Final = _PROJECT + "/user/{user:int}/admin.json"
+_LAYER: Final = _PROJECT + "/defaultlayer/{id:int}.json"
+_REPRESENTATIVE: Final = _PROJECT + "/representative/{id:int}.json"
+_SORT_NAMES: Final[Mapping[str, str]] = {"sortColumn": "sort", "sortDirection": "order"}
+_FLAG_NAMES: Final[Mapping[str, str]] = {
+    "withMemberCount": "withMembersCount",
+    "withCurrentuserRoles": "withCurrentUserRoles",
+}
 
 ROUTES: Final = (
-    Route("GET", "/api/project.json", "Projects", page(project_json)),
+    Route("GET", "/api/project.json", "Projects", page(_project_list_json),
+          rename=_FLAG_NAMES),
     Route("POST", "/api/project.json", "ProjectCreate", _project_command, body="input",
           command=True),
     Route("GET", "/api/project/{id:int}.json", "ProjectShow", single(project_json)),
@@ -31,11 +144,48 @@ ROUTES: Final = (
           command=True),
     Route("DELETE", "/api/project/{id:int}.json", "ProjectDelete", _project_command,
           command=True),
-    Route("GET", "/api/user/{user:int}/project.json", "ProjectsOfUser", page(project_json)),
+    Route("GET", "/api/user/{user:int}/project.json", "ProjectsOfUser",
+          page(project_json)),
+    _light("CREATOR", _flag("creator")),
+    _light("MANAGER", _flag("admin")),
+    _light("MEMBER"),
     Route("GET", "/api/ontology/{ontology:int}/project.json", "ProjectsOfOntology",
           page(project_json)),
+    Route("GET", "/api/bounds/project.json", "ProjectBounds", bare(_bounds_json)),
+    Route("GET", "/api/project/method/lastopened.json", "ProjectsLastOpened", items(_opened_json)),
+    # members
+    Route("GET", _PROJECT + "/user.json", "ProjectMembers",
+          within("members", page(_member_json)), rename=_SORT_NAMES),
+    Route("POST", _PROJECT + "/user.json", "ProjectMembersAdd", _membership_batch("add", "to")),
+    Route("DELETE", _PROJECT + "/user.json", "ProjectMembersRemove",
+          _membership_batch("remove", "from")),
+    Route("GET", _PROJECT + "/admin.json", "ProjectManagers",
+          within("managers", page(user_json))),
+    Route("GET", _PROJECT + "/users/representative.json", "ProjectRepresentativeUsers",
+          within("representatives", items(_representative_user_json))),
+    Route("GET", _PROJECT + "/creator.json", "ProjectCreator", _creator),
+    Route("GET", _PROJECT + "/userlayer.json", "ProjectUserLayers",
+          within("userLayers", items(user_json))),
     Route("POST", _MEMBER, "ProjectMemberAdd", bare(_ok)),
     Route("DELETE", _MEMBER, "ProjectMemberRemove", bare(_ok)),
     Route("POST", _MANAGER, "ProjectMemberAdd", bare(_ok), fixed={"manager": True}),
     Route("DELETE", _MANAGER, "ProjectMemberRemove", bare(_ok), fixed={"manager": True}),
+    # default layers
+    Route("GET", _PROJECT + "/defaultlayer.json", "ProjectDefaultLayers",
+          within("defaultLayers", items(default_layer_json))),
+    Route("POST", _PROJECT + "/defaultlayer.json", "ProjectDefaultLayerCreate", _layer_command,
+          body="*", command=True),
+    Route("GET", _LAYER, "ProjectDefaultLayerShow", single(default_layer_json)),
+    Route("PUT", _LAYER, "ProjectDefaultLayerUpdate", _layer_command, body="*", command=True),
+    Route("DELETE", _LAYER, "ProjectDefaultLayerDelete", _layer_command, command=True),
+    # representatives
+    Route("GET", _PROJECT + "/representative.json", "ProjectRepresentatives",
+          within("representatives", items(representative_json))),
+    Route("POST", _PROJECT + "/representative.json", "ProjectRepresentativeCreate",
+          _representative_command, body="*", command=True),
+    Route("DELETE", _PROJECT + "/representative.json", "ProjectRepresentativeDelete",
+          _representative_command, command=True),
+    Route("GET", _REPRESENTATIVE, "ProjectRepresentativeShow", single(representative_json)),
+    Route("DELETE", _REPRESENTATIVE, "ProjectRepresentativeDelete", _representative_command,
+          command=True),
 )  # fmt: skip

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from rest_compat import abstract_image, ontology, project, storage, user
+from rest_compat import (
+    abstract_image,
+    command,
+    companion_file,
+    image,
+    ontology,
+    pixels,
+    project,
+    software,
+    storage,
+    uploaded_file,
+    user,
+)
 from rest_compat.routes import Route
 
 __all__ = ["ROUTES"]
@@ -12,7 +24,13 @@ __all__ = ["ROUTES"]
 ROUTES: Final[tuple[Route, ...]] = (
     *user.ROUTES,
     *project.ROUTES,
+    *software.ROUTES,
     *ontology.ROUTES,
     *storage.ROUTES,
+    *uploaded_file.ROUTES,
     *abstract_image.ROUTES,
+    *companion_file.ROUTES,
+    *pixels.ROUTES,
+    *image.ROUTES,
+    *command.ROUTES,
 )

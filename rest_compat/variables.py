@@ -1,13 +1,14 @@
 """Turning a REST request into GraphQL variables, by the operation's declared types.
 
-Text (path and query) is read by the variable's type; body values pass through, coerced the way
-Cytomine's Java does (core.md §1.7–1.10): numeric strings are numbers, an unreadable number or
-`"null"` is absent, booleans are `true|1|yes|on`, and keys the input type does not declare
-(`class`, `created`, counters…) are dropped.
+Text (path and query) is read by the variable's type (dates as epoch milliseconds); body values
+pass through, coerced the way Cytomine's Java does (core.md §1.7–1.10): numeric strings are
+numbers, an unreadable number or `"null"` is absent, booleans are `true|1|yes|on`, and keys the
+input type does not declare (`class`, `created`, counters…) are dropped.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import (
@@ -51,7 +52,19 @@ def from_text(name: str, text: str, type_: GraphQLInputType) -> Any:
                 raise InvalidInput(f"Parameter {name} must be a number, not {text!r}") from None
         if type_.name == "Boolean":
             return parse_bool(text)
+        if type_.name == "DateTime":
+            return _epoch_ms(name, text)
     return text
+
+
+def _epoch_ms(name: str, text: str) -> str:
+    """Cytomine passes dates as epoch milliseconds; GraphQL's DateTime wants ISO-8601."""
+    try:
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC).isoformat()
+    except ValueError:
+        return text  # already ISO-8601, or refused by the DateTime scalar with a 400
+    except (OverflowError, OSError):
+        raise InvalidInput(f"Parameter {name} is not a valid date: {text!r}") from None
 
 
 def _scalar_from_body(value: Any, type_: GraphQLScalarType | GraphQLEnumType) -> Any:

@@ -1,4 +1,5 @@
-"""Projects in the graph (contract core.md §9.3–9.6)."""
+"""Projects in the graph: members and their roles, representatives, default layers, the
+software they offer (contract core.md §9.3–9.6, README decision 9)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,39 @@ import strawberry
 from resolvers import project
 from resolvers.crud import Changed
 from resolvers.ontology import ontologies_by_id
-from resolvers.project import ProjectFields
+from resolvers.project import (
+    DefaultLayerFields,
+    MembershipChange,
+    OpenedProject,
+    ProjectExtras,
+    ProjectFields,
+    RepresentativeFields,
+    projects_by_id,
+)
+from resolvers.software import project_software_projects, project_softwares
+from resolvers.user import users_by_id
 from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.image import project_images
+from schema.user import User, UserConnection
 
 if TYPE_CHECKING:
     from schema.ontology import Ontology
+    from schema.software import Software, SoftwareProject
 
-__all__ = ["Project", "ProjectMode", "ProjectMutation", "ProjectQuery"]
+__all__ = [
+    "Project",
+    "ProjectDefaultLayer",
+    "ProjectMember",
+    "ProjectMode",
+    "ProjectMutation",
+    "ProjectQuery",
+    "ProjectRepresentativeUser",
+    "ProjectRole",
+]
+
+SoftwareType = Annotated["Software", strawberry.lazy("schema.software")]
+SoftwareProjectType = Annotated["SoftwareProject", strawberry.lazy("schema.software")]
+ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
 
 
 @strawberry.enum(description="How members other than managers may edit (core.md §7.4).")
@@ -26,6 +53,89 @@ class ProjectMode(Enum):
     CLASSIC = "CLASSIC"
     RESTRICTED = "RESTRICTED"
     READ_ONLY = "READ_ONLY"
+
+
+@strawberry.enum(description="A member's highest role in a project (core.md §7.3).")
+class ProjectRole(Enum):
+    CONTRIBUTOR = "contributor"
+    MANAGER = "manager"
+    REPRESENTATIVE = "representative"
+
+
+@strawberry.enum(description="How a user relates to the projects listed for them.")
+class ProjectRelation(Enum):
+    MEMBER = "MEMBER"
+    MANAGER = "MANAGER"
+    CREATOR = "CREATOR"
+
+
+@strawberry.type(description="The caller's roles in a project.")
+class CurrentUserRoles:
+    admin: bool = strawberry.field(description="The caller manages the project.")
+    representative: bool = strawberry.field(description="The caller represents the project.")
+
+
+@strawberry.type(description="A member of a project with their role there.")
+class ProjectMember:
+    @strawberry.field
+    @staticmethod
+    def role(parent: strawberry.Parent[Any]) -> ProjectRole:
+        return ProjectRole(parent.role)
+
+    @strawberry.field(graphql_type=User)
+    @staticmethod
+    def user(parent: strawberry.Parent[Any]) -> Any:
+        return parent
+
+
+ProjectMemberConnection = Connection[ProjectMember]
+
+
+async def _project_of(parent: Any, info: Info) -> Any:
+    return await info.context.loader(projects_by_id).load(parent.project_id)
+
+
+async def _user_of(parent: Any, info: Info) -> Any:
+    return await info.context.loader(users_by_id).load(parent.user_id)
+
+
+@strawberry.type(description="A contact person of a project; a project keeps at least one.")
+class ProjectRepresentativeUser:
+    id: Long
+    created: datetime
+    updated: datetime
+    project_id: Long
+    user_id: Long
+
+    @strawberry.field(graphql_type=ProjectType | None)
+    @staticmethod
+    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await _project_of(parent, info)
+
+    @strawberry.field(graphql_type=User | None)
+    @staticmethod
+    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await _user_of(parent, info)
+
+
+@strawberry.type(description="A member's annotation layer the viewer shows or hides by default.")
+class ProjectDefaultLayer:
+    id: Long
+    created: datetime
+    updated: datetime
+    project_id: Long
+    user_id: Long
+    hide_by_default: bool
+
+    @strawberry.field(graphql_type=ProjectType | None)
+    @staticmethod
+    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await _project_of(parent, info)
+
+    @strawberry.field(graphql_type=User | None)
+    @staticmethod
+    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await _user_of(parent, info)
 
 
 @strawberry.type(description="A collaborative workspace: images, an ontology, members.")
@@ -41,6 +151,10 @@ class Project:
     is_closed: bool
     hide_users_layers: bool
     hide_admins_layers: bool
+    images = strawberry.field(
+        resolver=project_images,
+        description="Its images, newest first; sort and filters as `imageInstances`.",
+    )
 
     @strawberry.field
     @staticmethod
@@ -97,6 +211,147 @@ class Project:
         ontology = await info.context.loader(ontologies_by_id).load(parent.ontology_id)
         return None if ontology is None else str(ontology.name)
 
+    @strawberry.field(description="How many members the project has.")
+    @staticmethod
+    async def members_count(parent: strawberry.Parent[Any], info: Info) -> int:
+        return await project.members_count(info.context, parent)
+
+    @strawberry.field(description="When the newest entry of the project's history was written.")
+    @staticmethod
+    async def last_activity(parent: strawberry.Parent[Any], info: Info) -> datetime | None:
+        return await project.last_activity(info.context, parent)
+
+    @strawberry.field(description="Whether you manage and whether you represent the project.")
+    @staticmethod
+    async def current_user_roles(parent: strawberry.Parent[Any], info: Info) -> CurrentUserRoles:
+        admin, representative = await project.current_user_roles(info.context, parent)
+        return CurrentUserRoles(admin=admin, representative=representative)
+
+    @strawberry.field(
+        description="The members with their role; newest user first. Sort on user fields, "
+        "`projectRole` or `fullName`; filter on them (`projectRole` in, `fullName` ilike)."
+    )
+    @staticmethod
+    async def members(
+        parent: strawberry.Parent[Any],
+        info: Info,
+        first: int | None = None,
+        offset: int = 0,
+        sort: str | None = None,
+        order: str | None = None,
+        filters: list[FilterInput] | None = None,
+    ) -> ProjectMemberConnection:
+        page = await project.project_members(
+            info.context, parent.id, limit=first, offset=offset, sort=sort, order=order,
+            filters=to_filters(filters),
+        )  # fmt: skip
+        return connection(page)
+
+    @strawberry.field(description="The managers (ADMINISTRATION on the project).")
+    @staticmethod
+    async def managers(
+        parent: strawberry.Parent[Any], info: Info, first: int | None = None, offset: int = 0
+    ) -> UserConnection:
+        page = await project.project_members(
+            info.context, parent.id, limit=first, offset=offset, managers_only=True
+        )
+        return connection(page)
+
+    @strawberry.field(graphql_type=list[ProjectRepresentativeUser])
+    @staticmethod
+    async def representatives(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project.project_representatives(info.context, parent.id)
+
+    @strawberry.field(graphql_type=User | None, description="Who created the project.")
+    @staticmethod
+    async def creator(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project.project_creator(info.context, parent.id)
+
+    @strawberry.field(graphql_type=list[ProjectDefaultLayer])
+    @staticmethod
+    async def default_layers(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project.project_default_layers(info.context, parent.id)
+
+    @strawberry.field(
+        graphql_type=list[User],
+        description="The members whose annotation layers you may see (hideUsersLayers, "
+        "hideAdminsLayers), yours included.",
+    )
+    @staticmethod
+    async def user_layers(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project.user_layers(info.context, parent.id)
+
+    @strawberry.field(graphql_type=list[SoftwareProjectType])
+    @staticmethod
+    async def software_projects(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project_software_projects(info.context, parent.id)
+
+    @strawberry.field(graphql_type=list[SoftwareType], description="Software offered, by name.")
+    @staticmethod
+    async def softwares(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await project_softwares(info.context, parent.id)
+
+
+@strawberry.type
+class DateTimeBounds:
+    min: datetime | None
+    max: datetime | None
+
+
+@strawberry.type
+class IntBounds:
+    min: int | None
+    max: int | None
+
+
+@strawberry.type
+class StringBounds:
+    min: str | None
+    max: str | None
+
+
+@strawberry.type(description="Smallest and largest values over the projects you may read.")
+class ProjectBounds:
+    created: DateTimeBounds
+    updated: DateTimeBounds
+    mode: StringBounds
+    name: StringBounds
+    number_of_annotations: IntBounds
+    number_of_job_annotations: IntBounds
+    number_of_reviewed_annotations: IntBounds
+    number_of_images: IntBounds
+    members: IntBounds | None = strawberry.field(description="Only with `withMembersCount`.")
+
+
+@strawberry.type(description="A project in your last-opened list.")
+class LastOpenedProject:
+    project_id: Long
+    date: datetime
+    opened: bool = strawberry.field(
+        description="False: the project only completes the list as a recent creation."
+    )
+
+    @strawberry.field(graphql_type=ProjectType | None)
+    async def project(self, info: Info) -> Any:
+        return await info.context.loader(projects_by_id).load(self.project_id)
+
+    @classmethod
+    def of(cls, row: OpenedProject) -> LastOpenedProject:
+        return cls(project_id=Long(row.project_id), date=row.date, opened=row.opened)
+
+
+@strawberry.type(description="What a multi-user membership change did.")
+class ProjectMembersPayload:
+    project_id: Long
+    done: list[Long] = strawberry.field(description="The users added or removed.")
+    failed: list[Long] = strawberry.field(description="Well-formed ids naming no user.")
+    malformed: list[str] = strawberry.field(description="Ids that are not numbers.")
+
+    @classmethod
+    def of(cls, change: MembershipChange) -> ProjectMembersPayload:
+        return cls(project_id=Long(change.project_id), done=[Long(i) for i in change.done],
+                   failed=[Long(i) for i in change.failed], malformed=change.malformed)  # fmt: skip
+
 
 @strawberry.input(description="A project's writable fields. An update replaces them all.")
 class ProjectInput:
@@ -128,9 +383,40 @@ class ProjectInput:
         return ProjectFields(**values)
 
 
+@strawberry.input(description="A default layer: the project, a member, shown or hidden.")
+class ProjectDefaultLayerInput:
+    project: Long | None = None
+    user: Long | None = None
+    hide_by_default: bool | None = None
+
+    def fields(self) -> DefaultLayerFields:
+        return DefaultLayerFields(**dataclasses.asdict(self))
+
+
+@strawberry.input(description="A representative: the project and one of its members.")
+class ProjectRepresentativeUserInput:
+    project: Long | None = None
+    user: Long | None = None
+
+    def fields(self) -> RepresentativeFields:
+        return RepresentativeFields(**dataclasses.asdict(self))
+
+
 @strawberry.type
 class ProjectPayload:
     project: Any = strawberry.field(graphql_type=Project)
+    command: Command
+
+
+@strawberry.type
+class ProjectDefaultLayerPayload:
+    project_default_layer: Any = strawberry.field(graphql_type=ProjectDefaultLayer)
+    command: Command
+
+
+@strawberry.type
+class ProjectRepresentativeUserPayload:
+    project_representative_user: Any = strawberry.field(graphql_type=ProjectRepresentativeUser)
     command: Command
 
 
@@ -141,6 +427,35 @@ def _payload(changed: Changed) -> ProjectPayload:
     return ProjectPayload(project=changed.row, command=Command.of(changed.command))
 
 
+def _layer_payload(changed: Changed) -> ProjectDefaultLayerPayload:
+    return ProjectDefaultLayerPayload(
+        project_default_layer=changed.row, command=Command.of(changed.command)
+    )
+
+
+def _representative_payload(changed: Changed) -> ProjectRepresentativeUserPayload:
+    return ProjectRepresentativeUserPayload(
+        project_representative_user=changed.row, command=Command.of(changed.command)
+    )
+
+
+def _bounds(found: dict[str, project.Bounds]) -> ProjectBounds:
+    def pair(kind: Any, key: str) -> Any:
+        return kind(min=found[key].min, max=found[key].max)
+
+    return ProjectBounds(
+        created=pair(DateTimeBounds, "created"),
+        updated=pair(DateTimeBounds, "updated"),
+        mode=pair(StringBounds, "mode"),
+        name=pair(StringBounds, "name"),
+        number_of_annotations=pair(IntBounds, "numberOfAnnotations"),
+        number_of_job_annotations=pair(IntBounds, "numberOfJobAnnotations"),
+        number_of_reviewed_annotations=pair(IntBounds, "numberOfReviewedAnnotations"),
+        number_of_images=pair(IntBounds, "numberOfImages"),
+        members=pair(IntBounds, "members") if "members" in found else None,
+    )
+
+
 @strawberry.type
 class ProjectQuery:
     @strawberry.field(graphql_type=Project, description="A project the caller may read.")
@@ -149,7 +464,8 @@ class ProjectQuery:
 
     @strawberry.field(
         description="The projects you may read (all for administrators), newest first; "
-        "`userId` keeps those the user is a member of, `ontologyId` those using it."
+        "`userId` keeps those the user is a member of, `ontologyId` those using it. The "
+        "`with…` flags let you sort and filter on membersCount, lastActivity, currentUserRole."
     )
     async def projects(
         self,
@@ -161,12 +477,59 @@ class ProjectQuery:
         filters: list[FilterInput] | None = None,
         user_id: Long | None = None,
         ontology_id: Long | None = None,
+        with_members_count: bool = False,
+        with_last_activity: bool = False,
+        with_current_user_roles: bool = False,
     ) -> ProjectConnection:
+        extras = ProjectExtras(with_members_count, with_last_activity, with_current_user_roles)
         page = await project.list_projects(
             info.context, limit=first, offset=offset, sort=sort, order=order,
-            filters=to_filters(filters), user_id=user_id, ontology_id=ontology_id,
+            filters=to_filters(filters), user_id=user_id, ontology_id=ontology_id, extras=extras,
         )  # fmt: skip
         return connection(page)
+
+    @strawberry.field(description="Bounds of the project fields, for list filters.")
+    async def project_bounds(self, info: Info, with_members_count: bool = False) -> ProjectBounds:
+        found = await project.project_bounds(info.context, with_members_count=with_members_count)
+        return _bounds(found)
+
+    @strawberry.field(
+        description="The projects a user is a member of, manages or created, by name "
+        "(the user themself or an administrator)."
+    )
+    async def user_projects(
+        self,
+        info: Info,
+        user_id: Long,
+        relation: ProjectRelation = ProjectRelation.MEMBER,
+        first: int | None = None,
+        offset: int = 0,
+    ) -> ProjectConnection:
+        page = await project.list_user_projects(
+            info.context, user_id, relation.value, limit=first, offset=offset
+        )
+        return connection(page)
+
+    @strawberry.field(description="Your last opened projects, newest first (default 5).")
+    async def last_opened_projects(
+        self, info: Info, first: int | None = None
+    ) -> list[LastOpenedProject]:
+        rows = await project.last_opened_projects(info.context, first)
+        return [LastOpenedProject.of(row) for row in rows]
+
+    @strawberry.field(graphql_type=ProjectDefaultLayer, description="In `projectId` when given.")
+    async def project_default_layer(
+        self, info: Info, id: Long, project_id: Long | None = None
+    ) -> Any:
+        return await project.get_default_layer(info.context, id, project_id)
+
+    @strawberry.field(
+        graphql_type=ProjectRepresentativeUser, description="In `projectId` if given."
+    )
+    async def project_representative_user(
+        self, info: Info, id: Long, project_id: Long | None = None
+    ) -> Any:
+        return await project.get_representative(info.context, id, project_id)
 
 
 @strawberry.type
@@ -199,3 +562,62 @@ class ProjectMutation:
     ) -> bool:
         await project.remove_member(info.context, project_id, user_id, manager=manager)
         return True
+
+    @strawberry.mutation(
+        description="Add several contributors (managers); ids naming no user, or that are not "
+        "numbers, are reported and the others added."
+    )
+    async def project_members_add(
+        self, info: Info, project_id: Long, user_ids: list[strawberry.ID]
+    ) -> ProjectMembersPayload:
+        change = await project.add_members(info.context, project_id, [str(i) for i in user_ids])
+        return ProjectMembersPayload.of(change)
+
+    @strawberry.mutation(description="Remove several members (managers, or yourself).")
+    async def project_members_remove(
+        self, info: Info, project_id: Long, user_ids: list[strawberry.ID]
+    ) -> ProjectMembersPayload:
+        change = await project.remove_members(info.context, project_id, [str(i) for i in user_ids])
+        return ProjectMembersPayload.of(change)
+
+    @strawberry.mutation(description="Show or hide a member's layer by default (managers).")
+    async def project_default_layer_create(
+        self, info: Info, input: ProjectDefaultLayerInput
+    ) -> ProjectDefaultLayerPayload:
+        return _layer_payload(await project.create_default_layer(info.context, input.fields()))
+
+    @strawberry.mutation(description="Replace a default layer (managers); in `projectId` if given.")
+    async def project_default_layer_update(
+        self, info: Info, id: Long, input: ProjectDefaultLayerInput, project_id: Long | None = None
+    ) -> ProjectDefaultLayerPayload:
+        changed = await project.update_default_layer(info.context, id, input.fields(), project_id)
+        return _layer_payload(changed)
+
+    @strawberry.mutation(description="Remove a default layer (managers); in `projectId` if given.")
+    async def project_default_layer_delete(
+        self, info: Info, id: Long, project_id: Long | None = None
+    ) -> ProjectDefaultLayerPayload:
+        return _layer_payload(await project.delete_default_layer(info.context, id, project_id))
+
+    @strawberry.mutation(description="Make a member a representative of the project (managers).")
+    async def project_representative_user_create(
+        self, info: Info, input: ProjectRepresentativeUserInput
+    ) -> ProjectRepresentativeUserPayload:
+        changed = await project.create_representative(info.context, input.fields())
+        return _representative_payload(changed)
+
+    @strawberry.mutation(
+        description="Remove a representative by id, or by project and user (managers); "
+        "the last one stays."
+    )
+    async def project_representative_user_delete(
+        self,
+        info: Info,
+        id: Long | None = None,
+        project_id: Long | None = None,
+        user_id: Long | None = None,
+    ) -> ProjectRepresentativeUserPayload:
+        changed = await project.delete_representative(
+            info.context, row_id=id, project_id=project_id, user_id=user_id
+        )
+        return _representative_payload(changed)

@@ -21,10 +21,17 @@ from strawberry.types import ExecutionContext
 from gateway.errors import INTERNAL, DomainErrors, error_code
 from gateway.settings import Settings
 from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
+from schema.command import CommandMutation, CommandQuery
 from schema.common import SCALARS
+from schema.companion_file import CompanionFileMutation, CompanionFileQuery
+from schema.executor import ListExecutionContext
+from schema.image import ImageMutation, ImageQuery
 from schema.ontology import OntologyMutation, OntologyQuery
+from schema.pixels import ImageServerQuery
 from schema.project import ProjectMutation, ProjectQuery
+from schema.software import SoftwareMutation, SoftwareQuery
 from schema.storage import StorageMutation, StorageQuery
+from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
 
 __all__ = ["CytogateSchema", "build_schema"]
@@ -32,11 +39,35 @@ __all__ = ["CytogateSchema", "build_schema"]
 log = logging.getLogger("cytogate.graphql")
 
 Query = merge_types(
-    "Query", (UserQuery, ProjectQuery, OntologyQuery, StorageQuery, AbstractImageQuery)
+    "Query",
+    (
+        UserQuery,
+        ProjectQuery,
+        SoftwareQuery,
+        OntologyQuery,
+        StorageQuery,
+        UploadedFileQuery,
+        AbstractImageQuery,
+        CompanionFileQuery,
+        ImageServerQuery,
+        ImageQuery,
+        CommandQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (UserMutation, ProjectMutation, OntologyMutation, StorageMutation, AbstractImageMutation),
+    (
+        UserMutation,
+        ProjectMutation,
+        SoftwareMutation,
+        OntologyMutation,
+        StorageMutation,
+        UploadedFileMutation,
+        AbstractImageMutation,
+        CompanionFileMutation,
+        ImageMutation,
+        CommandMutation,
+    ),
 )
 
 
@@ -61,6 +92,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=ListExecutionContext,
         extensions=[
             DomainErrors,
             partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),

@@ -1,28 +1,30 @@
-"""Storages and uploaded files in the graph (contract core.md §9.7, images-annotations.md
-§2.1)."""
+"""Storages and their members in the graph (contract core.md §9.7)."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from resolvers import storage
+from resolvers import storage, uploaded_file
 from resolvers.crud import Changed
-from resolvers.storage import (
-    UploadedFileFields,
-    is_archive,
-    storages_by_id,
-    uploaded_file_status,
-    uploaded_files_by_id,
-)
+from resolvers.storage import StorageFields, member_ids_by_storage
 from resolvers.user import users_by_id
 from schema.common import Command, Connection, Info, Long, connection
 from schema.user import User
 
-__all__ = ["Storage", "StorageMutation", "StorageQuery", "UploadedFile"]
+if TYPE_CHECKING:
+    from schema.uploaded_file import UploadedFile
+
+__all__ = ["Storage", "StorageMutation", "StorageQuery"]
+
+
+async def _users(info: Info, ids: list[int]) -> list[Any]:
+    """The users of `ids` (resolvers.storage cannot load users: resolvers.user imports it)."""
+    users = await info.context.loader(users_by_id).load_many(ids)
+    return [user for user in users if user is not None]
 
 
 @strawberry.type(description="A place files are uploaded to; its owner and members may use it.")
@@ -38,85 +40,47 @@ class Storage:
     async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(users_by_id).load(parent.user_id)
 
-
-@strawberry.type(description="A file in a storage; archives and conversions have children.")
-class UploadedFile:
-    id: Long
-    created: datetime
-    updated: datetime
-    user_id: Long
-    storage_id: Long
-    parent_id: Long | None
-    original_filename: str
-    filename: str
-    ext: str
-    content_type: str = strawberry.field(description="The image server's format id (SVS…).")
-    size: Long = strawberry.field(description="Bytes.")
-    status: int = strawberry.field(description="Even < 100: in progress; even ≥ 100: done.")
-    projects: list[Long] | None = strawberry.field(
-        description="Projects the upload must be added to."
-    )
-
-    @strawberry.field(description="The name of `status` (null for an unknown code).")
-    @staticmethod
-    def status_text(parent: strawberry.Parent[Any]) -> str | None:
-        return uploaded_file_status(parent.status)
-
-    @strawberry.field(description="The file's path under the image server's root.")
-    @staticmethod
-    def path(parent: strawberry.Parent[Any]) -> str:
-        return str(parent.filename)
-
-    @strawberry.field
-    @staticmethod
-    def is_archive(parent: strawberry.Parent[Any]) -> bool:
-        return is_archive(parent.content_type)
-
-    @strawberry.field(graphql_type=Storage | None)
-    @staticmethod
-    async def storage(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(storages_by_id).load(parent.storage_id)
-
-    @strawberry.field(graphql_type=User | None)
-    @staticmethod
-    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(users_by_id).load(parent.user_id)
-
     @strawberry.field(
-        graphql_type=Annotated["UploadedFile", strawberry.lazy("schema.storage")] | None
+        graphql_type=Connection[Annotated["UploadedFile", strawberry.lazy("schema.uploaded_file")]],
+        description="Its files, newest first; `onlyRoots`: those without a parent.",
     )
     @staticmethod
-    async def parent(parent: strawberry.Parent[Any], info: Info) -> Any:
-        if parent.parent_id is None:
-            return None
-        return await info.context.loader(uploaded_files_by_id).load(parent.parent_id)
+    async def uploaded_files(
+        parent: strawberry.Parent[Any],
+        info: Info,
+        first: int | None = None,
+        offset: int = 0,
+        only_roots: bool = False,
+    ) -> Any:
+        page = await uploaded_file.files_of_storage(
+            info.context, parent.id, limit=first, offset=offset, only_roots=only_roots
+        )
+        return connection(page)
+
+    @strawberry.field(graphql_type=list[User], description="Who holds rights on it, by username.")
+    @staticmethod
+    async def members(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await _users(info, await info.context.loader(member_ids_by_storage).load(parent.id))
 
 
-@strawberry.input(description="An uploaded file's writable fields; an update replaces them.")
-class UploadedFileInput:
-    user: Long | None = None
-    storage: Long | None = None
-    parent: Long | None = None
-    original_filename: str | None = None
-    filename: str | None = None
-    ext: str | None = None
-    content_type: str | None = None
-    size: Long | None = None
-    status: int | None = None
-    projects: list[Long] | None = None
+@strawberry.input(description="A storage's writable fields; only administrators set the owner.")
+class StorageInput:
+    name: str | None = None
+    user: Long | None = strawberry.field(default=None, description="The owner (client 3).")
+    user_id: Long | None = strawberry.field(default=None, description="The owner (client 4).")
 
-    def fields(self) -> UploadedFileFields:
-        return UploadedFileFields(**dataclasses.asdict(self))
+    def fields(self) -> StorageFields:
+        return StorageFields(**dataclasses.asdict(self))
 
 
 @strawberry.type
-class UploadedFilePayload:
-    uploaded_file: Any = strawberry.field(graphql_type=UploadedFile)
+class StoragePayload:
+    storage: Any = strawberry.field(graphql_type=Storage)
     command: Command
 
 
-def _file_payload(changed: Changed) -> UploadedFilePayload:
-    return UploadedFilePayload(uploaded_file=changed.row, command=Command.of(changed.command))
+def _payload(changed: Changed) -> StoragePayload:
+    return StoragePayload(storage=changed.row, command=Command.of(changed.command))
 
 
 StorageConnection = Connection[Storage]
@@ -135,15 +99,33 @@ class StorageQuery:
     async def storage(self, info: Info, id: Long) -> Any:
         return await storage.get_storage(info.context, id)
 
-    @strawberry.field(graphql_type=UploadedFile, description="A file of a storage you may read.")
-    async def uploaded_file(self, info: Info, id: Long) -> Any:
-        return await storage.get_uploaded_file(info.context, id)
+    @strawberry.field(graphql_type=list[User], description="Who holds rights on a storage.")
+    async def storage_members(self, info: Info, storage_id: Long) -> Any:
+        return await _users(info, await storage.list_storage_members(info.context, storage_id))
 
 
 @strawberry.type
 class StorageMutation:
-    @strawberry.mutation(description="Register an uploaded file (WRITE on its storage).")
-    async def uploaded_file_create(
-        self, info: Info, input: UploadedFileInput
-    ) -> UploadedFilePayload:
-        return _file_payload(await storage.create_uploaded_file(info.context, input.fields()))
+    @strawberry.mutation(description="Create a storage; you own it unless an admin says who.")
+    async def storage_create(self, info: Info, input: StorageInput) -> StoragePayload:
+        return _payload(await storage.create_storage(info.context, input.fields()))
+
+    @strawberry.mutation(description="Rename a storage (administrators: change its owner).")
+    async def storage_update(self, info: Info, id: Long, input: StorageInput) -> StoragePayload:
+        return _payload(await storage.update_storage(info.context, id, input.fields()))
+
+    @strawberry.mutation(description="Delete a storage that holds no file.")
+    async def storage_delete(self, info: Info, id: Long) -> StoragePayload:
+        return _payload(await storage.delete_storage(info.context, id))
+
+    @strawberry.mutation(description="Give a user READ and WRITE on a storage.")
+    async def storage_member_add(self, info: Info, storage_id: Long, user_id: Long) -> bool:
+        await storage.add_storage_member(info.context, storage_id, user_id)
+        return True
+
+    @strawberry.mutation(
+        description="Withdraw a user's rights on a storage (anyone may leave; the owner stays)."
+    )
+    async def storage_member_remove(self, info: Info, storage_id: Long, user_id: Long) -> bool:
+        await storage.remove_storage_member(info.context, storage_id, user_id)
+        return True

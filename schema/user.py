@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from resolvers import auth, user
+from resolvers import auth, project, storage, user
 from resolvers.auth import SESSION_COOKIE
 from resolvers.user import UserFields, roles_by_user, users_by_id
 from resolvers.viewer import ADMIN, GUEST, SUPER_ADMIN, USER, Viewer, role_flags
 from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+
+if TYPE_CHECKING:
+    from schema.project import Project
+    from schema.storage import Storage
 
 __all__ = ["UserMutation", "UserQuery"]
 
@@ -132,6 +136,22 @@ class AuthInfo:
     @strawberry.field(graphql_type=User)
     async def user(self, info: Info) -> Any:
         return await info.context.loader(users_by_id).load(self.viewer.id)
+
+    @strawberry.field(description="The projects you are a member of, newest first.")
+    async def projects(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> Connection[Annotated[Project, strawberry.lazy("schema.project")]]:
+        page = await project.list_projects(
+            info.context, limit=first, offset=offset, user_id=self.viewer.id
+        )
+        return connection(page)
+
+    @strawberry.field(description="The storages you hold rights on.")
+    async def storages(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> Connection[Annotated[Storage, strawberry.lazy("schema.storage")]]:
+        page = await storage.list_storages(info.context, limit=first, offset=offset)
+        return connection(page)
 
     @strawberry.field(description="Holds ROLE_ADMIN or ROLE_SUPER_ADMIN (exclusive flags).")
     def is_admin(self) -> bool:

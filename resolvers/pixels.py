@@ -1,0 +1,257 @@
+"""What only an image server can answer, and the image-server record (decision 8; contract
+images-annotations.md §2.9–§2.10).
+
+cytogate computes every JSON resource itself. Pixels (thumbnails, crops, windows, tiles…),
+file exports, raw metadata, metadata extraction and the format list come from the image server.
+A resolver serving one of those:
+
+1. decides what it decides for any request on the object first: `NotFound`, `Forbidden`, bad
+   parameters (`image_server_request` checks the parameters of each kind);
+2. then calls `image_server_for(ctx, purpose)`, the one "an image server is needed" check: with
+   none configured (`CYTOGATE_IMAGE_SERVER_URL` unset) it raises `Unavailable`, a 503 JSON
+   answer that says so, never a 500 and never a redirect.
+
+Past that check, a pixel endpoint gets an `ImageServerRequest`: which server, which file on
+it, what kind of answer and in which format. Relaying that request and streaming the bytes
+back is an HTTP matter the REST layer owns (`rest_compat.pixels`). Work cytogate would do by
+calling the image server itself (metadata extraction, the format list) goes through
+`call_image_server`, which raises `NotSupported` (501) past the check: cytogate does not call
+image servers yet.
+
+Image instances and slice instances use the same helpers: their resolvers make their own
+project checks (blind mode, download flag) and then call `image_server_request`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final, NoReturn
+
+from sqlalchemy import Row, select
+
+from db.engine import Database
+from db.models import ImageServer
+from resolvers.context import Context
+from resolvers.crud import table_of
+from resolvers.errors import InvalidInput, NotFound, NotSupported, Unavailable
+from resolvers.listing import Page, fetch_page
+
+__all__ = [
+    "KINDS",
+    "ImageServerRequest",
+    "PixelArgs",
+    "PixelKind",
+    "available_image_servers",
+    "call_image_server",
+    "get_image_server",
+    "image_server_for",
+    "image_server_request",
+    "image_servers_by_id",
+    "list_image_formats",
+    "list_image_servers",
+    "pixel_url",
+]
+
+SERVER_TABLE: Final = table_of(ImageServer)
+
+
+class PixelKind(Enum):
+    """What a pixel endpoint asks the image server for (§2.10)."""
+
+    THUMB = "thumb"
+    PREVIEW = "preview"
+    ASSOCIATED_LABELS = "associated labels"
+    ASSOCIATED = "associated image"
+    CROP = "crop"
+    WINDOW = "window"
+    CAMERA = "camera"
+    NORMALIZED_TILE = "normalized tile"
+    METADATA = "metadata"
+    DOWNLOAD = "download"
+    HISTOGRAM = "histogram"
+    HISTOGRAM_BOUNDS = "histogram bounds"
+    CHANNEL_HISTOGRAM = "channel histogram"
+    CHANNEL_HISTOGRAM_BOUNDS = "channel histogram bounds"
+
+
+_IMAGE: Final = frozenset((
+    PixelKind.THUMB, PixelKind.PREVIEW, PixelKind.ASSOCIATED_LABELS, PixelKind.ASSOCIATED,
+    PixelKind.CROP, PixelKind.WINDOW, PixelKind.CAMERA, PixelKind.METADATA, PixelKind.DOWNLOAD,
+))  # fmt: skip
+_HISTOGRAMS: Final = frozenset((
+    PixelKind.HISTOGRAM, PixelKind.HISTOGRAM_BOUNDS, PixelKind.CHANNEL_HISTOGRAM,
+    PixelKind.CHANNEL_HISTOGRAM_BOUNDS,
+))  # fmt: skip
+_SLICE: Final = frozenset((
+    PixelKind.THUMB, PixelKind.CROP, PixelKind.WINDOW, PixelKind.CAMERA,
+    PixelKind.NORMALIZED_TILE,
+))  # fmt: skip
+
+#: The kinds each object serves (§9.1–§9.5, §9.7): anything else is a 400.
+KINDS: Final[Mapping[str, frozenset[PixelKind]]] = {
+    "AbstractImage": _IMAGE,
+    "AbstractSlice": _SLICE,
+    "UploadedFile": frozenset((PixelKind.DOWNLOAD,)),
+    "CompanionFile": frozenset((PixelKind.DOWNLOAD,)),
+    "ImageInstance": _IMAGE | _HISTOGRAMS,
+    "SliceInstance": _SLICE | _HISTOGRAMS,
+}
+
+#: The `Accept` header a format suffix selects upstream; anything else asks for JPEG.
+ACCEPT: Final[Mapping[str, str]] = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
+#: Kinds whose answer is an image in the format of the URL's suffix.
+_IMAGES: Final = frozenset((
+    PixelKind.THUMB, PixelKind.PREVIEW, PixelKind.ASSOCIATED, PixelKind.CROP, PixelKind.WINDOW,
+    PixelKind.CAMERA, PixelKind.NORMALIZED_TILE,
+))  # fmt: skip
+_CROP_FORMATS: Final = frozenset(("jpg", "png", "webp"))
+
+
+@dataclass(frozen=True, slots=True)
+class PixelArgs:
+    """The path parameters of a pixel endpoint (its query parameters go to the relay as is)."""
+
+    kind: PixelKind
+    format: str | None = None
+    label: str | None = None
+    x: int | None = None
+    y: int | None = None
+    width: int | None = None
+    height: int | None = None
+    zoom: int | None = None
+    tx: int | None = None
+    ty: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageServerRequest:
+    """What to ask the image server: which server, what, about which file (its path under the
+    server's root), in which format and so with which `Accept` header."""
+
+    server: Any
+    kind: PixelKind
+    file_path: str
+    format: str | None
+    accept: str | None
+
+
+def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
+    """The absolute cytogate URL of a pixel endpoint, as JSON gives it (`thumb`, `macroURL`…)."""
+    return f"{ctx.public_url}/api/{resource}/{object_id}/{tail}"
+
+
+# --- the image-server record -----------------------------------------------------------------
+
+
+async def image_servers_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    async with db.read() as conn:
+        rows = (await conn.execute(select(*SERVER_TABLE.c).where(ImageServer.id.in_(ids)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+async def available_image_servers(db: Database, keys: list[bool]) -> list[Row[Any] | None]:
+    """The image server that serves requests (the first available one), whatever the key:
+    a loader so a request reads it once however many objects ask."""
+    stmt = (
+        select(*SERVER_TABLE.c)
+        .where(ImageServer.available, ImageServer.url != "")
+        .order_by(ImageServer.id)
+        .limit(1)
+    )
+    async with db.read() as conn:
+        server = (await conn.execute(stmt)).first()
+    return [server for _ in keys]
+
+
+async def list_image_servers(ctx: Context, *, limit: int | None, offset: int = 0) -> Page[Any]:
+    """Every image-server record (one, kept in step with the configuration at start-up)."""
+    ctx.require_viewer()
+    stmt = select(*SERVER_TABLE.c).order_by(ImageServer.id)
+    async with ctx.db.read() as conn:
+        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+async def get_image_server(ctx: Context, server_id: int) -> Any:
+    ctx.require_viewer()
+    server = await ctx.loader(image_servers_by_id).load(server_id)
+    if server is None:
+        raise NotFound("ImageServer", server_id)
+    return server
+
+
+async def image_server_for(ctx: Context, purpose: str) -> Any:
+    """The image server that will serve `purpose`; `Unavailable` (503) when none is configured.
+
+    Call it after every check of the object, so a missing or forbidden object answers 404/403
+    whatever the image server's state.
+    """
+    server = await ctx.loader(available_image_servers).load(True)
+    if server is None:
+        raise Unavailable(
+            f"No image server is configured: {purpose} needs one "
+            "(set CYTOGATE_IMAGE_SERVER_URL to the image server's URL)"
+        )
+    return server
+
+
+async def call_image_server(ctx: Context, purpose: str) -> NoReturn:
+    """Work cytogate would do by calling the image server itself: 503 without one, else 501."""
+    server = await image_server_for(ctx, purpose)
+    raise NotSupported(f"cytogate does not call the image server at {server.url} yet: {purpose}")
+
+
+async def list_image_formats(ctx: Context) -> list[Any]:
+    """The file formats the image server reads (§2.9): only it knows them."""
+    ctx.require_viewer()
+    await call_image_server(ctx, "the list of image formats")
+
+
+# --- pixel requests --------------------------------------------------------------------------
+
+
+def _check_args(domain: str, args: PixelArgs) -> str | None:
+    """The format to ask for, after refusing parameters that cannot make a request."""
+    if args.kind not in KINDS[domain]:
+        raise InvalidInput(f"A {domain} has no {args.kind.value}")
+    if args.kind in _IMAGES and not args.format:
+        raise InvalidInput(f"The {args.kind.value} needs a format (png, jpg, webp)")
+    if args.kind is PixelKind.ASSOCIATED and not (args.label and args.label.strip()):
+        raise InvalidInput("The associated image needs a label (macro, label, thumb)")
+    if args.kind in (PixelKind.WINDOW, PixelKind.CAMERA):
+        region = (args.x, args.y, args.width, args.height)
+        if any(value is None for value in region):
+            raise InvalidInput(f"The {args.kind.value} needs x, y, width and height")
+        if any(value is not None and value < 0 for value in region[:2]):
+            raise InvalidInput(f"The {args.kind.value} cannot start at negative coordinates")
+        if any(value is not None and value < 1 for value in region[2:]):
+            raise InvalidInput(f"The {args.kind.value} must be at least one pixel wide and high")
+    if args.kind is PixelKind.NORMALIZED_TILE:
+        tile = (args.zoom, args.tx, args.ty)
+        if any(value is None or value < 0 for value in tile):
+            raise InvalidInput("The tile needs a zoom level and tile coordinates (≥ 0)")
+    if args.kind not in _IMAGES:
+        return None
+    fmt = (args.format or "").lower()
+    if args.kind is PixelKind.CROP and fmt not in _CROP_FORMATS:
+        return "jpg"
+    return fmt
+
+
+async def image_server_request(
+    ctx: Context, domain: str, object_id: int, file_path: str | None, args: PixelArgs
+) -> ImageServerRequest:
+    """The image-server request behind a pixel endpoint of an object the caller may read.
+
+    Args:
+        domain: the object's class name ("AbstractImage"), which decides the kinds it serves.
+        file_path: the object's file under the image server's root; None when it has none.
+    """
+    fmt = _check_args(domain, args)
+    if not file_path:
+        raise InvalidInput(f"{domain} {object_id} has no file an image server could serve")
+    server = await image_server_for(ctx, f"the {args.kind.value} of {domain} {object_id}")
+    accept = None if fmt is None else ACCEPT.get(fmt, "image/jpeg")
+    return ImageServerRequest(server, args.kind, file_path, fmt, accept)

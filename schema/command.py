@@ -1,0 +1,128 @@
+"""Commands in the graph: the history of changes, deleted objects, undo and redo (contract
+core.md §8)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import command
+from resolvers.command import Replayed, commands_by_id, scrub
+from schema.common import Connection, Info, Long, connection
+
+__all__ = ["CommandMutation", "CommandQuery"]
+
+
+@strawberry.type(description="A recorded create, edit or delete, with the snapshot undo uses.")
+class CommandRecord:
+    id: Long
+    created: datetime
+    updated: datetime
+    type: str = strawberry.field(description="ADD, EDIT or DELETE.")
+    domain: str = strawberry.field(description="Cytomine's simple class name of the object.")
+    service_name: str
+    action_message: str
+    user_id: Long
+    project_id: Long | None
+    print_message: bool
+    transaction_id: Long | None
+
+    @strawberry.field(description="The snapshot (edits: previous and new), credentials removed.")
+    @staticmethod
+    def data(parent: strawberry.Parent[Any]) -> JSON:
+        return scrub(parent.data)  # type: ignore[no-any-return]
+
+
+@strawberry.type(description="One entry of a project's history (prefix UNDO/REDO for replays).")
+class HistoryEntry:
+    id: Long
+    created: datetime
+    message: str
+    prefix_action: str
+    user_id: Long
+    project_id: Long | None
+    command_id: Long
+
+    @strawberry.field(graphql_type=CommandRecord | None)
+    @staticmethod
+    async def command(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(commands_by_id).load(parent.command_id)
+
+
+@strawberry.type(description="A command undone or redone: what was done to which object.")
+class ReplayedCommand:
+    command_id: Long
+    action: str = strawberry.field(description="What the replay did: ADD, EDIT or DELETE.")
+    domain: str
+    message: str
+    object_id: Long
+    data: JSON = strawberry.field(description="The object's snapshot, credentials removed.")
+
+    @classmethod
+    def of(cls, replayed: Replayed) -> ReplayedCommand:
+        return cls(
+            command_id=Long(replayed.command_id),
+            action=replayed.action,
+            domain=replayed.domain,
+            message=replayed.message,
+            object_id=Long(replayed.data["id"]),
+            data=scrub(replayed.data),
+        )
+
+
+HistoryConnection = Connection[HistoryEntry]
+CommandConnection = Connection[CommandRecord]
+
+
+@strawberry.type
+class CommandQuery:
+    @strawberry.field(
+        description="History entries, newest first: of a project (READ), or of every project "
+        "you are a member of. `after`/`before` are exclusive bounds."
+    )
+    async def command_history(
+        self,
+        info: Info,
+        project_id: Long | None = None,
+        user_id: Long | None = None,
+        after: datetime | None = None,
+        before: datetime | None = None,
+        first: int | None = None,
+        offset: int = 0,
+    ) -> HistoryConnection:
+        page = await command.list_history(
+            info.context, project_id=project_id, user_id=user_id, after=after, before=before,
+            limit=first, offset=offset,
+        )  # fmt: skip
+        return connection(page)
+
+    @strawberry.field(description="Delete commands (administrators): `domain` is a service stem.")
+    async def deleted_commands(
+        self,
+        info: Info,
+        domain: str | None = None,
+        after: datetime | None = None,
+        first: int | None = None,
+        offset: int = 0,
+    ) -> CommandConnection:
+        page = await command.list_deleted(
+            info.context, domain=domain, after=after, limit=first, offset=offset
+        )
+        return connection(page)
+
+
+@strawberry.type
+class CommandMutation:
+    @strawberry.mutation(
+        description="Undo your latest change (all commands of its mutation), or the latest one "
+        "holding `commandId`. Permissions are checked again; an empty list: nothing to undo."
+    )
+    async def undo(self, info: Info, command_id: Long | None = None) -> list[ReplayedCommand]:
+        return [ReplayedCommand.of(r) for r in await command.undo(info.context, command_id)]
+
+    @strawberry.mutation(description="Redo your latest undone change (or the one of `commandId`).")
+    async def redo(self, info: Info, command_id: Long | None = None) -> list[ReplayedCommand]:
+        return [ReplayedCommand.of(r) for r in await command.redo(info.context, command_id)]
