@@ -92,6 +92,7 @@ class Settings:
             graphql_max_depth=_int(env, "CYTOGATE_GRAPHQL_MAX_DEPTH", 12, minimum=2),
             graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),
             graphql_max_tokens=_int(env, "CYTOGATE_GRAPHQL_MAX_TOKENS", 5000, minimum=100),
+            graphql_max_page=_int(env, "CYTOGATE_GRAPHQL_MAX_PAGE", 1000, minimum=1),
             pool_size=_int(env, "CYTOGATE_DB_POOL_SIZE", 10, minimum=1),
             argon2_time_cost=_int(env, "CYTOGATE_ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "CYTOGATE_ARGON2_MEMORY_KIB", 65536, minimum=32),

@@ -31,11 +31,10 @@ from db.models import (
     UploadedFile,
 )
 from resolvers.acl import READ, WRITE, require
-from resolvers.command import CommandLog, Spec, register
+from resolvers.command import CommandLog, Spec, register, spec_of, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
-from resolvers.image import IMAGE_INSTANCE, SLICE_INSTANCE
 from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
 from resolvers.pixels import (
     ImageServerRequest,
@@ -47,7 +46,6 @@ from resolvers.pixels import (
 )
 from resolvers.project import project_access
 from resolvers.storage import (
-    log_cascaded_edits,
     readable_storages,
     require_user,
     uploaded_files_by_id,
@@ -58,6 +56,7 @@ __all__ = [
     "ABSTRACT_IMAGE",
     "ABSTRACT_SLICE",
     "MIME_TYPES",
+    "VIRTUAL_STACK",
     "AbstractImageFields",
     "AbstractSliceFields",
     "abstract_image_request",
@@ -106,6 +105,7 @@ MIME_TYPES: Final = frozenset((
 ))  # fmt: skip
 #: Formats that carry a macro image; for any other known format `macroURL` is null (§2.3).
 MACRO_FORMATS: Final = frozenset(("SVS", "NDPI", "VMS", "SCN", "MRXS", "BIF", "VENTANA", "PHILIPS"))
+#: The format of an image whose planes are files of their own (§2.4: slice paths).
 VIRTUAL_STACK: Final = "VIRTUALSTACK"
 
 
@@ -256,11 +256,12 @@ def apparent_channels(image: Any) -> int:
     return int(image.channels * image.sample_per_pixel)
 
 
-def macro_url(ctx: Context, image_id: int, content_type: str | None) -> str | None:
-    """The macro image's URL; null for a known format that carries none."""
+def macro_url(ctx: Context, resource: str, object_id: int, content_type: str | None) -> str | None:
+    """The macro image's URL under `/api/<resource>/<id>/` (an abstract image or an image
+    instance); null for a known format that carries none (§2.3, §2.6)."""
     if content_type and content_type.upper() not in MACRO_FORMATS:
         return None
-    return pixel_url(ctx, "abstractimage", image_id, "associated/macro.png?maxWidth=512")
+    return pixel_url(ctx, resource, object_id, "associated/macro.png?maxWidth=512")
 
 
 def slice_rank(piece: Any, image: Any) -> int:
@@ -551,7 +552,7 @@ async def _propagate_calibration(
             .returning(*columns)
         )
     ).all()
-    await log_cascaded_edits(log, IMAGE_INSTANCE, previous, updated)
+    await log.edit_each(spec_of("ImageInstance"), previous, updated)
 
 
 async def update_abstract_image(
@@ -566,20 +567,19 @@ async def update_abstract_image(
         if values["uploaded_file_id"] != image.uploaded_file_id:
             await _uploaded_file_exists(conn, values["uploaded_file_id"])
             await require_storage_of_file(ctx, values["uploaded_file_id"], WRITE)
-        before, after = await update_row(conn, AbstractImage, "AbstractImage", image_id, values)
         log = CommandLog(conn, viewer)
-        command = await log.edit(ABSTRACT_IMAGE, before, after)
+        before, after, command = await update_logged(log, ABSTRACT_IMAGE, image_id, values)
         await _propagate_calibration(conn, log, before, after)
-    ctx.loader(abstract_images_by_id).clear(image_id)
+    ctx.forget(abstract_images_by_id, image_id)
     return Changed(after, command)
 
 
 def _in_use(subject: str, uses: Sequence[Any]) -> Forbidden:
     """403 naming the projects and image instances that use the object (§2.3)."""
     projects = sorted({use.project_name for use in uses})
-    error = Forbidden(f"{subject} is used in projects: {', '.join(projects)}")
-    error.values = {"projectNames": projects, "imageNames": sorted({u.image_name for u in uses})}
-    return error
+    images = sorted({use.image_name for use in uses})
+    message = f"{subject} is used in projects: {', '.join(projects)}"
+    return Forbidden(message, {"projectNames": projects, "imageNames": images})
 
 
 async def refuse_used(
@@ -605,9 +605,10 @@ async def refuse_used(
             select(exists().where(CompanionFile.image_id.in_(image_ids)))
         )
         if companion.scalar_one():
-            error = Forbidden("The image has companion files: delete them first")
-            error.values = {"projectNames": [], "imageNames": []}
-            raise error
+            raise Forbidden(
+                "The image has companion files: delete them first",
+                {"projectNames": [], "imageNames": []},
+            )
     if slice_ids:
         sliced = uses.join(SliceInstance, SliceInstance.image_id == ImageInstance.id)
         used = (await conn.execute(sliced.where(SliceInstance.base_slice_id.in_(slice_ids)))).all()
@@ -630,7 +631,7 @@ async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
         command = await log.delete(ABSTRACT_IMAGE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.image_id == image_id))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id == image_id))
-    ctx.loader(abstract_images_by_id).clear(image_id)
+    ctx.forget(abstract_images_by_id, image_id)
     return Changed(row, command)
 
 
@@ -780,8 +781,9 @@ async def create_abstract_slice(ctx: Context, fields: AbstractSliceFields) -> Ch
             )
             .returning(*table_of(SliceInstance).c)
         )
-        for instance_slice in added.all():
-            await log.add(SLICE_INSTANCE, instance_slice, printed=False)
+        slice_instance = spec_of("SliceInstance")
+        for instance_slice in added.all():  # one command each: they may be in several projects
+            await log.add(slice_instance, instance_slice, printed=False)
     return Changed(row, command)
 
 
@@ -802,11 +804,14 @@ async def update_abstract_slice(
             )
             if used.scalar_one():
                 raise InvalidInput("A slice that projects use cannot move to another image")
-        with constraint_errors(_plane_conflict(values)):
-            before, after = await update_row(conn, AbstractSlice, "AbstractSlice", slice_id,
-                                             values)  # fmt: skip
-        command = await CommandLog(conn, viewer).edit(ABSTRACT_SLICE, before, after)
-    ctx.loader(abstract_slices_by_id).clear(slice_id)
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer),
+            ABSTRACT_SLICE,
+            slice_id,
+            values,
+            conflict=_plane_conflict(values),
+        )
+    ctx.forget(abstract_slices_by_id, slice_id)
     return Changed(after, command)
 
 
@@ -819,7 +824,7 @@ async def delete_abstract_slice(ctx: Context, slice_id: int) -> Changed:
         await refuse_used(conn, (), [slice_id])
         command = await CommandLog(conn, viewer).delete(ABSTRACT_SLICE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.id == slice_id))
-    ctx.loader(abstract_slices_by_id).clear(slice_id)
+    ctx.forget(abstract_slices_by_id, slice_id)
     return Changed(row, command)
 
 

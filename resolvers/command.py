@@ -51,7 +51,7 @@ from db.models import (
 from db.models.base import ID_SEQUENCE, Base
 from resolvers.acl import READ, require
 from resolvers.context import Context
-from resolvers.crud import constraint_errors, table_of
+from resolvers.crud import constraint_errors, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.viewer import Viewer
@@ -64,6 +64,7 @@ __all__ = [
     "Replayed",
     "Spec",
     "commands_by_id",
+    "delete_logged",
     "list_deleted",
     "list_history",
     "redo",
@@ -72,11 +73,14 @@ __all__ = [
     "scrub",
     "spec_of",
     "undo",
+    "update_logged",
 ]
 
 Action = Literal["ADD", "EDIT", "DELETE"]
 VERBS: Final[Mapping[str, str]] = {"ADD": "added", "EDIT": "edited", "DELETE": "deleted"}
 INVERSE: Final[Mapping[str, Action]] = {"ADD": "DELETE", "DELETE": "ADD", "EDIT": "EDIT"}
+#: Rows per INSERT when replaying (asyncpg takes at most 32 767 parameters a statement).
+INSERT_CHUNK: Final = 1000
 #: Set on commands whose cascade cannot be rebuilt from snapshots (decision 4).
 REFUSED_UNDO = "You cannot delete your last operation!"
 
@@ -108,6 +112,8 @@ class Spec:
         authorize: raises unless the caller may (still) write the object; run before undo/redo.
         acl: snapshots carry the object's ACL rows, restored with it.
         counters: columns kept by triggers, never written from a snapshot.
+        derived: columns left out of snapshots and rebuilt from them when replaying (an
+            annotation's geometry from its WKT).
     """
 
     domain: str
@@ -118,6 +124,7 @@ class Spec:
     authorize: Authorize | None = None
     acl: bool = False
     counters: tuple[str, ...] = ()
+    derived: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
     restorable: tuple[str, ...] = field(init=False, default=())
 
     @property
@@ -125,7 +132,7 @@ class Spec:
         return table_of(self.model)
 
     def __post_init__(self) -> None:
-        skip = {"id", *self.counters}
+        skip = {"id", *self.counters, *self.derived}
         object.__setattr__(
             self, "restorable", tuple(c.key for c in self.table.c if c.key not in skip)
         )
@@ -176,6 +183,8 @@ def _decode(spec: Spec, data: Mapping[str, Any], *, with_id: bool) -> JSON:
         if isinstance(value, str) and isinstance(spec.table.c[key].type, DateTime):
             value = datetime.fromisoformat(value)
         out[key] = value
+    for key, rebuild in spec.derived.items():
+        out[key] = rebuild(data)
     return out
 
 
@@ -256,16 +265,41 @@ class CommandLog:
         )
         return CommandInfo(command_id, action, spec.domain, message, printed)
 
-    async def add(self, spec: Spec, row: Row[Any], *, printed: bool = True) -> CommandInfo:
+    async def add(
+        self, spec: Spec, row: Row[Any] | Mapping[str, Any], *, printed: bool = True
+    ) -> CommandInfo:
         data = await _snapshot(self.conn, spec, row)
         return await self.record(spec, "ADD", data, spec.text(data, "ADD"),
                                  project_id=spec.project_of(data), printed=printed)  # fmt: skip
 
-    async def edit(self, spec: Spec, before: Row[Any], after: Row[Any]) -> CommandInfo:
+    async def add_many(self, spec: Spec, rows: Sequence[Row[Any] | Mapping[str, Any]]) -> None:
+        """Record rows added by a cascade as one silent command, so undo removes them with
+        their parent and redo brings them back."""
+        await self._record_rows(spec, "ADD", rows)
+
+    async def edit(
+        self,
+        spec: Spec,
+        before: Row[Any] | Mapping[str, Any],
+        after: Row[Any] | Mapping[str, Any],
+        *,
+        printed: bool = True,
+    ) -> CommandInfo:
+        """Record an edit; `printed=False` for rows a mutation changed besides its object,
+        which undo reverts with it but no history shows."""
         previous, new = row_data(before), row_data(after)
         data = {f"previous{spec.domain}": previous, f"new{spec.domain}": new}
         return await self.record(spec, "EDIT", data, spec.text(new, "EDIT"),
-                                 project_id=spec.project_of(new))  # fmt: skip
+                                 project_id=spec.project_of(new), printed=printed)  # fmt: skip
+
+    async def edit_each(
+        self, spec: Spec, previous: Sequence[Row[Any]], updated: Sequence[Row[Any]]
+    ) -> None:
+        """Record rows a cascade changed as silent edits, each paired with its previous state
+        by id."""
+        new_by_id = {row.id: row for row in updated}
+        for old in previous:
+            await self.edit(spec, old, new_by_id[old.id], printed=False)
 
     async def delete(
         self, spec: Spec, row: Row[Any] | Mapping[str, Any], *, printed: bool = True,
@@ -278,13 +312,46 @@ class CommandLog:
                                  project_id=project, printed=printed,
                                  refuse_undo=refuse_undo)  # fmt: skip
 
-    async def delete_many(self, spec: Spec, rows: Sequence[Row[Any]]) -> None:
+    async def delete_many(self, spec: Spec, rows: Sequence[Row[Any] | Mapping[str, Any]]) -> None:
         """Record rows deleted by a cascade as one silent command, so undo brings them back."""
+        await self._record_rows(spec, "DELETE", rows)
+
+    async def _record_rows(
+        self, spec: Spec, action: Action, rows: Sequence[Row[Any] | Mapping[str, Any]]
+    ) -> None:
+        """One silent command holding the snapshots of `rows` (replay reads `rows`)."""
         if rows:
             data = {"rows": [await _snapshot(self.conn, spec, row) for row in rows]}
-            message = f"{len(rows)} {spec.domain} deleted"
+            message = f"{len(rows)} {spec.domain} {VERBS[action]}"
             project_id = spec.project_of(data["rows"][0])
-            await self.record(spec, "DELETE", data, message, project_id=project_id, printed=False)
+            await self.record(spec, action, data, message, project_id=project_id, printed=False)
+
+
+async def update_logged(
+    log: CommandLog,
+    spec: Spec,
+    row_id: int,
+    values: Mapping[str, Any],
+    *,
+    conflict: str | None = None,
+) -> tuple[Row[Any], Row[Any], CommandInfo]:
+    """UPDATE one row of the spec's table and record the edit: the row before, after, and the
+    command. `conflict` is the 409 message of a unique violation."""
+    if conflict is None:
+        before, after = await update_row(log.conn, spec.model, spec.domain, row_id, values)
+    else:
+        with constraint_errors(conflict):
+            before, after = await update_row(log.conn, spec.model, spec.domain, row_id, values)
+    return before, after, await log.edit(spec, before, after)
+
+
+async def delete_logged(log: CommandLog, spec: Spec, row_id: int) -> tuple[Row[Any], CommandInfo]:
+    """Lock one row of the spec's table, record its deletion (the snapshot reads its ACL
+    first), then DELETE it; `NotFound` when missing."""
+    row = await lock_row(log.conn, spec.model, spec.domain, row_id)
+    command = await log.delete(spec, row)
+    await log.conn.execute(delete(spec.table).where(spec.table.c.id == row_id))
+    return row, command
 
 
 # --- replay ----------------------------------------------------------------------------------
@@ -315,7 +382,9 @@ async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
         f"Cannot restore {spec.domain}: an object with the same unique values exists",
         f"Cannot restore {spec.domain}: an object it refers to no longer exists",
     ):
-        await conn.execute(insert(spec.table), [_decode(spec, row, with_id=True) for row in rows])
+        decoded = [_decode(spec, row, with_id=True) for row in rows]
+        for start in range(0, len(decoded), INSERT_CHUNK):  # bound parameters per statement
+            await conn.execute(insert(spec.table).values(decoded[start : start + INSERT_CHUNK]))
         grants = [(row["id"], user, mask) for row in rows for user, mask in row.get("_acl", ())]
         for object_id, user_id, mask in grants:
             values = select(literal(object_id), SecUser.id, literal(mask)).where(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, select
 
 from db.engine import Database
 from db.models import CompanionFile
@@ -21,9 +21,9 @@ from resolvers.abstract_image import (
     require_storage_of_file,
 )
 from resolvers.acl import READ, WRITE, require
-from resolvers.command import CommandLog, Spec, register
+from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request
@@ -231,11 +231,10 @@ async def update_companion_file(ctx: Context, file_id: int, fields: CompanionFil
     values = _values(fields)
     await _check_targets(ctx, values)
     async with ctx.db.transaction() as conn:
-        with constraint_errors(_DUPLICATE):
-            before, after = await update_row(conn, CompanionFile, "CompanionFile", file_id,
-                                             values)  # fmt: skip
-        command = await CommandLog(conn, viewer).edit(COMPANION_FILE, before, after)
-    ctx.loader(companion_files_by_id).clear(file_id)
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer), COMPANION_FILE, file_id, values, conflict=_DUPLICATE
+        )
+    ctx.forget(companion_files_by_id, file_id)
     return Changed(after, command)
 
 
@@ -244,8 +243,6 @@ async def delete_companion_file(ctx: Context, file_id: int) -> Changed:
     viewer = require_user(ctx, "delete companion files")
     await _companion(ctx, file_id, WRITE)
     async with ctx.db.transaction() as conn:
-        row = await lock_row(conn, CompanionFile, "CompanionFile", file_id)
-        command = await CommandLog(conn, viewer).delete(COMPANION_FILE, row)
-        await conn.execute(delete(CompanionFile).where(CompanionFile.id == file_id))
-    ctx.loader(companion_files_by_id).clear(file_id)
+        row, command = await delete_logged(CommandLog(conn, viewer), COMPANION_FILE, file_id)
+    ctx.forget(companion_files_by_id, file_id)
     return Changed(row, command)

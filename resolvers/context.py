@@ -67,6 +67,16 @@ class Context:
             self._loaders[batch_fn] = found
         return found
 
+    def forget(self, batch_fn: BatchFn[K, V], *keys: K) -> None:
+        """Drop what the request's loader for `batch_fn` cached for `keys`, after a write.
+        A key never loaded is fine (strawberry's `DataLoader.clear` raises KeyError for it)."""
+        loader = self._loaders.get(batch_fn)
+        if loader is None:
+            return
+        for key in keys:
+            if loader.cache_map.get(key) is not None:
+                loader.clear(key)
+
     @property
     def public_url(self) -> str:
         """The server's public base URL for absolute links in JSON (`thumb`, …): the

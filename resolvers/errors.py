@@ -55,8 +55,12 @@ class Forbidden(CytogateError):
     code = "FORBIDDEN"
     status = 403
 
-    def __init__(self, message: str = "You don't have the right to do this") -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str = "You don't have the right to do this",
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, values)
 
 
 class NotFound(CytogateError):

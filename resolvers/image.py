@@ -54,12 +54,21 @@ from db.models import (
     SliceInstance,
     UploadedFile,
 )
+from resolvers.abstract_image import VIRTUAL_STACK, abstract_images_by_id, get_abstract_image
+from resolvers.abstract_image import macro_url as abstract_macro_url
 from resolvers.acl import ADMINISTRATION, allows, viewer_mask
-from resolvers.command import CommandLog, Spec, register, row_data
+from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound, NotSupported
-from resolvers.listing import Filter, Page, apply_filters, fetch_page
+from resolvers.listing import (
+    Filter,
+    Page,
+    apply_filters,
+    fetch_page,
+    order_clauses,
+    pages_by_parent,
+)
 from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
@@ -127,8 +136,6 @@ BASE_SLICE_TABLE: Final = table_of(AbstractSlice)
 FILE_TABLE: Final = table_of(UploadedFile)
 PROJECT_TABLE: Final = table_of(Project)
 
-#: The format of an image whose planes are files of their own (§2.4: slice paths).
-VIRTUAL_STACK: Final = "VIRTUALSTACK"
 MAX_NAME: Final = 255
 DEFAULT_LAST_OPENED: Final = 5
 
@@ -506,13 +513,7 @@ def thumb_url(ctx: Context, image_id: int, max_size: int | None) -> str:
 
 def macro_url(ctx: Context, row: ImageRow) -> str | None:
     """The macro image's URL; null for a known format that carries none (§2.3, §2.6)."""
-    # resolvers.abstract_image imports this module's specs: import it when first needed
-    from resolvers.abstract_image import MACRO_FORMATS
-
-    content_type = (row.content_type or "").upper()
-    if content_type and content_type not in MACRO_FORMATS:
-        return None
-    return pixel_url(ctx, "imageinstance", row.id, "associated/macro.png?maxWidth=512")
+    return abstract_macro_url(ctx, "imageinstance", row.id, row.content_type)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -663,18 +664,14 @@ def _filtered(stmt: Any, filters: Sequence[Filter], managed: Any) -> Any:
     return stmt
 
 
+def _unsorted(field: str) -> NotSupported:
+    return NotSupported(f"Sorting images on {field} is not supported")
+
+
 def _ordering(sort: str | None, order: str | None) -> list[Any]:
     """ORDER BY of a listing, ties by id; an unknown field is 501, as in Cytomine (§2.6)."""
-    field = sort or DEFAULT_SORT
-    direction = (order or "desc").lower()
-    if field not in IMAGE_FIELDS:
-        raise NotSupported(f"Sorting images on {field} is not supported")
-    if direction not in ("asc", "desc"):
-        raise InvalidInput(f"order must be asc or desc, not {order!r}")
-    column = IMAGE_FIELDS[field]
-    if direction == "desc":
-        return [column.desc().nulls_last(), _II.c.id.desc()]
-    return [column.asc().nulls_first(), _II.c.id.asc()]
+    return order_clauses(sort, order, IMAGE_FIELDS, default=DEFAULT_SORT, default_order="desc",
+                         tie=_II.c.id, tie_follows=True, unknown=_unsorted)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,32 +703,14 @@ async def images_by_project(db: Database, keys: list[ImageQuery]) -> list[Page[A
             project_ids = sorted({key.project_id for key in group})
             managed_ids = sorted({key.project_id for key in group if key.managed})
             managed = _II.c.project_id.in_(managed_ids) if managed_ids else false()
-            ranked = select(
-                *IMAGE_COLUMNS,
-                func.row_number()
-                .over(partition_by=_II.c.project_id, order_by=_ordering(sort, order))
-                .label("_rank"),
-                func.count().over(partition_by=_II.c.project_id).label("_total"),
-            ).select_from(IMAGE_FROM)
-            ranked = _filtered(ranked.where(_II.c.project_id.in_(project_ids)), filters, managed)
-            inner = ranked.subquery()
-            in_page = inner.c._rank > offset
-            if limit:
-                in_page = and_(in_page, inner.c._rank <= offset + limit)
-            stmt = (
-                select(inner, in_page.label("_in_page"))
-                .where(or_(in_page, inner.c._rank == inner.c._total))
-                .order_by(inner.c.project_id, inner.c._rank)
-            )
-            rows: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-            totals: dict[int, int] = {}
-            for row in await conn.execute(stmt):
-                totals[row.project_id] = int(row._total)
-                if row._in_page:
-                    rows[row.project_id].append(row)
+            stmt = _filtered(_images(), filters, managed)
+            order_by = _ordering(sort, order)
+            found = await pages_by_parent(
+                conn, stmt, _II.c.project_id, order_by, project_ids, limit=limit or None,
+                offset=offset,
+            )  # fmt: skip
             for key in group:
-                pages[key] = Page(rows[key.project_id], totals.get(key.project_id, 0), offset,
-                                  limit)  # fmt: skip
+                pages[key] = found[key.project_id]
     return [pages[key] for key in keys]
 
 
@@ -808,9 +787,6 @@ async def list_abstract_image_instances(
 ) -> Page[Any]:
     """The instances of an abstract image (READ on its storage) in the projects the caller
     may read, newest first."""
-    # resolvers.abstract_image imports this module's specs: import it when first needed
-    from resolvers.abstract_image import get_abstract_image
-
     viewer = ctx.require_viewer()
     await get_abstract_image(ctx, abstract_image_id)
     stmt = _images().where(
@@ -967,9 +943,6 @@ async def _body_project(ctx: Context, project_id: int | None) -> ProjectAccess:
 async def _readable_base_image(ctx: Context, image_id: int | None) -> Any:
     """The abstract image named in a body (400 when unknown), readable through its storage
     (the check images-annotations.md §2.6 recommends)."""
-    # resolvers.abstract_image imports this module's specs: import it when first needed
-    from resolvers.abstract_image import abstract_images_by_id, get_abstract_image
-
     if image_id is None:
         raise InvalidInput("Property baseImage must be set")
     if await ctx.loader(abstract_images_by_id).load(image_id) is None:
@@ -987,30 +960,6 @@ async def _check_reviewer(conn: AsyncConnection, user_id: int | None) -> None:
 async def _image_in(conn: AsyncConnection, image_id: int) -> Row[Any]:
     """An image instance as an `ImageRow`, read inside a write's transaction."""
     return (await conn.execute(_images().where(_II.c.id == image_id))).one()
-
-
-async def _record_cascade(
-    log: CommandLog, spec: Spec, action: Literal["ADD", "DELETE"], rows: Sequence[Row[Any]]
-) -> None:
-    """Record rows a cascade added or deleted as one silent command, so undo and redo treat
-    them with their parent (CommandLog.delete_many, for either action)."""
-    if not rows:
-        return
-    if action == "DELETE":
-        await log.delete_many(spec, rows)
-        return
-    data = {"rows": [row_data(row) for row in rows]}
-    await log.record(spec, action, data, f"{len(rows)} {spec.domain} added",
-                     project_id=spec.project_of(data["rows"][0]), printed=False)  # fmt: skip
-
-
-def _forget(ctx: Context, batch_fn: Any, *keys: Any) -> None:
-    """Drop what the request's loader cached for `keys` after a write (strawberry's `clear`
-    raises for a key it never loaded)."""
-    loader = ctx.loader(batch_fn)
-    for key in keys:
-        if loader.cache_map.get(key) is not None:
-            loader.clear(key)
 
 
 def _conflict(base_image_id: int, project_id: int) -> str:
@@ -1052,9 +1001,9 @@ async def create_image_instance(ctx: Context, fields: ImageInstanceFields) -> Ch
             )
             .returning(*SLICE_TABLE.c)
         )
-        await _record_cascade(log, SLICE_INSTANCE, "ADD", added.all())
+        await log.add_many(SLICE_INSTANCE, added.all())
         image = await _image_in(conn, row.id)
-    _forget(ctx, projects_by_id, access.row.id)
+    ctx.forget(projects_by_id, access.row.id)
     return Changed(image, command)
 
 
@@ -1106,39 +1055,40 @@ async def update_image_instance(
     async with ctx.db.transaction() as conn:
         await _check_reviewer(conn, fields.review_user)
         log = CommandLog(conn, viewer)
-        with constraint_errors(_conflict(current.base_image_id, target.row.id)):
-            before, after = await update_row(conn, ImageInstance, "ImageInstance", image_id,
-                                             values)  # fmt: skip
-        command = await log.edit(IMAGE_INSTANCE, before, after)
+        _, _, command = await update_logged(
+            log,
+            IMAGE_INSTANCE,
+            image_id,
+            values,
+            conflict=_conflict(current.base_image_id, target.row.id),
+        )
         if moved:
             await _move_slices(conn, log, image_id, target.row.id)
         image = await _image_in(conn, image_id)
-    _forget(ctx, projects_by_id, current.project_id, target.row.id)
-    _forget(ctx, image_instances_by_id, image_id)
-    _forget(ctx, slices_by_image_instance, image_id)
+    ctx.forget(projects_by_id, current.project_id, target.row.id)
+    ctx.forget(image_instances_by_id, image_id)
+    ctx.forget(slices_by_image_instance, image_id)
     return Changed(image, command)
 
 
 async def _move_slices(conn: AsyncConnection, log: CommandLog, image_id: int, project: int) -> None:
     """Slice instances follow their image to another project, each edit recorded silently so
     undo moves them back."""
-    before = {
-        row.id: row
-        for row in await conn.execute(
-            select(*SLICE_TABLE.c).where(_SI.c.image_id == image_id).with_for_update()
+    before = (
+        await conn.execute(
+            select(*SLICE_TABLE.c)
+            .where(_SI.c.image_id == image_id)
+            .order_by(_SI.c.id)
+            .with_for_update()
         )
-    }
+    ).all()
     moved = await conn.execute(
         update(SLICE_TABLE)
         .where(_SI.c.image_id == image_id)
         .values(project_id=project)
         .returning(*SLICE_TABLE.c)
     )
-    for after in sorted(moved, key=lambda row: row.id):
-        new = row_data(after)
-        data = {"previousSliceInstance": row_data(before[after.id]), "newSliceInstance": new}
-        await log.record(SLICE_INSTANCE, "EDIT", data, SLICE_INSTANCE.text(new, "EDIT"),
-                         project_id=project, printed=False)  # fmt: skip
+    await log.edit_each(SLICE_INSTANCE, before, moved.all())
 
 
 async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
@@ -1156,12 +1106,12 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
                 select(*SLICE_TABLE.c).where(_SI.c.image_id == image_id).order_by(_SI.c.id)
             )
         ).all()
-        await _record_cascade(log, SLICE_INSTANCE, "DELETE", slices)
+        await log.delete_many(SLICE_INSTANCE, slices)
         command = await log.delete(IMAGE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.image_id == image_id))
         await conn.execute(delete(IMAGE_TABLE).where(_II.c.id == image_id))
-    _forget(ctx, projects_by_id, current.project_id)
-    _forget(ctx, image_instances_by_id, image_id)
+    ctx.forget(projects_by_id, current.project_id)
+    ctx.forget(image_instances_by_id, image_id)
     return Changed(image, command)
 
 
@@ -1225,7 +1175,7 @@ async def create_slice_instance(ctx: Context, fields: SliceInstanceFields) -> Ch
             row = await insert_row(conn, SliceInstance, values)
         command = await CommandLog(conn, viewer).add(SLICE_INSTANCE, row)
         shown = await _slice_in(conn, row.id)
-    _forget(ctx, slices_by_image_instance, row.image_id)
+    ctx.forget(slices_by_image_instance, row.image_id)
     return Changed(shown, command)
 
 
@@ -1247,12 +1197,15 @@ async def update_slice_instance(
     (await project_access(ctx, current.project_id)).require_writable()
     values, _ = await _slice_values(ctx, fields)
     async with ctx.db.transaction() as conn:
-        with constraint_errors(_slice_conflict(values)):
-            before, after = await update_row(conn, SliceInstance, "SliceInstance", slice_id,
-                                             values)  # fmt: skip
-        command = await CommandLog(conn, viewer).edit(SLICE_INSTANCE, before, after)
+        _, _, command = await update_logged(
+            CommandLog(conn, viewer),
+            SLICE_INSTANCE,
+            slice_id,
+            values,
+            conflict=_slice_conflict(values),
+        )
         shown = await _slice_in(conn, slice_id)
-    _forget(ctx, slice_instances_by_id, slice_id)
+    ctx.forget(slice_instances_by_id, slice_id)
     return Changed(shown, command)
 
 
@@ -1268,7 +1221,7 @@ async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
         shown = await _slice_in(conn, slice_id)
         command = await CommandLog(conn, viewer).delete(SLICE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.id == slice_id))
-    _forget(ctx, slice_instances_by_id, slice_id)
+    ctx.forget(slice_instances_by_id, slice_id)
     return Changed(shown, command)
 
 

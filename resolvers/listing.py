@@ -1,12 +1,15 @@
 """Lists in SQL: Cytomine's `field[op]=value` filters, sorting and paging (core.md §4).
 
 A resolver declares which fields a list can be filtered and sorted on; everything is turned
-into bound SQL expressions, nothing is sliced in memory.
+into bound SQL expressions, nothing is sliced in memory. A page of each of many parents (the
+members of each project of a query) is one windowed statement, so nested lists cost the same
+whatever the number of parents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
@@ -15,9 +18,19 @@ from sqlalchemy import String, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from resolvers.errors import InvalidInput
+from resolvers.errors import CytogateError, InvalidInput
 
-__all__ = ["Filter", "FilterOp", "Page", "apply_filters", "apply_sort", "fetch_page", "parse_bool"]
+__all__ = [
+    "Filter",
+    "FilterOp",
+    "Page",
+    "apply_filters",
+    "apply_sort",
+    "fetch_page",
+    "order_clauses",
+    "pages_by_parent",
+    "parse_bool",
+]
 
 FilterOp = Literal["equals", "nequals", "like", "ilike", "lte", "gte", "in"]
 FILTER_OPS: Final = frozenset(("equals", "nequals", "like", "ilike", "lte", "gte", "in"))
@@ -118,6 +131,41 @@ def apply_filters(
     return stmt.where(and_(*conditions)) if conditions else stmt
 
 
+def order_clauses(
+    sort: str | None,
+    order: str | None,
+    columns: Mapping[str, Any],
+    *,
+    default: str,
+    default_order: str = "asc",
+    tie: Any = None,
+    tie_follows: bool = False,
+    unknown: Callable[[str], CytogateError] | None = None,
+) -> list[Any]:
+    """The ORDER BY clauses of a whitelisted field; an unknown field or direction is a 400.
+
+    Args:
+        tie: a last clause making the order total (usually the id).
+        tie_follows: `tie` is a column sorted in the field's direction.
+        unknown: the error for an unknown field, where an area answers otherwise than 400.
+    """
+    field = sort or default
+    direction = (order or default_order).lower()
+    if field not in columns:
+        if unknown is not None:
+            raise unknown(field)
+        raise InvalidInput(f"Cannot sort on {field}: unknown field")
+    if direction not in ("asc", "desc"):
+        raise InvalidInput(f"order must be asc or desc, not {order!r}")
+    column = columns[field]
+    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_first()
+    if tie is None:
+        return [ordered]
+    if tie_follows:
+        tie = tie.desc() if direction == "desc" else tie.asc()
+    return [ordered, tie]
+
+
 def apply_sort(
     stmt: SelectAny,
     sort: str | None,
@@ -129,15 +177,9 @@ def apply_sort(
     tie: Any = None,
 ) -> SelectAny:
     """Order by a whitelisted field; an unknown field or direction is a 400."""
-    field = sort or default
-    direction = (order or default_order).lower()
-    if field not in columns:
-        raise InvalidInput(f"Cannot sort on {field}: unknown field")
-    if direction not in ("asc", "desc"):
-        raise InvalidInput(f"order must be asc or desc, not {order!r}")
-    column = columns[field]
-    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_first()
-    return stmt.order_by(ordered, *(() if tie is None else (tie,)))
+    clauses = order_clauses(sort, order, columns, default=default, default_order=default_order,
+                            tie=tie)  # fmt: skip
+    return stmt.order_by(*clauses)
 
 
 async def fetch_page(
@@ -158,3 +200,51 @@ async def fetch_page(
     else:
         total = 0
     return Page(rows=rows, total=total, offset=offset, limit=limit)
+
+
+async def pages_by_parent(
+    conn: AsyncConnection,
+    stmt: SelectAny,
+    parent: Any,
+    order: Sequence[Any],
+    parent_ids: Sequence[int],
+    *,
+    limit: int | None,
+    offset: int,
+) -> dict[int, Page[Any]]:
+    """One page of `stmt`'s rows for each parent, with each parent's total, in one SELECT.
+
+    Rows are numbered and counted per parent by window functions; a parent's first row comes
+    along even outside its page, so a page past the end still knows its total.
+
+    Args:
+        parent: the column naming a row's parent; `parent_ids` the parents wanted.
+        order: the ORDER BY of each parent's rows.
+        limit: rows per page; None for every row (0 is an empty page).
+    """
+    numbered = (
+        stmt.add_columns(
+            parent.label("_page_parent"),
+            func.row_number().over(partition_by=parent, order_by=order).label("_page_rank"),
+            func.count().over(partition_by=parent).label("_page_total"),
+        )
+        .where(parent.in_(parent_ids))
+        .subquery()
+    )
+    rank = numbered.c._page_rank
+    in_page = rank > offset
+    if limit is not None:
+        in_page = and_(in_page, rank <= offset + limit)
+    query = (
+        select(numbered, in_page.label("_page_in"))
+        .where(or_(in_page, rank == 1))
+        .order_by(numbered.c._page_parent, rank)
+    )
+    rows: defaultdict[int, list[Any]] = defaultdict(list)
+    totals: dict[int, int] = {}
+    for row in await conn.execute(query):
+        found = row._mapping
+        totals[found["_page_parent"]] = int(found["_page_total"])
+        if found["_page_in"]:
+            rows[found["_page_parent"]].append(row)
+    return {key: Page(rows[key], totals.get(key, 0), offset, limit) for key in parent_ids}

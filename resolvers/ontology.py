@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.engine import Database
 from db.models import AclEntry, Ontology, Project, Relation, RelationTerm, SecUser, Term
 from resolvers.acl import ADMINISTRATION, DELETE, READ, WRITE, grant, require, require_recorded
-from resolvers.command import CommandInfo, CommandLog, Spec, register
+from resolvers.command import CommandInfo, CommandLog, Spec, register, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.project import project_access, reader_of
@@ -273,10 +273,13 @@ async def update_ontology(ctx: Context, ontology_id: int, fields: OntologyFields
     await _ontology(ctx, ontology_id, WRITE)
     name = _required(fields.name, "name")
     async with ctx.db.transaction() as conn:
-        with constraint_errors(f"Ontology {name} already exist!"):
-            before, after = await update_row(conn, Ontology, "Ontology", ontology_id,
-                                             {"name": name})  # fmt: skip
-        command = await CommandLog(conn, viewer).edit(ONTOLOGY, before, after)
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer),
+            ONTOLOGY,
+            ontology_id,
+            {"name": name},
+            conflict=f"Ontology {name} already exist!",
+        )
     return Changed(after, command)
 
 
@@ -372,9 +375,10 @@ async def update_term(ctx: Context, term_id: int, fields: TermFields) -> Changed
     async with ctx.db.transaction() as conn:
         if values["ontology_id"] != term.ontology_id and await _links_of(conn, [term_id]):
             raise InvalidInput("A term with a parent or children cannot change ontology")
-        with constraint_errors(f"Term {values['name']} already exist in this ontology!"):
-            before, after = await update_row(conn, Term, "Term", term_id, values)
-        command = await CommandLog(conn, viewer).edit(TERM, before, after)
+        conflict = f"Term {values['name']} already exist in this ontology!"
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer), TERM, term_id, values, conflict=conflict
+        )
     return Changed(after, command)
 
 

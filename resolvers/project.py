@@ -1,10 +1,10 @@
-"""Projects: reads, loaders, access checks, writes, membership, default layers and
-representatives (contract core.md §7.2–§7.4, §9.3–§9.6).
+"""Projects: their rows and counters, creation, replacement and deletion, and the project
+lists and bounds (contract core.md §4.3, §7.2–§7.4, §9.3).
 
-Membership is the ACL: a member holds an entry on the project, a manager holds
-ADMINISTRATION. Membership changes are not commands (core.md §8.1); default layers and
-representatives are, and their messages name the user, so their rows are read and written
-together with the user's name (`user_name`), which the command snapshot keeps.
+The other project modules hold what a project has: `project_access` (who may do what in
+one; the base of the others), `project_member` (members), `project_layer` (representatives
+and default layers). This module re-exports them, so `resolvers.project` stays the area's one
+entry point.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol, cast
+from typing import Any, Final, Literal, cast
 
 from sqlalchemy import (
     Row,
@@ -22,15 +22,10 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     literal,
-    or_,
     select,
-    update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Database
 from db.models import (
@@ -39,9 +34,7 @@ from db.models import (
     CommandHistory,
     Ontology,
     Project,
-    ProjectDefaultLayer,
     ProjectRepresentativeUser,
-    SecUser,
 )
 from resolvers.acl import (
     ADMINISTRATION,
@@ -50,18 +43,67 @@ from resolvers.acl import (
     READ,
     allows,
     grant,
-    mask_of,
     require,
     require_recorded,
-    revoke,
     viewer_mask,
 )
 from resolvers.command import CommandLog, Spec, register
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
-from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
-from resolvers.user import USER_COLUMNS, USER_FILTERS, users_by_id
+from resolvers.listing import (
+    Filter,
+    Page,
+    apply_filters,
+    apply_sort,
+    fetch_page,
+)
+from resolvers.project_access import (
+    PROJECT_TABLE,
+    READ_ONLY,
+    RESTRICTED,
+    ProjectAccess,
+    ProjectRow,
+    existing_users,
+    get_project,
+    project_access,
+    projects_by_id,
+    reader_of,
+    user_exists,
+    visible_condition,
+    visible_projects,
+)
+from resolvers.project_layer import (
+    DEFAULT_LAYER,
+    REPRESENTATIVE,
+    DefaultLayerFields,
+    RepresentativeFields,
+    add_representative,
+    create_default_layer,
+    create_representative,
+    default_layers_by_project,
+    delete_default_layer,
+    delete_representative,
+    get_default_layer,
+    get_representative,
+    project_default_layers,
+    project_representatives,
+    representatives_by_project,
+    set_representatives,
+    update_default_layer,
+)
+from resolvers.project_member import (
+    MemberQuery,
+    MembershipChange,
+    add_member,
+    add_members,
+    project_creator,
+    project_members,
+    remove_member,
+    remove_members,
+    set_members,
+    user_layers,
+)
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -116,51 +158,12 @@ __all__ = [
     "visible_projects",
 ]
 
-PROJECT_TABLE: Final = table_of(Project)
-LAYER_TABLE: Final = table_of(ProjectDefaultLayer)
-REPRESENTATIVE_TABLE: Final = table_of(ProjectRepresentativeUser)
-READ_ONLY: Final = "READ_ONLY"
-RESTRICTED: Final = "RESTRICTED"
-#: Most ids one membership call may name (inputs are bounded).
-MAX_BATCH: Final = 1000
-LAST_REPRESENTATIVE: Final = (
-    "You cannot remove the last representative role. Add someone else as representative"
-)
 
-
-class ProjectRow(Protocol):
-    """A row of the project table."""
-
-    id: int
-    name: str
-    ontology_id: int | None
-    creator_id: int | None
-    mode: str
-    blind_mode: bool
-    hide_users_layers: bool
-    hide_admins_layers: bool
-    are_images_downloadable: bool
-
-
-# --- specs: how commands of these domains are replayed ---------------------------------------
+# --- specs: how commands of projects are replayed --------------------------------------------
 
 
 async def _authorize(ctx: Context, row: Mapping[str, Any]) -> None:
     await require_recorded(ctx, row, ADMINISTRATION)
-
-
-async def _may_manage(ctx: Context, row: Mapping[str, Any]) -> None:
-    await require(ctx, row["project_id"], ADMINISTRATION)
-
-
-def _named_message(title: str) -> Callable[[Mapping[str, Any], str], str]:
-    """§8.4's "<title> {id} ({user full name}) added/updated/deleted"."""
-
-    def message(row: Mapping[str, Any], verb: str) -> str:
-        name = row.get("user_name") or row["user_id"]
-        return f"{title} {row['id']} ({name}) {'updated' if verb == 'edited' else verb}"
-
-    return message
 
 
 PROJECT: Final = register(
@@ -168,83 +171,9 @@ PROJECT: Final = register(
          project_of=lambda row: row["id"], authorize=_authorize, acl=True,
          counters=("count_images", "count_annotations", "count_reviewed_annotations"))
 )  # fmt: skip
-REPRESENTATIVE: Final = register(
-    Spec("ProjectRepresentativeUser", ProjectRepresentativeUser, lambda row: str(row["id"]),
-         message=_named_message("Representative User"),
-         project_of=lambda row: row["project_id"], authorize=_may_manage)
-)  # fmt: skip
-DEFAULT_LAYER: Final = register(
-    Spec("ProjectDefaultLayer", ProjectDefaultLayer, lambda row: str(row["id"]),
-         message=_named_message("Default Layer"),
-         project_of=lambda row: row["project_id"], authorize=_may_manage)
-)  # fmt: skip
 
 
-# --- rows with their user's name -------------------------------------------------------------
-
-
-def _user_name(user_id: Any) -> Any:
-    """The user's "first last" name, as a column: the commands' messages name the user."""
-    return (
-        select(SecUser.firstname + " " + SecUser.lastname)
-        .where(SecUser.id == user_id)
-        .scalar_subquery()
-        .label("user_name")
-    )
-
-
-def _named(table: Any) -> Any:
-    """SELECT of a user-bound table's rows with the user's name."""
-    return select(*table.c, _user_name(table.c.user_id))
-
-
-async def _write_named(conn: AsyncConnection, table: Any, stmt: Any) -> list[Row[Any]]:
-    """Run an INSERT or UPDATE and read back the rows it wrote with the user's name."""
-    ids = list((await conn.execute(stmt.returning(table.c.id))).scalars())
-    return await _read_named(conn, table, table.c.id.in_(ids))
-
-
-async def _read_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
-    """The rows with the user's name, locked for the rest of the transaction."""
-    stmt: Any = _named(table).where(*where).order_by(table.c.id).with_for_update(of=table)
-    return list((await conn.execute(stmt)).all())
-
-
-async def _delete_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
-    """Delete rows; return them as they were, with the user's name."""
-    rows = await _read_named(conn, table, *where)
-    if rows:
-        await conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
-    return rows
-
-
-# --- batch loaders ---------------------------------------------------------------------------
-
-
-async def projects_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
-    """Projects by id, one SELECT for the batch; None for an unknown id."""
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*PROJECT_TABLE.c).where(Project.id.in_(ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
-
-
-def reader_of(viewer: Viewer) -> int | None:
-    """The user whose ACL entries limit what the viewer reads; None for admins (no limit)."""
-    return None if viewer.is_admin else viewer.id
-
-
-def visible_condition(reader: int | None) -> ColumnElement[bool]:
-    """The condition on `project` rows `reader` may read (true for None: an admin)."""
-    if reader is None:
-        return literal(True)
-    return Project.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == reader))
-
-
-def visible_projects(reader: int | None) -> Any:
-    """SELECT of the projects `reader` may read (all when None: an admin)."""
-    stmt = select(*PROJECT_TABLE.c)
-    return stmt if reader is None else stmt.where(visible_condition(reader))
+# --- loaders ---------------------------------------------------------------------------------
 
 
 async def projects_by_ontology(
@@ -314,124 +243,6 @@ async def last_activity_by_project(db: Database, ids: list[int]) -> list[datetim
     return [found.get(key) for key in ids]
 
 
-async def representatives_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
-    """The representative rows of each project, oldest first."""
-    stmt = (
-        _named(REPRESENTATIVE_TABLE)
-        .where(ProjectRepresentativeUser.project_id.in_(ids))
-        .order_by(ProjectRepresentativeUser.id)
-    )
-    return await _grouped(db, ids, stmt)
-
-
-async def default_layers_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
-    """The default layers of each project, oldest first."""
-    stmt = (
-        _named(LAYER_TABLE)
-        .where(ProjectDefaultLayer.project_id.in_(ids))
-        .order_by(ProjectDefaultLayer.id)
-    )
-    return await _grouped(db, ids, stmt)
-
-
-async def _grouped(db: Database, ids: list[int], stmt: Any) -> list[list[Row[Any]]]:
-    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.project_id].append(row)
-    return [grouped[key] for key in ids]
-
-
-async def _layers_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
-    return await _named_by_id(db, LAYER_TABLE, ids)
-
-
-async def _representatives_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
-    return await _named_by_id(db, REPRESENTATIVE_TABLE, ids)
-
-
-async def _named_by_id(db: Database, table: Any, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(_named(table).where(table.c.id.in_(ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
-
-
-# --- access ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectAccess:
-    """What the caller may do in one project: its role there and the project's mode (§7.4)."""
-
-    project: Any
-    viewer: Viewer
-    mask: int
-
-    @property
-    def row(self) -> ProjectRow:
-        return cast(ProjectRow, self.project)
-
-    @property
-    def is_manager(self) -> bool:
-        """A manager (ADMINISTRATION on the project) or an admin-by-now."""
-        return self.viewer.is_admin or allows(self.mask, ADMINISTRATION)
-
-    @property
-    def is_member(self) -> bool:
-        return self.viewer.is_admin or self.mask > 0
-
-    def require_read(self) -> ProjectAccess:
-        if not self.is_member:
-            raise Forbidden("You don't have the right to read this project")
-        return self
-
-    def require_manager(self) -> ProjectAccess:
-        """WRITE on the project, which in Cytomine only its managers hold."""
-        if not self.is_manager:
-            raise Forbidden("Only a manager of the project may do this")
-        return self
-
-    def require_writable(self) -> ProjectAccess:
-        """The read-only check: a read-only project refuses writes from non-managers."""
-        self.require_read()
-        if self.row.mode == READ_ONLY and not self.is_manager:
-            raise Forbidden("The project is in read-only mode")
-        return self
-
-    def require_owner_or_mode(self, owner_id: int | None) -> ProjectAccess:
-        """Managers pass; otherwise classic passes, restricted only for the object's owner,
-        read-only never."""
-        self.require_read()
-        if self.is_manager:
-            return self
-        if self.row.mode == READ_ONLY:
-            raise Forbidden("The project is in read-only mode")
-        if self.row.mode == RESTRICTED and owner_id != self.viewer.id:
-            raise Forbidden("The project is in restricted mode: only the owner may change this")
-        return self
-
-
-async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
-    """The caller's access to a project; `NotFound` when it does not exist."""
-    viewer = ctx.require_viewer()
-    project = await ctx.loader(projects_by_id).load(project_id)
-    if project is None:
-        raise NotFound("Project", project_id)
-    mask = 0 if viewer.is_admin else await viewer_mask(ctx, project_id)
-    return ProjectAccess(project, viewer, mask)
-
-
-async def get_project(ctx: Context, project_id: int) -> Any:
-    """One project the caller may read."""
-    return (await project_access(ctx, project_id)).require_read().project
-
-
-async def _readable(ctx: Context, project_id: int) -> ProjectAccess:
-    """The caller's access to a project reached through the graph, which must be readable."""
-    return (await project_access(ctx, project_id)).require_read()
-
-
 # --- writes ----------------------------------------------------------------------------------
 
 
@@ -496,23 +307,6 @@ async def _check_ontology(ctx: Context, ontology_id: int | None) -> None:
     await require(ctx, ontology_id, READ)
 
 
-async def _existing_users(conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
-    """The ids among `ids` that name users, in the given order (unknown ids are skipped)."""
-    if not ids:
-        return []
-    found = set((await conn.execute(select(SecUser.id).where(SecUser.id.in_(ids)))).scalars())
-    return [user_id for user_id in dict.fromkeys(ids) if user_id in found]
-
-
-async def _add_representative(
-    conn: AsyncConnection, log: CommandLog, project_id: int, user_id: int, *, printed: bool = False
-) -> Changed:
-    stmt = insert(REPRESENTATIVE_TABLE).values(project_id=project_id, user_id=user_id)
-    with constraint_errors(f"User {user_id} is already a representative of project {project_id}"):
-        (row,) = await _write_named(conn, REPRESENTATIVE_TABLE, stmt)
-    return Changed(row, await log.add(REPRESENTATIVE, row, printed=printed))
-
-
 async def create_project(ctx: Context, fields: ProjectFields) -> Changed:
     """Create a project: the caller manages it and represents it; `users` and `admins` join as
     contributors and managers (unknown ids are skipped, as Cytomine does)."""
@@ -526,12 +320,12 @@ async def create_project(ctx: Context, fields: ProjectFields) -> Changed:
         with constraint_errors(f"Project {values['name']} already exist!"):
             row = await insert_row(conn, Project, {**values, "creator_id": viewer.id})
         await grant(conn, row.id, (viewer.id,), MANAGER)
-        members = await _existing_users(conn, [*(fields.users or ()), *(fields.admins or ())])
+        members = await existing_users(conn, [*(fields.users or ()), *(fields.admins or ())])
         await grant(conn, row.id, members, CONTRIBUTOR)
-        admins = await _existing_users(conn, fields.admins or ())
+        admins = await existing_users(conn, fields.admins or ())
         await grant(conn, row.id, [a for a in admins if a != viewer.id], MANAGER)
         command = await log.add(PROJECT, row)
-        await _add_representative(conn, log, row.id, viewer.id)
+        await add_representative(conn, log, row.id, viewer.id)
     return Changed(row, command)
 
 
@@ -547,54 +341,13 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
             before, after = await update_row(conn, Project, "Project", project_id, values)
         if fields.users is not None:
             keep = {*fields.users, *(fields.admins or ()), viewer.id}
-            await _set_members(conn, project_id, keep, manager=False)
+            await set_members(conn, project_id, keep, manager=False)
         if fields.admins is not None:
-            await _set_members(conn, project_id, {*fields.admins, viewer.id}, manager=True)
+            await set_members(conn, project_id, {*fields.admins, viewer.id}, manager=True)
         if fields.representatives is not None:
-            await _set_representatives(conn, log, project_id, fields.representatives)
+            await set_representatives(conn, log, project_id, fields.representatives)
         command = await log.edit(PROJECT, before, after)
     return Changed(after, command)
-
-
-async def _members(conn: AsyncConnection, project_id: int, *, manager: bool) -> set[int]:
-    stmt = select(AclEntry.user_id).where(AclEntry.object_id == project_id)
-    if manager:
-        stmt = stmt.where(AclEntry.mask >= ADMINISTRATION)
-    return set((await conn.execute(stmt)).scalars())
-
-
-async def _set_members(
-    conn: AsyncConnection, project_id: int, wanted: set[int], *, manager: bool
-) -> None:
-    current = await _members(conn, project_id, manager=manager)
-    for user_id in await _existing_users(conn, sorted(wanted - current)):
-        await grant(conn, project_id, (user_id,), MANAGER if manager else CONTRIBUTOR)
-    for user_id in current - wanted:
-        await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
-
-
-async def _set_representatives(
-    conn: AsyncConnection, log: CommandLog, project_id: int, wanted: Sequence[int]
-) -> None:
-    rows = (
-        await conn.execute(
-            _named(REPRESENTATIVE_TABLE).where(ProjectRepresentativeUser.project_id == project_id)
-        )
-    ).all()
-    current = {row.user_id: row for row in rows}
-    members = await _members(conn, project_id, manager=False)
-    for user_id in await _existing_users(conn, [u for u in wanted if u not in current]):
-        if user_id not in members:
-            raise InvalidInput(f"the user {user_id} is not into the project {project_id}")
-        await _add_representative(conn, log, project_id, user_id)
-    gone = [row for user_id, row in current.items() if user_id not in wanted]
-    if gone and len(gone) == len(current) and not set(wanted) & members:
-        raise InvalidInput(LAST_REPRESENTATIVE)
-    for row in gone:
-        await log.delete(REPRESENTATIVE, row, printed=False)
-        await conn.execute(
-            delete(ProjectRepresentativeUser).where(ProjectRepresentativeUser.id == row.id)
-        )
 
 
 async def delete_project(ctx: Context, project_id: int) -> Changed:
@@ -610,116 +363,6 @@ async def delete_project(ctx: Context, project_id: int) -> Changed:
         )
         await conn.execute(delete(Project).where(Project.id == project_id))
     return Changed(row, command)
-
-
-# --- membership ------------------------------------------------------------------------------
-
-
-async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
-    if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
-        raise NotFound("User", user_id)
-
-
-async def add_member(ctx: Context, project_id: int, user_id: int, *, manager: bool) -> None:
-    """Add a contributor (READ) or a manager (ADMINISTRATION); idempotent; managers only."""
-    (await project_access(ctx, project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        await _user_exists(conn, user_id)
-        await grant(conn, project_id, (user_id,), MANAGER if manager else CONTRIBUTOR)
-
-
-async def remove_member(ctx: Context, project_id: int, user_id: int, *, manager: bool) -> None:
-    """Withdraw a manager's ADMINISTRATION (`manager`) or the user's whole membership.
-
-    Managers may remove anyone, a user may remove themself. When the user leaving was the
-    last representative, the caller becomes representative (and manager if not a member).
-    """
-    viewer = ctx.require_viewer()
-    access = await project_access(ctx, project_id)
-    if viewer.id != user_id:
-        access.require_manager()
-    async with ctx.db.transaction() as conn:
-        await _user_exists(conn, user_id)
-        await _leave(conn, viewer, project_id, user_id, manager=manager)
-
-
-async def _leave(
-    conn: AsyncConnection, viewer: Viewer, project_id: int, user_id: int, *, manager: bool
-) -> None:
-    """Revoke the user's rights; a departing last representative hands over to the caller."""
-    await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
-    if manager or await mask_of(conn, user_id, project_id):
-        return
-    gone = await _delete_named(
-        conn,
-        REPRESENTATIVE_TABLE,
-        ProjectRepresentativeUser.project_id == project_id,
-        ProjectRepresentativeUser.user_id == user_id,
-    )
-    left = await conn.execute(
-        select(func.count()).where(ProjectRepresentativeUser.project_id == project_id)
-    )
-    if gone and left.scalar_one() == 0 and viewer.id != user_id:
-        log = CommandLog(conn, viewer)
-        for row in gone:
-            await log.delete(REPRESENTATIVE, row, printed=False)
-        if not await mask_of(conn, viewer.id, project_id):
-            await grant(conn, project_id, (viewer.id,), MANAGER)
-        await _add_representative(conn, log, project_id, viewer.id)
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipChange:
-    """The outcome of a multi-user membership call (core.md §9.4): the users changed, the
-    well-formed ids that failed (unknown users) and the ids that were not numbers."""
-
-    project_id: int
-    done: list[int]
-    failed: list[int]
-    malformed: list[str]
-
-
-def _parse_ids(texts: Sequence[str]) -> tuple[list[int], list[str]]:
-    if not texts:
-        raise InvalidInput("users must list at least one user id")
-    if len(texts) > MAX_BATCH:
-        raise InvalidInput(f"users may list at most {MAX_BATCH} ids")
-    ids: list[int] = []
-    malformed: list[str] = []
-    for text in texts:
-        cleaned = str(text).strip()
-        if cleaned.isdigit() and int(cleaned) < 2**63:
-            ids.append(int(cleaned))
-        else:
-            malformed.append(cleaned)
-    return list(dict.fromkeys(ids)), malformed
-
-
-async def add_members(ctx: Context, project_id: int, user_ids: Sequence[str]) -> MembershipChange:
-    """Add several contributors at once (managers); unknown and malformed ids are reported,
-    the others are added."""
-    (await project_access(ctx, project_id)).require_manager()
-    ids, malformed = _parse_ids(user_ids)
-    async with ctx.db.transaction() as conn:
-        found = await _existing_users(conn, ids)
-        await grant(conn, project_id, found, CONTRIBUTOR)
-    return MembershipChange(project_id, found, [i for i in ids if i not in found], malformed)
-
-
-async def remove_members(
-    ctx: Context, project_id: int, user_ids: Sequence[str]
-) -> MembershipChange:
-    """Remove several members at once: managers remove anyone, a member only themself."""
-    viewer = ctx.require_viewer()
-    access = await project_access(ctx, project_id)
-    ids, malformed = _parse_ids(user_ids)
-    if any(user_id != viewer.id for user_id in ids) or malformed:
-        access.require_manager()
-    async with ctx.db.transaction() as conn:
-        found = await _existing_users(conn, ids)
-        for user_id in found:
-            await _leave(conn, viewer, project_id, user_id, manager=False)
-    return MembershipChange(project_id, found, [i for i in ids if i not in found], malformed)
 
 
 # --- the project list ------------------------------------------------------------------------
@@ -812,7 +455,7 @@ async def list_projects(
     stmt = visible_projects(reader_of(viewer))
     if user_id is not None:
         async with ctx.db.read() as conn:
-            await _user_exists(conn, user_id)
+            await user_exists(conn, user_id)
         member = select(AclEntry.object_id).where(AclEntry.user_id == user_id)
         stmt = stmt.where(Project.id.in_(member))
     if ontology_id is not None:
@@ -923,7 +566,7 @@ async def list_user_projects(
     if viewer.id != user_id and not viewer.is_admin:
         raise Forbidden("Only the user or an administrator may list these projects")
     async with ctx.db.read() as conn:
-        await _user_exists(conn, user_id)
+        await user_exists(conn, user_id)
     stmt = select(*PROJECT_TABLE.c)
     if relation == "CREATOR":
         stmt = stmt.where(Project.creator_id == user_id)
@@ -985,362 +628,3 @@ async def last_opened_projects(ctx: Context, limit: int | None = None) -> list[O
             )
             found += [OpenedProject(pid, date, opened) for pid, date in await conn.execute(stmt)]
     return found
-
-
-# --- members ---------------------------------------------------------------------------------
-
-_MEMBER_ACL: Final = aliased(AclEntry, name="member_acl")
-_MEMBER_REPRESENTATIVE: Final = aliased(ProjectRepresentativeUser, name="member_representative")
-#: A member's role in a listing: representative > manager > contributor (core.md §7.3).
-PROJECT_ROLE: Final = case(
-    (_MEMBER_REPRESENTATIVE.id.is_not(None), "representative"),
-    (_MEMBER_ACL.mask >= ADMINISTRATION, "manager"),
-    else_="contributor",
-).label("role")
-_NAME_SEARCH: Final = SecUser.firstname + " " + SecUser.lastname + " " + SecUser.username
-
-
-@dataclass(frozen=True, slots=True)
-class MemberQuery:
-    """One page of a project's members; hashable, so it keys a DataLoader.
-
-    `private`: the caller may filter and sort on e-mails (administrators, decision 7).
-    """
-
-    limit: int | None
-    offset: int = 0
-    sort: str | None = None
-    order: str | None = None
-    filters: tuple[Filter, ...] = ()
-    managers_only: bool = False
-    private: bool = False
-
-
-def _member_columns(query: MemberQuery) -> dict[str, Any]:
-    columns: dict[str, Any] = {k: v for k, v in USER_FILTERS.items() if k != "email"}
-    if query.private:
-        columns["email"] = SecUser.email
-    columns["projectRole"] = PROJECT_ROLE
-    columns["fullName"] = _NAME_SEARCH
-    return columns
-
-
-def _member_order(query: MemberQuery) -> list[Any]:
-    """ORDER BY of a member page (default newest user first); unknown keys are a 400."""
-    columns = _member_columns(query)
-    field = query.sort or "created"
-    direction = (query.order or "desc").lower()
-    if field not in columns:
-        raise InvalidInput(f"Cannot sort on {field}: unknown field")
-    if direction not in ("asc", "desc"):
-        raise InvalidInput(f"order must be asc or desc, not {query.order!r}")
-    column = columns[field]
-    ordered = column.desc().nulls_last() if direction == "desc" else column.asc().nulls_first()
-    return [ordered, SecUser.id]
-
-
-def _members_select(project_ids: list[int]) -> Any:
-    return (
-        select(*USER_COLUMNS, _MEMBER_ACL.object_id.label("project_id"),
-               _MEMBER_ACL.mask.label("mask"), PROJECT_ROLE)
-        .join(_MEMBER_ACL, _MEMBER_ACL.user_id == SecUser.id)
-        .outerjoin(_MEMBER_REPRESENTATIVE,
-                   and_(_MEMBER_REPRESENTATIVE.project_id == _MEMBER_ACL.object_id,
-                        _MEMBER_REPRESENTATIVE.user_id == SecUser.id))
-        .where(_MEMBER_ACL.object_id.in_(project_ids))
-    )  # fmt: skip
-
-
-def _member_conditions(query: MemberQuery) -> list[Any]:
-    """`fullName` matches first name, last name and username (never e-mails: decision 7)."""
-    conditions: list[Any] = []
-    for f in query.filters:
-        if f.field == "fullName" and f.op in ("like", "ilike", "equals"):
-            conditions.append(_NAME_SEARCH.ilike("%" + (f.value or "").replace("*", "%") + "%"))
-    return conditions
-
-
-async def member_pages(db: Database, keys: list[tuple[int, MemberQuery]]) -> list[Page[Any]]:
-    """Batch loader: a page of members per (project, query); one SELECT per distinct query,
-    paged per project with a window, so the count does not grow with the projects."""
-    by_query: defaultdict[MemberQuery, list[int]] = defaultdict(list)
-    for project_id, query in keys:
-        by_query[query].append(project_id)
-    pages: dict[tuple[int, MemberQuery], Page[Any]] = {}
-    async with db.read() as conn:
-        for query, project_ids in by_query.items():
-            columns = _member_columns(query)
-            plain = [f for f in query.filters if f.field != "fullName"]
-            stmt = apply_filters(_members_select(project_ids), plain, columns)
-            if query.managers_only:
-                stmt = stmt.where(_MEMBER_ACL.mask >= ADMINISTRATION)
-            stmt = stmt.where(*_member_conditions(query))
-            partition = _MEMBER_ACL.object_id
-            order = _member_order(query)
-            ranked = stmt.add_columns(
-                func.row_number().over(partition_by=partition, order_by=order).label("_rank"),
-                func.count().over(partition_by=partition).label("_total"),
-            ).subquery()
-            end = None if query.limit is None else query.offset + query.limit
-            window = ranked.c._rank > query.offset
-            if end is not None:
-                window = and_(window, ranked.c._rank <= end)
-            rows = (
-                await conn.execute(
-                    select(ranked)
-                    .where(or_(window, ranked.c._rank == 1))
-                    .order_by(ranked.c.project_id, ranked.c._rank)
-                )
-            ).all()
-            grouped: defaultdict[int, list[Any]] = defaultdict(list)
-            totals: dict[int, int] = {}
-            for row in rows:
-                totals[row.project_id] = int(row._total)
-                if row._rank > query.offset and (end is None or row._rank <= end):
-                    grouped[row.project_id].append(row)
-            for project_id in project_ids:
-                pages[(project_id, query)] = Page(
-                    grouped[project_id], totals.get(project_id, 0), query.offset, query.limit
-                )
-    return [pages[key] for key in keys]
-
-
-async def project_members(
-    ctx: Context,
-    project_id: int,
-    *,
-    limit: int | None = None,
-    offset: int = 0,
-    sort: str | None = None,
-    order: str | None = None,
-    filters: Sequence[Filter] = (),
-    managers_only: bool = False,
-) -> Page[Any]:
-    """A page of the project's members, each with its role; newest user first by default
-    (core.md §9.4). Sorts on user fields, `projectRole`, `fullName`; filters
-    `projectRole[in]`, `fullName[ilike]` and user fields."""
-    viewer = ctx.require_viewer()
-    await _readable(ctx, project_id)
-    if offset < 0 or (limit is not None and limit < 0):
-        raise InvalidInput("max and offset must not be negative")
-    query = MemberQuery(ctx.page_limit(limit), offset, sort, order, tuple(filters),
-                        managers_only, viewer.is_admin)  # fmt: skip
-    _member_order(query)
-    return await ctx.loader(member_pages).load((project_id, query))
-
-
-async def members_by_project(db: Database, ids: list[int]) -> list[list[Any]]:
-    """Every member of each project (user columns, `mask`, `role`), by username."""
-    stmt = _members_select(ids).order_by(SecUser.username, SecUser.id)
-    grouped: defaultdict[int, list[Any]] = defaultdict(list)
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.project_id].append(row)
-    return [grouped[key] for key in ids]
-
-
-async def user_layers(ctx: Context, project_id: int) -> list[Any]:
-    """The members whose annotation layers the caller may see (core.md §7.4): managers and
-    admins see all; otherwise `hideAdminsLayers` hides managers, `hideUsersLayers` hides
-    contributors; the caller's own layer is always there when they are a member."""
-    access = await _readable(ctx, project_id)
-    members = await ctx.loader(members_by_project).load(project_id)
-    project = access.row
-    if access.is_manager:
-        visible = members
-    else:
-        visible = [
-            m
-            for m in members
-            if not (project.hide_admins_layers if m.mask >= ADMINISTRATION
-                    else project.hide_users_layers)
-        ]  # fmt: skip
-    if not any(m.id == access.viewer.id for m in visible):
-        visible += [m for m in members if m.id == access.viewer.id]
-    return visible
-
-
-async def project_creator(ctx: Context, project_id: int) -> Any:
-    """The user who created the project (None when unknown or deleted)."""
-    project = (await _readable(ctx, project_id)).row
-    if project.creator_id is None:
-        return None
-    return await ctx.loader(users_by_id).load(project.creator_id)
-
-
-# --- representatives -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RepresentativeFields:
-    project: int | None = None
-    user: int | None = None
-
-
-async def project_representatives(ctx: Context, project_id: int) -> list[Row[Any]]:
-    await _readable(ctx, project_id)
-    return await ctx.loader(representatives_by_project).load(project_id)
-
-
-async def _find(ctx: Context, loader: Any, domain: str, row_id: int, project_id: int | None) -> Any:
-    """A project-bound row by id, in `project_id` when given (404 otherwise)."""
-    row = await ctx.loader(loader).load(row_id)
-    if row is None or (project_id is not None and row.project_id != project_id):
-        raise NotFound(domain, row_id)
-    return row
-
-
-async def get_representative(ctx: Context, row_id: int, project_id: int | None = None) -> Any:
-    """One representative row of a project the caller may read."""
-    row = await _find(ctx, _representatives_by_id, "ProjectRepresentativeUser", row_id,
-                      project_id)  # fmt: skip
-    await _readable(ctx, row.project_id)
-    return row
-
-
-def _required_id(value: int | None, name: str) -> int:
-    if value is None:
-        raise InvalidInput(f"Property {name} must be set")
-    return value
-
-
-async def _check_member(conn: AsyncConnection, project_id: int, user_id: int) -> None:
-    """The user exists (400: a body reference) and is a member of the project (400)."""
-    if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
-        raise InvalidInput(f"user was not found with id: {user_id}")
-    if not await mask_of(conn, user_id, project_id):
-        raise InvalidInput(f"the user {user_id} is not into the project {project_id}")
-
-
-async def create_representative(ctx: Context, fields: RepresentativeFields) -> Changed:
-    """Make a member a representative of the project (managers); 409 when already one."""
-    viewer = ctx.require_viewer()
-    project_id = _required_id(fields.project, "project")
-    user_id = _required_id(fields.user, "user")
-    (await project_access(ctx, project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        await _check_member(conn, project_id, user_id)
-        return await _add_representative(
-            conn, CommandLog(conn, viewer), project_id, user_id, printed=True
-        )
-
-
-async def delete_representative(
-    ctx: Context,
-    *,
-    row_id: int | None = None,
-    project_id: int | None = None,
-    user_id: int | None = None,
-) -> Changed:
-    """Remove a representative, by id or by (project, user) (managers). The project's only
-    representative cannot be removed (400)."""
-    viewer = ctx.require_viewer()
-    if row_id is not None:
-        row = await _find(ctx, _representatives_by_id, "ProjectRepresentativeUser", row_id,
-                          project_id)  # fmt: skip
-        project_id = row.project_id
-    elif project_id is None or user_id is None:
-        raise InvalidInput("Give the representative's id, or its project and user")
-    (await project_access(ctx, project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        rows = await _read_named(
-            conn, REPRESENTATIVE_TABLE, ProjectRepresentativeUser.project_id == project_id
-        )
-        wanted = row_id if row_id is not None else next(
-            (r.id for r in rows if r.user_id == user_id), None
-        )  # fmt: skip
-        found = next((r for r in rows if r.id == wanted), None)
-        if found is None:
-            raise NotFound("ProjectRepresentativeUser", row_id if row_id is not None else user_id,
-                           "id" if row_id is not None else "user")  # fmt: skip
-        if len(rows) == 1:
-            raise InvalidInput(LAST_REPRESENTATIVE)
-        command = await CommandLog(conn, viewer).delete(REPRESENTATIVE, found)
-        await conn.execute(
-            delete(ProjectRepresentativeUser).where(ProjectRepresentativeUser.id == found.id)
-        )
-    return Changed(found, command)
-
-
-# --- default layers --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class DefaultLayerFields:
-    """A default layer's writable fields; an update replaces them (its project stays)."""
-
-    project: int | None = None
-    user: int | None = None
-    hide_by_default: bool | None = None
-
-
-async def project_default_layers(ctx: Context, project_id: int) -> list[Row[Any]]:
-    await _readable(ctx, project_id)
-    return await ctx.loader(default_layers_by_project).load(project_id)
-
-
-async def get_default_layer(ctx: Context, row_id: int, project_id: int | None = None) -> Any:
-    """One default layer of a project the caller may read."""
-    row = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
-    await _readable(ctx, row.project_id)
-    return row
-
-
-def _layer_conflict(project_id: int, user_id: int) -> str:
-    return f"A default layer already exists for user {user_id} in project {project_id}"
-
-
-async def create_default_layer(ctx: Context, fields: DefaultLayerFields) -> Changed:
-    """Show (or hide) a member's layer by default in a project (managers); one per user."""
-    viewer = ctx.require_viewer()
-    project_id = _required_id(fields.project, "project")
-    user_id = _required_id(fields.user, "user")
-    (await project_access(ctx, project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        await _check_member(conn, project_id, user_id)
-        stmt = insert(LAYER_TABLE).values(project_id=project_id, user_id=user_id,
-                                          hide_by_default=bool(fields.hide_by_default))  # fmt: skip
-        with constraint_errors(_layer_conflict(project_id, user_id)):
-            (row,) = await _write_named(conn, LAYER_TABLE, stmt)
-        command = await CommandLog(conn, viewer).add(DEFAULT_LAYER, row)
-    return Changed(row, command)
-
-
-async def update_default_layer(
-    ctx: Context, row_id: int, fields: DefaultLayerFields, project_id: int | None = None
-) -> Changed:
-    """Replace a default layer's user and flag (managers); it cannot move to another project."""
-    viewer = ctx.require_viewer()
-    current = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
-    if fields.project is not None and fields.project != current.project_id:
-        raise InvalidInput("A default layer cannot move to another project")
-    user_id = _required_id(fields.user, "user")
-    (await project_access(ctx, current.project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        found = await _read_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
-        if not found:
-            raise NotFound("ProjectDefaultLayer", row_id)
-        before = found[0]
-        await _check_member(conn, before.project_id, user_id)
-        stmt = (
-            update(LAYER_TABLE)
-            .where(ProjectDefaultLayer.id == row_id)
-            .values(user_id=user_id, hide_by_default=bool(fields.hide_by_default))
-        )
-        with constraint_errors(_layer_conflict(before.project_id, user_id)):
-            (after,) = await _write_named(conn, LAYER_TABLE, stmt)
-        command = await CommandLog(conn, viewer).edit(DEFAULT_LAYER, before, after)
-    return Changed(after, command)
-
-
-async def delete_default_layer(ctx: Context, row_id: int, project_id: int | None = None) -> Changed:
-    """Remove a default layer (managers)."""
-    viewer = ctx.require_viewer()
-    current = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
-    (await project_access(ctx, current.project_id)).require_manager()
-    async with ctx.db.transaction() as conn:
-        gone = await _delete_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
-        if not gone:
-            raise NotFound("ProjectDefaultLayer", row_id)
-        command = await CommandLog(conn, viewer).delete(DEFAULT_LAYER, gone[0])
-    return Changed(gone[0], command)

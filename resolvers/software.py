@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.models import Project, Software, SoftwareProject
-from resolvers.command import CommandLog, Spec, register
+from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.project import project_access, reader_of, visible_condition
@@ -205,8 +205,9 @@ async def update_software(ctx: Context, software_id: int, fields: SoftwareFields
     _require_owner(viewer, await _software(ctx, software_id))
     values = _software_values(fields)
     async with ctx.db.transaction() as conn:
-        before, after = await update_row(conn, Software, "Software", software_id, values)
-        command = await CommandLog(conn, viewer).edit(SOFTWARE, before, after)
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer), SOFTWARE, software_id, values
+        )
     return Changed(after, command)
 
 
@@ -295,9 +296,7 @@ async def delete_software_project(ctx: Context, link_id: int) -> Changed:
     row = await _link(ctx, link_id)
     (await project_access(ctx, row.project_id)).require_manager()
     async with ctx.db.transaction() as conn:
-        row = await lock_row(conn, SoftwareProject, "SoftwareProject", link_id)
-        command = await CommandLog(conn, viewer).delete(SOFTWARE_PROJECT, row)
-        await conn.execute(delete(SoftwareProject).where(SoftwareProject.id == link_id))
+        row, command = await delete_logged(CommandLog(conn, viewer), SOFTWARE_PROJECT, link_id)
     return Changed(row, command)
 
 

@@ -14,7 +14,7 @@ in turn: this module is the bottom of that chain.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -23,10 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.models import AclEntry, SecUser, Storage, UploadedFile
-from resolvers.acl import ADMINISTRATION, OWNER, READ, WRITE, grant, require, revoke
-from resolvers.command import CommandInfo, CommandLog, Spec, register, row_data
+from resolvers.acl import (
+    ADMINISTRATION,
+    OWNER,
+    READ,
+    WRITE,
+    grant,
+    require,
+    require_recorded,
+    revoke,
+)
+from resolvers.command import CommandInfo, CommandLog, Spec, register, update_logged
 from resolvers.context import Context
-from resolvers.crud import Changed, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.viewer import Viewer
@@ -44,7 +53,6 @@ __all__ = [
     "is_archive",
     "list_storage_members",
     "list_storages",
-    "log_cascaded_edits",
     "member_ids_by_storage",
     "readable_storages",
     "remove_storage_member",
@@ -80,11 +88,9 @@ def is_archive(content_type: str) -> bool:
 
 
 async def _may_administer(ctx: Context, row: Mapping[str, Any]) -> None:
-    """The owner always may (a deleted storage has no rights left to check); others need
-    ADMINISTRATION on it."""
-    viewer = ctx.require_viewer()
-    if row.get("user_id") != viewer.id:
-        await require(ctx, row["id"], ADMINISTRATION)
+    """ADMINISTRATION on the storage, live or, for a deleted storage coming back, as its
+    snapshot recorded it (the owner's included)."""
+    await require_recorded(ctx, row, ADMINISTRATION)
 
 
 async def _may_write_storage_of(ctx: Context, row: Mapping[str, Any]) -> None:
@@ -99,19 +105,6 @@ UPLOADED_FILE: Final = register(
     Spec("UploadedFile", UploadedFile, lambda row: f"{row['id']} ({row['original_filename']})",
          authorize=_may_write_storage_of)
 )  # fmt: skip
-
-
-async def log_cascaded_edits(
-    log: CommandLog, spec: Spec, previous: Sequence[Row[Any]], updated: Sequence[Row[Any]]
-) -> None:
-    """Record rows a mutation changed besides its object as silent edits (`CommandLog.edit`
-    always prints), so undo reverts them with it."""
-    new_by_id = {row.id: row for row in updated}
-    for old in previous:
-        new = row_data(new_by_id[old.id])
-        data = {f"previous{spec.domain}": row_data(old), f"new{spec.domain}": new}
-        await log.record(spec, "EDIT", data, spec.text(new, "EDIT"),
-                         project_id=spec.project_of(new), printed=False)  # fmt: skip
 
 
 def require_user(ctx: Context, doing: str) -> Viewer:
@@ -276,11 +269,10 @@ async def update_storage(ctx: Context, storage_id: int, fields: StorageFields) -
         if owner != storage.user_id:
             await _user_exists(conn, owner)
             await grant(conn, storage_id, (owner,), OWNER)
-        before, after = await update_row(
-            conn, Storage, "Storage", storage_id, {"name": name, "user_id": owner}
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer), STORAGE, storage_id, {"name": name, "user_id": owner}
         )
-        command = await CommandLog(conn, viewer).edit(STORAGE, before, after)
-    ctx.loader(storages_by_id).clear(storage_id)
+    ctx.forget(storages_by_id, storage_id)
     return Changed(after, command)
 
 
@@ -296,7 +288,7 @@ async def delete_storage(ctx: Context, storage_id: int) -> Changed:
             raise InvalidInput("Storage contains data")
         command = await CommandLog(conn, viewer).delete(STORAGE, row)
         await conn.execute(delete(Storage).where(Storage.id == storage_id))
-    ctx.loader(storages_by_id).clear(storage_id)
+    ctx.forget(storages_by_id, storage_id)
     return Changed(row, command)
 
 

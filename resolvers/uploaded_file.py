@@ -16,7 +16,6 @@ from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
-    Row,
     String,
     case,
     delete,
@@ -44,17 +43,23 @@ from resolvers.abstract_image import (
     slices_by_uploaded_file,
 )
 from resolvers.acl import READ, WRITE, require
-from resolvers.command import CommandLog
+from resolvers.command import CommandLog, update_logged
 from resolvers.companion_file import COMPANION_FILE
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of, update_row
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
-from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
+from resolvers.listing import (
+    Filter,
+    Page,
+    apply_filters,
+    apply_sort,
+    fetch_page,
+    pages_by_parent,
+)
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request, pixel_url
 from resolvers.storage import (
     ARCHIVE_TYPES,
     UPLOADED_FILE,
-    log_cascaded_edits,
     readable_storages,
     require_user,
     uploaded_files_by_id,
@@ -86,46 +91,6 @@ READY: Final = (100, 104)
 
 # --- pages of several parents in one statement -----------------------------------------------
 
-
-async def _pages_by(
-    conn: AsyncConnection,
-    stmt: Any,
-    parent: ColumnElement[Any],
-    order: Sequence[Any],
-    parent_ids: Sequence[int],
-    limit: int | None,
-    offset: int,
-) -> dict[int, Page[Any]]:
-    """One page of `stmt`'s rows for each parent, with each parent's total, in one SELECT
-    (a second only for parents whose page is past their last row)."""
-    numbered = (
-        stmt.add_columns(
-            parent.label("_page_parent"),
-            func.row_number().over(partition_by=parent, order_by=order).label("_page_n"),
-            func.count().over(partition_by=parent).label("_page_total"),
-        )
-        .where(parent.in_(parent_ids))
-        .subquery()
-    )
-    number = numbered.c._page_n
-    query = select(numbered).where(number > offset)
-    if limit:
-        query = query.where(number <= offset + limit)
-    rows: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-    for row in await conn.execute(query.order_by(numbered.c._page_parent, number)):
-        rows[row._mapping["_page_parent"]].append(row)
-    totals = {key: int(found[0]._mapping["_page_total"]) for key, found in rows.items()}
-    past = [key for key in parent_ids if key not in totals and offset]
-    if past:
-        counted = stmt.with_only_columns(parent, func.count()).where(parent.in_(past))
-        counted = counted.group_by(parent)
-        totals.update({key: int(n) for key, n in await conn.execute(counted)})
-    return {
-        key: Page(rows=rows.get(key, []), total=totals.get(key, 0), offset=offset, limit=limit)
-        for key in parent_ids
-    }
-
-
 PageKey = tuple[int, int | None, int, bool]
 
 
@@ -142,7 +107,8 @@ async def _paged(
             stmt = select(*FILE_TABLE.c)
             if roots:
                 stmt = stmt.where(UploadedFile.parent_id.is_(None))
-            pages = await _pages_by(conn, stmt, parent, order, parent_ids, limit, offset)
+            pages = await pages_by_parent(conn, stmt, parent, order, parent_ids,
+                                          limit=limit or None, offset=offset)  # fmt: skip
             for parent_id, page in pages.items():
                 found[(parent_id, limit, offset, roots)] = page
     return [found[key] for key in keys]
@@ -402,7 +368,7 @@ async def file_thumb_url(ctx: Context, row: Any) -> str | None:
 async def file_macro_url(ctx: Context, row: Any) -> str | None:
     """The macro image of a file's first image, when its format has one."""
     images = await ctx.loader(abstract_images_by_uploaded_file).load(row.id)
-    return macro_url(ctx, images[0].id, row.content_type) if images else None
+    return macro_url(ctx, "abstractimage", images[0].id, row.content_type) if images else None
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -513,12 +479,11 @@ async def update_uploaded_file(ctx: Context, file_id: int, fields: UploadedFileF
         current = await lock_row(conn, UploadedFile, "UploadedFile", file_id)
         values = await _file_values(ctx, conn, fields, current)
         values["l_tree"] = await _tree_path(conn, file_id, values["parent_id"])
-        before, after = await update_row(conn, UploadedFile, "UploadedFile", file_id, values)
         log = CommandLog(conn, viewer)
-        command = await log.edit(UPLOADED_FILE, before, after)
+        before, after, command = await update_logged(log, UPLOADED_FILE, file_id, values)
         if after.l_tree != before.l_tree:
             await _move_subtree(conn, log, before.l_tree, after.l_tree)
-    ctx.loader(uploaded_files_by_id).clear(file_id)
+    ctx.forget(uploaded_files_by_id, file_id)
     return Changed(after, command)
 
 
@@ -535,7 +500,7 @@ async def _move_subtree(conn: AsyncConnection, log: CommandLog, old: str, new: s
     moved = await conn.execute(
         update(UploadedFile).where(below).values(l_tree=new + tail).returning(*FILE_TABLE.c)
     )
-    await log_cascaded_edits(log, UPLOADED_FILE, previous, moved.all())
+    await log.edit_each(UPLOADED_FILE, previous, moved.all())
 
 
 async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
@@ -584,7 +549,7 @@ async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
         await conn.execute(delete(CompanionFile).where(in_tree(CompanionFile)))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id.in_(image_ids)))
         await conn.execute(delete(UploadedFile).where(UploadedFile.id.in_(files)))
-    ctx.loader(uploaded_files_by_id).clear(file_id)
+    ctx.forget(uploaded_files_by_id, file_id)
     return Changed(row, command)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
 from db.models import SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
-from resolvers.command import CommandLog, Spec, register
+from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import (
     Changed,
@@ -23,7 +23,6 @@ from resolvers.crud import (
     insert_row,
     lock_row,
     table_of,
-    update_row,
 )
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
@@ -414,9 +413,13 @@ async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed
 async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[str, Any]) -> Changed:
     async with ctx.db.transaction() as conn:
         username = values.get("username", "")
-        with constraint_errors(f"User {username} already exist!"):
-            before, after = await update_row(conn, SecUser, "User", user_id, values)
-        command = await CommandLog(conn, viewer).edit(USER_SPEC, before, after)
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer),
+            USER_SPEC,
+            user_id,
+            values,
+            conflict=f"User {username} already exist!",
+        )
     return Changed(after, command)
 
 

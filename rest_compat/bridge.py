@@ -81,10 +81,16 @@ class Bridge:
             variables, call = self._variables(route, operation, found.path_params, query)
             body = await self._body(request, route) if route.body is not None else None
             if route.bulk and isinstance(body, list):
-                return await self._bulk(request, route, operation, variables, body, call)
+                return await self._bulk(
+                    request, route, operation, variables, body, call, found.path_params
+                )
             if isinstance(body, dict):
                 self._check_path_clash(body, found.path_params)
-                variables.update(self._body_variables(route, operation, body))
+                variables.update(self._body_variables(route, operation, body, found.path_params))
+            if route.derive is not None:
+                variables.update(
+                    route.derive({**query, **(body if isinstance(body, dict) else {})})
+                )
         except CytogateError as error:
             return json_response(error_body(error.message, command=route.command), error.status)
         return await self._run(request, route, operation, variables, call)
@@ -93,7 +99,7 @@ class Bridge:
         self, route: Route, operation: Operation, path: dict[str, str], query: dict[str, str]
     ) -> tuple[dict[str, Any], Call]:
         declared = operation.variables
-        variables: dict[str, Any] = dict(route.fixed)
+        variables: dict[str, Any] = {}
         filters: list[dict[str, str | None]] = []
         for key, text in query.items():
             matched = FILTER_PARAM.match(key)
@@ -101,11 +107,12 @@ class Bridge:
                 filters.append({"field": matched[1], "op": matched[2], "value": text})
                 continue
             name = route.rename.get(key, key)
-            if name in declared and name not in PAGING:
+            if name in declared and name not in PAGING and name not in route.fixed:
                 variables[name] = from_text(key, text, declared[name])
         for name, text in path.items():
             variables[name] = from_text(name, text, declared[name])
-        variables = {k: v for k, v in variables.items() if v is not None or k in route.fixed}
+        variables = {k: v for k, v in variables.items() if v is not None}
+        variables.update(route.fixed)
         if filters:
             variables["filters"] = filters
         limit = self._paging(query, "max")
@@ -154,15 +161,19 @@ class Bridge:
                 raise InvalidInput(f"The body's {name} {value} is not the path's {name} {text}")
 
     @staticmethod
-    def _body_variables(route: Route, operation: Operation, body: dict[str, Any]) -> dict[str, Any]:
-        """The body as one input variable, or (`body="*"`) spread over same-named variables."""
+    def _body_variables(
+        route: Route, operation: Operation, body: dict[str, Any], path: dict[str, str]
+    ) -> dict[str, Any]:
+        """The body as one input variable, or (`body="*"`) spread over same-named variables;
+        path parameters and fixed values win over the body's keys (a body's `"project":
+        null` does not erase the path's project)."""
         assert route.body is not None
         if route.body != SPREAD:
             return {route.body: from_body(body, operation.variables[route.body])}
         return {
             key: from_body(value, operation.variables[key], key)
             for key, value in body.items()
-            if key in operation.variables
+            if key in operation.variables and key not in path and key not in route.fixed
         }
 
     async def _execute(
@@ -204,6 +215,7 @@ class Bridge:
         variables: dict[str, Any],
         elements: list[Any],
         call: Call,
+        path: dict[str, str],
     ) -> web.StreamResponse:
         """Each element is its own command; HTTP 200 whatever happens, status in the body."""
         assert route.body is not None
@@ -213,7 +225,10 @@ class Bridge:
             try:
                 if not isinstance(element, dict):
                     raise InvalidInput("Each element of the array must be a JSON object")
-                element_vars = {**variables, **self._body_variables(route, operation, element)}
+                element_vars = {
+                    **variables,
+                    **self._body_variables(route, operation, element, path),
+                }
             except CytogateError as invalid:
                 failed.append({"data": element, "message": invalid.message})
                 continue

@@ -14,22 +14,18 @@ from aiohttp import web
 
 from rest_compat.envelopes import Call, bare, json_response, page
 from rest_compat.routes import Route
-from rest_compat.shapes import CLASS_PREFIX, JSON, epoch_ms, snapshot_json
+from rest_compat.shapes import CLASS_PREFIX, JSON, epoch_ms, epoch_ms_number, snapshot_json
 
 __all__ = ["ROUTES"]
 
 VERBS: Final = {"ADD": "Add", "EDIT": "Edit", "DELETE": "Delete"}
 
 
-def _ms(iso: str) -> int:
-    return int(epoch_ms(iso) or 0)
-
-
 def _history_row(node: JSON) -> JSON:
     """A `commandhistory.json` row; with fullData, the command's details too."""
-    row: JSON = {"id": node["id"], "created": _ms(node["created"]), "message": node["message"],
-                 "prefix": "", "prefixAction": node["prefixAction"], "user": node["user"],
-                 "project": node["project"]}  # fmt: skip
+    row: JSON = {"id": node["id"], "created": epoch_ms_number(node["created"]),
+                 "message": node["message"], "prefix": "", "prefixAction": node["prefixAction"],
+                 "user": node["user"], "project": node["project"]}  # fmt: skip
     command = node.get("command")
     if command is not None:
         row.update(

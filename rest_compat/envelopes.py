@@ -23,8 +23,10 @@ __all__ = [
     "error_body",
     "items",
     "json_response",
+    "ok",
     "page",
     "single",
+    "within",
 ]
 
 #: Sent on every JSON answer: the python clients cache GET answers that allow it (§1.6).
@@ -96,14 +98,42 @@ def single(shape: Shape) -> Envelope:
     return envelope
 
 
-def bare(convert: Callable[[Any], Any] | None = None) -> Envelope:
-    """The root field's value as is, or converted (ad-hoc answers such as `{"total": n}`)."""
+def bare(
+    convert: Callable[[Any], Any] | None = None, *, status: Callable[[Any], int] | None = None
+) -> Envelope:
+    """The root field's value as is, or converted (ad-hoc answers such as `{"total": n}`).
+
+    Args:
+        status: the HTTP status from the root value, for the successes Cytomine answers with
+            another status than 200 (a partly done membership batch is a 206).
+    """
 
     def envelope(data: Any, call: Call) -> web.Response:
         value = _root(data)
-        return json_response(convert(value) if convert else value, headers=call.headers)
+        body = convert(value) if convert else value
+        code = status(value) if status else 200
+        return json_response(body, status=code, headers=call.headers)
 
     return envelope
+
+
+def _ok(_: Any) -> JSON:
+    return {"data": {"message": "OK"}}
+
+
+def ok() -> Envelope:
+    """`{"data": {"message": "OK"}}`, whatever the result: membership answers (§3.4)."""
+    return bare(_ok)
+
+
+def within(field: str, envelope: Envelope) -> Envelope:
+    """An envelope applied to a field of the root object (`project(id) { members {…} }`), so a
+    route can read a list through its parent and the parent's permission check."""
+
+    def nested(data: Any, call: Call) -> web.Response:
+        return envelope({field: _root(data)[field]}, call)
+
+    return nested
 
 
 def _list_envelope(collection: list[JSON], size: int, call: Call) -> JSON:
@@ -151,6 +181,9 @@ def command(
     shape: Shape,
     object_field: str | None = None,
     callback: Callable[[JSON], Mapping[str, str]] | None = None,
+    *,
+    id_key: str | None = None,
+    enrich: Callable[[JSON, JSON], None] | None = None,
 ) -> Envelope:
     """The command envelope of a create, edit or delete (§3.2).
 
@@ -159,6 +192,9 @@ def command(
         class_name: the simple class name for the callback method ("User").
         object_field: the payload field holding the object (default: the first non-command one).
         callback: more callback keys from the shaped object (a term adds "ontologyID").
+        id_key: the callback's id key when it is not `<key>ID` (an annotation's envelope key is
+            "annotation", its callback key "userannotationID").
+        enrich: adds to the shaped object what the payload carries beside it (payload, object).
     """
 
     def envelope(data: Any, call: Call) -> web.Response:
@@ -166,13 +202,15 @@ def command(
         info = payload["command"]
         field_name = object_field or next(k for k in payload if k != "command")
         obj = shape(payload[field_name])
+        if enrich is not None:
+            enrich(payload, obj)
         verb = {"ADD": "Add", "EDIT": "Edit", "DELETE": "Delete"}[info["action"]]
         body: JSON = {
             "message": info["message"],
             "printMessage": info["printMessage"],
             "callback": {
                 "method": f"be.cytomine.{verb}{class_name}Command",
-                f"{key}ID": str(obj["id"]),
+                id_key or f"{key}ID": str(obj["id"]),
                 **(callback(obj) if callback else {}),
             },
             "command": info["id"],

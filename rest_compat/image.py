@@ -5,29 +5,23 @@ Their pixel endpoints are the shared pixel rows (rest_compat/pixels.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Final
 
 from aiohttp import web
 
 from resolvers.listing import parse_bool
 from resolvers.pixels import KINDS
-from rest_compat.envelopes import Call, Envelope, bare, command, items, page, single
+from rest_compat.envelopes import Call, bare, command, items, page, single, within
 from rest_compat.pixels import pixel_routes
-from rest_compat.routes import Route
-from rest_compat.shapes import JSON, domain, epoch_ms
+from rest_compat.routes import Route, flag
+from rest_compat.shapes import JSON, domain, epoch_ms, epoch_ms_number
 
 __all__ = ["ROUTES", "image_json", "slice_json"]
 
 _image = domain("image.ImageInstance")
 slice_json = domain("image.SliceInstance")
 REVIEW_DATES: Final = ("reviewStart", "reviewStop")
-
-
-def _epoch_number(iso: str | None) -> int | None:
-    """Raw SQL rows and activity dates carry epoch milliseconds as numbers (§0)."""
-    return None if iso is None else int(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 def image_json(node: JSON) -> JSON:
@@ -59,7 +53,7 @@ def _listed(with_image_group: bool) -> Callable[[JSON], JSON]:
         if with_image_group:
             node["imageGroup"] = None
         if opened is not None:
-            node["lastActivity"] = _epoch_number(opened)
+            node["lastActivity"] = epoch_ms_number(opened)
         return node
 
     return shape
@@ -87,7 +81,7 @@ def _row(node: JSON) -> JSON:
     project = node.pop("project")
     node.update(node.pop("calibrationOverride"))
     for key in ("created", "updated", *REVIEW_DATES):
-        node[key] = _epoch_number(node[key])
+        node[key] = epoch_ms_number(node[key])
     node.update(
         projectName=project["name"], projectBlind=project["blindMode"],
         reviewUser=node["reviewUserId"], baseImage=node["baseImageId"],
@@ -108,7 +102,7 @@ def _light_row(node: JSON) -> JSON:
 
 def _opened(node: JSON) -> JSON:
     """`imageinstance/method/lastopened.json` rows, `date` as a number (§2.6)."""
-    return {**node["image"], "date": _epoch_number(node["date"])}
+    return {**node["image"], "date": epoch_ms_number(node["date"])}
 
 
 def _bounds(bounds: JSON) -> JSON:
@@ -120,21 +114,8 @@ def _bounds(bounds: JSON) -> JSON:
                 del found["list"]
             out[key] = found
         else:
-            out[key] = {"min": _epoch_number(found["min"]), "max": _epoch_number(found["max"])}
+            out[key] = {"min": epoch_ms_number(found["min"]), "max": epoch_ms_number(found["max"])}
     return out
-
-
-def _within(field: str, envelope: Envelope) -> Envelope:
-    """An envelope applied to a field of the root object (`imageInstance { slices }`)."""
-
-    def wrapped(data: Any, call: Call) -> web.Response:
-        return envelope({field: next(iter(data.values()))[field]}, call)
-
-    return wrapped
-
-
-def _when(flag: str) -> Callable[[Mapping[str, str]], bool]:
-    return lambda query: parse_bool(query.get(flag, ""))
 
 
 _image_command = command("imageinstance", "ImageInstance", image_json)
@@ -150,16 +131,16 @@ ROUTES: Final = (
     Route("PUT", _IMAGE, "ImageInstanceUpdate", _image_command, body="input", command=True),
     Route("DELETE", _IMAGE, "ImageInstanceDelete", _image_command, command=True),
     Route("GET", "/api/imageinstance/{id:int}/next.json", "ImageInstanceNext",
-          _within("next", single(_image_or_empty))),
+          within("next", single(_image_or_empty))),
     Route("GET", "/api/imageinstance/{id:int}/previous.json", "ImageInstancePrevious",
-          _within("previous", single(_image_or_empty))),
+          within("previous", single(_image_or_empty))),
     Route("GET", "/api/imageinstance/{id:int}/sliceinstance/reference.json",
-          "ImageInstanceReferenceSlice", _within("referenceSlice", single(slice_json))),
+          "ImageInstanceReferenceSlice", within("referenceSlice", single(slice_json))),
     Route("GET", _PROJECT_IMAGES, "ImageInstancesOfProjectLight", page(lambda node: node),
-          when=_when("light")),
-    Route("GET", _PROJECT_IMAGES, "ImageInstanceTree", bare(_tree), when=_when("tree")),
+          when=flag("light")),
+    Route("GET", _PROJECT_IMAGES, "ImageInstanceTree", bare(_tree), when=flag("tree")),
     Route("GET", _PROJECT_IMAGES, "ImageInstancesOfProjectWithActivity", _project_listing,
-          when=_when("withLastActivity")),
+          when=flag("withLastActivity")),
     Route("GET", _PROJECT_IMAGES, "ImageInstancesOfProject", _project_listing),
     Route("GET", "/api/abstractimage/{id:int}/imageinstance.json",
           "ImageInstancesOfAbstractImage", page(image_json)),
@@ -176,7 +157,7 @@ ROUTES: Final = (
     Route("PUT", _SLICE, "SliceInstanceUpdate", _slice_command, body="input", command=True),
     Route("DELETE", _SLICE, "SliceInstanceDelete", _slice_command, command=True),
     Route("GET", "/api/imageinstance/{id:int}/sliceinstance.json", "SliceInstancesOfImage",
-          _within("slices", items(slice_json))),
+          within("slices", items(slice_json))),
     Route("GET", "/api/imageinstance/{id:int}/{channel:int}/{zStack:int}/{time:int}"
           "/sliceinstance.json", "SliceInstanceAt", single(slice_json)),
     *pixel_routes("imageinstance", "ImageInstancePixels", KINDS["ImageInstance"]),

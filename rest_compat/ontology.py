@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from rest_compat.envelopes import command, items, page, single
 from rest_compat.project import project_json
-from rest_compat.routes import Route
+from rest_compat.routes import Route, flag
 from rest_compat.shapes import CLASS_PREFIX, JSON, domain
 from rest_compat.user import user_json
 
@@ -66,12 +66,9 @@ _PARENT_LINK: Final = "/api/relation/parent/term1/{term1:int}/term2/{term2:int}.
 _LINK: Final = "/api/relation/{relation:int}/term1/{term1:int}/term2/{term2:int}.json"
 
 
-def _light(query: Any) -> bool:
-    return str(query.get("light", "")).lower() in ("true", "1", "yes", "on")
-
-
 ROUTES: Final = (
-    Route("GET", "/api/ontology.json", "OntologiesLight", page(lambda node: node), when=_light),
+    Route("GET", "/api/ontology.json", "OntologiesLight", page(lambda node: node),
+          when=flag("light")),
     Route("GET", "/api/ontology.json", "Ontologies", page(ontology_json)),
     Route("POST", "/api/ontology.json", "OntologyCreate", _ontology_command, body="input",
           bulk=True, command=True),

@@ -3,12 +3,11 @@ core.md §9.3–9.6)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
-from resolvers.listing import parse_bool
 from rest_compat.envelopes import (
     Call,
     Envelope,
@@ -17,14 +16,16 @@ from rest_compat.envelopes import (
     error_body,
     items,
     json_response,
+    ok,
     page,
     single,
+    within,
 )
-from rest_compat.routes import Route
-from rest_compat.shapes import JSON, domain, epoch_ms
+from rest_compat.routes import Predicate, Route, flag
+from rest_compat.shapes import JSON, domain, epoch_ms, epoch_ms_number
 from rest_compat.user import user_json
 
-__all__ = ["ROUTES", "project_json", "within"]
+__all__ = ["ROUTES", "project_json"]
 
 project_json = domain("project.Project")
 default_layer_json = domain("project.ProjectDefaultLayer")
@@ -35,7 +36,7 @@ def _project_list_json(node: JSON) -> JSON:
     """A project of `project.json`, whose `lastActivity` is a number of epoch ms (§6.1)."""
     node = project_json(node)
     if node.get("lastActivity") is not None:
-        node["lastActivity"] = int(epoch_ms(node["lastActivity"]) or 0)
+        node["lastActivity"] = epoch_ms_number(node["lastActivity"])
     return node
 
 
@@ -52,7 +53,7 @@ def _representative_user_json(node: JSON) -> JSON:
 
 def _opened_json(node: JSON) -> JSON:
     """A last-opened row: `date` is a number of epoch ms (§6.1)."""
-    node["date"] = int(epoch_ms(node["date"]) or 0)
+    node["date"] = epoch_ms_number(node["date"])
     return node
 
 
@@ -61,22 +62,6 @@ def _bounds_json(bounds: JSON) -> JSON:
     for key in ("created", "updated"):
         bounds[key] = {end: epoch_ms(value) for end, value in bounds[key].items()}
     return bounds
-
-
-def _ok(_: Any) -> JSON:
-    """Membership answers (§3.4)."""
-    return {"data": {"message": "OK"}}
-
-
-def within(field: str, envelope: Envelope) -> Envelope:
-    """An envelope applied to a field of the root object (`project(id) { members {…} }`), so a
-    route can read a list through its parent and the parent's permission check."""
-
-    def nested(data: Any, call: Call) -> web.Response:
-        root = next(iter(data.values()))
-        return envelope({field: root[field]}, call)
-
-    return nested
 
 
 def _creator(data: Any, call: Call) -> web.Response:
@@ -88,31 +73,28 @@ def _creator(data: Any, call: Call) -> web.Response:
     return items(user_json)({"creator": [found["creator"]]}, call)
 
 
+def _partly_done(change: JSON) -> bool:
+    return bool(change["failed"] or change["malformed"])
+
+
 def _membership_batch(verb: str, preposition: str) -> Envelope:
     """200 when every id was handled; else HTTP 206 with a message naming the ids (§9.4)."""
 
-    def envelope(data: Any, call: Call) -> web.Response:
-        change = next(iter(data.values()))
+    def body(change: JSON) -> JSON:
+        if not _partly_done(change):
+            return {"data": {"message": "OK"}, "status": 200}
         failed = [str(i) for i in change["failed"]]
         malformed = change["malformed"]
-        if not failed and not malformed:
-            return json_response({"data": {"message": "OK"}, "status": 200}, headers=call.headers)
         message = (f"Cannot {verb} theses users {preposition} the project "
                    f"{change['projectId']} : {','.join(failed)}.")  # fmt: skip
         if malformed:
             message += f" {','.join(malformed)} are not well formatted ids"
-        body = {"data": {"message": message}, "status": 200}
-        return json_response(body, status=206, headers=call.headers)
+        return {"data": {"message": message}, "status": 200}
 
-    return envelope
-
-
-def _flag(name: str) -> Callable[[Mapping[str, str]], bool]:
-    """A route predicate: the query parameter `name` is a true boolean (core.md §1.7)."""
-    return lambda query: parse_bool(query.get(name, ""))
+    return bare(body, status=lambda change: 206 if _partly_done(change) else 200)
 
 
-def _light(relation: str, when: Any = None) -> Route:
+def _light(relation: str, when: Predicate | None = None) -> Route:
     return Route("GET", "/api/user/{user:int}/project/light.json", "ProjectsOfUserLight",
                  page(lambda node: node), when=when,
                  fixed={"relation": relation})  # fmt: skip
@@ -146,8 +128,8 @@ ROUTES: Final = (
           command=True),
     Route("GET", "/api/user/{user:int}/project.json", "ProjectsOfUser",
           page(project_json)),
-    _light("CREATOR", _flag("creator")),
-    _light("MANAGER", _flag("admin")),
+    _light("CREATOR", flag("creator")),
+    _light("MANAGER", flag("admin")),
     _light("MEMBER"),
     Route("GET", "/api/ontology/{ontology:int}/project.json", "ProjectsOfOntology",
           page(project_json)),
@@ -166,10 +148,10 @@ ROUTES: Final = (
     Route("GET", _PROJECT + "/creator.json", "ProjectCreator", _creator),
     Route("GET", _PROJECT + "/userlayer.json", "ProjectUserLayers",
           within("userLayers", items(user_json))),
-    Route("POST", _MEMBER, "ProjectMemberAdd", bare(_ok)),
-    Route("DELETE", _MEMBER, "ProjectMemberRemove", bare(_ok)),
-    Route("POST", _MANAGER, "ProjectMemberAdd", bare(_ok), fixed={"manager": True}),
-    Route("DELETE", _MANAGER, "ProjectMemberRemove", bare(_ok), fixed={"manager": True}),
+    Route("POST", _MEMBER, "ProjectMemberAdd", ok()),
+    Route("DELETE", _MEMBER, "ProjectMemberRemove", ok()),
+    Route("POST", _MANAGER, "ProjectMemberAdd", ok(), fixed={"manager": True}),
+    Route("DELETE", _MANAGER, "ProjectMemberRemove", ok(), fixed={"manager": True}),
     # default layers
     Route("GET", _PROJECT + "/defaultlayer.json", "ProjectDefaultLayers",
           within("defaultLayers", items(default_layer_json))),

@@ -13,11 +13,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from resolvers.listing import parse_bool
 from rest_compat.envelopes import Envelope
 
-__all__ = ["Match", "Route", "Router"]
+__all__ = ["Match", "Predicate", "Route", "Router", "flag", "given"]
 
 PARAM: Final = re.compile(r"\{(\w+)(?::(int))?\}")
+
+#: A route's choice on the query parameters (`Route.when`).
+Predicate = Callable[[Mapping[str, str]], bool]
+
+
+def flag(name: str) -> Predicate:
+    """The query parameter `name` is a true boolean, read as Spring does (core.md §1.7)."""
+    return lambda query: parse_bool(query.get(name, ""))
+
+
+def given(name: str) -> Predicate:
+    """The query parameter `name` is present and not empty."""
+    return lambda query: bool(query.get(name))
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,8 @@ class Route:
         rename: query parameter → variable name, for parameters named unlike the variable.
         fixed: variables with a fixed value for this route.
         command: errors take the command shape (`errors` as a string, §5.1).
+        derive: more variables computed from the request's parameters (the query merged with
+            a JSON object body), for parameters whose meaning spans several of them.
     """
 
     method: str
@@ -43,10 +59,11 @@ class Route:
     envelope: Envelope
     body: str | None = None
     bulk: bool = False
-    when: Callable[[Mapping[str, str]], bool] | None = None
+    when: Predicate | None = None
     rename: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     command: bool = False
+    derive: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     @property
     def params(self) -> list[tuple[str, bool]]:

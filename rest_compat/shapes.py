@@ -6,7 +6,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-__all__ = ["CLASS_NAMES", "CLASS_PREFIX", "JSON", "Shape", "domain", "epoch_ms", "snapshot_json"]
+__all__ = [
+    "CLASS_NAMES",
+    "CLASS_PREFIX",
+    "JSON",
+    "Shape",
+    "domain",
+    "epoch_ms",
+    "epoch_ms_number",
+    "snapshot_json",
+]
 
 JSON = dict[str, Any]
 Shape = Callable[[JSON], JSON]
@@ -31,11 +40,18 @@ CLASS_NAMES: Final[Mapping[str, str]] = {
 }  # fmt: skip
 
 
-def epoch_ms(iso: str | None) -> str | None:
-    """An ISO-8601 date as Cytomine's string of epoch milliseconds."""
+def epoch_ms_number(iso: str | None) -> int | None:
+    """An ISO-8601 date as a number of epoch milliseconds: what Cytomine's raw SQL rows and
+    activity dates carry (images-annotations.md §0)."""
     if iso is None:
         return None
-    return str(int(datetime.fromisoformat(iso).timestamp() * 1000))
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def epoch_ms(iso: str | None) -> str | None:
+    """An ISO-8601 date as Cytomine's string of epoch milliseconds (domain JSON)."""
+    number = epoch_ms_number(iso)
+    return None if number is None else str(number)
 
 
 def domain_json(node: JSON, full_class: str) -> JSON:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from rest_compat.envelopes import command, items, page, single
-from rest_compat.project import within
+from rest_compat.envelopes import command, items, page, single, within
 from rest_compat.routes import Route
 from rest_compat.shapes import domain
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-from rest_compat.envelopes import bare, command, items, page, single
+from rest_compat.envelopes import command, items, ok, page, single
 from rest_compat.routes import Route
-from rest_compat.shapes import JSON, domain
+from rest_compat.shapes import domain
 from rest_compat.user import user_json
 
 __all__ = ["ROUTES", "storage_json"]
 
 storage_json = domain("image.server.Storage")
-
-
-def _ok(_: Any) -> JSON:
-    """Membership answers (core.md §3.4)."""
-    return {"data": {"message": "OK"}}
 
 
 _storage_command = command("storage", "Storage", storage_json)
@@ -32,6 +27,6 @@ ROUTES: Final = (
     Route("DELETE", "/api/storage/{id:int}.json", "StorageDelete", _storage_command,
           command=True),
     Route("GET", "/api/storage/{id:int}/user.json", "StorageMembers", items(user_json)),
-    Route("POST", _MEMBER, "StorageMemberAdd", bare(_ok)),
-    Route("DELETE", _MEMBER, "StorageMemberRemove", bare(_ok)),
+    Route("POST", _MEMBER, "StorageMemberAdd", ok()),
+    Route("DELETE", _MEMBER, "StorageMemberRemove", ok()),
 )  # fmt: skip

@@ -7,24 +7,17 @@ are Cytomine's SQL-built rows: numeric `created`, no `class`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
 from typing import Final
 
-from resolvers.listing import parse_bool
 from resolvers.pixels import PixelKind
 from rest_compat.envelopes import command, page, single
 from rest_compat.pixels import pixel_routes
-from rest_compat.routes import Route
-from rest_compat.shapes import JSON, domain
+from rest_compat.routes import Route, flag, given
+from rest_compat.shapes import JSON, domain, epoch_ms_number
 
 __all__ = ["ROUTES", "uploaded_file_json"]
 
 uploaded_file_json = domain("image.UploadedFile")
-
-
-def _epoch_ms(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).timestamp() * 1000)
 
 
 def _first(nodes: list[JSON]) -> int | None:
@@ -33,7 +26,7 @@ def _first(nodes: list[JSON]) -> int | None:
 
 def tree_json(node: JSON) -> JSON:
     """A row of a subtree: the file's first image, slices and first companion file by id."""
-    node["created"] = _epoch_ms(node["created"])
+    node["created"] = epoch_ms_number(node["created"])
     node["image"] = _first(node.pop("abstractImages"))
     node["slices"] = [piece["id"] for piece in node.pop("abstractSlices")]
     node["companionFile"] = _first(node.pop("companionFiles"))
@@ -41,24 +34,16 @@ def tree_json(node: JSON) -> JSON:
 
 
 def root_json(node: JSON) -> JSON:
-    node["created"] = _epoch_ms(node["created"])
+    node["created"] = epoch_ms_number(node["created"])
     return node
-
-
-def _has_root(query: Mapping[str, str]) -> bool:
-    return bool(query.get("root"))
-
-
-def _with_details(query: Mapping[str, str]) -> bool:
-    return parse_bool(query.get("onlyRootsWithDetails", ""))
 
 
 _file_command = command("uploadedfile", "UploadedFile", uploaded_file_json)
 
 ROUTES: Final = (
-    Route("GET", "/api/uploadedfile.json", "UploadedFileTree", page(tree_json), when=_has_root),
+    Route("GET", "/api/uploadedfile.json", "UploadedFileTree", page(tree_json), when=given("root")),
     Route("GET", "/api/uploadedfile.json", "UploadedFileRoots", page(root_json),
-          when=_with_details),
+          when=flag("onlyRootsWithDetails")),
     Route("GET", "/api/uploadedfile.json", "UploadedFiles", page(uploaded_file_json)),
     Route("POST", "/api/uploadedfile.json", "UploadedFileCreate", _file_command, body="input",
           bulk=True, command=True),

@@ -7,7 +7,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from rest_compat.envelopes import Call, bare, command, items, json_response, page, single
-from rest_compat.routes import Route
+from rest_compat.routes import Route, flag, given
 from rest_compat.shapes import JSON, domain
 
 __all__ = ["ROUTES"]
@@ -67,14 +67,6 @@ def _empty(_: Any) -> JSON:
     return {}
 
 
-def _has(name: str) -> Any:
-    return lambda query: bool(query.get(name))
-
-
-def _true(name: str) -> Any:
-    return lambda query: query.get(name, "").lower() in ("true", "1", "yes", "on")
-
-
 _user_command = command("user", "User", user_json)
 _link_command = command("secusersecrole", "SecUserSecRole", role_link_json)
 _signature_names: Final = {
@@ -86,7 +78,7 @@ _signature_names: Final = {
 
 ROUTES: Final = (
     Route("GET", "/api/user/current.json", "CurrentUser", single(current_json)),
-    Route("GET", "/api/user.json", "UserByPublicKey", single(user_json), when=_has("publicKey")),
+    Route("GET", "/api/user.json", "UserByPublicKey", single(user_json), when=given("publicKey")),
     Route("GET", "/api/user.json", "Users", page(user_json)),
     Route("GET", "/api/user/{id:int}.json", "UserShow", single(user_show_json)),
     Route("GET", "/api/user/{username}.json", "UserShowByName", single(user_show_json)),
@@ -112,7 +104,7 @@ ROUTES: Final = (
     Route("GET", "/api/role.json", "Roles", items(role_json)),
     Route("GET", "/api/role/{id:int}.json", "RoleShow", single(role_json)),
     Route("GET", "/api/user/{user:int}/role.json", "UserHighestRole",
-          bare(lambda role: _highest_list(role)), when=_true("highest")),
+          bare(lambda role: _highest_list(role)), when=flag("highest")),
     Route("GET", "/api/user/{user:int}/role.json", "UserRoles", items(role_link_json)),
     Route("GET", "/api/user/{user:int}/role/{role:int}.json", "UserRoleShow",
           single(role_link_json)),

@@ -2,12 +2,14 @@
 
 Text (path and query) is read by the variable's type (dates as epoch milliseconds); body values
 pass through, coerced the way Cytomine's Java does (core.md §1.7–1.10): numeric strings are
-numbers, an unreadable number or `"null"` is absent, booleans are `true|1|yes|on`, and keys the
+numbers, an unreadable number or `"null"` is absent, booleans are `true|1|yes|on`, dates are
+epoch milliseconds (a number or numeric text) or ISO-8601 (UTC without a zone), and keys the
 input type does not declare (`class`, `created`, counters…) are dropped.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,18 @@ from resolvers.listing import parse_bool
 __all__ = ["from_body", "from_text"]
 
 INTEGER_SCALARS = frozenset(("Int", "Long"))
+#: Lists arrive comma-separated; lists of ids may also be separated by "_" (Cytomine's
+#: listings accept both, images-annotations.md §3.6).
+_COMMA = re.compile(",")
+_IDS = re.compile("[,_]")
+
+
+def _is_integer(type_: GraphQLInputType) -> bool:
+    inner = _unwrap(type_)
+    return isinstance(inner, GraphQLScalarType) and inner.name in INTEGER_SCALARS
+
+
+WHOLE_NUMBER = re.compile(r"-?\d+")
 
 
 def _unwrap(type_: GraphQLInputType) -> GraphQLInputType:
@@ -36,7 +50,8 @@ def from_text(name: str, text: str, type_: GraphQLInputType) -> Any:
     """A path or query value read as `type_`; unreadable text is the caller's 400."""
     type_ = _unwrap(type_)
     if isinstance(type_, GraphQLList):
-        return [from_text(name, item.strip(), type_.of_type) for item in text.split(",") if item]
+        items = (_IDS if _is_integer(type_.of_type) else _COMMA).split(text)
+        return [from_text(name, item.strip(), type_.of_type) for item in items if item.strip()]
     if isinstance(type_, GraphQLScalarType):
         if type_.name in INTEGER_SCALARS:
             try:
@@ -57,20 +72,44 @@ def from_text(name: str, text: str, type_: GraphQLInputType) -> Any:
     return text
 
 
+def _iso_of_epoch(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+
+
 def _epoch_ms(name: str, text: str) -> str:
     """Cytomine passes dates as epoch milliseconds; GraphQL's DateTime wants ISO-8601."""
     try:
-        return datetime.fromtimestamp(int(text) / 1000, tz=UTC).isoformat()
+        return _iso_of_epoch(int(text))
     except ValueError:
         return text  # already ISO-8601, or refused by the DateTime scalar with a 400
     except (OverflowError, OSError):
         raise InvalidInput(f"Parameter {name} is not a valid date: {text!r}") from None
 
 
-def _scalar_from_body(value: Any, type_: GraphQLScalarType | GraphQLEnumType) -> Any:
+def _date_from_body(value: Any, name: str) -> str | None:
+    """A body date as ISO-8601 for the DateTime scalar: epoch milliseconds (as a number or as
+    text) or ISO-8601 text, a date without a zone being UTC; blank text is absent."""
+    if isinstance(value, dict | list):
+        raise InvalidInput(f"A text value was expected, not {type(value).__name__}")
+    raw = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        if WHOLE_NUMBER.fullmatch(text):
+            return _iso_of_epoch(int(text))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput(f"Property {name} is not a date: {raw!r}") from None
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)).isoformat()
+
+
+def _scalar_from_body(value: Any, type_: GraphQLScalarType | GraphQLEnumType, key: str) -> Any:
     if value is None or value == "null":
         return None
     name = type_.name
+    if name == "DateTime":
+        return _date_from_body(value, key)
     if name in INTEGER_SCALARS:
         if isinstance(value, bool):
             return None
@@ -123,5 +162,5 @@ def from_body(value: Any, type_: GraphQLInputType, name: str = "body") -> Any:
                     out[key] = coerced
         return out
     if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-        return _scalar_from_body(value, type_)
+        return _scalar_from_body(value, type_, name)
     return value

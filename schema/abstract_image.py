@@ -164,7 +164,8 @@ class AbstractImage:
     @staticmethod
     async def macro_url(parent: strawberry.Parent[Any], info: Info) -> str | None:
         upload = await image_file(info.context, parent)
-        return macro_url(info.context, parent.id, None if upload is None else upload.content_type)
+        content_type = None if upload is None else upload.content_type
+        return macro_url(info.context, "abstractimage", parent.id, content_type)
 
     @strawberry.field(
         description="In a list asked with `projectId`: whether that project holds it."

@@ -1,11 +1,14 @@
-"""What every area of the graph shares: the id scalar, connections, filters, command info."""
+"""What every area of the graph shares: the id scalar, connections, filters, command info,
+min/max bounds."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final, Generic, NewType, TypeVar
 
 import strawberry
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.nodes import FragmentSpread, InlineFragment
 from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.command import CommandInfo
@@ -16,11 +19,15 @@ __all__ = [
     "SCALARS",
     "Command",
     "Connection",
+    "DateTimeBounds",
     "FilterInput",
     "Info",
+    "IntBounds",
     "Long",
     "PageInfo",
+    "StringBounds",
     "connection",
+    "selected",
     "to_filters",
 ]
 
@@ -80,6 +87,24 @@ def connection(page: Page[Any]) -> Connection[Any]:
     )
 
 
+@strawberry.type
+class DateTimeBounds:
+    min: datetime | None
+    max: datetime | None
+
+
+@strawberry.type
+class IntBounds:
+    min: int | None
+    max: int | None
+
+
+@strawberry.type
+class StringBounds:
+    min: str | None
+    max: str | None
+
+
 @strawberry.input(description="One Cytomine search filter, `field[op]=value` in REST.")
 class FilterInput:
     field: str
@@ -110,3 +135,39 @@ class Command:
             message=info.message,
             print_message=info.print_message,
         )
+
+
+def _included(selection: Any) -> bool:
+    directives = selection.directives or {}
+    if "skip" in directives and directives["skip"].get("if"):
+        return False
+    return not ("include" in directives and not directives["include"].get("if"))
+
+
+def _names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
+    """GraphQL names selected at `path` below `selections`, through fragments."""
+    names: set[str] = set()
+    for selection in selections:
+        if not _included(selection):
+            continue
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            names |= _names(selection.selections, path)
+        elif path:
+            if selection.name == path[0]:
+                names |= _names(selection.selections, path[1:])
+        else:
+            names.add(selection.name)
+    return names
+
+
+def selected(info: Info, type_: type, *path: str) -> frozenset[str]:
+    """The Python names of the fields of `type_` this query selects at `path` below the
+    current field (e.g. "nodes" of a connection), honouring fragments and @include/@skip:
+    resolvers read only the columns asked for."""
+    converter = info.schema.config.name_converter
+    definition = type_.__strawberry_definition__  # type: ignore[attr-defined]
+    by_name = {converter.from_field(f): f.python_name for f in definition.fields}
+    graphql_names: set[str] = set()
+    for current in info.selected_fields:  # the field being resolved, with its selections
+        graphql_names |= _names(current.selections, path)
+    return frozenset(by_name[name] for name in graphql_names if name in by_name)

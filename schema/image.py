@@ -25,7 +25,6 @@ from resolvers.abstract_image import (
 )
 from resolvers.abstract_image import is_virtual as is_virtual_format
 from resolvers.crud import Changed
-from resolvers.errors import InvalidInput
 from resolvers.image import (
     FieldBounds,
     ImageInstanceFields,
@@ -36,13 +35,22 @@ from resolvers.image import (
 )
 from resolvers.project import projects_by_id
 from resolvers.user import users_by_id
-from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.common import (
+    Command,
+    Connection,
+    DateTimeBounds,
+    FilterInput,
+    Info,
+    Long,
+    connection,
+    to_filters,
+)
 from schema.pixels import image_server_request_field
 from schema.user import User
 
 if TYPE_CHECKING:
     from schema.abstract_image import AbstractImage, AbstractSlice
-    from schema.project import DateTimeBounds, Project
+    from schema.project import Project
 
 __all__ = [
     "ImageInstance",
@@ -56,7 +64,6 @@ __all__ = [
 ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
 AbstractImageType = Annotated["AbstractImage", strawberry.lazy("schema.abstract_image")]
 AbstractSliceType = Annotated["AbstractSlice", strawberry.lazy("schema.abstract_image")]
-DateTimeBoundsType = Annotated["DateTimeBounds", strawberry.lazy("schema.project")]
 ImageInstanceType = Annotated["ImageInstance", strawberry.lazy("schema.image")]
 SliceInstanceType = Annotated["SliceInstance", strawberry.lazy("schema.image")]
 
@@ -373,10 +380,10 @@ def _field(graphql_type: Any) -> Any:
 @strawberry.type(description="Ranges of a project's image fields, for filter widgets (the "
                  "calibration fields are the stored overrides, as filters read them).")  # fmt: skip
 class ImageInstanceBounds:
-    created: Any = _field(DateTimeBoundsType)
-    updated: Any = _field(DateTimeBoundsType)
-    review_start: Any = _field(DateTimeBoundsType)
-    review_stop: Any = _field(DateTimeBoundsType)
+    created: Any = _field(DateTimeBounds)
+    updated: Any = _field(DateTimeBounds)
+    review_start: Any = _field(DateTimeBounds)
+    review_stop: Any = _field(DateTimeBounds)
     magnification: Any = _field(IntValueRange)
     physical_size_x: Any = _field(FloatValueRange)
     physical_size_y: Any = _field(FloatValueRange)
@@ -398,19 +405,9 @@ class ImageInstanceBounds:
                       for key, value in found.items()})  # fmt: skip
 
 
-def parse_timestamp(value: str | None, name: str) -> datetime | None:
-    """A date as Cytomine clients send it: epoch milliseconds (as text) or ISO 8601; a date
-    without a zone is UTC."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        if text.lstrip("-").isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        raise InvalidInput(f"Property {name} is not a date: {value!r}") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+def _utc(value: datetime | None) -> datetime | None:
+    """A date without a zone is UTC."""
+    return value if value is None or value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @strawberry.input(description="An image instance's writable fields; an update replaces them "
@@ -427,18 +424,18 @@ class ImageInstanceInput:
         default=None, description="Legacy name of physicalSizeX."
     )
     fps: float | None = None
-    review_start: str | None = strawberry.field(
-        default=None, description="Epoch milliseconds or ISO 8601."
+    review_start: datetime | None = strawberry.field(
+        default=None, description="Without a zone: UTC (REST also takes epoch milliseconds)."
     )
-    review_stop: str | None = strawberry.field(
-        default=None, description="Epoch milliseconds or ISO 8601."
+    review_stop: datetime | None = strawberry.field(
+        default=None, description="Without a zone: UTC (REST also takes epoch milliseconds)."
     )
     review_user: Long | None = None
 
     def fields(self) -> ImageInstanceFields:
         values = dataclasses.asdict(self)
-        values["review_start"] = parse_timestamp(self.review_start, "reviewStart")
-        values["review_stop"] = parse_timestamp(self.review_stop, "reviewStop")
+        values["review_start"] = _utc(self.review_start)
+        values["review_stop"] = _utc(self.review_stop)
         return ImageInstanceFields(**values)
 
 

@@ -24,7 +24,18 @@ from resolvers.project import (
 )
 from resolvers.software import project_software_projects, project_softwares
 from resolvers.user import users_by_id
-from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.common import (
+    Command,
+    Connection,
+    DateTimeBounds,
+    FilterInput,
+    Info,
+    IntBounds,
+    Long,
+    StringBounds,
+    connection,
+    to_filters,
+)
 from schema.image import project_images
 from schema.user import User, UserConnection
 
@@ -290,24 +301,6 @@ class Project:
     @staticmethod
     async def softwares(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project_softwares(info.context, parent.id)
-
-
-@strawberry.type
-class DateTimeBounds:
-    min: datetime | None
-    max: datetime | None
-
-
-@strawberry.type
-class IntBounds:
-    min: int | None
-    max: int | None
-
-
-@strawberry.type
-class StringBounds:
-    min: str | None
-    max: str | None
 
 
 @strawberry.type(description="Smallest and largest values over the projects you may read.")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from db.embedded import EmbeddedCluster
 from db.engine import Database
@@ -153,3 +154,41 @@ def client(server: Server) -> Iterator[Any]:
                           verbose=logging.WARNING, configure_logging=False)  # fmt: skip
     yield connection
     connection._session.close()
+
+
+def _answers_checked(
+    monkeypatch: pytest.MonkeyPatch, allowed: frozenset[int]
+) -> Iterator[list[tuple[str, str, int]]]:
+    """Record every answer `Api` gets during the test; afterwards, fail on any 5xx or 3xx
+    outside `allowed`."""
+    seen: list[tuple[str, str, int]] = []
+    original = Api.request
+
+    def recording(self: Api, method: str, path: str, **kw: Any) -> requests.Response:
+        response = original(self, method, path, **kw)
+        seen.append((method, path[:80], response.status_code))
+        return response
+
+    monkeypatch.setattr(Api, "request", recording)
+    yield seen
+    bad = [(method, path, status) for method, path, status in seen
+           if (status >= 500 or 300 <= status < 400) and status not in allowed]  # fmt: skip
+    assert not bad, f"server errors or redirects: {bad}"
+
+
+@pytest.fixture
+def no_server_error_nor_redirect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[tuple[str, str, int]]]:
+    """Every answer of the test: never 5xx, never 3xx. Bad-input modules opt in with
+    `pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")`."""
+    yield from _answers_checked(monkeypatch, frozenset())
+
+
+@pytest.fixture
+def no_unexpected_server_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[tuple[str, str, int]]]:
+    """As `no_server_error_nor_redirect`, but the deliberate 501 (not relayed yet) and 503
+    (no image server) of the pixel endpoints pass (decision 8)."""
+    yield from _answers_checked(monkeypatch, frozenset((501, 503)))

@@ -140,3 +140,13 @@ class Api:
         """POST a GraphQL document; returns the decoded answer (data and errors)."""
         response = self.post("/graphql", json={"query": query, "variables": variables or {}})
         return response.json()  # type: ignore[no-any-return]
+
+
+def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
+    """`response` is the error `status` with a JSON body naming the error (core.md §5.1)."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body.get("errors"), body
+    assert isinstance(body["message"], str) and body["message"], body
+    return body  # type: ignore[no-any-return]

@@ -11,7 +11,9 @@ import pytest
 import requests
 
 from gateway.settings import Settings
-from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
+from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, assert_error, serve
+
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
 PROFILE = {
     "username": "victim",
@@ -20,32 +22,6 @@ PROFILE = {
     "email": "victim@example.org",
     "password": "password-123",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_server_error_nor_redirect(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Every answer of every test here: never 5xx, never 3xx."""
-    seen: list[tuple[str, str, int]] = []
-    original = Api.request
-
-    def recording(self: Api, method: str, path: str, **kw: Any) -> requests.Response:
-        response = original(self, method, path, **kw)
-        seen.append((method, path[:80], response.status_code))
-        return response
-
-    monkeypatch.setattr(Api, "request", recording)
-    yield seen
-    bad = [answer for answer in seen if answer[2] >= 500 or 300 <= answer[2] < 400]
-    assert not bad, f"server errors or redirects: {bad}"
-
-
-def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body.get("errors"), body
-    assert isinstance(body["message"], str) and body["message"], body
-    return body  # type: ignore[no-any-return]
 
 
 def users(api: Api) -> list[dict[str, Any]]:

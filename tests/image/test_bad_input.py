@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_project
-from tests.gateway.test_bad_input import assert_error, no_server_error_nor_redirect
-from tests.harness import Api
-from tests.image.conftest import abstract_image, add_image
+from tests.factories import abstract_image, add_image, make_project
+from tests.harness import Api, assert_error
 
-__all__ = ["no_server_error_nor_redirect"]  # the autouse check applies to this module too
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from cytomine.models import (
     SliceInstanceCollection,
 )
 
+from tests.factories import abstract_image
 from tests.harness import Api
-from tests.image.conftest import abstract_image
 
 CLASS = "be.cytomine.domain.image.ImageInstance"
 SLICE_CLASS = "be.cytomine.domain.image.SliceInstance"

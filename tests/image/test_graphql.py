@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_project
+from tests.factories import add_image, make_project
 from tests.harness import Api
-from tests.image.conftest import add_image
 
 NESTED = """
 query($id: Long!) {
@@ -104,8 +103,8 @@ def test_image_instance_create_update_delete_mutations(api, project, make_abstra
         mutation($id: Long!, $input: ImageInstanceInput!) {
           imageInstanceUpdate(id: $id, input: $input) { imageInstance { reviewState reviewStop } }
         }""", id=image["id"], input={"project": project["id"], "reviewUser": me,
-                                     "reviewStart": "1767322800000",
-                                     "reviewStop": "1767326400000"})  # fmt: skip
+                                     "reviewStart": "2026-01-02T03:00:00Z",
+                                     "reviewStop": "2026-01-02T04:00:00Z"})  # fmt: skip
     assert stopped["imageInstanceUpdate"]["imageInstance"] == {
         "reviewState": "VALIDATED", "reviewStop": "2026-01-02T04:00:00+00:00"}  # fmt: skip
     deleted = gql_ok(api, "mutation($id: Long!) { imageInstanceDelete(id: $id) { "

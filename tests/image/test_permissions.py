@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_project
+from tests.factories import abstract_image, add_image, make_project
 from tests.harness import Api
-from tests.image.conftest import abstract_image, add_image
 
 ROLES = ("superadmin", "admin_session", "admin", "manager", "owner", "contributor", "guest",
          "stranger")  # fmt: skip

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_project
+from tests.factories import abstract_image, add_image, make_project
 from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
-from tests.image.conftest import abstract_image, add_image
 
 IMAGE_TAILS = (
     "thumb.png", "thumb.jpg?maxSize=256", "preview.webp", "associated.json",
@@ -25,6 +24,8 @@ SLICE_TAILS = (
     "normalized-tile/zoom/2/tx/1/ty/0.jpg", "histogram.json", "histogram/bounds.json",
     "channelhistogram.json", "channelhistogram/bounds.json",
 )  # fmt: skip
+pytestmark = pytest.mark.usefixtures("no_unexpected_server_error")
+
 POSTED = ("thumb.png", "preview.webp", "associated/macro.png", "crop.png",
           "window-0-0-100-100.jpg", "camera-10-10-20-20.png")  # fmt: skip
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import make_project
+from tests.factories import add_image, make_project
 from tests.harness import Api
-from tests.image.conftest import add_image, run_sql
+from tests.image.conftest import run_sql
 
 IMAGE_CLASS = "be.cytomine.domain.image.ImageInstance"
 SLICE_CLASS = "be.cytomine.domain.image.SliceInstance"

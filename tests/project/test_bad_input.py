@@ -7,14 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.gateway.test_bad_input import (  # the autouse fixture checks every answer here
-    assert_error,
-    no_server_error_nor_redirect,
-)
-from tests.harness import Api
+from tests.harness import Api, assert_error
 from tests.project.conftest import Team
 
-__all__ = ["no_server_error_nor_redirect"]
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
 
 def _state(api: Api, team: Team) -> dict[str, Any]:

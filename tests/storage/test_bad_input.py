@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
-# The gateway's autouse guard, for every test here: no answer is a 5xx or a 3xx.
-from tests.gateway.test_bad_input import assert_error, no_server_error_nor_redirect
-from tests.harness import Api
+from tests.harness import Api, assert_error
 from tests.storage.conftest import image, me, plane, slide, upload
 
-__all__ = ["no_server_error_nor_redirect"]
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
 HUGE = "99999999999999999999"
 

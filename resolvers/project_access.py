@@ -1,0 +1,201 @@
+"""A project's rows, who may read them, and what the caller may do in one (contract core.md
+§7.2–§7.4): the base the other project modules build on.
+
+Membership is the ACL: a member holds an entry on the project, a manager holds
+ADMINISTRATION.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, cast
+
+from sqlalchemy import (
+    Row,
+    literal,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.engine import Database
+from db.models import (
+    AclEntry,
+    Project,
+    SecUser,
+)
+from resolvers.acl import (
+    ADMINISTRATION,
+    allows,
+    viewer_mask,
+)
+from resolvers.context import Context
+from resolvers.crud import table_of
+from resolvers.errors import Forbidden, NotFound
+from resolvers.viewer import Viewer
+
+__all__ = [
+    "PROJECT_TABLE",
+    "READ_ONLY",
+    "RESTRICTED",
+    "ProjectAccess",
+    "ProjectRow",
+    "existing_users",
+    "get_project",
+    "member_ids",
+    "project_access",
+    "projects_by_id",
+    "readable_project",
+    "reader_of",
+    "user_exists",
+    "visible_condition",
+    "visible_projects",
+]
+
+PROJECT_TABLE: Final = table_of(Project)
+READ_ONLY: Final = "READ_ONLY"
+RESTRICTED: Final = "RESTRICTED"
+
+
+class ProjectRow(Protocol):
+    """A row of the project table."""
+
+    id: int
+    name: str
+    ontology_id: int | None
+    creator_id: int | None
+    mode: str
+    blind_mode: bool
+    hide_users_layers: bool
+    hide_admins_layers: bool
+    are_images_downloadable: bool
+
+
+# --- loaders ---------------------------------------------------------------------------------
+
+
+async def projects_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+    """Projects by id, one SELECT for the batch; None for an unknown id."""
+    async with db.read() as conn:
+        rows = (await conn.execute(select(*PROJECT_TABLE.c).where(Project.id.in_(ids)))).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+def reader_of(viewer: Viewer) -> int | None:
+    """The user whose ACL entries limit what the viewer reads; None for admins (no limit)."""
+    return None if viewer.is_admin else viewer.id
+
+
+def visible_condition(reader: int | None) -> ColumnElement[bool]:
+    """The condition on `project` rows `reader` may read (true for None: an admin)."""
+    if reader is None:
+        return literal(True)
+    return Project.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == reader))
+
+
+def visible_projects(reader: int | None) -> Any:
+    """SELECT of the projects `reader` may read (all when None: an admin)."""
+    stmt = select(*PROJECT_TABLE.c)
+    return stmt if reader is None else stmt.where(visible_condition(reader))
+
+
+# --- access ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectAccess:
+    """What the caller may do in one project: its role there and the project's mode (§7.4)."""
+
+    project: Any
+    viewer: Viewer
+    mask: int
+
+    @property
+    def row(self) -> ProjectRow:
+        return cast(ProjectRow, self.project)
+
+    @property
+    def is_manager(self) -> bool:
+        """A manager (ADMINISTRATION on the project) or an admin-by-now."""
+        return self.viewer.is_admin or allows(self.mask, ADMINISTRATION)
+
+    @property
+    def is_member(self) -> bool:
+        return self.viewer.is_admin or self.mask > 0
+
+    def require_read(self) -> ProjectAccess:
+        if not self.is_member:
+            raise Forbidden("You don't have the right to read this project")
+        return self
+
+    def require_manager(self) -> ProjectAccess:
+        """WRITE on the project, which in Cytomine only its managers hold."""
+        if not self.is_manager:
+            raise Forbidden("Only a manager of the project may do this")
+        return self
+
+    def require_writable(self) -> ProjectAccess:
+        """The read-only check: a read-only project refuses writes from non-managers."""
+        self.require_read()
+        if self.row.mode == READ_ONLY and not self.is_manager:
+            raise Forbidden("The project is in read-only mode")
+        return self
+
+    def require_owner_or_mode(self, owner_id: int | None) -> ProjectAccess:
+        """Managers pass; otherwise classic passes, restricted only for the object's owner,
+        read-only never."""
+        self.require_read()
+        if self.is_manager:
+            return self
+        if self.row.mode == READ_ONLY:
+            raise Forbidden("The project is in read-only mode")
+        if self.row.mode == RESTRICTED and owner_id != self.viewer.id:
+            raise Forbidden("The project is in restricted mode: only the owner may change this")
+        return self
+
+
+async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
+    """The caller's access to a project; `NotFound` when it does not exist."""
+    viewer = ctx.require_viewer()
+    project = await ctx.loader(projects_by_id).load(project_id)
+    if project is None:
+        raise NotFound("Project", project_id)
+    mask = 0 if viewer.is_admin else await viewer_mask(ctx, project_id)
+    return ProjectAccess(project, viewer, mask)
+
+
+async def get_project(ctx: Context, project_id: int) -> Any:
+    """One project the caller may read."""
+    return (await project_access(ctx, project_id)).require_read().project
+
+
+async def readable_project(ctx: Context, project_id: int) -> ProjectAccess:
+    """The caller's access to a project reached through the graph, which must be readable."""
+    return (await project_access(ctx, project_id)).require_read()
+
+
+# --- users and members ---------------------------------------------------------------------
+
+
+async def existing_users(conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+    """The ids among `ids` that name users, in the given order (unknown ids are skipped)."""
+    if not ids:
+        return []
+    found = set((await conn.execute(select(SecUser.id).where(SecUser.id.in_(ids)))).scalars())
+    return [user_id for user_id in dict.fromkeys(ids) if user_id in found]
+
+
+async def member_ids(conn: AsyncConnection, project_id: int, *, manager: bool) -> set[int]:
+    """The project's members (`manager`: its managers), read on `conn`."""
+    stmt = select(AclEntry.user_id).where(AclEntry.object_id == project_id)
+    if manager:
+        stmt = stmt.where(AclEntry.mask >= ADMINISTRATION)
+    return set((await conn.execute(stmt)).scalars())
+
+
+async def user_exists(conn: AsyncConnection, user_id: int) -> None:
+    """`NotFound` unless the user exists (a user named by the path)."""
+    if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
+        raise NotFound("User", user_id)
