@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema
+.PHONY: install run test lint schema bench
 
 install:
 	@bash scripts/install.sh
@@ -19,3 +19,6 @@ lint:
 
 schema: install
 	$(VENV)/cytogate export-schema
+
+bench: install
+	$(VENV)/python -m bench.run

@@ -6,6 +6,7 @@ from typing import Final
 
 from rest_compat import (
     abstract_image,
+    annotation,
     command,
     companion_file,
     image,
@@ -32,5 +33,6 @@ ROUTES: Final[tuple[Route, ...]] = (
     *companion_file.ROUTES,
     *pixels.ROUTES,
     *image.ROUTES,
+    *annotation.ROUTES,
     *command.ROUTES,
 )

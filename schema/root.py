@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 from gateway.errors import INTERNAL, DomainErrors, error_code
 from gateway.settings import Settings
 from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
+from schema.annotation import AnnotationMutation, AnnotationQuery
 from schema.command import CommandMutation, CommandQuery
 from schema.common import SCALARS
 from schema.companion_file import CompanionFileMutation, CompanionFileQuery
@@ -51,6 +52,7 @@ Query = merge_types(
         CompanionFileQuery,
         ImageServerQuery,
         ImageQuery,
+        AnnotationQuery,
         CommandQuery,
     ),
 )
@@ -66,6 +68,7 @@ Mutation = merge_types(
         AbstractImageMutation,
         CompanionFileMutation,
         ImageMutation,
+        AnnotationMutation,
         CommandMutation,
     ),
 )

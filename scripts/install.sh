@@ -50,10 +50,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.cytogate-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    echo "==> installing cytogate and its test extra into .venv"
+    echo "==> installing cytogate and its test and bench extras into .venv"
     log=.venv/install.log
     if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-           .venv/bin/python -m pip install -q --progress-bar off -e '.[test]'; } >"$log" 2>&1; then
+           .venv/bin/python -m pip install -q --progress-bar off -e '.[test,bench]'; } >"$log" 2>&1; then
         cat "$log" >&2
         echo "pip failed: see $log" >&2
         exit 1

@@ -1,6 +1,14 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the drift test."""
 
 from db.models.acl import AclEntry
+from db.models.annotation import (
+    AnnotationIndex,
+    AnnotationTerm,
+    ReviewedAnnotation,
+    ReviewedAnnotationTerm,
+    SharedAnnotation,
+    UserAnnotation,
+)
 from db.models.base import Base
 from db.models.command import Command, CommandHistory, RedoStackItem, UndoStackItem
 from db.models.image import (
@@ -15,6 +23,7 @@ from db.models.ontology import Ontology, Relation, RelationTerm, Term
 from db.models.project import Project, ProjectDefaultLayer, ProjectRepresentativeUser
 from db.models.software import Software, SoftwareProject
 from db.models.storage import Storage, UploadedFile
+from db.models.track import AnnotationTrack, Track
 from db.models.user import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 
 __all__ = [
@@ -22,6 +31,9 @@ __all__ = [
     "AbstractSlice",
     "AclEntry",
     "AdminSession",
+    "AnnotationIndex",
+    "AnnotationTerm",
+    "AnnotationTrack",
     "AuthToken",
     "Base",
     "Command",
@@ -36,14 +48,19 @@ __all__ = [
     "RedoStackItem",
     "Relation",
     "RelationTerm",
+    "ReviewedAnnotation",
+    "ReviewedAnnotationTerm",
     "SecRole",
     "SecUser",
     "SecUserSecRole",
+    "SharedAnnotation",
     "SliceInstance",
     "Software",
     "SoftwareProject",
     "Storage",
     "Term",
+    "Track",
     "UndoStackItem",
     "UploadedFile",
+    "UserAnnotation",
 ]

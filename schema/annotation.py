@@ -1,0 +1,392 @@
+"""Annotations in the graph (contract images-annotations.md §3, §11).
+
+`UserAnnotation` is the object: plain measured fields plus links (slice, image, project, user,
+terms, tracks) batched by DataLoaders. `AnnotationRow` is a flat row for bulk reads and exports:
+every field a plain value (the extras computed in SQL only when selected), so a listing of
+thousands completes through the fast path of schema/executor.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from resolvers import annotation, annotation_listing
+from resolvers.annotation import (
+    AnnotationFields,
+    Created,
+    annotations_by_id,
+    terms_by_annotation,
+    tracks_by_annotation,
+)
+from resolvers.annotation_listing import AnnotationSearch, annotation_urls
+from resolvers.crud import Changed
+from resolvers.image import image_instances_by_id, slice_instances_by_id
+from resolvers.ontology import terms_by_id
+from resolvers.project import projects_by_id
+from resolvers.track import tracks_by_id
+from resolvers.user import users_by_id
+from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.user import User
+
+if TYPE_CHECKING:
+    from schema.image import ImageInstance, SliceInstance
+    from schema.ontology import Term
+    from schema.project import Project
+
+__all__ = ["AnnotationMutation", "AnnotationQuery", "AnnotationRow", "UserAnnotation"]
+
+
+@strawberry.enum(description="Unit of an area: pixels² without calibration, else µm².")
+class AreaUnit(Enum):
+    PIXELS2 = 1
+    MICRON2 = 3
+
+
+@strawberry.enum(description="Unit of a length: pixels without calibration, else mm.")
+class LengthUnit(Enum):
+    PIXELS = 0
+    MM = 2
+
+
+@strawberry.type(description="A point in the image, origin at the bottom-left corner.")
+class Point:
+    x: float
+    y: float
+
+
+@strawberry.type
+class AnnotationCore:
+    """The fields every annotation row holds (each a plain value)."""
+
+    id: Long
+    created: datetime
+    updated: datetime
+    slice_id: Long
+    image_id: Long
+    project_id: Long
+    user_id: Long = strawberry.field(description="The creator.")
+    geometry_compression: float = strawberry.field(
+        description="The simplification tolerance chosen at creation, re-applied on edits."
+    )
+    area: float
+    area_unit: AreaUnit
+    perimeter: float = strawberry.field(description="The boundary length (0 for points).")
+    perimeter_unit: LengthUnit
+    centroid_x: float
+    centroid_y: float
+    count_comments: int
+    count_reviewed_annotations: int
+
+
+@strawberry.type(description="A geometry a user drew on one slice of an image.")
+class UserAnnotation(AnnotationCore):
+    wkt_location: str = strawberry.field(
+        name="location", description="WKT in pixels, origin at the bottom-left corner."
+    )
+    term_ids: list[Long] = strawberry.field(description="Distinct terms, from every user.")
+
+    @strawberry.field
+    @staticmethod
+    def centroid(parent: strawberry.Parent[Any]) -> Point:
+        return Point(x=parent.centroid_x, y=parent.centroid_y)
+
+    @strawberry.field(description="Has a reviewed copy.")
+    @staticmethod
+    def reviewed(parent: strawberry.Parent[Any]) -> bool:
+        return bool(parent.count_reviewed_annotations > 0)
+
+    @strawberry.field(description="Its crop, through the image server.")
+    @staticmethod
+    def crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
+        return annotation_urls(info.context.public_url, parent)["crop_url"]
+
+    @strawberry.field(description="Its crop at most 256 pixels wide.")
+    @staticmethod
+    def small_crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
+        return annotation_urls(info.context.public_url, parent)["small_crop_url"]
+
+    @strawberry.field(description="The web viewer's link to it.")
+    @staticmethod
+    def image_url(parent: strawberry.Parent[Any], info: Info) -> str:
+        return annotation_urls(info.context.public_url, parent)["image_url"]
+
+    @strawberry.field(graphql_type=Annotated["SliceInstance", strawberry.lazy("schema.image")])
+    @staticmethod
+    async def slice(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(slice_instances_by_id).load(parent.slice_id)
+
+    @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
+    @staticmethod
+    async def image(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(image_instances_by_id).load(parent.image_id)
+
+    @strawberry.field(graphql_type=Annotated["Project", strawberry.lazy("schema.project")])
+    @staticmethod
+    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(projects_by_id).load(parent.project_id)
+
+    @strawberry.field(graphql_type=User)
+    @staticmethod
+    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(users_by_id).load(parent.user_id)
+
+    @strawberry.field(
+        graphql_type=list[Annotated["AnnotationTerm", strawberry.lazy("schema.annotation")]],
+        description="Each term put on it, with who put it.",
+    )
+    @staticmethod
+    async def terms(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(terms_by_annotation).load(parent.id)
+
+    @strawberry.field(
+        graphql_type=list[Annotated["AnnotationTrack", strawberry.lazy("schema.annotation")]]
+    )
+    @staticmethod
+    async def tracks(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(tracks_by_annotation).load(parent.id)
+
+
+@strawberry.type(description="A term put on an annotation by a user.")
+class AnnotationTerm:
+    id: Long
+    created: datetime
+    updated: datetime
+    user_annotation_id: Long
+    term_id: Long
+    user_id: Long
+
+    @strawberry.field(graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None)
+    @staticmethod
+    async def term(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(terms_by_id).load(parent.term_id)
+
+    @strawberry.field(graphql_type=User | None)
+    @staticmethod
+    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(users_by_id).load(parent.user_id)
+
+    @strawberry.field(graphql_type=UserAnnotation | None)
+    @staticmethod
+    async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(annotations_by_id).load(parent.user_annotation_id)
+
+
+@strawberry.type(description="An annotation in a track, on the annotation's slice.")
+class AnnotationTrack:
+    id: Long
+    created: datetime
+    updated: datetime
+    annotation_id: Long
+    track_id: Long
+    slice_id: Long
+
+    @strawberry.field(graphql_type=UserAnnotation | None)
+    @staticmethod
+    async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(annotations_by_id).load(parent.annotation_id)
+
+    @strawberry.field(graphql_type=JSON | None, description="The track (id, name, color).")
+    @staticmethod
+    async def track(parent: strawberry.Parent[Any], info: Info) -> Any:
+        row = await info.context.loader(tracks_by_id).load(parent.track_id)
+        return None if row is None else {"id": row.id, "name": row.name, "color": row.color}
+
+
+@strawberry.type(
+    description="A flat row of an annotation listing: plain values only, the optional ones "
+    "computed when selected. Made for bulk reads and exports."
+)
+class AnnotationRow(AnnotationCore):
+    wkt_location: str = strawberry.field(name="location")
+    term_ids: list[Long]
+    user_by_term: JSON = strawberry.field(
+        description='[{"id": first link, "term": id, "user": [ids of who put it]}]'
+    )
+    track_ids: list[Long]
+    annotation_tracks: JSON = strawberry.field(description='[{"id": link id, "track": id}]')
+    original_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
+    instance_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
+    channel: int
+    z_stack: int
+    time: int
+    creator: str = strawberry.field(description="The creator's username.")
+    creator_name: str
+    crop_url: str
+    small_crop_url: str
+    image_url: str
+
+
+@strawberry.input(description="Which annotations to list (images-annotations.md §3.6); one of "
+                  "project, image(s) or slice(s) is required.")  # fmt: skip
+class AnnotationFilter:
+    project: Long | None = None
+    image: Long | None = None
+    images: list[Long] | None = None
+    slice: Long | None = None
+    slices: list[Long] | None = None
+    user: Long | None = None
+    users: list[Long] | None = None
+    term: list[Long] | None = None
+    terms: list[Long] | None = None
+    no_term: bool = strawberry.field(
+        default=False, description="Without terms; with terms: matching or termless."
+    )
+    multiple_term: bool = False
+    users_for_term: list[Long] | None = None
+    track: list[Long] | None = None
+    tracks: list[Long] | None = None
+    no_track: bool = False
+    multiple_track: bool = False
+    before_slice: Long | None = None
+    after_slice: Long | None = None
+    not_reviewed_only: bool = False
+    bbox: str | None = strawberry.field(
+        default=None, description='"minX,minY,maxX,maxY" or a WKT polygon: intersecting it.'
+    )
+    bbox_annotation: Long | None = None
+    base_annotation: str | None = strawberry.field(
+        default=None, description="An annotation id or a WKT, with maxDistanceBaseAnnotation."
+    )
+    max_distance_base_annotation: float | None = None
+    excluded_annotation: Long | None = None
+    after_than: datetime | None = None
+    before_than: datetime | None = None
+
+    def query(self) -> AnnotationSearch:
+        def merged(one: Any, many: list[Long] | None) -> list[int] | None:
+            items = [*(many or ()), *(one if isinstance(one, list) else [one] if one else ())]
+            return items or (None if many is None else [])
+
+        return AnnotationSearch(
+            project=self.project, image=self.image, images=self.images, slice=self.slice,
+            slices=self.slices, users=merged(self.user, self.users) or None,
+            terms=merged(self.term, self.terms) or None, no_term=self.no_term,
+            multiple_term=self.multiple_term, users_for_term=self.users_for_term,
+            tracks=merged(self.track, self.tracks) or None, no_track=self.no_track,
+            multiple_track=self.multiple_track, before_slice=self.before_slice,
+            after_slice=self.after_slice, not_reviewed_only=self.not_reviewed_only,
+            bbox=self.bbox, bbox_annotation=self.bbox_annotation,
+            base_annotation=self.base_annotation,
+            max_distance_base_annotation=self.max_distance_base_annotation,
+            excluded_annotation=self.excluded_annotation, after_than=self.after_than,
+            before_than=self.before_than,
+        )  # fmt: skip
+
+
+@strawberry.input(description="An annotation's fields. On update, absent slice/image/user "
+                  "keep their values and terms/tracks are ignored.")  # fmt: skip
+class AnnotationInput:
+    location: str | None = strawberry.field(default=None, description="WKT (required).")
+    slice: Long | None = None
+    image: Long | None = strawberry.field(
+        default=None, description="Used with its reference slice when slice is not given."
+    )
+    user: Long | None = strawberry.field(default=None, description="Default: you.")
+    term: list[Long] | None = strawberry.field(
+        default=None, description="Cytomine's name of `terms` (merged with it)."
+    )
+    terms: list[Long] | None = None
+    track: list[Long] | None = strawberry.field(
+        default=None, description="Cytomine's name of `tracks` (merged with it)."
+    )
+    tracks: list[Long] | None = None
+    geometry_compression: float | None = None
+    min_point: int | None = None
+    max_point: int | None = None
+
+    def fields(self) -> AnnotationFields:
+        values = dataclasses.asdict(self)
+        values["terms"] = [*(self.terms or ()), *(self.term or ())]
+        values["tracks"] = [*(self.tracks or ()), *(self.track or ())]
+        del values["term"], values["track"]
+        return AnnotationFields(**values)
+
+
+@strawberry.type
+class AnnotationPayload:
+    annotation: Any = strawberry.field(graphql_type=UserAnnotation)
+    command: Command
+    annotation_tracks: Any = strawberry.field(
+        graphql_type=list[AnnotationTrack], default_factory=list
+    )
+
+
+AnnotationConnection = Connection[UserAnnotation]
+AnnotationRowConnection = Connection[AnnotationRow]
+
+
+def _payload(changed: Changed | Created) -> AnnotationPayload:
+    tracks = changed.tracks if isinstance(changed, Created) else []
+    return AnnotationPayload(annotation=changed.row, command=Command.of(changed.command),
+                             annotation_tracks=tracks)  # fmt: skip
+
+
+@strawberry.type
+class AnnotationQuery:
+    @strawberry.field(graphql_type=UserAnnotation)
+    async def annotation(self, info: Info, id: Long) -> Any:
+        return await annotation.get_annotation(info.context, id)
+
+    @strawberry.field(description="Annotations, newest first (by plane rank with tracks).")
+    async def annotations(
+        self, info: Info, filter: AnnotationFilter, first: int | None = None, offset: int = 0
+    ) -> AnnotationConnection:
+        wanted = selected(info, UserAnnotation, "nodes")
+        page = await annotation_listing.list_annotations(
+            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+        )
+        return connection(page)
+
+    @strawberry.field(description="The same listing as flat rows, for bulk reads and exports.")
+    async def annotation_rows(
+        self, info: Info, filter: AnnotationFilter, first: int | None = None, offset: int = 0
+    ) -> AnnotationRowConnection:
+        wanted = selected(info, AnnotationRow, "nodes")
+        page = await annotation_listing.list_annotations(
+            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+        )
+        return connection(page)
+
+
+@strawberry.type
+class AnnotationMutation:
+    @strawberry.mutation(
+        description="Create an annotation with its terms and tracks; minPoint and maxPoint "
+        "bound the simplification when the input does not."
+    )
+    async def annotation_create(
+        self,
+        info: Info,
+        input: AnnotationInput,
+        min_point: int | None = None,
+        max_point: int | None = None,
+    ) -> AnnotationPayload:
+        fields = dataclasses.replace(
+            input.fields(),
+            min_point=input.min_point if input.min_point is not None else min_point,
+            max_point=input.max_point if input.max_point is not None else max_point,
+        )
+        return _payload(await annotation.create_annotation(info.context, fields))
+
+    @strawberry.mutation(description="Create several annotations at once: all or none.")
+    async def annotation_create_many(
+        self, info: Info, inputs: list[AnnotationInput]
+    ) -> list[AnnotationPayload]:
+        created = await annotation.create_annotations(info.context, [i.fields() for i in inputs])
+        return [_payload(item) for item in created]
+
+    @strawberry.mutation(description="Replace an annotation's geometry (and slice or creator).")
+    async def annotation_update(
+        self, info: Info, id: Long, input: AnnotationInput
+    ) -> AnnotationPayload:
+        return _payload(await annotation.update_annotation(info.context, id, input.fields()))
+
+    @strawberry.mutation(description="Delete an annotation with its terms and track links.")
+    async def annotation_delete(self, info: Info, id: Long) -> AnnotationPayload:
+        return _payload(await annotation.delete_annotation(info.context, id))
