@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import math
@@ -41,6 +42,7 @@ import orjson
 from bench.generate import IMAGE_SIZE, generate
 from db.embedded import EmbeddedCluster
 from db.migrate import upgrade
+from gateway.app import GC_THRESHOLD
 from gateway.settings import Settings
 
 HOME: Final = Path(__file__).parent / ".data"
@@ -259,6 +261,7 @@ def table(all_results: dict[int, dict[str, tuple[float, int]]]) -> str:
 
 def main(argv: list[str]) -> None:
     sizes = [int(arg) for arg in argv] or list(SIZES)
+    gc.set_threshold(*GC_THRESHOLD)  # the anchor gets the collector setting a server runs with
     cluster = EmbeddedCluster(HOME, durable=False)
     cluster.start()
     try:

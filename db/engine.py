@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 __all__ = ["Database"]
+
+#: The transaction the current task runs in, which a nested `transaction()` joins.
+_CURRENT: ContextVar[AsyncConnection | None] = ContextVar("cytogate_transaction", default=None)
 
 
 def _json_dumps(value: object) -> str:
@@ -40,9 +44,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
+        """One unit of work: committed when the block ends, rolled back if it raises. Inside
+        another one of the same task it joins it, so a tool made of several ordinary writes
+        (a correction: an update and deletes) commits or fails as one."""
+        joined = _CURRENT.get()
+        if joined is not None:
+            yield joined
+            return
         async with self.engine.begin() as conn:
-            yield conn
+            token = _CURRENT.set(conn)
+            try:
+                yield conn
+            finally:
+                _CURRENT.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -31,6 +31,7 @@ from db.models import (
     UploadedFile,
 )
 from resolvers.acl import READ, WRITE, require
+from resolvers.annotation_upkeep import remeasure_instances_of
 from resolvers.command import CommandLog, Spec, register, spec_of, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
@@ -141,9 +142,15 @@ async def _may_write_slice(ctx: Context, row: Mapping[str, Any]) -> None:
         await require_storage_of_file(ctx, image.uploaded_file_id, WRITE)
 
 
+async def _remeasure(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """A replayed edit may bring an older calibration back into the instances' measures."""
+    await remeasure_instances_of(conn, [row["id"] for row in rows])
+
+
 ABSTRACT_IMAGE: Final = register(
     Spec("AbstractImage", AbstractImage,
-         lambda row: f"{row['id']} ({row['original_filename']})", authorize=_may_write_image)
+         lambda row: f"{row['id']} ({row['original_filename']})", authorize=_may_write_image,
+         after_replay=_remeasure)
 )  # fmt: skip
 ABSTRACT_SLICE: Final = register(
     Spec("AbstractSlice", AbstractSlice, lambda row: str(row["id"]), authorize=_may_write_slice)
@@ -559,7 +566,8 @@ async def update_abstract_image(
     ctx: Context, image_id: int, fields: AbstractImageFields
 ) -> Changed:
     """Replace an image's fields (WRITE on its storage, and on the new one if its file moves);
-    a calibration change follows into the instances that copied it."""
+    a calibration change follows into the instances that copied it and re-measures their
+    annotations."""
     viewer = require_user(ctx, "change images")
     image = await _image(ctx, image_id, WRITE)
     values = abstract_image_values(fields)
@@ -570,6 +578,8 @@ async def update_abstract_image(
         log = CommandLog(conn, viewer)
         before, after, command = await update_logged(log, ABSTRACT_IMAGE, image_id, values)
         await _propagate_calibration(conn, log, before, after)
+        if before.physical_size_x != after.physical_size_x:
+            await remeasure_instances_of(conn, [image_id])
     ctx.forget(abstract_images_by_id, image_id)
     return Changed(after, command)
 

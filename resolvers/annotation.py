@@ -24,6 +24,7 @@ from db.models import (
     AnnotationTerm,
     AnnotationTrack,
     Project,
+    ReviewedAnnotation,
     SecUser,
     SharedAnnotation,
     Term,
@@ -50,6 +51,7 @@ __all__ = [
     "AnnotationFields",
     "Created",
     "annotations_by_id",
+    "check_terms",
     "create_annotation",
     "create_annotations",
     "delete_annotation",
@@ -84,6 +86,20 @@ def _location(row: Mapping[str, Any]) -> Any:
     return func.ST_GeomFromText(row["wkt_location"], 0)
 
 
+async def _recount_reviews(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """A restored annotation's reviewed copy may have outlived its deletion: count it again
+    (snapshots never carry counters)."""
+    table = table_of(UserAnnotation)
+    copies = (
+        select(func.count()).where(ReviewedAnnotation.parent_ident == table.c.id).scalar_subquery()
+    )
+    await conn.execute(
+        update(table)
+        .where(table.c.id.in_([row["id"] for row in rows]))
+        .values(count_reviewed_annotations=copies)
+    )
+
+
 async def _may_edit(ctx: Context, row: Mapping[str, Any]) -> None:
     (await project_access(ctx, row["project_id"])).require_owner_or_mode(row["user_id"])
 
@@ -99,7 +115,7 @@ USER_ANNOTATION: Final = register(
     Spec("UserAnnotation", UserAnnotation, lambda row: str(row["id"]),
          project_of=lambda row: row["project_id"], authorize=_may_edit,
          counters=("count_comments", "count_reviewed_annotations"),
-         derived={"location": _location})
+         derived={"location": _location}, after_replay=_recount_reviews)
 )  # fmt: skip
 ANNOTATION_TERM: Final = register(
     Spec("AnnotationTerm", AnnotationTerm,
@@ -228,7 +244,7 @@ async def _author(ctx: Context, place: _Place, user_id: int | None) -> int:
     return user_id
 
 
-async def _check_terms(conn: AsyncConnection, project_id: int, term_ids: Sequence[int]) -> None:
+async def check_terms(conn: AsyncConnection, project_id: int, term_ids: Sequence[int]) -> None:
     """Every term must belong to the ontology of the annotation's project (400 otherwise)."""
     if not term_ids:
         return
@@ -295,7 +311,7 @@ async def _prepare(ctx: Context, fields: AnnotationFields) -> _Prepared:
 async def _insert(
     conn: AsyncConnection, log: CommandLog, viewer: Viewer, prepared: _Prepared, *, printed: bool
 ) -> Created:
-    await _check_terms(conn, prepared.values["project_id"], prepared.terms)
+    await check_terms(conn, prepared.values["project_id"], prepared.terms)
     inserted = (
         await conn.execute(
             ANNOTATION_TABLE.insert().values(**prepared.values).returning(*STORED_COLUMNS)

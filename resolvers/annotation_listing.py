@@ -1,11 +1,17 @@
 """Listing annotations: every filter of contract images-annotations.md §3.6 as SQL, paging in
 SQL, and the optional groups (`show*`) as columns selected only when asked for.
 
+A listing reads one table (§3.6 "Which table"), described by a `Layer`: user annotations, or
+reviewed annotations (`reviewed=true`). The filters and groups are the same for both, with
+these differences: on the reviewed layer `users` are the original creators and `reviewUsers`
+the reviewers, terms form a plain set (no author: `usersForTerm` does not apply), and the
+filters that only make sense for user annotations (tracks, `notReviewedOnly`) are ignored.
+
 A listing needs a security scope (a project, images or slices of one project) and READ on it.
-Hide-layer flags apply to non-managers (core.md §7.4). Rows are flat: the base columns plus
-the extras asked for (`EXTRAS`), each a plain value, so thousands of rows complete through the
-fast path of schema/executor.py. Rows are newest first, or by plane rank when tracks are
-filtered on.
+Hide-layer flags apply to non-managers on the user layer (core.md §7.4). Rows are flat: the
+base columns plus the extras asked for (`EXTRAS`), each a plain value, so thousands of rows
+complete through the fast path of schema/executor.py. Rows are newest first, or by plane rank
+when tracks are filtered on.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
+    Table,
     and_,
     case,
     distinct,
     exists,
+    false,
     func,
     literal,
     not_,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,6 +54,8 @@ from db.models import (
     AnnotationTrack,
     ImageInstance,
     Project,
+    ReviewedAnnotation,
+    ReviewedAnnotationTerm,
     SecUser,
     SliceInstance,
     Term,
@@ -52,19 +63,77 @@ from db.models import (
     UserAnnotation,
 )
 from resolvers.acl import ADMINISTRATION
-from resolvers.annotation import STORED_COLUMNS, TERM_IDS
+from resolvers.annotation import STORED_COLUMNS
 from resolvers.context import Context
+from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.project import ProjectAccess, project_access
 
-__all__ = ["EXTRAS", "AnnotationSearch", "annotation_urls", "list_annotations", "parse_bbox"]
+__all__ = [
+    "EXTRAS",
+    "REVIEWED_LAYER",
+    "USER_LAYER",
+    "AnnotationSearch",
+    "Layer",
+    "annotation_select",
+    "annotation_urls",
+    "list_annotations",
+    "parse_bbox",
+    "term_ids",
+]
 
-UA: Final = UserAnnotation.__table__
+UA: Final = table_of(UserAnnotation)
+RA: Final = table_of(ReviewedAnnotation)
 #: Columns every listed row has (cheap: no text, no join).
 BASE: Final = tuple(c for c in STORED_COLUMNS if c.key != "wkt_location")
+REVIEWED_BASE: Final = tuple(c for c in RA.c if c.key not in ("location", "wkt_location"))
 _BBOX: Final = re.compile(r"^\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*,"
                           r"\s*(-?[\d.eE+-]+)\s*$")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One table of annotations a listing reads.
+
+    Args:
+        kind: the word naming it in URLs (`/api/<kind>/{id}/crop.png`).
+        table: the annotation table.
+        base: the columns every listed row has.
+        links: its term links, `linked` the column naming the annotation, `author` the one
+            naming who put the term (None: a plain term set).
+        authored: user annotations (tracks, hide-layer flags and review state apply).
+    """
+
+    kind: str
+    table: Table
+    base: tuple[Any, ...]
+    links: Table
+    linked: Any
+    author: Any | None
+    authored: bool
+
+
+_AT: Final = table_of(AnnotationTerm)
+_RAT: Final = table_of(ReviewedAnnotationTerm)
+USER_LAYER: Final = Layer("userannotation", UA, BASE, _AT, _AT.c.user_annotation_id,
+                          _AT.c.user_id, True)  # fmt: skip
+REVIEWED_LAYER: Final = Layer("reviewedannotation", RA, REVIEWED_BASE, _RAT,
+                              _RAT.c.reviewed_annotation_id, None, False)  # fmt: skip
+
+
+def term_ids(layer: Layer) -> Any:
+    """The distinct term ids of each annotation of the layer (empty array when none), as a
+    correlated subquery."""
+    return (
+        select(
+            func.coalesce(
+                func.array_agg(distinct(layer.links.c.term_id)), literal([], ARRAY(BigInteger))
+            )
+        )
+        .where(layer.linked == layer.table.c.id)
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +146,7 @@ class AnnotationSearch:
     slice: int | None = None
     slices: Sequence[int] | None = None
     users: Sequence[int] | None = None
+    review_users: Sequence[int] | None = None
     terms: Sequence[int] | None = None
     no_term: bool = False
     multiple_term: bool = False
@@ -94,6 +164,12 @@ class AnnotationSearch:
     excluded_annotation: int | None = None
     after_than: datetime | None = None
     before_than: datetime | None = None
+
+    @property
+    def scoped(self) -> bool:
+        """Names a project, images or slices."""
+        places = (self.project, self.image, self.images, self.slice, self.slices)
+        return any(place is not None for place in places)
 
 
 # --- scope -----------------------------------------------------------------------------------
@@ -136,18 +212,21 @@ def _managers(project_id: int) -> Any:
     )
 
 
-def _visible_layers(access: ProjectAccess) -> ColumnElement[bool]:
+def _visible_layers(layer: Layer, access: ProjectAccess) -> ColumnElement[bool]:
     """Hide-layer flags (core.md §7.4): others' layers a non-manager may not see."""
     project = access.row
-    if access.is_manager or not (project.hide_users_layers or project.hide_admins_layers):
+    if not layer.authored or access.is_manager:
         return true()
-    own = UA.c.user_id == access.viewer.id
+    if not (project.hide_users_layers or project.hide_admins_layers):
+        return true()
+    creator = layer.table.c.user_id
+    own = creator == access.viewer.id
     if project.hide_users_layers and project.hide_admins_layers:
         return own
     managers = _managers(project.id)
     if project.hide_users_layers:
-        return or_(own, UA.c.user_id.in_(managers))
-    return or_(own, UA.c.user_id.not_in(managers))
+        return or_(own, creator.in_(managers))
+    return or_(own, creator.not_in(managers))
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -182,25 +261,33 @@ def _wkt(text: str, name: str) -> Any:
 
 
 async def _geometry_of(conn: AsyncConnection, annotation_id: int) -> Any:
-    found = (await conn.execute(select(UA.c.location).where(UA.c.id == annotation_id))).first()
+    """The geometry of an annotation of either kind (one id sequence names both)."""
+    either = union_all(
+        select(UA.c.location).where(UA.c.id == annotation_id),
+        select(RA.c.location).where(RA.c.id == annotation_id),
+    )
+    found = (await conn.execute(either)).first()
     if found is None:
-        raise NotFound("UserAnnotation", annotation_id)
+        raise NotFound("Annotation", annotation_id)
     return found.location
 
 
-def _terms(terms: Sequence[int] | None = None, users: Sequence[int] | None = None) -> Any:
-    """EXISTS a term link of the annotation (to one of `terms`, added by one of `users`)."""
-    stmt = select(literal(1)).where(AnnotationTerm.user_annotation_id == UA.c.id)
+def _terms(
+    layer: Layer, terms: Sequence[int] | None = None, users: Sequence[int] | None = None
+) -> Any:
+    """EXISTS a term link of the annotation (to one of `terms`, put by one of `users` where
+    links have authors)."""
+    stmt = select(literal(1)).where(layer.linked == layer.table.c.id)
     if terms:
-        stmt = stmt.where(AnnotationTerm.term_id.in_(terms))
-    if users:
-        stmt = stmt.where(AnnotationTerm.user_id.in_(users))
+        stmt = stmt.where(layer.links.c.term_id.in_(terms))
+    if users and layer.author is not None:
+        stmt = stmt.where(layer.author.in_(users))
     return exists(stmt)
 
 
-def _tracks(tracks: Sequence[int] | None = None) -> Any:
+def _tracks(layer: Layer, tracks: Sequence[int] | None = None) -> Any:
     """EXISTS a track link of the annotation (to one of `tracks`)."""
-    stmt = select(literal(1)).where(AnnotationTrack.annotation_id == UA.c.id)
+    stmt = select(literal(1)).where(AnnotationTrack.annotation_id == layer.table.c.id)
     if tracks:
         stmt = stmt.where(AnnotationTrack.track_id.in_(tracks))
     return exists(stmt)
@@ -213,56 +300,47 @@ async def _known(conn: AsyncConnection, model: Any, ids: Sequence[int], domain: 
             raise NotFound(domain, wanted)
 
 
-async def _conditions(
-    conn: AsyncConnection, query: AnnotationSearch, access: ProjectAccess
-) -> list[Any]:
-    where: list[Any] = [UA.c.project_id == access.row.id, _visible_layers(access)]
+async def _conditions(conn: AsyncConnection, layer: Layer, query: AnnotationSearch) -> list[Any]:
+    """The filters of `query` on the layer's table (the scope aside)."""
+    t = layer.table
+    where: list[Any] = []
     if query.image is not None:
-        where.append(UA.c.image_id == query.image)
+        where.append(t.c.image_id == query.image)
     if query.images:
-        where.append(UA.c.image_id.in_(query.images))
+        where.append(t.c.image_id.in_(query.images))
     if query.slice is not None:
-        where.append(UA.c.slice_id == query.slice)
+        where.append(t.c.slice_id == query.slice)
     if query.slices:
-        where.append(UA.c.slice_id.in_(query.slices))
+        where.append(t.c.slice_id.in_(query.slices))
     if query.users:
         await _known(conn, SecUser, query.users, "User")
-        where.append(UA.c.user_id.in_(query.users))
+        where.append(t.c.user_id.in_(query.users))
+    if query.review_users and not layer.authored:
+        await _known(conn, SecUser, query.review_users, "User")
+        where.append(t.c.review_user_id.in_(query.review_users))
+    for_term = query.users_for_term if layer.author is not None else None
     if query.terms:
         await _known(conn, Term, query.terms, "Term")
-        matching = _terms(query.terms, query.users_for_term)
-        where.append(or_(matching, not_(_terms())) if query.no_term else matching)
+        matching = _terms(layer, query.terms, for_term)
+        where.append(or_(matching, not_(_terms(layer))) if query.no_term else matching)
     elif query.no_term:
-        where.append(not_(_terms(users=query.users)))
-    elif query.users_for_term:
-        where.append(_terms(users=query.users_for_term))
+        where.append(not_(_terms(layer, users=query.users)))
+    elif for_term:
+        where.append(_terms(layer, users=for_term))
     if query.multiple_term:
         distinct_terms = (
-            select(func.count(distinct(AnnotationTerm.term_id)))
-            .where(AnnotationTerm.user_annotation_id == UA.c.id)
+            select(func.count(distinct(layer.links.c.term_id)))
+            .where(layer.linked == t.c.id)
             .scalar_subquery()
         )
         where.append(distinct_terms >= 2)
-    if query.tracks:
-        await _known(conn, Track, query.tracks, "Track")
-        matching = _tracks(query.tracks)
-        where.append(or_(matching, not_(_tracks())) if query.no_track else matching)
-    elif query.no_track:
-        where.append(not_(_tracks()))
-    if query.multiple_track:
-        tracks = (
-            select(func.count(AnnotationTrack.track_id))
-            .where(AnnotationTrack.annotation_id == UA.c.id)
-            .scalar_subquery()
-        )
-        where.append(tracks >= 2)
-    if query.not_reviewed_only:
-        where.append(UA.c.count_reviewed_annotations == 0)
+    if layer.authored:
+        where += await _track_conditions(conn, layer, query)
     if query.bbox is not None:
-        where.append(func.ST_Intersects(UA.c.location, parse_bbox(query.bbox)))
+        where.append(func.ST_Intersects(t.c.location, parse_bbox(query.bbox)))
     if query.bbox_annotation is not None:
         area = await _geometry_of(conn, query.bbox_annotation)
-        where.append(func.ST_Intersects(UA.c.location, area))
+        where.append(func.ST_Intersects(t.c.location, area))
     if query.max_distance_base_annotation is not None and query.base_annotation is None:
         raise NotFound("UserAnnotation", "none", "baseAnnotation")
     if query.base_annotation is not None:
@@ -273,13 +351,36 @@ async def _conditions(
         distance = query.max_distance_base_annotation
         if distance is None or not _finite(distance) or distance < 0:
             raise InvalidInput("maxDistanceBaseAnnotation must be a positive number")
-        where.append(func.ST_DWithin(UA.c.location, base, distance))
+        where.append(func.ST_DWithin(t.c.location, base, distance))
     if query.excluded_annotation is not None:
-        where.append(UA.c.id != query.excluded_annotation)
+        where.append(t.c.id != query.excluded_annotation)
     if query.after_than is not None:
-        where.append(UA.c.created > query.after_than)
+        where.append(t.c.created > query.after_than)
     if query.before_than is not None:
-        where.append(UA.c.created < query.before_than)
+        where.append(t.c.created < query.before_than)
+    return where
+
+
+async def _track_conditions(
+    conn: AsyncConnection, layer: Layer, query: AnnotationSearch
+) -> list[Any]:
+    """The filters only user annotations have: tracks, and whether a reviewed copy exists."""
+    where: list[Any] = []
+    if query.tracks:
+        await _known(conn, Track, query.tracks, "Track")
+        matching = _tracks(layer, query.tracks)
+        where.append(or_(matching, not_(_tracks(layer))) if query.no_track else matching)
+    elif query.no_track:
+        where.append(not_(_tracks(layer)))
+    if query.multiple_track:
+        tracks = (
+            select(func.count(AnnotationTrack.track_id))
+            .where(AnnotationTrack.annotation_id == layer.table.c.id)
+            .scalar_subquery()
+        )
+        where.append(tracks >= 2)
+    if query.not_reviewed_only:
+        where.append(layer.table.c.count_reviewed_annotations == 0)
     return where
 
 
@@ -294,21 +395,35 @@ _USER = SecUser.__table__
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What an optional column depends on: the layer read, whether the caller manages each
+    row's project (an SQL condition), and the public base URL of links."""
+
+    layer: Layer
+    manages: ColumnElement[bool]
+    base: str
+
+
+@dataclass(frozen=True, slots=True)
 class Extra:
     """An optional column of listed rows, with the joins it needs."""
 
-    column: Callable[[ProjectAccess, str], Any]
+    column: Callable[[Reading], Any]
     joins: tuple[str, ...] = ()
 
 
-def _url(path: str, suffix: str = "") -> Callable[[ProjectAccess, str], Any]:
-    """An absolute link `<base>/<path with {id}, {project}, {image}><suffix>`, built in SQL."""
-    parts = {"id": UA.c.id, "project": UA.c.project_id, "image": UA.c.image_id}
+def _url(path: str, suffix: str = "") -> Callable[[Reading], Any]:
+    """An absolute link `<base>/<path with {kind}, {id}, {project}, {image}><suffix>`, built in
+    SQL."""
 
-    def column(_: ProjectAccess, base: str) -> Any:
-        text: Any = literal(base, String)
+    def column(reading: Reading) -> Any:
+        t = reading.layer.table
+        parts = {"id": t.c.id, "project": t.c.project_id, "image": t.c.image_id}
+        text: Any = literal(reading.base, String)
         for piece in re.split(r"(\{\w+\})", path + suffix):
-            if piece.startswith("{"):
+            if piece == "{kind}":
+                text = text + literal(reading.layer.kind, String)
+            elif piece.startswith("{"):
                 text = text + func.cast(parts[piece[1:-1]], String)
             elif piece:
                 text = text + literal(piece, String)
@@ -317,9 +432,10 @@ def _url(path: str, suffix: str = "") -> Callable[[ProjectAccess, str], Any]:
     return column
 
 
-def annotation_urls(base: str, row: Any) -> dict[str, str]:
-    """The links of one annotation (the same as `_url` builds in SQL for listed rows)."""
-    crop = f"{base}/api/userannotation/{row.id}/crop.png"
+def annotation_urls(base: str, row: Any, kind: str = USER_LAYER.kind) -> dict[str, str]:
+    """The links of one annotation (the same as `_url` builds in SQL for listed rows); `kind`
+    is the layer's URL word."""
+    crop = f"{base}/api/{kind}/{row.id}/crop.png"
     return {
         "crop_url": crop,
         "small_crop_url": f"{crop}?maxSize=256",
@@ -327,15 +443,26 @@ def annotation_urls(base: str, row: Any) -> dict[str, str]:
     }
 
 
-def _user_by_term(_: ProjectAccess, __: str) -> Any:
+def _user_by_term(reading: Reading) -> Any:
+    """Per term: the first link and who put it; on a plain term set, link 0 and the creator
+    (§3.6 "term" group)."""
+    layer = reading.layer
+    if layer.author is None:
+        creator = func.jsonb_build_array(layer.table.c.user_id)
+        item = func.jsonb_build_object("id", 0, "term", layer.links.c.term_id, "user", creator)
+        return (
+            select(func.coalesce(func.jsonb_agg(item), func.jsonb_build_array()))
+            .where(layer.linked == layer.table.c.id)
+            .scalar_subquery()
+        )
     grouped = (
         select(
-            AnnotationTerm.term_id,
-            func.min(AnnotationTerm.id).label("first"),
-            func.array_agg(distinct(AnnotationTerm.user_id)).label("users"),
+            layer.links.c.term_id,
+            func.min(layer.links.c.id).label("first"),
+            func.array_agg(distinct(layer.author)).label("users"),
         )
-        .where(AnnotationTerm.user_annotation_id == UA.c.id)
-        .group_by(AnnotationTerm.term_id)
+        .where(layer.linked == layer.table.c.id)
+        .group_by(layer.links.c.term_id)
         .subquery()
     )
     item = func.jsonb_build_object("id", grouped.c.first, "term", grouped.c.term_id,
@@ -347,83 +474,89 @@ def _user_by_term(_: ProjectAccess, __: str) -> Any:
     )
 
 
-def _track_ids(_: ProjectAccess, __: str) -> Any:
+def _track_ids(reading: Reading) -> Any:
     return (
         select(
             func.coalesce(func.array_agg(AnnotationTrack.track_id), literal([], ARRAY(BigInteger)))
         )
-        .where(AnnotationTrack.annotation_id == UA.c.id)
+        .where(AnnotationTrack.annotation_id == reading.layer.table.c.id)
         .scalar_subquery()
     )
 
 
-def _annotation_tracks(_: ProjectAccess, __: str) -> Any:
+def _annotation_tracks(reading: Reading) -> Any:
     item = func.jsonb_build_object("id", AnnotationTrack.id, "track", AnnotationTrack.track_id)
     return (
         select(func.coalesce(func.jsonb_agg(item), func.jsonb_build_array()))
-        .where(AnnotationTrack.annotation_id == UA.c.id)
+        .where(AnnotationTrack.annotation_id == reading.layer.table.c.id)
         .scalar_subquery()
     )
 
 
-def _image_name(kind: str) -> Callable[[ProjectAccess, str], Any]:
+def _image_name(kind: str) -> Callable[[Reading], Any]:
     """An image name, blinded like the image's own (§2.6): the base image's id in blind
     projects, nothing at all for whoever does not manage the project."""
 
-    def column(access: ProjectAccess, _: str) -> Any:
+    def column(reading: Reading) -> Any:
         real: Any = _ABSTRACT.c.original_filename
         if kind == "instance":
             real = func.coalesce(_IMAGE.c.instance_filename, real)
-        blinded = (
-            func.cast(_IMAGE.c.base_image_id, String)
-            if access.is_manager
-            else literal(None, String)
+        blinded = case(
+            (reading.manages, func.cast(_IMAGE.c.base_image_id, String)),
+            else_=literal(None, String),
         )
         return case((_PROJECT.c.blind_mode, blinded), else_=real)
 
     return column
 
 
+def _column(name: str) -> Callable[[Reading], Any]:
+    """A column of the layer's table."""
+    return lambda reading: reading.layer.table.c[name]
+
+
 EXTRAS: Final[Mapping[str, Extra]] = {
-    "wkt_location": Extra(lambda *_: UA.c.wkt_location),
-    "term_ids": Extra(lambda *_: TERM_IDS.element),
+    "wkt_location": Extra(_column("wkt_location")),
+    "term_ids": Extra(lambda reading: term_ids(reading.layer)),
     "user_by_term": Extra(_user_by_term),
     "track_ids": Extra(_track_ids),
     "annotation_tracks": Extra(_annotation_tracks),
     "original_filename": Extra(_image_name("original"), ("image",)),
     "instance_filename": Extra(_image_name("instance"), ("image",)),
-    "channel": Extra(lambda *_: _BASE_SLICE.c.channel, ("slice",)),
-    "z_stack": Extra(lambda *_: _BASE_SLICE.c.z_stack, ("slice",)),
-    "time": Extra(lambda *_: _BASE_SLICE.c.time, ("slice",)),
-    "creator": Extra(lambda *_: _USER.c.username, ("user",)),
-    "creator_name": Extra(lambda *_: _USER.c.firstname + " " + _USER.c.lastname, ("user",)),
-    "crop_url": Extra(_url("/api/userannotation/{id}/crop.png")),
-    "small_crop_url": Extra(_url("/api/userannotation/{id}/crop.png", "?maxSize=256")),
+    "channel": Extra(lambda _: _BASE_SLICE.c.channel, ("slice",)),
+    "z_stack": Extra(lambda _: _BASE_SLICE.c.z_stack, ("slice",)),
+    "time": Extra(lambda _: _BASE_SLICE.c.time, ("slice",)),
+    "creator": Extra(lambda _: _USER.c.username, ("user",)),
+    "creator_name": Extra(lambda _: _USER.c.firstname + " " + _USER.c.lastname, ("user",)),
+    "crop_url": Extra(_url("/api/{kind}/{id}/crop.png")),
+    "small_crop_url": Extra(_url("/api/{kind}/{id}/crop.png", "?maxSize=256")),
     "image_url": Extra(_url("/#/project/{project}/image/{image}/annotation/{id}")),
 }
-_JOINS: Final[Mapping[str, Callable[[Any], Any]]] = {
-    "image": lambda source: (
-        source.join(_IMAGE, _IMAGE.c.id == UA.c.image_id)
+_JOINS: Final[Mapping[str, Callable[[Any, Table], Any]]] = {
+    "image": lambda source, t: (
+        source.join(_IMAGE, _IMAGE.c.id == t.c.image_id)
         .join(_ABSTRACT, _ABSTRACT.c.id == _IMAGE.c.base_image_id)
-        .join(_PROJECT, _PROJECT.c.id == UA.c.project_id)
+        .join(_PROJECT, _PROJECT.c.id == t.c.project_id)
     ),
-    "slice": lambda source: source.join(_SLICE, _SLICE.c.id == UA.c.slice_id).join(
+    "slice": lambda source, t: source.join(_SLICE, _SLICE.c.id == t.c.slice_id).join(
         _BASE_SLICE, _BASE_SLICE.c.id == _SLICE.c.base_slice_id
     ),
-    "user": lambda source: source.join(_USER, _USER.c.id == UA.c.user_id),
+    "user": lambda source, t: source.join(_USER, _USER.c.id == t.c.user_id),
 }
 
 
-def _select(access: ProjectAccess, base: str, wanted: Iterable[str], ranked: bool) -> Any:
+def _select(reading: Reading, wanted: Iterable[str], ranked: bool) -> Any:
     extras = {name: EXTRAS[name] for name in wanted if name in EXTRAS}
     joins = {join for extra in extras.values() for join in extra.joins}
     if ranked:
         joins |= {"slice"}
-    source: Any = UA
+    table = reading.layer.table
+    source: Any = table
     for join in ("image", "slice", "user"):
         if join in joins:
-            source = _JOINS[join](source)
-    columns = [*BASE, *(extra.column(access, base).label(name) for name, extra in extras.items())]
+            source = _JOINS[join](source, table)
+    columns = [*reading.layer.base,
+               *(extra.column(reading).label(name) for name, extra in extras.items())]  # fmt: skip
     stmt = select(*columns).select_from(source)
     if ranked:
         image = _ABSTRACT.alias("ranked_image")
@@ -442,23 +575,71 @@ async def list_annotations(
     wanted: Iterable[str] = (),
     limit: int | None = None,
     offset: int = 0,
+    layer: Layer = USER_LAYER,
+    everywhere: bool = False,
 ) -> Page[Any]:
-    """A page of the annotations matching `query`, with the `wanted` extras (EXTRAS keys)."""
+    """A page of the annotations matching `query`, with the `wanted` extras (EXTRAS keys);
+    `layer` and `everywhere` as for `annotation_select`."""
     ctx.require_viewer()
     async with ctx.db.read() as conn:
-        access = await _scope(ctx, conn, query)
-        where = await _conditions(conn, query, access)
-        ranked = bool(query.tracks)
-        stmt, rank = _select(access, ctx.public_url, wanted, ranked)
-        if rank is not None:
-            for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
-                if base_slice is not None:
-                    where.append(await _rank_bound(conn, rank, base_slice, name))
-            stmt = stmt.order_by(rank, UA.c.id.desc())
-        else:
-            stmt = stmt.order_by(UA.c.id.desc())
-        stmt = stmt.where(and_(*where))
+        stmt = await annotation_select(ctx, conn, query, wanted=wanted, layer=layer,
+                                       everywhere=everywhere)  # fmt: skip
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+
+
+def _readable(ctx: Context, layer: Layer) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Rows of every project the caller may read, and whether they manage each row's
+    project (administrators read and manage every one)."""
+    viewer = ctx.require_viewer()
+    if viewer.is_admin:
+        return true(), true()
+    project = layer.table.c.project_id
+    entries = select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
+    managed = entries.where(AclEntry.mask >= ADMINISTRATION)
+    return project.in_(entries), project.in_(managed)
+
+
+async def annotation_select(
+    ctx: Context,
+    conn: AsyncConnection,
+    query: AnnotationSearch,
+    *,
+    wanted: Iterable[str] = (),
+    layer: Layer = USER_LAYER,
+    everywhere: bool = False,
+) -> Any:
+    """The listing's SELECT for `query`, unpaged: the scope checked (400 without one, READ),
+    every filter applied, the `wanted` extras, in the listing's order. Modules that narrow or
+    aggregate a listing (included annotations, k-means clusters) build on it instead of
+    copying the filters.
+
+    Args:
+        layer: the table read: user annotations, or reviewed ones (`REVIEWED_LAYER`).
+        everywhere: a query without a scope reads every project the caller may read instead
+            of being refused (the reviewed layer's own listing, §3.10); hide-layer flags do not
+            apply there, so it is refused on the user layer.
+    """
+    if everywhere and not query.scoped:
+        if layer.authored:
+            raise ValueError("an unscoped listing skips hide-layer flags: reviewed layer only")
+        scope, manages = _readable(ctx, layer)
+        where = [scope]
+    else:
+        access = await _scope(ctx, conn, query)
+        manages = true() if access.is_manager else false()
+        where = [layer.table.c.project_id == access.row.id, _visible_layers(layer, access)]
+    where += await _conditions(conn, layer, query)
+    ranked = layer.authored and bool(query.tracks)
+    stmt, rank = _select(Reading(layer, manages, ctx.public_url), wanted, ranked)
+    newest = layer.table.c.id.desc()
+    if rank is not None:
+        for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
+            if base_slice is not None:
+                where.append(await _rank_bound(conn, rank, base_slice, name))
+        stmt = stmt.order_by(rank, newest)
+    else:
+        stmt = stmt.order_by(newest)
+    return stmt.where(and_(*where))
 
 
 async def _rank_bound(conn: AsyncConnection, rank: Any, slice_id: int, side: str) -> Any:

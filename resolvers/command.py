@@ -48,7 +48,7 @@ from db.models import (
     SecUser,
     UndoStackItem,
 )
-from db.models.base import ID_SEQUENCE, Base
+from db.models.base import Base
 from resolvers.acl import READ, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, lock_row, table_of, update_row
@@ -114,6 +114,9 @@ class Spec:
         counters: columns kept by triggers, never written from a snapshot.
         derived: columns left out of snapshots and rebuilt from them when replaying (an
             annotation's geometry from its WKT).
+        after_replay: what must follow a replay that leaves the rows in place (an add or an
+            edit) beside the rows themselves: an image's annotations re-measured after its
+            calibration came back, a restored annotation's count of reviewed copies.
     """
 
     domain: str
@@ -125,6 +128,7 @@ class Spec:
     acl: bool = False
     counters: tuple[str, ...] = ()
     derived: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
+    after_replay: Callable[[AsyncConnection, list[JSON]], Awaitable[None]] | None = None
     restorable: tuple[str, ...] = field(init=False, default=())
 
     @property
@@ -212,9 +216,11 @@ class CommandLog:
         self._transaction_id: int | None = None
 
     async def _transaction(self) -> int:
+        """PostgreSQL's own transaction id: every log of one database transaction (a tool
+        joining several writes) groups its commands under it, for undo."""
         if self._transaction_id is None:
             self._transaction_id = int(
-                (await self.conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one()
+                (await self.conn.execute(select(func.txid_current()))).scalar_one()
             )
         return self._transaction_id
 
@@ -423,6 +429,8 @@ async def _apply(conn: AsyncConnection, command: Row[Any], *, forward: bool) -> 
     else:
         rows = _rows_of(command, spec, "new" if forward else "previous")
         await _revert(conn, spec, rows)
+    if action != "DELETE" and spec.after_replay is not None:
+        await spec.after_replay(conn, rows)
     message = spec.text(rows[0], action) if "rows" not in command.data else command.domain
     return Replayed(command.id, action, spec.domain, message, rows[0])
 

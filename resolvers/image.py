@@ -57,6 +57,11 @@ from db.models import (
 from resolvers.abstract_image import VIRTUAL_STACK, abstract_images_by_id, get_abstract_image
 from resolvers.abstract_image import macro_url as abstract_macro_url
 from resolvers.acl import ADMINISTRATION, allows, viewer_mask
+from resolvers.annotation_upkeep import (
+    follow_images,
+    record_annotations,
+    remeasure_annotations,
+)
 from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
@@ -154,10 +159,19 @@ async def _may_edit_slice(ctx: Context, row: Mapping[str, Any]) -> None:
     (await project_access(ctx, row["project_id"])).require_writable()
 
 
+async def _annotations_follow(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """A replayed image edit may move the image or change its calibration back: its
+    annotations follow it and are measured again."""
+    ids = [row["id"] for row in rows]
+    await follow_images(conn, ids)
+    await remeasure_annotations(conn, ids)
+
+
 IMAGE_INSTANCE: Final = register(
     Spec("ImageInstance", ImageInstance, lambda row: f"{row['id']} ({row['base_image_id']})",
          project_of=lambda row: row["project_id"], authorize=_may_edit_image,
-         counters=("count_image_annotations", "count_image_reviewed_annotations"))
+         counters=("count_image_annotations", "count_image_reviewed_annotations"),
+         after_replay=_annotations_follow)
 )  # fmt: skip
 SLICE_INSTANCE: Final = register(
     Spec("SliceInstance", SliceInstance, lambda row: str(row["id"]),
@@ -1064,11 +1078,21 @@ async def update_image_instance(
         )
         if moved:
             await _move_slices(conn, log, image_id, target.row.id)
+            await follow_images(conn, [image_id])
+        if _effective_size(current, values) != _effective_size(current, {}):
+            await remeasure_annotations(conn, [image_id])
         image = await _image_in(conn, image_id)
     ctx.forget(projects_by_id, current.project_id, target.row.id)
     ctx.forget(image_instances_by_id, image_id)
     ctx.forget(slices_by_image_instance, image_id)
     return Changed(image, command)
+
+
+def _effective_size(current: Any, values: Mapping[str, Any]) -> float | None:
+    """The physical size annotations are measured with: the instance's own when set and not
+    0, else its abstract image's (`values` overriding the stored instance columns)."""
+    own = values.get("physical_size_x", current.physical_size_x)
+    return own or current.base_physical_size_x  # type: ignore[no-any-return]
 
 
 async def _move_slices(conn: AsyncConnection, log: CommandLog, image_id: int, project: int) -> None:
@@ -1093,7 +1117,8 @@ async def _move_slices(conn: AsyncConnection, log: CommandLog, image_id: int, pr
 
 async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
     """Remove an image from its project (§2.6): owner-or-mode with its creator as owner. Its
-    slice instances go with it, recorded so undo restores them after the image."""
+    slice instances and annotations go with it, recorded so undo restores them after the
+    image."""
     viewer = ctx.require_viewer()
     current = await _image(ctx, image_id)
     (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
@@ -1106,6 +1131,7 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
                 select(*SLICE_TABLE.c).where(_SI.c.image_id == image_id).order_by(_SI.c.id)
             )
         ).all()
+        await record_annotations(conn, log, image_ids=[image_id])
         await log.delete_many(SLICE_INSTANCE, slices)
         command = await log.delete(IMAGE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.image_id == image_id))
@@ -1211,7 +1237,7 @@ async def update_slice_instance(
 
 async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
     """Remove a plane from an image instance (§2.7): owner-or-mode, the image's creator as
-    owner."""
+    owner. Its annotations go with it, recorded so undo restores them after the slice."""
     viewer = ctx.require_viewer()
     current = await _slice(ctx, slice_id)
     access = await project_access(ctx, current.project_id)
@@ -1219,7 +1245,9 @@ async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, SliceInstance, "SliceInstance", slice_id)
         shown = await _slice_in(conn, slice_id)
-        command = await CommandLog(conn, viewer).delete(SLICE_INSTANCE, row)
+        log = CommandLog(conn, viewer)
+        await record_annotations(conn, log, slice_ids=[slice_id])
+        command = await log.delete(SLICE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.id == slice_id))
     ctx.forget(slice_instances_by_id, slice_id)
     return Changed(shown, command)

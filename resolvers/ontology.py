@@ -17,7 +17,17 @@ from sqlalchemy import BigInteger, Row, delete, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
-from db.models import AclEntry, Ontology, Project, Relation, RelationTerm, SecUser, Term
+from db.models import (
+    AclEntry,
+    AnnotationTerm,
+    Ontology,
+    Project,
+    Relation,
+    RelationTerm,
+    ReviewedAnnotationTerm,
+    SecUser,
+    Term,
+)
 from resolvers.acl import ADMINISTRATION, DELETE, READ, WRITE, grant, require, require_recorded
 from resolvers.command import CommandInfo, CommandLog, Spec, register, update_logged
 from resolvers.context import Context
@@ -383,11 +393,15 @@ async def update_term(ctx: Context, term_id: int, fields: TermFields) -> Changed
 
 
 async def delete_term(ctx: Context, term_id: int) -> Changed:
-    """Delete a term and its links (DELETE on the ontology)."""
+    """Delete a term and its links (DELETE on the ontology); refused (400) while annotations
+    of either kind carry it (§5.2). The lock on the term row holds back new links meanwhile."""
     viewer = _require_user(ctx)
     await _term(ctx, term_id, DELETE)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, Term, "Term", term_id)
+        for link in (AnnotationTerm, ReviewedAnnotationTerm):
+            if (await conn.execute(select(link.id).where(link.term_id == term_id))).first():
+                raise InvalidInput(f"Term {term_id} is linked with annotations: cannot delete it")
         log = CommandLog(conn, viewer)
         await log.delete_many(RELATION_TERM, await _links_of(conn, [term_id]))
         command = await log.delete(TERM, row)

@@ -65,6 +65,8 @@ class PixelKind(Enum):
     ASSOCIATED_LABELS = "associated labels"
     ASSOCIATED = "associated image"
     CROP = "crop"
+    MASK = "mask"
+    ALPHA_MASK = "alpha mask"
     WINDOW = "window"
     CAMERA = "camera"
     NORMALIZED_TILE = "normalized tile"
@@ -97,6 +99,8 @@ KINDS: Final[Mapping[str, frozenset[PixelKind]]] = {
     "CompanionFile": frozenset((PixelKind.DOWNLOAD,)),
     "ImageInstance": _IMAGE | _HISTOGRAMS,
     "SliceInstance": _SLICE | _HISTOGRAMS,
+    "UserAnnotation": frozenset((PixelKind.CROP, PixelKind.MASK, PixelKind.ALPHA_MASK)),
+    "ReviewedAnnotation": frozenset((PixelKind.CROP, PixelKind.MASK, PixelKind.ALPHA_MASK)),
 }
 
 #: The `Accept` header a format suffix selects upstream; anything else asks for JPEG.
@@ -104,9 +108,15 @@ ACCEPT: Final[Mapping[str, str]] = {"png": "image/png", "webp": "image/webp", "j
 #: Kinds whose answer is an image in the format of the URL's suffix.
 _IMAGES: Final = frozenset((
     PixelKind.THUMB, PixelKind.PREVIEW, PixelKind.ASSOCIATED, PixelKind.CROP, PixelKind.WINDOW,
-    PixelKind.CAMERA, PixelKind.NORMALIZED_TILE,
+    PixelKind.CAMERA, PixelKind.NORMALIZED_TILE, PixelKind.MASK, PixelKind.ALPHA_MASK,
 ))  # fmt: skip
-_CROP_FORMATS: Final = frozenset(("jpg", "png", "webp"))
+#: The formats a crop may come in, and the one asked for instead of any other (§2.10): an
+#: alpha mask needs an alpha channel, so it falls back to PNG.
+_CROP_FORMATS: Final[Mapping[PixelKind, tuple[frozenset[str], str]]] = {
+    PixelKind.CROP: (frozenset(("jpg", "png", "webp")), "jpg"),
+    PixelKind.MASK: (frozenset(("jpg", "png", "webp")), "jpg"),
+    PixelKind.ALPHA_MASK: (frozenset(("png", "webp")), "png"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +245,9 @@ def _check_args(domain: str, args: PixelArgs) -> str | None:
     if args.kind not in _IMAGES:
         return None
     fmt = (args.format or "").lower()
-    if args.kind is PixelKind.CROP and fmt not in _CROP_FORMATS:
-        return "jpg"
+    if args.kind in _CROP_FORMATS:
+        allowed, fallback = _CROP_FORMATS[args.kind]
+        return fmt if fmt in allowed else fallback
     return fmt
 
 

@@ -25,16 +25,21 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from db.engine import Database
 from db.models import (
     AclEntry,
+    AnnotationTerm,
     Command,
     CommandHistory,
     Ontology,
     Project,
     ProjectRepresentativeUser,
+    ReviewedAnnotation,
+    ReviewedAnnotationTerm,
+    UserAnnotation,
 )
 from resolvers.acl import (
     ADMINISTRATION,
@@ -47,9 +52,16 @@ from resolvers.acl import (
     require_recorded,
     viewer_mask,
 )
-from resolvers.command import CommandLog, Spec, register
+from resolvers.command import CommandLog, Spec, register, spec_of
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, update_row
+from resolvers.crud import (
+    Changed,
+    constraint_errors,
+    insert_row,
+    lock_row,
+    table_of,
+    update_row,
+)
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import (
     Filter,
@@ -267,6 +279,7 @@ class ProjectFields:
     users: list[int] | None = None
     admins: list[int] | None = None
     representatives: list[int] | None = None
+    force_ontology_update: bool | None = None
 
 
 def _mode(fields: ProjectFields) -> str:
@@ -339,6 +352,8 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
         log = CommandLog(conn, viewer)
         with constraint_errors(f"Project {values['name']} already exist!"):
             before, after = await update_row(conn, Project, "Project", project_id, values)
+        if before.ontology_id != after.ontology_id:
+            await _release_terms(conn, log, project_id, force=bool(fields.force_ontology_update))
         if fields.users is not None:
             keep = {*fields.users, *(fields.admins or ()), viewer.id}
             await set_members(conn, project_id, keep, manager=False)
@@ -348,6 +363,49 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
             await set_representatives(conn, log, project_id, fields.representatives)
         command = await log.edit(PROJECT, before, after)
     return Changed(after, command)
+
+
+async def _release_terms(
+    conn: AsyncConnection, log: CommandLog, project_id: int, *, force: bool
+) -> None:
+    """An ontology change leaves no term of the old ontology on the project's annotations
+    (core.md §9.3): 403 with the counts while some remain, unless `force` lets the users'
+    terms go (recorded, so undo restores them); reviewed terms always refuse it."""
+    user_terms = (
+        select(*table_of(AnnotationTerm).c)
+        .join(UserAnnotation, UserAnnotation.id == AnnotationTerm.user_annotation_id)
+        .where(UserAnnotation.project_id == project_id)
+        .order_by(AnnotationTerm.id)
+    )
+    reviewed_count = (
+        select(func.count())
+        .select_from(
+            table_of(ReviewedAnnotationTerm).join(
+                ReviewedAnnotation,
+                ReviewedAnnotation.id == ReviewedAnnotationTerm.reviewed_annotation_id,
+            )
+        )
+        .where(ReviewedAnnotation.project_id == project_id)
+    )
+    terms = (await conn.execute(user_terms)).all()
+    reviewed = (await conn.execute(reviewed_count)).scalar_one()
+    if reviewed or (terms and not force):
+        users = 0 if force else len(terms)
+        raise Forbidden(
+            f"This project has {users + reviewed} associated terms: {users} terms from users, "
+            f"0 terms from algorithms and {reviewed} reviewed terms. "
+            "The ontology cannot be updated.",
+            {
+                "userAssociatedTermsCount": users,
+                "algoAssociatedTermsCount": 0,
+                "reviewedAssociatedTermsCount": reviewed,
+            },
+        )
+    if terms:
+        await log.delete_many(spec_of("AnnotationTerm"), terms)
+        await conn.execute(
+            delete(AnnotationTerm).where(AnnotationTerm.id.in_([t.id for t in terms]))
+        )
 
 
 async def delete_project(ctx: Context, project_id: int) -> Changed:

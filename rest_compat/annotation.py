@@ -17,8 +17,15 @@ from resolvers.listing import parse_bool
 from rest_compat.envelopes import command, page, single
 from rest_compat.routes import Route
 from rest_compat.shapes import CLASS_NAMES, JSON, domain, epoch_ms
+from rest_compat.track import annotation_track_json
 
-__all__ = ["ROUTES", "annotation_groups", "annotation_json", "listed_annotation_json"]
+__all__ = [
+    "ROUTES",
+    "annotation_groups",
+    "annotation_json",
+    "listed_annotation_json",
+    "with_track_links",
+]
 
 USER_ANNOTATION_CLASS: Final = CLASS_NAMES["UserAnnotation"]
 AREA_UNITS: Final = {"PIXELS2": "pixels²", "MICRON2": "micron²"}
@@ -72,21 +79,16 @@ def annotation_groups(params: Mapping[str, Any]) -> dict[str, bool]:
     return {f"group{group}": group in shown for group in GROUPS if group != "Basic"}
 
 
-def _add_tracks(payload: JSON, node: JSON) -> None:
+def with_track_links(payload: JSON, node: JSON) -> None:
     """A created annotation shows the track links made with it (§3.4)."""
     links = payload.get("annotationTracks") or []
     if links:
         node["track"] = [link["track"] for link in links]
-        node["annotationTrack"] = [
-            {**link, "class": CLASS_NAMES["AnnotationTrack"],
-             "annotationClassName": USER_ANNOTATION_CLASS,
-             "created": epoch_ms(link["created"]), "updated": epoch_ms(link["updated"])}
-            for link in links
-        ]  # fmt: skip
+        node["annotationTrack"] = [annotation_track_json(dict(link)) for link in links]
 
 
 _command = command("annotation", "UserAnnotation", annotation_json, object_field="annotation",
-                   id_key="userannotationID", enrich=_add_tracks)  # fmt: skip
+                   id_key="userannotationID", enrich=with_track_links)  # fmt: skip
 _show = single(annotation_json)
 _listing = page(listed_annotation_json)
 
@@ -106,15 +108,10 @@ ROUTES: Final = (
               rename={"userForTerm": "usersForTerm"}, derive=annotation_groups)
         for method in ("GET", "POST")
     ),
-    *(
-        route
-        for kind in ("annotation", "userannotation")
-        for route in (
-            Route("GET", f"/api/{kind}/{{id:int}}.json", "AnnotationShow", _show),
-            Route("PUT", f"/api/{kind}/{{id:int}}.json", "AnnotationUpdate", _command,
-                  body="input", command=True),
-            Route("DELETE", f"/api/{kind}/{{id:int}}.json", "AnnotationDelete", _command,
-                  command=True),
-        )
-    ),
+    # The generic /api/annotation/{id}.json serves either kind: rest_compat/review.py.
+    Route("GET", "/api/userannotation/{id:int}.json", "AnnotationShow", _show),
+    Route("PUT", "/api/userannotation/{id:int}.json", "AnnotationUpdate", _command,
+          body="input", command=True),
+    Route("DELETE", "/api/userannotation/{id:int}.json", "AnnotationDelete", _command,
+          command=True),
 )  # fmt: skip

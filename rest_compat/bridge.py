@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
+from urllib.parse import parse_qs
 
 import orjson
 import strawberry
@@ -30,6 +31,15 @@ PAGING: Final = frozenset(("max", "offset"))
 SPREAD: Final = "*"
 
 ContextFactory = Callable[[web.Request], Context]
+
+
+def _form_fields(raw: bytes) -> dict[str, Any]:
+    """A body of form fields (`Route.form`): a repeated field is a list, a single one a value."""
+    try:
+        fields = parse_qs(raw.decode(), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("Malformed body: neither JSON nor form fields") from None
+    return {key: values[0] if len(values) == 1 else values for key, values in fields.items()}
 
 
 def _check(route: Route, operations: dict[str, Operation]) -> None:
@@ -140,13 +150,15 @@ class Bridge:
     async def _body(request: web.Request, route: Route) -> Any:
         raw = await request.read()
         if not raw.strip():
-            if request.method in ("POST", "PUT"):
+            if request.method in ("POST", "PUT") and not route.form:
                 raise InvalidInput("The request body is empty: a JSON object was expected")
             return {}
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            raise InvalidInput(f"Malformed JSON body: {error}") from None
+            if not route.form:
+                raise InvalidInput(f"Malformed JSON body: {error}") from None
+            body = _form_fields(raw)
         if not isinstance(body, dict) and not (route.bulk and isinstance(body, list)):
             raise InvalidInput("The request body must be a JSON object")
         return body

@@ -20,6 +20,7 @@ __all__ = [
     "Envelope",
     "bare",
     "command",
+    "command_body",
     "error_body",
     "items",
     "json_response",
@@ -175,7 +176,7 @@ def items(shape: Shape) -> Envelope:
     return envelope
 
 
-def command(
+def command_body(
     key: str,
     class_name: str,
     shape: Shape,
@@ -184,8 +185,9 @@ def command(
     *,
     id_key: str | None = None,
     enrich: Callable[[JSON, JSON], None] | None = None,
-) -> Envelope:
-    """The command envelope of a create, edit or delete (§3.2).
+) -> Callable[[JSON], JSON]:
+    """The body of a command envelope (§3.2) made from a mutation's payload, for answers that
+    carry several of them (a collection of created copies); `command` answers one.
 
     Args:
         key: the envelope key, Cytomine's lower-cased simple class name ("user").
@@ -197,15 +199,14 @@ def command(
         enrich: adds to the shaped object what the payload carries beside it (payload, object).
     """
 
-    def envelope(data: Any, call: Call) -> web.Response:
-        payload = _root(data)
+    def body(payload: JSON) -> JSON:
         info = payload["command"]
         field_name = object_field or next(k for k in payload if k != "command")
         obj = shape(payload[field_name])
         if enrich is not None:
             enrich(payload, obj)
         verb = {"ADD": "Add", "EDIT": "Edit", "DELETE": "Delete"}[info["action"]]
-        body: JSON = {
+        return {
             "message": info["message"],
             "printMessage": info["printMessage"],
             "callback": {
@@ -216,6 +217,26 @@ def command(
             "command": info["id"],
             key: obj,
         }
-        return json_response(body, headers=call.headers)
+
+    return body
+
+
+def command(
+    key: str,
+    class_name: str,
+    shape: Shape,
+    object_field: str | None = None,
+    callback: Callable[[JSON], Mapping[str, str]] | None = None,
+    *,
+    id_key: str | None = None,
+    enrich: Callable[[JSON, JSON], None] | None = None,
+) -> Envelope:
+    """The command envelope of a create, edit or delete (§3.2); the arguments are
+    `command_body`'s."""
+    body = command_body(key, class_name, shape, object_field, callback, id_key=id_key,
+                        enrich=enrich)  # fmt: skip
+
+    def envelope(data: Any, call: Call) -> web.Response:
+        return json_response(body(_root(data)), headers=call.headers)
 
     return envelope

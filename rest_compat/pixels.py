@@ -34,6 +34,8 @@ PIXEL_PATHS: Final[Mapping[PixelKind, tuple[str, bool]]] = {
     PixelKind.ASSOCIATED_LABELS: ("associated.json", False),
     PixelKind.ASSOCIATED: ("associated/{label}.{format}", True),
     PixelKind.CROP: ("crop.{format}", True),
+    PixelKind.MASK: ("mask.{format}", True),
+    PixelKind.ALPHA_MASK: ("alphamask.{format}", True),
     PixelKind.WINDOW: ("window-{x:int}-{y:int}-{width:int}-{height:int}.{format}", True),
     PixelKind.CAMERA: ("camera-{x:int}-{y:int}-{width:int}-{height:int}.{format}", True),
     PixelKind.NORMALIZED_TILE: (

@@ -51,6 +51,8 @@ class Route:
         command: errors take the command shape (`errors` as a string, §5.1).
         derive: more variables computed from the request's parameters (the query merged with
             a JSON object body), for parameters whose meaning spans several of them.
+        form: the body is optional, and may be form fields (`a=1&b=2&b=3`) instead of JSON:
+            what the python client's `post(uri, dict)` sends under a JSON content type.
     """
 
     method: str
@@ -64,6 +66,7 @@ class Route:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     command: bool = False
     derive: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    form: bool = False
 
     @property
     def params(self) -> list[tuple[str, bool]]:

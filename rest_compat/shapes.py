@@ -30,7 +30,7 @@ CLASS_NAMES: Final[Mapping[str, str]] = {
         ("security", ("User", "SecUserSecRole")),
         ("project", ("Project", "ProjectDefaultLayer", "ProjectRepresentativeUser")),
         ("ontology", ("Ontology", "Term", "RelationTerm", "UserAnnotation", "ReviewedAnnotation",
-                      "AnnotationTerm", "Track", "AnnotationTrack")),
+                      "AnnotationTerm", "Track", "AnnotationTrack", "SharedAnnotation")),
         ("image", ("UploadedFile", "AbstractImage", "AbstractSlice", "CompanionFile",
                    "ImageInstance", "SliceInstance")),
         ("image.server", ("Storage",)),

@@ -24,7 +24,7 @@ from resolvers.annotation import (
     terms_by_annotation,
     tracks_by_annotation,
 )
-from resolvers.annotation_listing import AnnotationSearch, annotation_urls
+from resolvers.annotation_listing import USER_LAYER, AnnotationSearch, annotation_urls
 from resolvers.crud import Changed
 from resolvers.image import image_instances_by_id, slice_instances_by_id
 from resolvers.ontology import terms_by_id
@@ -38,8 +38,15 @@ if TYPE_CHECKING:
     from schema.image import ImageInstance, SliceInstance
     from schema.ontology import Term
     from schema.project import Project
+    from schema.track import Track
 
-__all__ = ["AnnotationMutation", "AnnotationQuery", "AnnotationRow", "UserAnnotation"]
+__all__ = [
+    "AnnotationMutation",
+    "AnnotationQuery",
+    "AnnotationRow",
+    "UserAnnotation",
+    "annotation_payload",
+]
 
 
 @strawberry.enum(description="Unit of an area: pixels² without calibration, else µm².")
@@ -84,52 +91,61 @@ class AnnotationCore:
     count_reviewed_annotations: int
 
 
+def placed(kind: str) -> type:
+    """The fields an annotation of either layer resolves the same way: its centroid, links
+    (`kind` is the layer's URL word) and where it lies."""
+
+    @strawberry.type
+    class Placed:
+        @strawberry.field
+        @staticmethod
+        def centroid(parent: strawberry.Parent[Any]) -> Point:
+            return Point(x=parent.centroid_x, y=parent.centroid_y)
+
+        @strawberry.field(description="Its crop, through the image server.")
+        @staticmethod
+        def crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
+            return annotation_urls(info.context.public_url, parent, kind)["crop_url"]
+
+        @strawberry.field(description="Its crop at most 256 pixels wide.")
+        @staticmethod
+        def small_crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
+            return annotation_urls(info.context.public_url, parent, kind)["small_crop_url"]
+
+        @strawberry.field(description="The web viewer's link to it.")
+        @staticmethod
+        def image_url(parent: strawberry.Parent[Any], info: Info) -> str:
+            return annotation_urls(info.context.public_url, parent, kind)["image_url"]
+
+        @strawberry.field(graphql_type=Annotated["SliceInstance", strawberry.lazy("schema.image")])
+        @staticmethod
+        async def slice(parent: strawberry.Parent[Any], info: Info) -> Any:
+            return await info.context.loader(slice_instances_by_id).load(parent.slice_id)
+
+        @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
+        @staticmethod
+        async def image(parent: strawberry.Parent[Any], info: Info) -> Any:
+            return await info.context.loader(image_instances_by_id).load(parent.image_id)
+
+        @strawberry.field(graphql_type=Annotated["Project", strawberry.lazy("schema.project")])
+        @staticmethod
+        async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
+            return await info.context.loader(projects_by_id).load(parent.project_id)
+
+    return Placed
+
+
 @strawberry.type(description="A geometry a user drew on one slice of an image.")
-class UserAnnotation(AnnotationCore):
+class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[misc]
     wkt_location: str = strawberry.field(
         name="location", description="WKT in pixels, origin at the bottom-left corner."
     )
     term_ids: list[Long] = strawberry.field(description="Distinct terms, from every user.")
 
-    @strawberry.field
-    @staticmethod
-    def centroid(parent: strawberry.Parent[Any]) -> Point:
-        return Point(x=parent.centroid_x, y=parent.centroid_y)
-
     @strawberry.field(description="Has a reviewed copy.")
     @staticmethod
     def reviewed(parent: strawberry.Parent[Any]) -> bool:
         return bool(parent.count_reviewed_annotations > 0)
-
-    @strawberry.field(description="Its crop, through the image server.")
-    @staticmethod
-    def crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
-        return annotation_urls(info.context.public_url, parent)["crop_url"]
-
-    @strawberry.field(description="Its crop at most 256 pixels wide.")
-    @staticmethod
-    def small_crop_url(parent: strawberry.Parent[Any], info: Info) -> str:
-        return annotation_urls(info.context.public_url, parent)["small_crop_url"]
-
-    @strawberry.field(description="The web viewer's link to it.")
-    @staticmethod
-    def image_url(parent: strawberry.Parent[Any], info: Info) -> str:
-        return annotation_urls(info.context.public_url, parent)["image_url"]
-
-    @strawberry.field(graphql_type=Annotated["SliceInstance", strawberry.lazy("schema.image")])
-    @staticmethod
-    async def slice(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(slice_instances_by_id).load(parent.slice_id)
-
-    @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
-    @staticmethod
-    async def image(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(image_instances_by_id).load(parent.image_id)
-
-    @strawberry.field(graphql_type=Annotated["Project", strawberry.lazy("schema.project")])
-    @staticmethod
-    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(projects_by_id).load(parent.project_id)
 
     @strawberry.field(graphql_type=User)
     @staticmethod
@@ -191,11 +207,10 @@ class AnnotationTrack:
     async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(annotations_by_id).load(parent.annotation_id)
 
-    @strawberry.field(graphql_type=JSON | None, description="The track (id, name, color).")
+    @strawberry.field(graphql_type=Annotated["Track", strawberry.lazy("schema.track")] | None)
     @staticmethod
     async def track(parent: strawberry.Parent[Any], info: Info) -> Any:
-        row = await info.context.loader(tracks_by_id).load(parent.track_id)
-        return None if row is None else {"id": row.id, "name": row.name, "color": row.color}
+        return await info.context.loader(tracks_by_id).load(parent.track_id)
 
 
 @strawberry.type(
@@ -321,7 +336,7 @@ AnnotationConnection = Connection[UserAnnotation]
 AnnotationRowConnection = Connection[AnnotationRow]
 
 
-def _payload(changed: Changed | Created) -> AnnotationPayload:
+def annotation_payload(changed: Changed | Created) -> AnnotationPayload:
     tracks = changed.tracks if isinstance(changed, Created) else []
     return AnnotationPayload(annotation=changed.row, command=Command.of(changed.command),
                              annotation_tracks=tracks)  # fmt: skip
@@ -372,21 +387,23 @@ class AnnotationMutation:
             min_point=input.min_point if input.min_point is not None else min_point,
             max_point=input.max_point if input.max_point is not None else max_point,
         )
-        return _payload(await annotation.create_annotation(info.context, fields))
+        return annotation_payload(await annotation.create_annotation(info.context, fields))
 
     @strawberry.mutation(description="Create several annotations at once: all or none.")
     async def annotation_create_many(
         self, info: Info, inputs: list[AnnotationInput]
     ) -> list[AnnotationPayload]:
         created = await annotation.create_annotations(info.context, [i.fields() for i in inputs])
-        return [_payload(item) for item in created]
+        return [annotation_payload(item) for item in created]
 
     @strawberry.mutation(description="Replace an annotation's geometry (and slice or creator).")
     async def annotation_update(
         self, info: Info, id: Long, input: AnnotationInput
     ) -> AnnotationPayload:
-        return _payload(await annotation.update_annotation(info.context, id, input.fields()))
+        return annotation_payload(
+            await annotation.update_annotation(info.context, id, input.fields())
+        )
 
     @strawberry.mutation(description="Delete an annotation with its terms and track links.")
     async def annotation_delete(self, info: Info, id: Long) -> AnnotationPayload:
-        return _payload(await annotation.delete_annotation(info.context, id))
+        return annotation_payload(await annotation.delete_annotation(info.context, id))

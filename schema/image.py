@@ -24,6 +24,7 @@ from resolvers.abstract_image import (
     zoom_levels,
 )
 from resolvers.abstract_image import is_virtual as is_virtual_format
+from resolvers.annotation_count import index_by_slice
 from resolvers.crud import Changed
 from resolvers.image import (
     FieldBounds,
@@ -34,6 +35,7 @@ from resolvers.image import (
     last_opened_by_image,
 )
 from resolvers.project import projects_by_id
+from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
 from schema.common import (
     Command,
@@ -50,7 +52,9 @@ from schema.user import User
 
 if TYPE_CHECKING:
     from schema.abstract_image import AbstractImage, AbstractSlice
+    from schema.annotation_count import AnnotationIndex
     from schema.project import Project
+    from schema.track import Track
 
 __all__ = [
     "ImageInstance",
@@ -132,6 +136,14 @@ class SliceInstance:
         if await images.names_hidden(info.context, parent):
             return None
         return await info.context.loader(abstract_slices_by_id).load(parent.base_slice_id)
+
+    @strawberry.field(
+        graphql_type=list[Annotated["AnnotationIndex", strawberry.lazy("schema.annotation_count")]],
+        description="Per user, the annotations drawn and reviewed on this plane.",
+    )
+    @staticmethod
+    async def annotation_index(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(index_by_slice).load(parent.id)
 
     image_server_request = image_server_request_field(images.slice_instance_request)
 
@@ -318,6 +330,14 @@ class ImageInstance:
     @staticmethod
     async def previous(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await images.neighbour_of(info.context, parent, older=False)
+
+    @strawberry.field(
+        graphql_type=list[Annotated["Track", strawberry.lazy("schema.track")]],
+        description="Its tracks, by name.",
+    )
+    @staticmethod
+    async def tracks(parent: strawberry.Parent[Any], info: Info) -> Any:
+        return await info.context.loader(tracks_by_image).load(parent.id)
 
     image_server_request = image_server_request_field(images.image_instance_request)
 

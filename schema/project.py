@@ -369,6 +369,11 @@ class ProjectInput:
     representatives: list[Long] | None = strawberry.field(
         default=None, description="On update, replaces the representatives."
     )
+    force_ontology_update: bool | None = strawberry.field(
+        default=None,
+        description="On update, lets an ontology change delete the terms users put on the "
+        "project's annotations (reviewed terms still refuse it).",
+    )
 
     def fields(self) -> ProjectFields:
         values = dataclasses.asdict(self)

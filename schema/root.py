@@ -22,6 +22,13 @@ from gateway.errors import INTERNAL, DomainErrors, error_code
 from gateway.settings import Settings
 from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
 from schema.annotation import AnnotationMutation, AnnotationQuery
+from schema.annotation_cluster import AnnotationClusterQuery
+from schema.annotation_comment import AnnotationCommentMutation, AnnotationCommentQuery
+from schema.annotation_count import AnnotationCountQuery
+from schema.annotation_included import AnnotationIncludedQuery
+from schema.annotation_report import AnnotationReportQuery
+from schema.annotation_term import AnnotationTermMutation, AnnotationTermQuery
+from schema.annotation_tool import AnnotationToolMutation, AnnotationToolQuery
 from schema.command import CommandMutation, CommandQuery
 from schema.common import SCALARS
 from schema.companion_file import CompanionFileMutation, CompanionFileQuery
@@ -30,8 +37,10 @@ from schema.image import ImageMutation, ImageQuery
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
 from schema.project import ProjectMutation, ProjectQuery
+from schema.review import ReviewMutation, ReviewQuery
 from schema.software import SoftwareMutation, SoftwareQuery
 from schema.storage import StorageMutation, StorageQuery
+from schema.track import TrackMutation, TrackQuery
 from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
 
@@ -53,6 +62,15 @@ Query = merge_types(
         ImageServerQuery,
         ImageQuery,
         AnnotationQuery,
+        AnnotationToolQuery,
+        AnnotationIncludedQuery,
+        AnnotationClusterQuery,
+        AnnotationReportQuery,
+        AnnotationCommentQuery,
+        AnnotationCountQuery,
+        AnnotationTermQuery,
+        ReviewQuery,
+        TrackQuery,
         CommandQuery,
     ),
 )
@@ -69,6 +87,11 @@ Mutation = merge_types(
         CompanionFileMutation,
         ImageMutation,
         AnnotationMutation,
+        AnnotationToolMutation,
+        AnnotationCommentMutation,
+        AnnotationTermMutation,
+        ReviewMutation,
+        TrackMutation,
         CommandMutation,
     ),
 )

@@ -233,9 +233,9 @@ def test_counters_stay_exact_under_20_concurrent_writers(api, scene, make_user):
     assert counters(api, scene) == (1000, 1000)
     for slice_id in scene["slices"]:
         index = api.get(f"/api/sliceinstance/{slice_id}/annotationindex.json")
-        if index.status_code == 200:  # served once the index route exists
-            counts = [row["countAnnotation"] for row in index.json()["collection"]]
-            assert counts == [25] * 20
+        assert index.status_code == 200, index.text
+        counts = [row["countAnnotation"] for row in index.json()["collection"]]
+        assert counts == [25] * 20
     deleted = api.gql("query($p: Long!) { annotationRows(filter: {project: $p}, first: 100)"
                       " { nodes { id } } }", {"p": scene["project"]["id"]})  # fmt: skip
     delete = "mutation($id: Long!) { annotationDelete(id: $id) { annotation { id } } }"

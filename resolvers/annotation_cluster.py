@@ -1,0 +1,168 @@
+"""k-means overviews of dense annotation layers (contract images-annotations.md §3.6,
+"k-means").
+
+A viewer zoomed out on a slice with many annotations asks for a handful of clusters instead of
+every geometry. The annotations are those of the listing (resolvers/annotation_listing.py: same
+scope check, same filters); PostGIS `ST_ClusterKMeans` splits them into five clusters, and each
+cluster is answered as the convex hull of its members (HULLS) or their centroid (CENTROIDS).
+AUTO decides between the plain listing and hulls from how much of the image the box shows and
+how many annotations the annotation index counts on those slices.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+import shapely
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import AnnotationIndex, SliceInstance, UserAnnotation
+from resolvers.annotation_listing import AnnotationSearch, annotation_select, parse_bbox
+from resolvers.context import Context
+from resolvers.errors import InvalidInput
+from resolvers.geometry import to_wkt
+from resolvers.image import image_instances_by_id
+
+__all__ = [
+    "CLUSTERS",
+    "Cluster",
+    "ClusterMode",
+    "Clustering",
+    "auto_mode",
+    "cluster_annotations",
+    "kmeans_mode",
+]
+
+#: How many clusters the matching annotations are split into.
+CLUSTERS: Final = 5
+
+
+class ClusterMode(Enum):
+    """How a layer is shown: decided (AUTO), every annotation (PLAIN), or clusters."""
+
+    AUTO = "auto"
+    PLAIN = "plain"
+    HULLS = "hulls"
+    CENTROIDS = "centroids"
+
+
+#: Cytomine's `kmeansValue`: 3 plain, 2 hull clusters, 1 centroid clusters.
+KMEANS_VALUES: Final = {3: ClusterMode.PLAIN, 2: ClusterMode.HULLS, 1: ClusterMode.CENTROIDS}
+#: Per share of the image width the box shows (in quarters, 100 = all of it), the number of
+#: annotations from which hulls replace the plain listing; below 50 it never does.
+HULLS_FROM: Final = {100: 2_000, 75: 10_000, 50: 100_000}
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """One cluster: its index, hull or centroid (WKT), members, and members / largest's."""
+
+    id: int
+    location: str
+    count: int
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class Clustering:
+    """The mode used (never AUTO), the clusters (none in PLAIN mode) and the listing they
+    come from."""
+
+    mode: ClusterMode
+    clusters: list[Cluster]
+    query: AnnotationSearch
+
+
+def kmeans_mode(value: Any) -> ClusterMode:
+    """The mode Cytomine's `kmeansValue` forces (3, 2 or 1); AUTO when absent."""
+    if value is None or value == "":
+        return ClusterMode.AUTO
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {value!r}") from None
+    if number not in KMEANS_VALUES:
+        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {number}")
+    return KMEANS_VALUES[number]
+
+
+def _slices(query: AnnotationSearch) -> list[int]:
+    return [*(query.slices or ()), *(() if query.slice is None else (query.slice,))]
+
+
+async def auto_mode(ctx: Context, conn: AsyncConnection, query: AnnotationSearch) -> ClusterMode:
+    """PLAIN or HULLS from the box's share of the image width and the number of annotations
+    on the slices (the annotation index's counts of `users`, or of every user).
+
+    Cytomine counts the reviewed annotations of the index when no user is given (its reviewed
+    layer asks that way); this listing holds user annotations, so their count is used."""
+    if not query.bbox:
+        raise InvalidInput("kmeans without kmeansValue needs the bbox shown")
+    slices = _slices(query)
+    if not slices:
+        raise InvalidInput("kmeans without kmeansValue needs the slice or slices shown")
+    found = await conn.execute(select(SliceInstance.image_id).where(SliceInstance.id.in_(slices)))
+    images = set(found.scalars())
+    if len(images) != 1:
+        raise InvalidInput("kmeans without kmeansValue needs slices of one image")
+    image = await ctx.loader(image_instances_by_id).load(images.pop())
+    if image is None or not image.width:
+        return ClusterMode.PLAIN
+    box = parse_bbox(query.bbox)
+    box_width = float(
+        (await conn.execute(select(func.ST_XMax(box) - func.ST_XMin(box)))).scalar_one()
+    )
+    bucket = min(100, math.floor(4 * box_width / image.width) * 25)
+    counted = select(func.coalesce(func.sum(AnnotationIndex.count_annotation), 0)).where(
+        AnnotationIndex.slice_id.in_(slices)
+    )
+    if query.users:
+        counted = counted.where(AnnotationIndex.user_id.in_(query.users))
+    total = int((await conn.execute(counted)).scalar_one())
+    threshold = HULLS_FROM.get(bucket)
+    return ClusterMode.HULLS if threshold is not None and total >= threshold else ClusterMode.PLAIN
+
+
+async def _clusters(conn: AsyncConnection, listing: Any, mode: ClusterMode) -> list[Cluster]:
+    """Split the listing's annotations into (at most) CLUSTERS clusters, in SQL."""
+    members = (
+        listing.with_only_columns(UserAnnotation.location.label("geom")).order_by(None).subquery()
+    )
+    size = select(func.count()).select_from(members).scalar_subquery()
+    k = cast(func.least(CLUSTERS, size), Integer)  # fewer annotations: one cluster each
+    labelled = select(
+        members.c.geom, func.ST_ClusterKMeans(members.c.geom, k).over().label("cid")
+    ).subquery()
+    merged = func.ST_Collect(labelled.c.geom)
+    shape = func.ST_ConvexHull(merged) if mode is ClusterMode.HULLS else func.ST_Centroid(merged)
+    stmt = (
+        select(labelled.c.cid, func.count().label("n"), func.ST_AsBinary(shape).label("wkb"))
+        .group_by(labelled.c.cid)
+        .order_by(labelled.c.cid)
+    )
+    rows = (await conn.execute(stmt)).all()
+    largest = max((row.n for row in rows), default=0)
+    return [
+        Cluster(int(row.cid), to_wkt(shapely.from_wkb(bytes(row.wkb))), int(row.n),
+                row.n / largest)
+        for row in rows
+    ]  # fmt: skip
+
+
+async def cluster_annotations(
+    ctx: Context, query: AnnotationSearch, mode: ClusterMode = ClusterMode.AUTO
+) -> Clustering:
+    """The clusters of the listing `query` in `mode` (AUTO decides first); PLAIN computes
+    none and leaves the listing to its caller."""
+    ctx.require_viewer()
+    async with ctx.db.read() as conn:
+        listing = await annotation_select(ctx, conn, query)
+        if mode is ClusterMode.AUTO:
+            mode = await auto_mode(ctx, conn, query)
+        if mode is ClusterMode.PLAIN:
+            return Clustering(mode, [], query)
+        return Clustering(mode, await _clusters(conn, listing, mode), query)

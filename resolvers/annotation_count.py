@@ -1,0 +1,96 @@
+"""How many annotations: the per-slice annotation index and the user-annotation counts
+(contract images-annotations.md §3.4 "Counts", §3.12, §3.13).
+
+The index rows are kept by triggers in the transaction of every annotation write (migration
+0003), so reading them is one SELECT. Counts are counted in SQL on the annotation table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Row, func, select
+
+from db.engine import Database
+from db.models import AnnotationIndex, UserAnnotation
+from resolvers.context import Context
+from resolvers.crud import table_of
+from resolvers.errors import Forbidden
+from resolvers.image import get_slice_instance
+from resolvers.project_access import project_access, user_exists
+
+__all__ = [
+    "count_project_annotations",
+    "count_user_annotations",
+    "index_by_slice",
+    "list_annotation_index",
+]
+
+INDEX_TABLE: Final = table_of(AnnotationIndex)
+
+
+async def index_by_slice(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+    """The index rows of each slice instance (one per user who drew or reviewed there), by
+    user."""
+    stmt = (
+        select(*INDEX_TABLE.c)
+        .where(AnnotationIndex.slice_id.in_(ids))
+        .order_by(AnnotationIndex.user_id)
+    )
+    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
+    async with db.read() as conn:
+        for row in await conn.execute(stmt):
+            grouped[row.slice_id].append(row)
+    return [grouped[key] for key in ids]
+
+
+async def list_annotation_index(ctx: Context, slice_id: int) -> list[Row[Any]]:
+    """Per user, the annotations drawn and reviewed on a slice (READ on its project)."""
+    await get_slice_instance(ctx, slice_id)
+    return await ctx.loader(index_by_slice).load(slice_id)
+
+
+async def count_user_annotations(ctx: Context, user_id: int, project_id: int | None = None) -> int:
+    """The annotations a user drew, everywhere or in one project. Anyone may count their own;
+    a project's managers count its members' (§3.4)."""
+    viewer = ctx.require_viewer()
+    async with ctx.db.read() as conn:
+        await user_exists(conn, user_id)
+    stmt = select(func.count()).select_from(UserAnnotation).where(UserAnnotation.user_id == user_id)
+    allowed = viewer.is_admin or viewer.id == user_id
+    if project_id is not None:
+        access = await project_access(ctx, project_id)
+        allowed = allowed or access.is_manager
+        stmt = stmt.where(UserAnnotation.project_id == project_id)
+    if not allowed:
+        raise Forbidden(
+            "Only the user, or a manager of the project given, may count these annotations"
+        )
+    async with ctx.db.read() as conn:
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+async def count_project_annotations(
+    ctx: Context,
+    project_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
+    """The user annotations of a project (READ), created within [start, end] when given (to
+    the millisecond, as clients see dates)."""
+    (await project_access(ctx, project_id)).require_read()
+    created = func.date_trunc("milliseconds", UserAnnotation.created)
+    stmt = (
+        select(func.count())
+        .select_from(UserAnnotation)
+        .where(UserAnnotation.project_id == project_id)
+    )
+    if start is not None:
+        stmt = stmt.where(created >= start)
+    if end is not None:
+        stmt = stmt.where(created <= end)
+    async with ctx.db.read() as conn:
+        return int((await conn.execute(stmt)).scalar_one())

@@ -1,0 +1,61 @@
+"""REST routes of the listing with `kmeans=true` (contract images-annotations.md §3.6): beside
+the plain listing routes, chosen by the flag. The answer is a list of clusters, or the plain
+listing's page when the mode comes out plain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from aiohttp import web
+
+from resolvers.annotation_cluster import kmeans_mode
+from rest_compat.annotation import annotation_groups, listed_annotation_json
+from rest_compat.envelopes import Call, items, page
+from rest_compat.routes import Route, flag
+from rest_compat.shapes import JSON
+
+__all__ = ["ROUTES"]
+
+_listing = page(listed_annotation_json)
+
+
+def _cluster_json(node: JSON) -> JSON:
+    return {"id": node["id"], "location": node["location"], "term": node["term"],
+            "count": node["count"], "ratio": node["ratio"]}  # fmt: skip
+
+
+_clusters = items(_cluster_json)
+
+
+def _answer(data: Any, call: Call) -> web.Response:
+    clustering = next(iter(data.values()))
+    if clustering["mode"] == "PLAIN":
+        return _listing({"rows": clustering["rows"]}, call)
+    return _clusters({"clusters": clustering["clusters"]}, call)
+
+
+def _derive(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The listing's groups and the mode `kmeansValue` forces (AUTO without it)."""
+    mode = kmeans_mode(params.get("kmeansValue"))
+    return {**annotation_groups(params), "mode": mode.name}
+
+
+_RENAME: Final = {"userForTerm": "usersForTerm"}
+
+
+def _user_layer_kmeans(query: Mapping[str, str]) -> bool:
+    """kmeans=true on the user layer: with reviewed=true the reviewed listing answers (its
+    items unclustered) rather than clusters of the wrong layer."""
+    return flag("kmeans")(query) and not flag("reviewed")(query)
+
+
+ROUTES: Final = (
+    Route("GET", "/api/annotation.json", "AnnotationListingClusters", _answer,
+          when=_user_layer_kmeans, rename=_RENAME, derive=_derive),
+    *(
+        Route(method, "/api/annotation/search.json", "AnnotationListingClusters", _answer,
+              body="*", when=_user_layer_kmeans, rename=_RENAME, derive=_derive)
+        for method in ("GET", "POST")
+    ),
+)  # fmt: skip

@@ -1,0 +1,67 @@
+"""REST routes of the geometry tools on annotations and of their crops, masks and alpha masks
+(contract images-annotations.md §3.4, §3.8, §3.14, §9.8–§9.9)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aiohttp import web
+
+from resolvers.pixels import KINDS, PixelKind
+from rest_compat.annotation import annotation_json, with_track_links
+from rest_compat.envelopes import Call, bare, command, command_body, items, single
+from rest_compat.pixels import pixel_routes, relay
+from rest_compat.routes import Route, flag
+from rest_compat.shapes import JSON
+
+__all__ = ["ROUTES"]
+
+#: What an annotation's command response holds (§3.4): key `annotation`, callback
+#: `userannotationID`, the track links made with a copy.
+_body = command_body("annotation", "UserAnnotation", annotation_json, object_field="annotation",
+                     id_key="userannotationID", enrich=with_track_links)  # fmt: skip
+_command = command("annotation", "UserAnnotation", annotation_json, object_field="annotation",
+                   id_key="userannotationID", enrich=with_track_links)  # fmt: skip
+
+
+def _simplified(payload: JSON) -> JSON:
+    """`PUT /annotation/{id}/simplify.json` answers the bare annotation (§3.8)."""
+    return annotation_json(payload["annotation"])
+
+
+def _wkt(found: JSON) -> JSON:
+    return {"wkt": found["wkt"]}
+
+
+def _pixels(data: Any, call: Call) -> web.Response:
+    """The shared relay, which reads the request one level down (`object { request }`)."""
+    return relay({"annotation": data}, call)
+
+
+def _pixel_rows(
+    resource: str, kinds: frozenset[PixelKind], reviewed: bool | None
+) -> tuple[Route, ...]:
+    """The pixel rows of one kind of annotation (`reviewed` None: either kind, §3.5)."""
+    return tuple(
+        Route(row.method, row.path, row.operation, _pixels,
+              fixed={**row.fixed, "reviewed": reviewed})
+        for row in pixel_routes(resource, "AnnotationPixels", kinds)
+    )  # fmt: skip
+
+
+ROUTES: Final = (
+    Route("PUT", "/api/annotation/{id:int}/simplify.json", "AnnotationSimplify",
+          single(_simplified)),
+    Route("PUT", "/api/simplify.json", "SimplifiedGeometry", bare(_wkt), body="*"),
+    Route("POST", "/api/annotation/{id:int}/fill.json", "AnnotationFill", _command,
+          command=True),
+    Route("PUT", "/api/annotation/{id:int}.json", "AnnotationFill", _command,
+          when=flag("fill"), command=True),
+    Route("POST", "/api/annotationcorrection.json", "AnnotationCorrect", _command,
+          body="input", command=True),
+    Route("POST", "/api/userannotation/{id:int}/repeat.json", "AnnotationRepeat", items(_body),
+          body="*", command=True),
+    *_pixel_rows("userannotation", KINDS["UserAnnotation"], False),
+    *_pixel_rows("reviewedannotation", KINDS["ReviewedAnnotation"], True),
+    *_pixel_rows("annotation", frozenset((PixelKind.CROP,)), None),
+)  # fmt: skip

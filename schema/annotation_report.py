@@ -1,0 +1,163 @@
+"""Annotation reports and the administrators' light list in the graph (contract
+images-annotations.md §3.15, §3.4); the rules live in resolvers/annotation_report.py.
+
+A report gives what its file holds: the header, the users and terms it was made for, the names
+of the ontology's terms, and its rows as listing rows. The REST downloads write these as CSV,
+XLSX, PDF or GeoJSON.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, list_annotations
+from resolvers.annotation_report import (
+    COLUMNS,
+    Report,
+    ReportFormat,
+    ReportRequest,
+    annotation_report,
+    list_light_annotations,
+)
+from resolvers.ontology import terms_by_id, terms_by_ontology
+from resolvers.user import users_by_id
+from schema.annotation import AnnotationRow, AnnotationRowConnection
+from schema.common import Connection, Info, Long, connection, selected
+from schema.ontology import Term
+from schema.review import ReviewedAnnotationRow, ReviewedAnnotationRowConnection
+from schema.user import User
+
+__all__ = ["AnnotationReportQuery"]
+
+ReportFormatType = strawberry.enum(
+    ReportFormat,
+    name="ReportFormat",
+    description="The file of a report; XLS is written as an XLSX workbook (named .xlsx).",
+)
+
+
+@strawberry.type(description="A report of a project's annotations, as its file holds it.")
+class AnnotationReport:
+    report: strawberry.Private[Report]
+
+    @strawberry.field(description="The file's name: <date>_annotations_project<id>.<ext>.")
+    def filename(self) -> str:
+        return self.report.filename
+
+    @strawberry.field
+    def media_type(self) -> str:
+        return self.report.media_type
+
+    @strawberry.field
+    def format(self) -> ReportFormat:
+        return self.report.format
+
+    @strawberry.field
+    def generated(self) -> datetime:
+        return self.report.generated
+
+    @strawberry.field
+    def project_id(self) -> Long:
+        return Long(self.report.project.id)
+
+    @strawberry.field
+    def project_name(self) -> str:
+        return str(self.report.project.name)
+
+    @strawberry.field(description="The header of the report's table.")
+    def columns(self) -> list[str]:
+        return list(COLUMNS)
+
+    @strawberry.field(graphql_type=list[User], description="Whose annotations it holds.")
+    async def users(self, info: Info) -> Any:
+        found = await info.context.loader(users_by_id).load_many(self.report.user_ids)
+        return [user for user in found if user is not None]
+
+    @strawberry.field(
+        graphql_type=list[Term],
+        description="The terms its annotations carry one of (none: no term filter).",
+    )
+    async def terms(self, info: Info) -> Any:
+        found = await info.context.loader(terms_by_id).load_many(self.report.term_ids)
+        return [term for term in found if term is not None]
+
+    @strawberry.field(
+        graphql_type=list[Term], description="Every term of the project's ontology, by name."
+    )
+    async def ontology_terms(self, info: Info) -> Any:
+        ontology = self.report.project.ontology_id
+        return (
+            [] if ontology is None else await info.context.loader(terms_by_ontology).load(ontology)
+        )
+
+    @strawberry.field(
+        description="Its rows, as the annotation listing gives them; null for a reviewed "
+        "report (see reviewedRows)."
+    )
+    async def rows(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> AnnotationRowConnection | None:
+        if self.report.layer is not USER_LAYER:
+            return None
+        wanted = selected(info, AnnotationRow, "nodes")
+        page = await list_annotations(info.context, self.report.query, wanted=wanted,
+                                      limit=first, offset=offset)  # fmt: skip
+        return connection(page)
+
+    @strawberry.field(
+        description="A reviewed report's rows, as the reviewed listing gives them; else null."
+    )
+    async def reviewed_rows(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> ReviewedAnnotationRowConnection | None:
+        if self.report.layer is not REVIEWED_LAYER:
+            return None
+        wanted = selected(info, ReviewedAnnotationRow, "nodes")
+        page = await list_annotations(info.context, self.report.query, wanted=wanted,
+                                      limit=first, offset=offset, layer=REVIEWED_LAYER)  # fmt: skip
+        return connection(page)
+
+
+@strawberry.type(description="An annotation of the administrators' light list.")
+class AnnotationLight:
+    id: Long
+    project_id: Long = strawberry.field(name="container")
+
+
+@strawberry.type
+class AnnotationReportQuery:
+    @strawberry.field(
+        description="A report of a project's annotations on `images` (at least one), drawn by "
+        "`users` (empty: every member), carrying one of `terms` (empty: a term of the "
+        "ontology; `noTerm` adds termless ones). With `reviewed`, the reviewed layer, and "
+        "`users` are the reviewers."
+    )
+    async def annotation_report(
+        self,
+        info: Info,
+        project: Long,
+        format: ReportFormat,
+        users: list[Long],
+        terms: list[Long],
+        images: list[Long],
+        reviewed: bool = False,
+        no_term: bool = False,
+        after_than: datetime | None = None,
+        before_than: datetime | None = None,
+    ) -> AnnotationReport:
+        request = ReportRequest(project, format, users, terms, images, reviewed, no_term,
+                                after_than, before_than)  # fmt: skip
+        return AnnotationReport(report=await annotation_report(info.context, request))
+
+    @strawberry.field(
+        description="Administrators: every annotation but points smaller than 1.5 M px², "
+        "largest first."
+    )
+    async def annotation_light_list(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> Connection[AnnotationLight]:
+        page = await list_light_annotations(info.context, limit=first, offset=offset)
+        return connection(page)

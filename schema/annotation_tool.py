@@ -1,0 +1,135 @@
+"""Geometry tools on annotations in the graph: simplify, fill, correction, repeat, and what the
+image server is asked for an annotation's crop, mask or alpha mask (contract
+images-annotations.md §3.4, §3.8, §3.14). The rules live in resolvers/annotation_tool.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from resolvers import annotation_tool
+from resolvers.pixels import ImageServerRequest, PixelArgs, PixelKind
+from schema.annotation import (
+    AnnotationPayload,
+    UserAnnotation,
+    annotation_payload,
+)
+from schema.common import Command, Info, Long
+from schema.pixels import ImageServerRequestType
+
+__all__ = ["AnnotationToolMutation", "AnnotationToolQuery"]
+
+
+@strawberry.type(description="A simplified geometry, stored nowhere.")
+class SimplifiedGeometry:
+    wkt: str
+    geometry_compression: float = strawberry.field(description="The tolerance that made it.")
+
+
+@strawberry.input(description="A freehand correction: `location` added to the annotations it "
+                  "touches, or cut out of them with `remove`.")  # fmt: skip
+class AnnotationCorrectionInput:
+    location: str = strawberry.field(description="The region drawn, WKT.")
+    image: Long | None = strawberry.field(
+        default=None, description="Where to look for the annotations the region touches."
+    )
+    layers: list[Long] | None = strawberry.field(
+        default=None, description="Whose annotations (a non-manager always corrects their own)."
+    )
+    review: bool = strawberry.field(default=False, description="Correct the reviewed layer.")
+    remove: bool = strawberry.field(default=False, description="Cut instead of add.")
+    annotation: Long | None = strawberry.field(
+        default=None, description="Correct just this annotation."
+    )
+
+
+@strawberry.type
+class AnnotationCorrectionPayload:
+    annotation: Any = strawberry.field(
+        graphql_type=UserAnnotation, description="The first target, corrected."
+    )
+    command: Command = strawberry.field(description="The first target's update.")
+    updated: Any = strawberry.field(
+        graphql_type=list[UserAnnotation], description="The other targets, cut (remove)."
+    )
+    deleted_ids: list[Long] = strawberry.field(
+        description="The other targets merged into the first (add), or emptied (remove)."
+    )
+
+
+@strawberry.type
+class AnnotationToolQuery:
+    @strawberry.field(
+        description="Simplify a WKT as a create would, storing nothing. Point budgets as in "
+        "annotationSimplify."
+    )
+    def simplified_geometry(
+        self, wkt: str, min_point: int | None = None, max_point: int | None = None
+    ) -> SimplifiedGeometry:
+        found = annotation_tool.simplify_wkt(wkt, min_point, max_point)
+        return SimplifiedGeometry(wkt=found.wkt, geometry_compression=found.compression)
+
+    @strawberry.field(
+        graphql_type=ImageServerRequestType,
+        description="What the image server is asked for an annotation's CROP, MASK or "
+        "ALPHA_MASK in `format` (png, jpg, webp): READ on its project, then UNAVAILABLE while "
+        "no image server is configured. `reviewed`: the id names a reviewed annotation (true), "
+        "a user annotation (false), or either (null).",
+    )
+    async def annotation_image_server_request(
+        self,
+        info: Info,
+        id: Long,
+        kind: PixelKind,
+        format: str,
+        reviewed: bool | None = None,
+    ) -> ImageServerRequest:
+        args = PixelArgs(kind, format)
+        return await annotation_tool.annotation_request(info.context, id, args, reviewed=reviewed)
+
+
+@strawberry.type
+class AnnotationToolMutation:
+    @strawberry.mutation(
+        description="Re-simplify an annotation's geometry with a new point budget (minPoint, "
+        "maxPoint per part) and keep the tolerance found as its geometryCompression."
+    )
+    async def annotation_simplify(
+        self, info: Info, id: Long, min_point: int | None = None, max_point: int | None = None
+    ) -> AnnotationPayload:
+        changed = await annotation_tool.simplify_annotation(info.context, id, min_point, max_point)
+        return annotation_payload(changed)
+
+    @strawberry.mutation(description="Remove the holes of a polygon or multipolygon annotation.")
+    async def annotation_fill(self, info: Info, id: Long) -> AnnotationPayload:
+        return annotation_payload(await annotation_tool.fill_annotation(info.context, id))
+
+    @strawberry.mutation(
+        description="Add a freehand region to an annotation or cut it out of the annotations "
+        "it touches. Adding merges the other targets into the first (the oldest) and deletes "
+        "them. Targets come from one user, share the first one's terms, and when they carry "
+        "terms only those with the term of smallest total area are kept."
+    )
+    async def annotation_correct(
+        self, info: Info, input: AnnotationCorrectionInput
+    ) -> AnnotationCorrectionPayload:
+        correction = annotation_tool.Correction(
+            location=input.location, image=input.image, layers=input.layers or [],
+            review=input.review, remove=input.remove, annotation=input.annotation,
+        )  # fmt: skip
+        done = await annotation_tool.correct_annotations(info.context, correction)
+        return AnnotationCorrectionPayload(
+            annotation=done.row, command=Command.of(done.command), updated=done.updated,
+            deleted_ids=[Long(i) for i in done.deleted],
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Copy an annotation (WKT, terms, tracks) onto the next `repeat` slices of "
+        "its image from `slice` on, in time, z, channel order, skipping its own slice."
+    )
+    async def annotation_repeat(
+        self, info: Info, id: Long, slice: Long | None = None, repeat: int = 1
+    ) -> list[AnnotationPayload]:
+        made = await annotation_tool.repeat_annotation(info.context, id, slice, repeat)
+        return [annotation_payload(item) for item in made]

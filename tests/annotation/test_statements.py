@@ -1,0 +1,67 @@
+"""The annotation listings run a number of SQL statements that does not grow with the number
+of annotations: 5 and 60 annotations (with terms, on two images) cost the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.factories import abstract_image, add_image
+from tests.harness import Api, Server
+
+NESTED = """
+query($project: Long!) {
+  annotations(filter: {project: $project}) {
+    totalCount
+    nodes {
+      id location termIds cropUrl
+      terms { term { name } user { username } }
+      tracks { trackId }
+      slice { rank } image { instanceFilename } project { name } user { username }
+    }
+  }
+}
+"""
+ROWS = """
+query($project: Long!) {
+  annotationRows(filter: {project: $project}) {
+    totalCount nodes { id location termIds userByTerm trackIds creator channel instanceFilename }
+  }
+}
+"""
+FLAGS = "showMeta=true&showWKT=true&showTerm=true&showTrack=true&showUser=true&showImage=true"
+
+
+def add_annotations(api: Api, scene: dict[str, Any], images: list[int], n: int) -> None:
+    terms = [scene["terms"]["Stroma"], scene["terms"]["Tumour"]]
+    body = [{"location": f"POINT ({i} {i})", "image": images[i % len(images)],
+             "term": [terms[i % 2]]} for i in range(n)]  # fmt: skip
+    response = api.post("/api/annotation.json", json=body)
+    assert response.status_code == 200, response.text
+
+
+def count(server: Server, api: Api, project: int, expected: int) -> tuple[int, int, int]:
+    counts = []
+    for query in (NESTED, ROWS):
+        with server.count_statements() as counter:
+            answer = api.gql(query, {"project": project})
+        assert "errors" not in answer, answer
+        [listing] = answer["data"].values()
+        assert listing["totalCount"] == expected
+        counts.append(counter.n)
+    with server.count_statements() as counter:
+        response = api.get(f"/api/annotation.json?project={project}&{FLAGS}")
+    assert response.status_code == 200, response.text
+    assert response.json()["size"] == expected
+    rows = response.json()["collection"]
+    assert all(row["term"] and row["user"] for row in rows), rows[0]
+    counts.append(counter.n)
+    return counts[0], counts[1], counts[2]
+
+
+def test_listings_cost_the_same_for_5_and_60_annotations(server, api, scene):
+    second = add_image(api, scene["project"]["id"], abstract_image(api)["id"])
+    images = [scene["image"]["id"], second["id"]]
+    add_annotations(api, scene, images, 5)
+    small = count(server, api, scene["project"]["id"], 5)
+    add_annotations(api, scene, images, 55)
+    assert count(server, api, scene["project"]["id"], 60) == small
