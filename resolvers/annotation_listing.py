@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.encoded_json import encoded_json
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -518,7 +519,7 @@ def _column(name: str) -> Callable[[Reading], Any]:
 EXTRAS: Final[Mapping[str, Extra]] = {
     "wkt_location": Extra(_column("wkt_location")),
     "term_ids": Extra(lambda reading: term_ids(reading.layer)),
-    "user_by_term": Extra(_user_by_term),
+    "user_by_term": Extra(lambda reading: encoded_json(_user_by_term(reading))),
     "track_ids": Extra(_track_ids),
     "annotation_tracks": Extra(_annotation_tracks),
     "original_filename": Extra(_image_name("original"), ("image",)),

@@ -9,9 +9,10 @@ graphql-core's own `collect_subfields` (so aliases, fragments, `@include`/`@skip
 each result dict in one expression, the way `dataclasses` generates `__init__`.
 
 GraphQL's rules are kept: every leaf goes through its scalar's or enum's `serialize` (the
-built-in Int, Float, String and Boolean are checked inline to the same effect), and a null in a
-non-null position, or any value a serializer refuses, abandons the fast path for that list,
-which is then completed the normal way and reports the error as usual. Lists of anything else
+built-in Int, Float, String and Boolean, and Long and JSON, are checked inline to the same
+effect), and a null in a non-null position, or any value a serializer refuses, abandons the
+fast path for that list, which is then completed the normal way and reports the error as
+usual. Lists of anything else
 (resolvers, DataLoaders, abstract types, `@stream`/`@defer`) take the normal path.
 """
 
@@ -50,6 +51,21 @@ _INLINE: Final[dict[str, str]] = {
     GraphQLBoolean.name: "type({v}) is bool",
 }
 _BUILT_IN: Final = {t.name: t for t in (GraphQLInt, GraphQLFloat, GraphQLString, GraphQLBoolean)}
+
+
+def _inline_check(type_: GraphQLScalarType | GraphQLEnumType) -> str | None:
+    """The inline test under which a value passes `type_.serialize` unchanged, if known: the
+    built-in scalars', and our own scalars' whose serializer is `int` (Long) or the identity
+    (JSON, whose values the response encoder writes as they are)."""
+    if _BUILT_IN.get(type_.name) is type_:
+        return _INLINE[type_.name]
+    if isinstance(type_, GraphQLScalarType):
+        if type_.serialize is int:
+            return "type({v}) is int"
+        probe = object()
+        if type_.name == "JSON" and type_.serialize(probe) is probe:
+            return "True"
+    return None
 
 
 class _Bail(Exception):
@@ -167,9 +183,11 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             source.lines.append(f"{indent}    {done}.append({completed})")
         elif isinstance(inner, GraphQLScalarType | GraphQLEnumType):
-            check = _INLINE.get(inner.name) if _BUILT_IN.get(inner.name) is inner else None
+            check = _inline_check(inner)
             serialize = source.name(inner.serialize, "s")
-            if check is not None:
+            if check == "True":
+                source.lines.append(f"{indent}{done} = {value}")
+            elif check is not None:
                 test = check.format(v=value, m=_MAX_INT)
                 source.lines.append(
                     f"{indent}{done} = {value} if {test} else _serialize({serialize}, {value})"
