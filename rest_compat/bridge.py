@@ -20,7 +20,7 @@ from resolvers.context import Context
 from resolvers.errors import CytogateError, InvalidInput
 from rest_compat.envelopes import STATUS_BY_CODE, Call, error_body, json_response
 from rest_compat.operations import Operation, load_operations
-from rest_compat.routes import Route, Router
+from rest_compat.routes import Match, Route, Router
 from rest_compat.variables import from_body, from_text
 
 __all__ = ["Bridge", "ContextFactory"]
@@ -40,6 +40,13 @@ def _form_fields(raw: bytes) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("Malformed body: neither JSON nor form fields") from None
     return {key: values[0] if len(values) == 1 else values for key, values in fields.items()}
+
+
+def _as_parameter(value: str | int | float | bool) -> str:
+    """A body's scalar as the query string would carry it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _check(route: Route, operations: dict[str, Operation]) -> None:
@@ -84,6 +91,12 @@ class Bridge:
                 error_body(f"{request.method} is not allowed on {request.path}"),
                 status=405,
                 headers={"Allow": ", ".join(sorted(found))},
+            )
+        try:
+            found = await self._rematch_on_body(request, found, query)
+        except CytogateError as error:
+            return json_response(
+                error_body(error.message, command=found.route.command), error.status
             )
         route = found.route
         operation = self.operations[route.operation]
@@ -162,6 +175,22 @@ class Bridge:
         if not isinstance(body, dict) and not (route.bulk and isinstance(body, list)):
             raise InvalidInput("The request body must be a JSON object")
         return body
+
+    async def _rematch_on_body(
+        self, request: web.Request, found: Match, query: dict[str, str]
+    ) -> Match:
+        """A body spread over the variables stands for query parameters (a POSTed search), so
+        its scalar values also choose between a route and its predicated twins: `reviewed` or
+        `kmeans` in a search body picks the same route as in the query string."""
+        if found.route.body != SPREAD or request.method not in ("POST", "PUT"):
+            return found
+        body = await self._body(request, found.route)
+        if not isinstance(body, dict):
+            return found
+        scalars = {key: _as_parameter(value) for key, value in body.items()
+                   if isinstance(value, str | int | float | bool)}  # fmt: skip
+        again = self.router.match(request.method, request.path, {**scalars, **query})
+        return again if isinstance(again, Match) else found
 
     @staticmethod
     def _check_path_clash(body: dict[str, Any], path: dict[str, str]) -> None:

@@ -139,3 +139,17 @@ def test_kmeans_bad_input_and_permissions(api, groups, make_user):
     assert_error(listing(stranger["api"], image=image, kmeansValue=2), 403)
     answer = stranger["api"].gql(CLUSTERS, {"filter": {"image": image}, "mode": "HULLS"})
     assert answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_search_body_chooses_the_route_as_the_query_would(api, groups):
+    image = groups["image"]["id"]
+    clustered = api.post("/api/annotation/search.json",
+                         json={"image": image, "kmeans": True, "kmeansValue": 1})  # fmt: skip
+    assert clustered.status_code == 200, clustered.text
+    assert clustered.json()["size"] == 5 and "ratio" in clustered.json()["collection"][0]
+    reviewed = api.post("/api/annotation/search.json",
+                        json={"image": image, "reviewed": "true"})  # fmt: skip
+    assert reviewed.status_code == 200, reviewed.text
+    assert reviewed.json()["size"] == 0  # nothing is reviewed yet: the reviewed layer answered
+    plain = api.post("/api/annotation/search.json", json={"image": image})
+    assert plain.json()["size"] == 20
