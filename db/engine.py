@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 __all__ = ["Database"]
 
-#: The transaction the current task runs in, which a nested `transaction()` joins.
-_CURRENT: ContextVar[AsyncConnection | None] = ContextVar("cytogate_transaction", default=None)
+#: The transaction the current task runs in (with its database), which a nested
+#: `transaction()` on the same database joins.
+_CURRENT: ContextVar[tuple[Database, AsyncConnection] | None] = ContextVar(
+    "cytogate_transaction", default=None
+)
 
 
 def _json_dumps(value: object) -> str:
@@ -48,11 +51,11 @@ class Database:
         another one of the same task it joins it, so a tool made of several ordinary writes
         (a correction: an update and deletes) commits or fails as one."""
         joined = _CURRENT.get()
-        if joined is not None:
-            yield joined
+        if joined is not None and joined[0] is self:
+            yield joined[1]
             return
         async with self.engine.begin() as conn:
-            token = _CURRENT.set(conn)
+            token = _CURRENT.set((self, conn))
             try:
                 yield conn
             finally:

@@ -59,6 +59,7 @@ def make_context(request: web.Request, *, trusted: bool) -> Context:
         request=request,
         trusted=trusted,
         token=auth.token,
+        by_cookie=auth.by_cookie,
     )
     request[CONTEXT] = ctx
     return ctx

@@ -27,10 +27,12 @@ __all__ = ["Authentication", "authenticate", "canonical_strings"]
 
 @dataclass(frozen=True, slots=True)
 class Authentication:
-    """Who the request is from (None: anonymous) and the token it carried, if any."""
+    """Who the request is from (None: anonymous), the token it carried, if any, and whether
+    that token came in the session cookie (which a browser sends on its own)."""
 
     viewer: Viewer | None
     token: str | None = None
+    by_cookie: bool = False
 
 
 def canonical_strings(request: web.Request, prefix: str = "") -> Iterator[str]:
@@ -103,5 +105,5 @@ async def authenticate(request: web.Request, db: Database, settings: Settings) -
     if cookie:
         viewer = await viewer_by_token(db, cookie, request.method)
         if viewer is not None:
-            return Authentication(viewer, cookie)
+            return Authentication(viewer, cookie, by_cookie=True)
     return Authentication(None)

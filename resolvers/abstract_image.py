@@ -37,6 +37,7 @@ from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_page
+from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
@@ -51,6 +52,7 @@ from resolvers.storage import (
     require_user,
     uploaded_files_by_id,
 )
+from resolvers.tag import record_tags
 from resolvers.user import users_by_id
 
 __all__ = [
@@ -627,7 +629,7 @@ async def refuse_used(
 
 
 async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
-    """Delete an unused image with its slices (WRITE on its storage)."""
+    """Delete an unused image with its slices and tag associations (WRITE on its storage)."""
     viewer = require_user(ctx, "delete images")
     await _image(ctx, image_id, WRITE)
     async with ctx.db.transaction() as conn:
@@ -638,6 +640,7 @@ async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
         await refuse_used(conn, [image_id], [piece.id for piece in slices])
         log = CommandLog(conn, viewer)
         await log.delete_many(ABSTRACT_SLICE, slices)
+        await record_tags(conn, log, ABSTRACT_IMAGE_CLASS, [image_id])
         command = await log.delete(ABSTRACT_IMAGE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.image_id == image_id))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id == image_id))

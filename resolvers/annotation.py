@@ -33,14 +33,16 @@ from db.models import (
 from resolvers.command import CommandInfo, CommandLog, Spec, register
 from resolvers.context import Context
 from resolvers.crud import Changed, insert_row, table_of
-from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import MAX_POINTS, Measures, Shaped, measure, prepare_edit, prepare_new
 from resolvers.image import (
     image_instances_by_id,
     reference_slice,
     slice_instances_by_id,
 )
+from resolvers.metadata_target import USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
+from resolvers.tag import record_tags
 from resolvers.track import ANNOTATION_TRACK, link_tracks
 from resolvers.viewer import Viewer
 
@@ -55,6 +57,7 @@ __all__ = [
     "create_annotation",
     "create_annotations",
     "delete_annotation",
+    "distinct_term_ids",
     "get_annotation",
     "terms_by_annotation",
     "tracks_by_annotation",
@@ -68,16 +71,21 @@ TERM_LINK_TABLE: Final = table_of(AnnotationTerm)
 #: The columns of an annotation row: everything but the PostGIS geometry, which is read back
 #: through the stored WKT (and rebuilt from it when undo re-inserts a row).
 STORED_COLUMNS: Final = tuple(c for c in ANNOTATION_TABLE.c if c.key != "location")
-TERM_IDS: Final = (
-    select(
-        func.coalesce(
-            func.array_agg(distinct(AnnotationTerm.term_id)), literal([], ARRAY(BigInteger))
-        )
+
+
+def distinct_term_ids(term_id: Any, linked: Any, annotation_id: Any) -> Any:
+    """The distinct `term_id`s of the links whose `linked` column names the annotation (an
+    empty array when none), as a correlated subquery."""
+    return (
+        select(func.coalesce(func.array_agg(distinct(term_id)), literal([], ARRAY(BigInteger))))
+        .where(linked == annotation_id)
+        .scalar_subquery()
     )
-    .where(AnnotationTerm.user_annotation_id == UserAnnotation.id)
-    .scalar_subquery()
-    .label("term_ids")
-)
+
+
+TERM_IDS: Final = distinct_term_ids(
+    AnnotationTerm.term_id, AnnotationTerm.user_annotation_id, UserAnnotation.id
+).label("term_ids")
 #: What every read of a single annotation returns: the stored columns and its term ids.
 ANNOTATION_COLUMNS: Final = (*STORED_COLUMNS, TERM_IDS)
 
@@ -223,13 +231,6 @@ async def _place(ctx: Context, slice_id: int | None, image_id: int | None) -> _P
     return _Place(slice_id, image, access)
 
 
-def _require_guest(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_guest:
-        raise Forbidden()
-    return viewer
-
-
 async def _author(ctx: Context, place: _Place, user_id: int | None) -> int:
     """The creator: the caller, or someone else when the mode lets the caller act for others
     (in restricted mode only managers may, §3.4)."""
@@ -244,20 +245,20 @@ async def _author(ctx: Context, place: _Place, user_id: int | None) -> int:
     return user_id
 
 
-async def check_terms(conn: AsyncConnection, project_id: int, term_ids: Sequence[int]) -> None:
-    """Every term must belong to the ontology of the annotation's project (400 otherwise)."""
+async def check_terms(
+    conn: AsyncConnection, project_id: int, term_ids: Sequence[int], *, unknown_is_404: bool = False
+) -> None:
+    """Every term must belong to the ontology of the annotation's project (400 otherwise);
+    routes that name one term answer 404 for an unknown one (`unknown_is_404`)."""
     if not term_ids:
         return
     ontology = select(Project.ontology_id).where(Project.id == project_id).scalar_subquery()
-    known = set(
-        (
-            await conn.execute(
-                select(Term.id).where(Term.id.in_(term_ids), Term.ontology_id == ontology)
-            )
-        ).scalars()
-    )
+    stmt = select(Term.id, Term.ontology_id == ontology).where(Term.id.in_(term_ids))
+    fits = dict((await conn.execute(stmt)).tuples().all())
     for term_id in term_ids:
-        if term_id not in known:
+        if unknown_is_404 and term_id not in fits:
+            raise NotFound("Term", term_id)
+        if not fits.get(term_id):
             raise InvalidInput(f"Term {term_id} is not in the ontology of the project")
 
 
@@ -288,7 +289,7 @@ class _Prepared:
 
 async def _prepare(ctx: Context, fields: AnnotationFields) -> _Prepared:
     """Permissions and the geometry pipeline, before any write."""
-    _require_guest(ctx)
+    ctx.require_guest()
     if fields.location is None or not fields.location.strip():
         raise InvalidInput("Property location must be set: a WKT geometry is required")
     place = await _place(ctx, fields.slice, fields.image)
@@ -329,7 +330,7 @@ async def _insert(
 async def create_annotation(ctx: Context, fields: AnnotationFields) -> Created:
     """Create one annotation, its terms (by the caller) and its track links, in one
     transaction."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     prepared = await _prepare(ctx, fields)
     async with ctx.db.transaction() as conn:
         return await _insert(conn, CommandLog(conn, viewer), viewer, prepared, printed=True)
@@ -338,7 +339,7 @@ async def create_annotation(ctx: Context, fields: AnnotationFields) -> Created:
 async def create_annotations(ctx: Context, many: Sequence[AnnotationFields]) -> list[Created]:
     """Create several annotations in one transaction: all of them, or none (the REST bridge
     answers a JSON array element by element instead, as Cytomine does)."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     if len(many) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} annotations may be created at once")
     prepared = [await _prepare(ctx, fields) for fields in many]
@@ -350,7 +351,7 @@ async def create_annotations(ctx: Context, many: Sequence[AnnotationFields]) -> 
 async def update_annotation(ctx: Context, annotation_id: int, fields: AnnotationFields) -> Changed:
     """Replace an annotation's geometry (re-applying its compression), and move it to another
     slice or creator when asked; owner-or-mode with the creator as owner."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     current = await get_annotation(ctx, annotation_id)
     (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
     if fields.location is None or not fields.location.strip():
@@ -404,9 +405,9 @@ async def _lock(conn: AsyncConnection, annotation_id: int) -> Row[Any]:
 
 
 async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
-    """Delete an annotation with its terms, track links and comments (recorded first, so undo
-    brings them back); its reviewed copy stays."""
-    viewer = _require_guest(ctx)
+    """Delete an annotation with its terms, track links, comments and tag associations
+    (recorded first, so undo brings them back); its reviewed copy stays."""
+    viewer = ctx.require_guest()
     current = await get_annotation(ctx, annotation_id)
     (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
     async with ctx.db.transaction() as conn:
@@ -420,6 +421,7 @@ async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
         ):
             children = await conn.execute(select(*table_of(model).c).where(column == annotation_id))
             await log.delete_many(spec, children.all())
+        await record_tags(conn, log, USER_ANNOTATION_CLASS, [annotation_id])
         command = await log.delete(USER_ANNOTATION, row)
         await conn.execute(delete(UserAnnotation).where(UserAnnotation.id == annotation_id))
     ctx.loader(annotations_by_id).clear(annotation_id)

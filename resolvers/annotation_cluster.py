@@ -116,7 +116,8 @@ async def auto_mode(ctx: Context, conn: AsyncConnection, query: AnnotationSearch
     box_width = float(
         (await conn.execute(select(func.ST_XMax(box) - func.ST_XMin(box)))).scalar_one()
     )
-    bucket = min(100, math.floor(4 * box_width / image.width) * 25)
+    quarters = 4 * box_width / image.width  # how many quarter-widths the viewport spans
+    bucket = 100 if not math.isfinite(quarters) or quarters >= 4 else math.floor(quarters) * 25
     counted = select(func.coalesce(func.sum(AnnotationIndex.count_annotation), 0)).where(
         AnnotationIndex.slice_id.in_(slices)
     )

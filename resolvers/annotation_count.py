@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy import Row, func, select
 
 from db.engine import Database
-from db.models import AnnotationIndex, UserAnnotation
+from db.models import AnnotationIndex, ReviewedAnnotation, UserAnnotation
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import Forbidden
@@ -78,16 +78,14 @@ async def count_project_annotations(
     *,
     start: datetime | None = None,
     end: datetime | None = None,
+    reviewed: bool = False,
 ) -> int:
-    """The user annotations of a project (READ), created within [start, end] when given (to
-    the millisecond, as clients see dates)."""
+    """The user (or `reviewed`) annotations of a project (READ), created within [start, end]
+    when given (to the millisecond, as clients see dates)."""
     (await project_access(ctx, project_id)).require_read()
-    created = func.date_trunc("milliseconds", UserAnnotation.created)
-    stmt = (
-        select(func.count())
-        .select_from(UserAnnotation)
-        .where(UserAnnotation.project_id == project_id)
-    )
+    table = table_of(ReviewedAnnotation if reviewed else UserAnnotation)
+    created = func.date_trunc("milliseconds", table.c.created)
+    stmt = select(func.count()).select_from(table).where(table.c.project_id == project_id)
     if start is not None:
         stmt = stmt.where(created >= start)
     if end is not None:

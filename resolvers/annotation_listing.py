@@ -59,17 +59,20 @@ from db.models import (
     ReviewedAnnotationTerm,
     SecUser,
     SliceInstance,
+    Tag,
     Term,
     Track,
     UserAnnotation,
 )
 from resolvers.acl import ADMINISTRATION
-from resolvers.annotation import STORED_COLUMNS
+from resolvers.annotation import STORED_COLUMNS, distinct_term_ids
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
+from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
+from resolvers.tag import tagged
 
 __all__ = [
     "EXTRAS",
@@ -89,6 +92,7 @@ RA: Final = table_of(ReviewedAnnotation)
 #: Columns every listed row has (cheap: no text, no join).
 BASE: Final = tuple(c for c in STORED_COLUMNS if c.key != "wkt_location")
 REVIEWED_BASE: Final = tuple(c for c in RA.c if c.key not in ("location", "wkt_location"))
+_DIGITS: Final = re.compile(r"[0-9]+")
 _BBOX: Final = re.compile(r"^\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*,\s*(-?[\d.eE+-]+)\s*,"
                           r"\s*(-?[\d.eE+-]+)\s*$")  # fmt: skip
 
@@ -104,6 +108,7 @@ class Layer:
         links: its term links, `linked` the column naming the annotation, `author` the one
             naming who put the term (None: a plain term set).
         authored: user annotations (tracks, hide-layer flags and review state apply).
+        class_name: the Java class of its annotations, as tag associations name them.
     """
 
     kind: str
@@ -113,28 +118,21 @@ class Layer:
     linked: Any
     author: Any | None
     authored: bool
+    class_name: str
 
 
 _AT: Final = table_of(AnnotationTerm)
 _RAT: Final = table_of(ReviewedAnnotationTerm)
 USER_LAYER: Final = Layer("userannotation", UA, BASE, _AT, _AT.c.user_annotation_id,
-                          _AT.c.user_id, True)  # fmt: skip
+                          _AT.c.user_id, True, USER_ANNOTATION_CLASS)  # fmt: skip
 REVIEWED_LAYER: Final = Layer("reviewedannotation", RA, REVIEWED_BASE, _RAT,
-                              _RAT.c.reviewed_annotation_id, None, False)  # fmt: skip
+                              _RAT.c.reviewed_annotation_id, None, False,
+                              REVIEWED_ANNOTATION_CLASS)  # fmt: skip
 
 
 def term_ids(layer: Layer) -> Any:
-    """The distinct term ids of each annotation of the layer (empty array when none), as a
-    correlated subquery."""
-    return (
-        select(
-            func.coalesce(
-                func.array_agg(distinct(layer.links.c.term_id)), literal([], ARRAY(BigInteger))
-            )
-        )
-        .where(layer.linked == layer.table.c.id)
-        .scalar_subquery()
-    )
+    """The distinct term ids of each annotation of the layer, as a correlated subquery."""
+    return distinct_term_ids(layer.links.c.term_id, layer.linked, layer.table.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +155,8 @@ class AnnotationSearch:
     multiple_track: bool = False
     before_slice: int | None = None
     after_slice: int | None = None
+    tags: Sequence[int] | None = None
+    no_tag: bool = False
     not_reviewed_only: bool = False
     bbox: str | None = None
     bbox_annotation: int | None = None
@@ -261,11 +261,20 @@ def _wkt(text: str, name: str) -> Any:
     return geometry
 
 
-async def _geometry_of(conn: AsyncConnection, annotation_id: int) -> Any:
-    """The geometry of an annotation of either kind (one id sequence names both)."""
+#: Which projects a listing reads, as a condition on a `project_id` column.
+InProjects = Callable[[Any], ColumnElement[bool]]
+
+
+async def _geometry_of(conn: AsyncConnection, annotation_id: int, projects: InProjects) -> Any:
+    """The geometry of an annotation of either kind (one id sequence names both), found only
+    in the projects the listing reads: a filter never reaches into another project."""
     either = union_all(
-        select(UA.c.location).where(UA.c.id == annotation_id),
-        select(RA.c.location).where(RA.c.id == annotation_id),
+        *(
+            select(table.c.location).where(
+                table.c.id == annotation_id, projects(table.c.project_id)
+            )
+            for table in (UA, RA)
+        )
     )
     found = (await conn.execute(either)).first()
     if found is None:
@@ -301,8 +310,11 @@ async def _known(conn: AsyncConnection, model: Any, ids: Sequence[int], domain: 
             raise NotFound(domain, wanted)
 
 
-async def _conditions(conn: AsyncConnection, layer: Layer, query: AnnotationSearch) -> list[Any]:
-    """The filters of `query` on the layer's table (the scope aside)."""
+async def _conditions(
+    conn: AsyncConnection, layer: Layer, query: AnnotationSearch, projects: InProjects
+) -> list[Any]:
+    """The filters of `query` on the layer's table (the scope aside, `projects` bounding the
+    annotations a filter names)."""
     t = layer.table
     where: list[Any] = []
     if query.image is not None:
@@ -337,16 +349,23 @@ async def _conditions(conn: AsyncConnection, layer: Layer, query: AnnotationSear
         where.append(distinct_terms >= 2)
     if layer.authored:
         where += await _track_conditions(conn, layer, query)
+    if query.tags:
+        await _known(conn, Tag, query.tags, "Tag")
+        matching = tagged(t.c.id, layer.class_name, query.tags)
+        untagged = not_(tagged(t.c.id, layer.class_name))
+        where.append(or_(matching, untagged) if query.no_tag else matching)
+    elif query.no_tag:
+        where.append(not_(tagged(t.c.id, layer.class_name)))
     if query.bbox is not None:
         where.append(func.ST_Intersects(t.c.location, parse_bbox(query.bbox)))
     if query.bbox_annotation is not None:
-        area = await _geometry_of(conn, query.bbox_annotation)
+        area = await _geometry_of(conn, query.bbox_annotation, projects)
         where.append(func.ST_Intersects(t.c.location, area))
     if query.max_distance_base_annotation is not None and query.base_annotation is None:
         raise NotFound("UserAnnotation", "none", "baseAnnotation")
     if query.base_annotation is not None:
-        if query.base_annotation.strip().isdigit():
-            base = await _geometry_of(conn, int(query.base_annotation))
+        if _DIGITS.fullmatch(query.base_annotation.strip()):
+            base = await _geometry_of(conn, int(query.base_annotation), projects)
         else:
             base = from_shape(_wkt(query.base_annotation, "baseAnnotation"), srid=0)
         distance = query.max_distance_base_annotation
@@ -588,16 +607,19 @@ async def list_annotations(
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
 
 
-def _readable(ctx: Context, layer: Layer) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Rows of every project the caller may read, and whether they manage each row's
-    project (administrators read and manage every one)."""
+def _only(project_id: int) -> InProjects:
+    return lambda column: column == project_id
+
+
+def _readable(ctx: Context) -> tuple[InProjects, InProjects]:
+    """Every project the caller may read, and those they manage (administrators read and
+    manage every one)."""
     viewer = ctx.require_viewer()
     if viewer.is_admin:
-        return true(), true()
-    project = layer.table.c.project_id
+        return (lambda _: true()), (lambda _: true())
     entries = select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
     managed = entries.where(AclEntry.mask >= ADMINISTRATION)
-    return project.in_(entries), project.in_(managed)
+    return (lambda column: column.in_(entries)), (lambda column: column.in_(managed))
 
 
 async def annotation_select(
@@ -623,13 +645,15 @@ async def annotation_select(
     if everywhere and not query.scoped:
         if layer.authored:
             raise ValueError("an unscoped listing skips hide-layer flags: reviewed layer only")
-        scope, manages = _readable(ctx, layer)
-        where = [scope]
+        projects, managed = _readable(ctx)
+        manages = managed(layer.table.c.project_id)
+        where = [projects(layer.table.c.project_id)]
     else:
         access = await _scope(ctx, conn, query)
         manages = true() if access.is_manager else false()
-        where = [layer.table.c.project_id == access.row.id, _visible_layers(layer, access)]
-    where += await _conditions(conn, layer, query)
+        projects = _only(access.row.id)
+        where = [projects(layer.table.c.project_id), _visible_layers(layer, access)]
+    where += await _conditions(conn, layer, query, projects)
     ranked = layer.authored and bool(query.tracks)
     stmt, rank = _select(Reading(layer, manages, ctx.public_url), wanted, ranked)
     newest = layer.table.c.id.desc()

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
 
-from db.models import AnnotationTerm, ImageInstance, ReviewedAnnotationTerm, SecUser, Term
+from db.models import AnnotationTerm, ImageInstance, ReviewedAnnotationTerm, SecUser
 from resolvers.annotation import (
     ANNOTATION_TERM,
     annotations_by_id,
@@ -26,10 +26,9 @@ from resolvers.annotation import (
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
-from resolvers.errors import Forbidden, NotFound
+from resolvers.errors import NotFound
 from resolvers.project_access import project_access
 from resolvers.review import get_any_annotation, set_reviewed_terms
-from resolvers.viewer import Viewer
 
 __all__ = [
     "TermLinks",
@@ -92,17 +91,10 @@ async def get_annotation_term(
     raise NotFound("AnnotationTerm", f"{annotation_id}/{term_id}", "annotation/term")
 
 
-def _require_guest(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_guest:
-        raise Forbidden()
-    return viewer
-
-
 async def _editable(ctx: Context, annotation_id: int) -> Any:
     """A user annotation whose terms the caller may change (guest role, READ, owner-or-mode
     with its creator as owner)."""
-    _require_guest(ctx)
+    ctx.require_guest()
     annotation = await get_annotation(ctx, annotation_id)
     (await project_access(ctx, annotation.project_id)).require_owner_or_mode(annotation.user_id)
     return annotation
@@ -111,10 +103,7 @@ async def _editable(ctx: Context, annotation_id: int) -> Any:
 async def _term(ctx: Context, project_id: int, term_id: int) -> None:
     """An unknown term is a 404; a term outside the project's ontology a 400."""
     async with ctx.db.read() as conn:
-        found = await conn.execute(select(Term.id).where(Term.id == term_id))
-        if found.first() is None:
-            raise NotFound("Term", term_id)
-        await check_terms(conn, project_id, [term_id])
+        await check_terms(conn, project_id, [term_id], unknown_is_404=True)
 
 
 def _forget(ctx: Context, annotation_id: int) -> None:
@@ -137,10 +126,12 @@ async def add_annotation_term(
 ) -> Changed:
     """Put a term on a user annotation, by `user_id` when it names a user, else by the caller;
     the same link twice is a 409."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     annotation = await _editable(ctx, annotation_id)
     await _term(ctx, annotation.project_id, term_id)
     author = await _author(ctx, user_id)
+    if author != viewer.id:  # acting for another user: refused in restricted mode (§3.4)
+        (await project_access(ctx, annotation.project_id)).require_owner_or_mode(None)
     values = {"user_annotation_id": annotation_id, "term_id": term_id, "user_id": author}
     async with ctx.db.transaction() as conn:
         with constraint_errors(f"Term {term_id} is already on annotation {annotation_id}"):
@@ -155,9 +146,11 @@ async def remove_annotation_term(
 ) -> Changed:
     """Take a term off a user annotation: the link `user_id` put (default: the caller's);
     none is a 404."""
-    viewer = _require_guest(ctx)
-    await _editable(ctx, annotation_id)
+    viewer = ctx.require_guest()
+    annotation = await _editable(ctx, annotation_id)
     author = viewer.id if user_id is None else user_id
+    if author != viewer.id:
+        (await project_access(ctx, annotation.project_id)).require_owner_or_mode(None)
     async with ctx.db.transaction() as conn:
         link = (
             await conn.execute(
@@ -198,7 +191,7 @@ async def set_annotation_term(
     if found.reviewed:
         await _term(ctx, found.row.project_id, term_id)
         return TermSet(await set_reviewed_terms(ctx, annotation_id, [term_id]), True)
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     await _editable(ctx, annotation_id)
     await _term(ctx, found.row.project_id, term_id)
     cleared = select(*LINK_TABLE.c).where(AnnotationTerm.user_annotation_id == annotation_id)

@@ -1,12 +1,15 @@
 """Keeping annotations right when what they lie on changes.
 
-- Deleting an image instance or a slice instance deletes its annotations through foreign keys.
-  Before that, the deleting transaction records them and everything hanging from them (term and
-  track links, comments, reviewed copies and their terms, the image's tracks), children before
-  parents, so undo brings every row back in an order the keys accept.
+- Deleting an image instance or a slice instance deletes its annotations through foreign keys
+  (and their tag associations by trigger). Before that, the deleting transaction records them
+  and everything hanging from them (term and track links, comments, tag associations, reviewed
+  copies and their terms, the image's tracks), children before parents, so undo brings every
+  row back in an order the keys accept.
 - When an image's effective calibration changes, the area and perimeter of its annotations are
   recomputed in one statement per table (contract images-annotations.md §2.3, §2.6, §3.3),
   with the pipeline's rules: µm² and mm with a calibration, rounded pixels without.
+- An image holding annotations or tracks does not move to another project, neither by an
+  edit nor by a replay.
 
 Specs are looked up by name: this module sits below the image modules, which call it, and the
 annotation modules, which import them.
@@ -17,7 +20,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Float, case, false, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import (
@@ -33,9 +48,11 @@ from db.models import (
 )
 from resolvers.command import CommandLog, spec_of
 from resolvers.crud import table_of
+from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
+from resolvers.tag import record_tags
 
 __all__ = [
-    "follow_images",
+    "image_is_annotated",
     "record_annotations",
     "remeasure_annotations",
     "remeasure_instances_of",
@@ -81,6 +98,8 @@ async def record_annotations(
         ("ReviewedAnnotation", ReviewedAnnotation, ReviewedAnnotation.id.in_(reviewed)),
         ("Track", Track, Track.id.in_(tracks)),
     ]  # fmt: skip
+    await record_tags(conn, log, USER_ANNOTATION_CLASS, users)
+    await record_tags(conn, log, REVIEWED_ANNOTATION_CLASS, reviewed)
     for domain, model, where in groups:
         rows = (await conn.execute(select(*_columns(model)).where(where).order_by(model.id))).all()
         await log.delete_many(spec_of(domain), rows)
@@ -132,17 +151,8 @@ async def remeasure_instances_of(conn: AsyncConnection, abstract_image_ids: Sequ
     await remeasure_annotations(conn, list((await conn.execute(instances)).scalars()))
 
 
-async def follow_images(conn: AsyncConnection, image_ids: Sequence[int]) -> None:
-    """Annotations and tracks belong to their image's project: after an image moves to
-    another project they follow it (the counter triggers move the project counts)."""
-    if not image_ids:
-        return
-    image = table_of(ImageInstance)
-    for model in (*LOCATED, Track):
-        table = table_of(model)
-        project = select(image.c.project_id).where(image.c.id == table.c.image_id)
-        await conn.execute(
-            update(table)
-            .where(table.c.image_id.in_(image_ids), table.c.project_id != project.scalar_subquery())
-            .values(project_id=project.scalar_subquery())
-        )
+async def image_is_annotated(conn: AsyncConnection, image_id: int) -> bool:
+    """Whether any annotation or track lies on this image. Such an image stays in its project:
+    moving it would hand other users' work to another project's members."""
+    found = [select(model.id).where(model.image_id == image_id) for model in (*LOCATED, Track)]
+    return bool((await conn.execute(select(exists(union_all(*found))))).scalar_one())

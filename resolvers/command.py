@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     DateTime,
@@ -48,7 +49,7 @@ from db.models import (
     SecUser,
     UndoStackItem,
 )
-from db.models.base import Base
+from db.models.base import ID_SEQUENCE, Base
 from resolvers.acl import READ, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, lock_row, table_of, update_row
@@ -207,6 +208,11 @@ async def _snapshot(conn: AsyncConnection, spec: Spec, row: Row[Any] | Mapping[s
 # --- recording -------------------------------------------------------------------------------
 
 
+#: The undo group id of each open transaction, by its connection (a connection object serves
+#: one transaction of `Database.transaction` and is then dropped, and its entry with it).
+_TRANSACTION_IDS: Final[WeakKeyDictionary[AsyncConnection, int]] = WeakKeyDictionary()
+
+
 class CommandLog:
     """The commands of one mutation, run in its transaction under one transaction id."""
 
@@ -216,12 +222,16 @@ class CommandLog:
         self._transaction_id: int | None = None
 
     async def _transaction(self) -> int:
-        """PostgreSQL's own transaction id: every log of one database transaction (a tool
-        joining several writes) groups its commands under it, for undo."""
+        """The id grouping the commands of this database transaction for undo, shared by
+        every log of the transaction (a tool joining several writes is undone as one)."""
         if self._transaction_id is None:
-            self._transaction_id = int(
-                (await self.conn.execute(select(func.txid_current()))).scalar_one()
-            )
+            found = _TRANSACTION_IDS.get(self.conn)
+            if found is None:
+                found = int(
+                    (await self.conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one()
+                )
+                _TRANSACTION_IDS[self.conn] = found
+            self._transaction_id = found
         return self._transaction_id
 
     async def record(

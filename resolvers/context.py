@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from resolvers.errors import Unauthenticated
+from resolvers.errors import Forbidden, Unauthenticated
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -37,6 +37,8 @@ class Context:
         token: the bearer or session token the caller authenticated with, for logout.
         trusted: True for the REST bridge's own documents, which may ask for unbounded pages
             (`max=0` means "everything" to Cytomine clients, decision 6).
+        by_cookie: the caller authenticated with the session cookie alone, which a browser
+            attaches even to a request another site made it send.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class Context:
         request: web.Request | None = None,
         trusted: bool = False,
         token: str | None = None,
+        by_cookie: bool = False,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -55,6 +58,7 @@ class Context:
         self.request = request
         self.trusted = trusted
         self.token = token
+        self.by_cookie = by_cookie
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
@@ -92,6 +96,14 @@ class Context:
         if self.viewer is None:
             raise Unauthenticated()
         return self.viewer
+
+    def require_guest(self) -> Viewer:
+        """The caller, who must hold at least the guest role (403 for an account without
+        any role)."""
+        viewer = self.require_viewer()
+        if not viewer.is_guest:
+            raise Forbidden()
+        return viewer
 
     def page_limit(self, requested: int | None, default: int = 100) -> int | None:
         """The row limit for a list: bounded for GraphQL callers, as asked for trusted ones."""

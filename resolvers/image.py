@@ -58,7 +58,7 @@ from resolvers.abstract_image import VIRTUAL_STACK, abstract_images_by_id, get_a
 from resolvers.abstract_image import macro_url as abstract_macro_url
 from resolvers.acl import ADMINISTRATION, allows, viewer_mask
 from resolvers.annotation_upkeep import (
-    follow_images,
+    image_is_annotated,
     record_annotations,
     remeasure_annotations,
 )
@@ -74,6 +74,7 @@ from resolvers.listing import (
     order_clauses,
     pages_by_parent,
 )
+from resolvers.metadata_target import IMAGE_INSTANCE_CLASS
 from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
@@ -82,6 +83,7 @@ from resolvers.pixels import (
     pixel_url,
 )
 from resolvers.project import ProjectAccess, project_access, projects_by_id, visible_condition
+from resolvers.tag import record_tags, tag_filter
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -149,29 +151,39 @@ DEFAULT_LAST_OPENED: Final = 5
 
 
 async def _may_edit_image(ctx: Context, row: Mapping[str, Any]) -> None:
-    """Owner-or-mode on the image's project, with the image's creator as owner (§6)."""
+    """Owner-or-mode on the image's project, with the image's creator as owner (§6); a replay
+    that would move an annotated image is refused like the edit."""
     (await project_access(ctx, row["project_id"])).require_writable().require_owner_or_mode(
         row["user_id"]
     )
+    async with ctx.db.transaction() as conn:
+        current = await conn.scalar(select(_II.c.project_id).where(_II.c.id == row["id"]))
+        if current is not None and current != row["project_id"]:
+            await _refuse_annotated_move(conn, row["id"])
 
 
 async def _may_edit_slice(ctx: Context, row: Mapping[str, Any]) -> None:
     (await project_access(ctx, row["project_id"])).require_writable()
 
 
-async def _annotations_follow(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """A replayed image edit may move the image or change its calibration back: its
-    annotations follow it and are measured again."""
-    ids = [row["id"] for row in rows]
-    await follow_images(conn, ids)
-    await remeasure_annotations(conn, ids)
+async def _refuse_annotated_move(conn: AsyncConnection, image_id: int) -> None:
+    if await image_is_annotated(conn, image_id):
+        raise InvalidInput(
+            f"Image instance {image_id} holds annotations or tracks: it stays in its project"
+        )
+
+
+async def _remeasure(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """A replayed image edit may change its calibration back: its annotations are measured
+    again."""
+    await remeasure_annotations(conn, [row["id"] for row in rows])
 
 
 IMAGE_INSTANCE: Final = register(
     Spec("ImageInstance", ImageInstance, lambda row: f"{row['id']} ({row['base_image_id']})",
          project_of=lambda row: row["project_id"], authorize=_may_edit_image,
          counters=("count_image_annotations", "count_image_reviewed_annotations"),
-         after_replay=_annotations_follow)
+         after_replay=_remeasure)
 )  # fmt: skip
 SLICE_INSTANCE: Final = register(
     Spec("SliceInstance", SliceInstance, lambda row: str(row["id"]),
@@ -656,6 +668,8 @@ IMAGE_FIELDS: Final[Mapping[str, Any]] = {
     "status": _UF.c.status,
 }
 DEFAULT_SORT: Final = "created"
+#: The filter-only `tag` field: the ids of the image's tags.
+IMAGE_TAGS: Final = tag_filter(_II.c.id, IMAGE_INSTANCE_CLASS)
 
 
 def _condition(item: Filter, column: Any) -> Any:
@@ -665,9 +679,10 @@ def _condition(item: Filter, column: Any) -> Any:
 
 def _filtered(stmt: Any, filters: Sequence[Filter], managed: Any) -> Any:
     """AND the filters. `blindedName` matches the base image's id as text, and for managers
-    (`managed`: a condition on the row's project) the real name too (§2.6). Filters on tags
-    and image groups are ignored: neither exists here yet."""
-    stmt = apply_filters(stmt, [f for f in filters if f.field != "blindedName"], IMAGE_FIELDS)
+    (`managed`: a condition on the row's project) the real name too; `tag` the ids of the
+    image's tags (§2.6). Filters on image groups are ignored: they do not exist here yet."""
+    named = [f for f in filters if f.field != "blindedName"]
+    stmt = apply_filters(stmt, named, {**IMAGE_FIELDS, "tag": IMAGE_TAGS})
     for item in filters:
         if item.field != "blindedName":
             continue
@@ -1049,7 +1064,8 @@ async def update_image_instance(
 ) -> Changed:
     """Replace an image instance's name, calibration and review state, or move it to another
     project (§2.6): owner-or-mode with its creator as owner, READ and the read-only check on
-    both projects. The base image and the creator never change."""
+    both projects. The base image and the creator never change, and an image holding
+    annotations or tracks never moves."""
     viewer = ctx.require_viewer()
     current = await _image(ctx, image_id)
     access = await project_access(ctx, current.project_id)
@@ -1067,6 +1083,8 @@ async def update_image_instance(
         **_review(fields),
     }
     async with ctx.db.transaction() as conn:
+        if moved:
+            await _refuse_annotated_move(conn, image_id)
         await _check_reviewer(conn, fields.review_user)
         log = CommandLog(conn, viewer)
         _, _, command = await update_logged(
@@ -1078,7 +1096,6 @@ async def update_image_instance(
         )
         if moved:
             await _move_slices(conn, log, image_id, target.row.id)
-            await follow_images(conn, [image_id])
         if _effective_size(current, values) != _effective_size(current, {}):
             await remeasure_annotations(conn, [image_id])
         image = await _image_in(conn, image_id)
@@ -1117,8 +1134,8 @@ async def _move_slices(conn: AsyncConnection, log: CommandLog, image_id: int, pr
 
 async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
     """Remove an image from its project (§2.6): owner-or-mode with its creator as owner. Its
-    slice instances and annotations go with it, recorded so undo restores them after the
-    image."""
+    slice instances, annotations and tag associations go with it, recorded so undo restores
+    them after the image."""
     viewer = ctx.require_viewer()
     current = await _image(ctx, image_id)
     (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
@@ -1133,6 +1150,7 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
         ).all()
         await record_annotations(conn, log, image_ids=[image_id])
         await log.delete_many(SLICE_INSTANCE, slices)
+        await record_tags(conn, log, IMAGE_INSTANCE_CLASS, [image_id])
         command = await log.delete(IMAGE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.image_id == image_id))
         await conn.execute(delete(IMAGE_TABLE).where(_II.c.id == image_id))

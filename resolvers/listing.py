@@ -1,9 +1,10 @@
 """Lists in SQL: Cytomine's `field[op]=value` filters, sorting and paging (core.md §4).
 
 A resolver declares which fields a list can be filtered and sorted on; everything is turned
-into bound SQL expressions, nothing is sliced in memory. A page of each of many parents (the
-members of each project of a query) is one windowed statement, so nested lists cost the same
-whatever the number of parents.
+into bound SQL expressions, nothing is sliced in memory. A field held by other rows (the tags
+of a project) is declared as `Related` and matched with EXISTS. A page of each of many parents
+(the members of each project of a query) is one windowed statement, so nested lists cost the
+same whatever the number of parents.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import String, and_, func, or_, select
+from sqlalchemy import String, and_, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +25,7 @@ __all__ = [
     "Filter",
     "FilterOp",
     "Page",
+    "Related",
     "apply_filters",
     "apply_sort",
     "fetch_page",
@@ -53,6 +55,21 @@ class Filter:
     field: str
     op: str
     value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """A filter field held by related rows (the tags of a project), matched as Cytomine's LEFT
+    JOIN matches it: a row passes when one of its related rows passes, and a condition that
+    accepts null (`in` listing `null`, `equals` null) also passes rows with no related row.
+
+    Args:
+        column: the related rows' column the filter compares.
+        link: the correlated condition tying related rows to the listed row.
+    """
+
+    column: Any
+    link: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +134,30 @@ def _condition(column: ColumnElement[Any], op: str, value: str | None) -> Column
     return or_(*parts) if parts else column.in_([])
 
 
+def _accepts_null(op: str, value: str | None) -> bool:
+    if op == "in" and value is not None:
+        return "null" in (item.strip() for item in value.split(","))
+    return op == "equals" and value in (None, "null")
+
+
+def _related(related: Related, op: str, value: str | None) -> ColumnElement[bool]:
+    matching = exists(select(literal(1)).where(related.link, _condition(related.column, op, value)))
+    if _accepts_null(op, value):
+        return or_(matching, ~exists(select(literal(1)).where(related.link)))
+    return matching
+
+
 def apply_filters(
     stmt: SelectAny,
     filters: Sequence[Filter] | None,
     columns: Mapping[str, Any],
 ) -> SelectAny:
-    """AND the filters on known fields and operators; others are ignored, as Cytomine does."""
+    """AND the filters on known fields and operators; others are ignored, as Cytomine does.
+    A field mapped to a `Related` is matched through its related rows."""
     conditions = [
-        _condition(columns[f.field], f.op, f.value)
+        _related(target, f.op, f.value)
+        if isinstance(target := columns[f.field], Related)
+        else _condition(target, f.op, f.value)
         for f in filters or ()
         if f.field in columns and f.op in FILTER_OPS
     ]

@@ -194,13 +194,6 @@ def _require_user(ctx: Context) -> Viewer:
     return viewer
 
 
-def _require_guest(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_guest:
-        raise Forbidden()
-    return viewer
-
-
 def _required(value: str | None, name: str, limit: int = 255) -> str:
     if value is None or not value.strip():
         raise InvalidInput(f"Property {name} must be set")
@@ -230,7 +223,7 @@ async def _term(ctx: Context, term_id: int, permission: int) -> Any:
 
 async def get_ontology(ctx: Context, ontology_id: int) -> Any:
     """One ontology the caller may read."""
-    _require_guest(ctx)
+    ctx.require_guest()
     return await _ontology(ctx, ontology_id, READ)
 
 
@@ -245,7 +238,7 @@ def _readable_ontologies(reader: int | None) -> Any:
 
 async def list_ontologies(ctx: Context, *, limit: int | None, offset: int = 0) -> Page[Any]:
     """The ontologies the caller may read: all for admins, else by ACL or project membership."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     stmt = _readable_ontologies(reader_of(viewer)).order_by(Ontology.name, Ontology.id)
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
@@ -253,7 +246,7 @@ async def list_ontologies(ctx: Context, *, limit: int | None, offset: int = 0) -
 
 async def list_ontology_users(ctx: Context, ontology_id: int) -> Sequence[Any]:
     """The distinct members of the projects using the ontology, by username."""
-    _require_guest(ctx)
+    ctx.require_guest()
     await _ontology(ctx, ontology_id, READ)
     members = (
         select(AclEntry.user_id)
@@ -317,7 +310,7 @@ async def delete_ontology(ctx: Context, ontology_id: int) -> Changed:
 
 
 async def get_term(ctx: Context, term_id: int) -> Any:
-    _require_guest(ctx)
+    ctx.require_guest()
     return await _term(ctx, term_id, READ)
 
 
@@ -330,7 +323,7 @@ async def list_terms(
     offset: int = 0,
 ) -> Page[Any]:
     """Terms of an ontology, of a project's ontology, or (admins only) every term; by name."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     stmt = select(*TERM_TABLE.c).order_by(Term.name, Term.id)
     if project_id is not None:
         access = (await project_access(ctx, project_id)).require_read()
@@ -361,7 +354,7 @@ def _term_values(fields: TermFields) -> dict[str, Any]:
 
 async def create_term(ctx: Context, fields: TermFields) -> Changed:
     """Create a term (WRITE on its ontology), under `parent` when one is given."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     values = _term_values(fields)
     await _ontology(ctx, values["ontology_id"], WRITE)
     async with ctx.db.transaction() as conn:
@@ -413,13 +406,13 @@ async def delete_term(ctx: Context, term_id: int) -> Changed:
 
 
 async def list_relations(ctx: Context) -> Sequence[Any]:
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         return (await conn.execute(select(*table_of(Relation).c).order_by(Relation.id))).all()
 
 
 async def get_relation(ctx: Context, relation_id: int) -> Any:
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(select(*table_of(Relation).c).where(Relation.id == relation_id))
@@ -509,7 +502,7 @@ async def create_relation_term(
     ctx: Context, term1: int | None, term2: int | None, relation_id: int | None = None
 ) -> Changed:
     """Link term2 (child) under term1 (parent): WRITE on their ontology."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     if term1 is None or term2 is None:
         raise InvalidInput("term1 and term2 are mandatory")
     for term_id in (term1, term2):
@@ -542,7 +535,7 @@ async def _find_link(
 
 async def get_relation_term(ctx: Context, relation_id: int | None, term1: int, term2: int) -> Any:
     """The link between two terms; 404 when either term or the link is missing."""
-    _require_guest(ctx)
+    ctx.require_guest()
     for term_id in (term1, term2):
         await _term(ctx, term_id, READ)
     async with ctx.db.read() as conn:
@@ -553,7 +546,7 @@ async def delete_relation_term(
     ctx: Context, relation_id: int | None, term1: int, term2: int
 ) -> Changed:
     """Remove a link (DELETE on term1's ontology)."""
-    viewer = _require_guest(ctx)
+    viewer = ctx.require_guest()
     await _term(ctx, term1, DELETE)
     await _term(ctx, term2, READ)
     async with ctx.db.transaction() as conn:
@@ -567,7 +560,7 @@ async def list_relation_terms(
     ctx: Context, term_id: int, position: int | None = None
 ) -> Sequence[Any]:
     """Links where the term is parent (position 1), child (2), or either (None)."""
-    _require_guest(ctx)
+    ctx.require_guest()
     await _term(ctx, term_id, READ)
     if position == 1:
         where = RelationTerm.term1_id == term_id

@@ -39,6 +39,7 @@ from db.models import (
     ProjectRepresentativeUser,
     ReviewedAnnotation,
     ReviewedAnnotationTerm,
+    Term,
     UserAnnotation,
 )
 from resolvers.acl import (
@@ -70,6 +71,7 @@ from resolvers.listing import (
     apply_sort,
     fetch_page,
 )
+from resolvers.metadata_target import PROJECT_CLASS
 from resolvers.project_access import (
     PROJECT_TABLE,
     READ_ONLY,
@@ -116,6 +118,7 @@ from resolvers.project_member import (
     set_members,
     user_layers,
 )
+from resolvers.tag import tag_filter
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -178,9 +181,19 @@ async def _authorize(ctx: Context, row: Mapping[str, Any]) -> None:
     await require_recorded(ctx, row, ADMINISTRATION)
 
 
+async def _terms_fit_the_ontology(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """A replay may give a project another ontology back: refused while its annotations carry
+    terms outside it (put on since, from the ontology being replaced), as the edit would be."""
+    for row in rows:
+        terms, reviewed = await _stray_terms(conn, row["id"])
+        if terms or reviewed:
+            raise _terms_in_use(len(terms), reviewed)
+
+
 PROJECT: Final = register(
     Spec("Project", Project, lambda row: f"{row['id']} ({row['name']})",
          project_of=lambda row: row["id"], authorize=_authorize, acl=True,
+         after_replay=_terms_fit_the_ontology,
          counters=("count_images", "count_annotations", "count_reviewed_annotations"))
 )  # fmt: skip
 
@@ -368,44 +381,57 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
 async def _release_terms(
     conn: AsyncConnection, log: CommandLog, project_id: int, *, force: bool
 ) -> None:
-    """An ontology change leaves no term of the old ontology on the project's annotations
-    (core.md §9.3): 403 with the counts while some remain, unless `force` lets the users'
-    terms go (recorded, so undo restores them); reviewed terms always refuse it."""
-    user_terms = (
-        select(*table_of(AnnotationTerm).c)
-        .join(UserAnnotation, UserAnnotation.id == AnnotationTerm.user_annotation_id)
-        .where(UserAnnotation.project_id == project_id)
-        .order_by(AnnotationTerm.id)
-    )
-    reviewed_count = (
-        select(func.count())
-        .select_from(
-            table_of(ReviewedAnnotationTerm).join(
-                ReviewedAnnotation,
-                ReviewedAnnotation.id == ReviewedAnnotationTerm.reviewed_annotation_id,
-            )
-        )
-        .where(ReviewedAnnotation.project_id == project_id)
-    )
-    terms = (await conn.execute(user_terms)).all()
-    reviewed = (await conn.execute(reviewed_count)).scalar_one()
+    """After an ontology change no term outside the new ontology stays on the project's
+    annotations (core.md §9.3): 403 with the counts while some remain, unless `force` lets the
+    users' terms go (recorded, so undo restores them); reviewed terms always refuse it."""
+    terms, reviewed = await _stray_terms(conn, project_id)
     if reviewed or (terms and not force):
-        users = 0 if force else len(terms)
-        raise Forbidden(
-            f"This project has {users + reviewed} associated terms: {users} terms from users, "
-            f"0 terms from algorithms and {reviewed} reviewed terms. "
-            "The ontology cannot be updated.",
-            {
-                "userAssociatedTermsCount": users,
-                "algoAssociatedTermsCount": 0,
-                "reviewedAssociatedTermsCount": reviewed,
-            },
-        )
+        raise _terms_in_use(0 if force else len(terms), reviewed)
     if terms:
         await log.delete_many(spec_of("AnnotationTerm"), terms)
         await conn.execute(
             delete(AnnotationTerm).where(AnnotationTerm.id.in_([t.id for t in terms]))
         )
+
+
+async def _stray_terms(conn: AsyncConnection, project_id: int) -> tuple[Sequence[Row[Any]], int]:
+    """The user term links on the project's annotations whose term is not of the project's
+    ontology, and the number of such reviewed term links."""
+    ontology = select(Project.ontology_id).where(Project.id == project_id).scalar_subquery()
+    user_terms = (
+        select(*table_of(AnnotationTerm).c)
+        .join(UserAnnotation, UserAnnotation.id == AnnotationTerm.user_annotation_id)
+        .join(Term, Term.id == AnnotationTerm.term_id)
+        .where(UserAnnotation.project_id == project_id, Term.ontology_id.is_distinct_from(ontology))
+        .order_by(AnnotationTerm.id)
+    )
+    reviewed_count = (
+        select(func.count())
+        .select_from(ReviewedAnnotationTerm)
+        .join(
+            ReviewedAnnotation,
+            ReviewedAnnotation.id == ReviewedAnnotationTerm.reviewed_annotation_id,
+        )
+        .join(Term, Term.id == ReviewedAnnotationTerm.term_id)
+        .where(
+            ReviewedAnnotation.project_id == project_id, Term.ontology_id.is_distinct_from(ontology)
+        )
+    )
+    terms = (await conn.execute(user_terms)).all()
+    return terms, (await conn.execute(reviewed_count)).scalar_one()
+
+
+def _terms_in_use(users: int, reviewed: int) -> Forbidden:
+    return Forbidden(
+        f"This project has {users + reviewed} associated terms: {users} terms from users, "
+        f"0 terms from algorithms and {reviewed} reviewed terms. "
+        "The ontology cannot be updated.",
+        {
+            "userAssociatedTermsCount": users,
+            "algoAssociatedTermsCount": 0,
+            "reviewedAssociatedTermsCount": reviewed,
+        },
+    )
 
 
 async def delete_project(ctx: Context, project_id: int) -> Changed:
@@ -442,6 +468,8 @@ PROJECT_FILTERS: Final[Mapping[str, Any]] = {
     "numberOfReviewedAnnotations": Project.count_reviewed_annotations,
     "numberOfJobAnnotations": literal(0),
 }
+#: Filter-only keys: the ids of the project's tags (core.md §4.4).
+PROJECT_RELATED: Final[Mapping[str, Any]] = {"tag": tag_filter(Project.id, PROJECT_CLASS)}
 #: Sort and filter keys that exist only with a `with…` flag (core.md §4.3–4.4).
 EXTRA_FLAGS: Final[Mapping[str, str]] = {
     "membersCount": "withMembersCount",
@@ -525,7 +553,7 @@ async def list_projects(
     stmt, opened = _with_extras(stmt, viewer, extras)
     _refuse_missing_flags(sort, filters, set(opened))
     columns = {**PROJECT_FILTERS, **opened}
-    stmt = apply_filters(stmt, filters, columns)
+    stmt = apply_filters(stmt, filters, {**columns, **PROJECT_RELATED})
     stmt = apply_sort(stmt, sort, order, columns, default="created",
                       default_order="desc", tie=Project.id)  # fmt: skip
     async with ctx.db.read() as conn:

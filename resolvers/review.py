@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
 
 import shapely
@@ -31,7 +30,6 @@ from db.models import (
     ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
-    Term,
     UserAnnotation,
 )
 from resolvers.annotation import (
@@ -64,7 +62,9 @@ from resolvers.image import (
     reference_slice,
     slice_instances_by_id,
 )
+from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS
 from resolvers.project_access import project_access, projects_by_id
+from resolvers.tag import record_tags
 from resolvers.track import USER_ANNOTATION_CLASS
 from resolvers.viewer import Viewer
 
@@ -77,7 +77,6 @@ __all__ = [
     "ReviewedFields",
     "accept_layers",
     "count_creator_reviewed",
-    "count_project_reviewed",
     "create_reviewed_annotation",
     "delete_any_annotation",
     "delete_reviewed_annotation",
@@ -118,7 +117,8 @@ def _require_author(viewer: Viewer, review_user_id: int) -> None:
 
 
 async def _may_edit_reviewed(ctx: Context, row: Mapping[str, Any]) -> None:
-    (await project_access(ctx, row["project_id"])).require_read()
+    """Its reviewer or an administrator, in a project that takes their writes."""
+    (await project_access(ctx, row["project_id"])).require_writable()
     _require_author(ctx.require_viewer(), row["review_user_id"])
 
 
@@ -213,8 +213,10 @@ def _in_review(image: Any) -> bool:
     return image.review_start is not None and image.review_user_id is not None
 
 
-def _require_reviewer(image: Any, viewer: Viewer, doing: str) -> None:
-    """The image is in review and the caller is its reviewer (400 otherwise, §3.9)."""
+async def _require_reviewer(ctx: Context, image: Any, viewer: Viewer, doing: str) -> None:
+    """The image is in review and the caller is its reviewer (400 otherwise, §3.9), in a
+    project that takes writes from them (403 in a read-only one)."""
+    (await project_access(ctx, image.project_id)).require_writable()
     if not _in_review(image):
         raise InvalidInput(f"Cannot {doing}: image {image.id} is not in review")
     if image.review_user_id != viewer.id:
@@ -251,7 +253,7 @@ async def stop_review(ctx: Context, image_id: int, *, cancel: bool = False) -> C
     review not validated yet; only its reviewer may (§3.9)."""
     viewer = ctx.require_viewer()
     image = await get_image_instance(ctx, image_id)
-    _require_reviewer(image, viewer, "stop the review")
+    await _require_reviewer(ctx, image, viewer, "stop the review")
     values: dict[str, Any] = {"review_stop": None if cancel else func.now()}
     if cancel and image.review_stop is None:
         values.update(review_start=None, review_user_id=None)
@@ -272,15 +274,6 @@ def _copies(where: Any, reviewer_id: int) -> Any:
     ).where(where)
     columns = [*COPIED, "review_user_id", "parent_ident", "parent_class_name", "status"]
     return insert(REVIEWED_TABLE).from_select(columns, source).returning(*STORED)
-
-
-async def _known_terms(conn: AsyncConnection, project_id: int, term_ids: Sequence[int]) -> None:
-    """Unknown terms are a 404, terms of another ontology a 400."""
-    found = set((await conn.execute(select(Term.id).where(Term.id.in_(term_ids)))).scalars())
-    for term_id in term_ids:
-        if term_id not in found:
-            raise NotFound("Term", term_id)
-    await check_terms(conn, project_id, term_ids)
 
 
 async def _copy_terms(conn: AsyncConnection, log: CommandLog, reviewed_ids: Sequence[int]) -> None:
@@ -349,11 +342,12 @@ async def review_annotation(
     are given (404 for an unknown one, 400 outside the ontology), else the original's."""
     viewer = ctx.require_viewer()
     annotation = await get_annotation(ctx, annotation_id)
-    _require_reviewer(await _image_of(ctx, annotation.image_id), viewer, "accept an annotation")
+    image = await _image_of(ctx, annotation.image_id)
+    await _require_reviewer(ctx, image, viewer, "accept an annotation")
     wanted = list(dict.fromkeys(terms or ()))
     async with ctx.db.transaction() as conn:
         if wanted:
-            await _known_terms(conn, annotation.project_id, wanted)
+            await check_terms(conn, annotation.project_id, wanted, unknown_is_404=True)
         log = CommandLog(conn, viewer)
         with constraint_errors(f"Annotation {annotation_id} is already reviewed"):
             row = (await conn.execute(_copies(USER_TABLE.c.id == annotation_id, viewer.id))).first()
@@ -372,13 +366,15 @@ async def review_annotation(
 async def _delete_reviewed(
     conn: AsyncConnection, log: CommandLog, rows: Sequence[Any]
 ) -> CommandInfo:
-    """Delete reviewed annotations with their term sets, recorded so undo brings them back
-    (the terms after their annotation); one command for one annotation, else one for all."""
+    """Delete reviewed annotations with their term sets and tag associations, recorded so undo
+    brings them back (after their annotation); one command for one annotation, else one for
+    all."""
     ids = [row.id for row in rows]
     terms = await conn.execute(
         select(*TERM_SET_TABLE.c).where(TERM_SET_TABLE.c.reviewed_annotation_id.in_(ids))
     )
     await log.delete_many(REVIEWED_ANNOTATION_TERM, terms.all())
+    await record_tags(conn, log, REVIEWED_ANNOTATION_CLASS, ids)
     stored = [{key: row._mapping[key] for key in (c.key for c in STORED)} for row in rows]
     if len(rows) == 1:
         command = await log.delete(REVIEWED_ANNOTATION, stored[0])
@@ -409,7 +405,8 @@ async def unreview_annotation(ctx: Context, annotation_id: int) -> Changed:
         original = await get_annotation(ctx, annotation_id)
         raise InvalidInput(f"Annotation {original.id} is not reviewed: nothing to reject")
     (await project_access(ctx, reviewed.project_id)).require_read()
-    _require_reviewer(await _image_of(ctx, reviewed.image_id), viewer, "reject an annotation")
+    image = await _image_of(ctx, reviewed.image_id)
+    await _require_reviewer(ctx, image, viewer, "reject an annotation")
     _require_author(viewer, reviewed.review_user_id)
     async with ctx.db.transaction() as conn:
         await lock_row(conn, ReviewedAnnotation, "ReviewedAnnotation", reviewed.id)
@@ -438,7 +435,7 @@ async def _layers_check(
     if len(wanted) > MAX_LAYERS:
         raise InvalidInput(f"At most {MAX_LAYERS} users may be named at once")
     image = await get_image_instance(ctx, image_id)
-    _require_reviewer(image, viewer, doing)
+    await _require_reviewer(ctx, image, viewer, doing)
     return viewer, image, wanted
 
 
@@ -582,10 +579,16 @@ async def create_reviewed_annotation(ctx: Context, fields: ReviewedFields) -> Ch
         await check_terms(conn, image.project_id, terms)
         if fields.parent is not None:
             found = await conn.execute(
-                select(USER_TABLE.c.id).where(USER_TABLE.c.id == fields.parent)
+                select(USER_TABLE.c.image_id).where(USER_TABLE.c.id == fields.parent)
             )
-            if found.first() is None:
+            parent = found.first()
+            if parent is None:
                 raise InvalidInput(f"annotation was not found with id: {fields.parent}")
+            if parent.image_id != image.id:
+                raise InvalidInput(
+                    f"Annotation {fields.parent} lies on another image: a reviewed copy lies "
+                    "where its original does"
+                )
         values = {
             "slice_id": slice_id, "image_id": image.id, "project_id": image.project_id,
             "user_id": fields.user, "review_user_id": fields.review_user,
@@ -610,7 +613,7 @@ async def _edit(
 ) -> Changed:
     """Change a reviewed annotation and (when given) replace its term set, in one command."""
     viewer = ctx.require_viewer()
-    _require_author(viewer, current.review_user_id)
+    await _may_edit_reviewed(ctx, current._asdict())
     wanted = None if terms is None else list(dict.fromkeys(terms))
     async with ctx.db.transaction() as conn:
         if wanted:
@@ -657,7 +660,7 @@ async def delete_reviewed_annotation(ctx: Context, reviewed_id: int) -> Changed:
     """Delete a reviewed annotation and its term set; its reviewer or an administrator."""
     viewer = ctx.require_viewer()
     current = await get_reviewed_annotation(ctx, reviewed_id)
-    _require_author(viewer, current.review_user_id)
+    await _may_edit_reviewed(ctx, current._asdict())
     async with ctx.db.transaction() as conn:
         await lock_row(conn, ReviewedAnnotation, "ReviewedAnnotation", reviewed_id)
         row = await _read(conn, reviewed_id)
@@ -708,26 +711,6 @@ async def review_stats(ctx: Context, image_id: int) -> list[Row[Any]]:
     )
     async with ctx.db.read() as conn:
         return list((await conn.execute(stmt)).all())
-
-
-async def count_project_reviewed(
-    ctx: Context, project_id: int, *, start: datetime | None = None, end: datetime | None = None
-) -> int:
-    """The reviewed annotations of a project (READ), created within [start, end] when given
-    (to the millisecond, as clients see dates)."""
-    (await project_access(ctx, project_id)).require_read()
-    created = func.date_trunc("milliseconds", REVIEWED_TABLE.c.created)
-    stmt = (
-        select(func.count())
-        .select_from(REVIEWED_TABLE)
-        .where(REVIEWED_TABLE.c.project_id == project_id)
-    )
-    if start is not None:
-        stmt = stmt.where(created >= start)
-    if end is not None:
-        stmt = stmt.where(created <= end)
-    async with ctx.db.read() as conn:
-        return int((await conn.execute(stmt)).scalar_one())
 
 
 async def count_creator_reviewed(ctx: Context, user_id: int) -> int:

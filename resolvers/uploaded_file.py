@@ -56,6 +56,7 @@ from resolvers.listing import (
     fetch_page,
     pages_by_parent,
 )
+from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request, pixel_url
 from resolvers.storage import (
     ARCHIVE_TYPES,
@@ -64,6 +65,7 @@ from resolvers.storage import (
     require_user,
     uploaded_files_by_id,
 )
+from resolvers.tag import record_tags
 
 __all__ = [
     "UploadedFileFields",
@@ -505,9 +507,9 @@ async def _move_subtree(conn: AsyncConnection, log: CommandLog, old: str, new: s
 
 async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
     """Delete a root file with its subtree and everything made from them (WRITE on its
-    storage; §2.1): their abstract slices, companion files and abstract images, refused
-    (403) while a project uses one of them. Every row deleted is recorded, so undo brings
-    the whole tree back, parents first."""
+    storage; §2.1): their abstract slices, companion files and abstract images (with their
+    tag associations), refused (403) while a project uses one of them. Every row deleted is
+    recorded, so undo brings the whole tree back, parents first."""
     viewer = require_user(ctx, "delete uploaded files")
     found = await _file(ctx, file_id, WRITE)
     if found.parent_id is not None:
@@ -542,6 +544,7 @@ async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
         log = CommandLog(conn, viewer)
         await log.delete_many(ABSTRACT_SLICE, slices)
         await log.delete_many(COMPANION_FILE, companions)
+        await record_tags(conn, log, ABSTRACT_IMAGE_CLASS, image_ids)
         await log.delete_many(ABSTRACT_IMAGE, images)
         await log.delete_many(UPLOADED_FILE, below)
         command = await log.delete(UPLOADED_FILE, row)

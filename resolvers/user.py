@@ -190,13 +190,6 @@ _HIGHEST_ROLE: Final = (
 )
 
 
-def _require_guest(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_guest:
-        raise Forbidden()
-    return viewer
-
-
 def _require_admin(ctx: Context) -> Viewer:
     viewer = ctx.require_viewer()
     if not viewer.is_admin:
@@ -206,7 +199,7 @@ def _require_admin(ctx: Context) -> Viewer:
 
 async def get_user(ctx: Context, *, id: int | None = None, username: str | None = None) -> Any:
     """One user by id or by username (case-insensitive); 404 when unknown."""
-    _require_guest(ctx)
+    ctx.require_guest()
     stmt = select(*USER_COLUMNS)
     if id is not None:
         stmt, key = stmt.where(SecUser.id == id), str(id)
@@ -222,7 +215,7 @@ async def get_user(ctx: Context, *, id: int | None = None, username: str | None 
 
 
 async def user_by_public_key(ctx: Context, public_key: str) -> Any:
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(select(*USER_COLUMNS).where(SecUser.public_key == public_key))
@@ -243,7 +236,7 @@ async def list_users(
     with_roles: bool = False,
 ) -> Page[Any]:
     """Users, sorted by username by default; `fullName[ilike]` matches names, email, username."""
-    _require_guest(ctx)
+    ctx.require_guest()
     stmt = apply_filters(select(*USER_COLUMNS), filters, USER_FILTERS)
     for condition in filters:
         if condition.field == "fullName" and condition.op in ("ilike", "like", "equals"):
@@ -510,13 +503,13 @@ async def delete_user(ctx: Context, user_id: int) -> Changed:
 
 async def list_roles(ctx: Context) -> Sequence[Any]:
     """Every role in bootstrap order (clients index the last one as ROLE_GUEST)."""
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         return (await conn.execute(select(*ROLE_COLUMNS).order_by(SecRole.id))).all()
 
 
 async def get_role(ctx: Context, role_id: int) -> Any:
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         row = (await conn.execute(select(*ROLE_COLUMNS).where(SecRole.id == role_id))).first()
     if row is None:
@@ -535,7 +528,7 @@ async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
 
 async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Any]:
     """The role links of a user, oldest first."""
-    _require_guest(ctx)
+    ctx.require_guest()
     async with ctx.db.read() as conn:
         await _user_exists(conn, user_id)
         stmt = _links().where(SecUserSecRole.sec_user_id == user_id).order_by(SecRole.id)
@@ -543,7 +536,7 @@ async def list_user_roles(ctx: Context, user_id: int) -> Sequence[Any]:
 
 
 async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Any:
-    _require_guest(ctx)
+    ctx.require_guest()
     stmt = _links().where(
         SecUserSecRole.sec_user_id == user_id, SecUserSecRole.sec_role_id == role_id
     )

@@ -220,10 +220,17 @@ class Bridge:
     async def _execute(
         self, request: web.Request, operation: Operation, variables: dict[str, Any]
     ) -> tuple[Any, GraphQLError | None]:
+        context = self.context(request)
+        if operation.writes and request.method == "GET" and context.by_cookie:
+            return None, GraphQLError(
+                "A write over GET needs a signed request or a bearer token: a browser's session "
+                "cookie alone could come from a link on another site",
+                extensions={"code": "FORBIDDEN"},
+            )
         result = await self.schema.execute(
             operation.text,
             variable_values=variables,
-            context_value=self.context(request),
+            context_value=context,
             operation_name=operation.name,
         )
         if result.errors:

@@ -18,6 +18,7 @@ from graphql import (
     GraphQLInputType,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     Visitor,
     parse,
     print_ast,
@@ -38,6 +39,7 @@ class Operation:
     name: str
     text: str
     variables: dict[str, GraphQLInputType]
+    writes: bool = False
 
 
 class _Spreads(Visitor):
@@ -97,5 +99,6 @@ def load_operations(
             var_type = type_from_ast(schema, var.type)
             assert var_type is not None  # validated above
             variables[var.variable.name.value] = var_type  # type: ignore[assignment]
-        operations[name] = Operation(name, text, variables)
+        writes = definition.operation == OperationType.MUTATION
+        operations[name] = Operation(name, text, variables, writes)
     return operations

@@ -34,6 +34,7 @@ CLASS_NAMES: Final[Mapping[str, str]] = {
         ("image", ("UploadedFile", "AbstractImage", "AbstractSlice", "CompanionFile",
                    "ImageInstance", "SliceInstance")),
         ("image.server", ("Storage",)),
+        ("meta", ("Tag", "TagDomainAssociation")),
         ("processing", ("Software", "SoftwareProject")),
     )
     for domain in domains

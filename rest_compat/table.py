@@ -23,6 +23,7 @@ from rest_compat import (
     review,
     software,
     storage,
+    tag,
     track,
     uploaded_file,
     user,
@@ -52,5 +53,6 @@ ROUTES: Final[tuple[Route, ...]] = (
     *annotation_comment.ROUTES,
     *annotation_count.ROUTES,
     *track.ROUTES,
+    *tag.ROUTES,
     *command.ROUTES,
 )

@@ -27,11 +27,13 @@ from resolvers.annotation import (
 from resolvers.annotation_listing import USER_LAYER, AnnotationSearch, annotation_urls
 from resolvers.crud import Changed
 from resolvers.image import image_instances_by_id, slice_instances_by_id
+from resolvers.metadata_target import USER_ANNOTATION_CLASS
 from resolvers.ontology import terms_by_id
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_id
 from resolvers.user import users_by_id
 from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.tag import tags_field
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -141,6 +143,7 @@ class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[m
         name="location", description="WKT in pixels, origin at the bottom-left corner."
     )
     term_ids: list[Long] = strawberry.field(description="Distinct terms, from every user.")
+    tags = tags_field(USER_ANNOTATION_CLASS)
 
     @strawberry.field(description="Has a reviewed copy.")
     @staticmethod
@@ -260,6 +263,11 @@ class AnnotationFilter:
     multiple_track: bool = False
     before_slice: Long | None = None
     after_slice: Long | None = None
+    tag: list[Long] | None = None
+    tags: list[Long] | None = None
+    no_tag: bool = strawberry.field(
+        default=False, description="Untagged; with tags: tagged with one of them or untagged."
+    )
     not_reviewed_only: bool = False
     bbox: str | None = strawberry.field(
         default=None, description='"minX,minY,maxX,maxY" or a WKT polygon: intersecting it.'
@@ -285,7 +293,8 @@ class AnnotationFilter:
             multiple_term=self.multiple_term, users_for_term=self.users_for_term,
             tracks=merged(self.track, self.tracks) or None, no_track=self.no_track,
             multiple_track=self.multiple_track, before_slice=self.before_slice,
-            after_slice=self.after_slice, not_reviewed_only=self.not_reviewed_only,
+            after_slice=self.after_slice, tags=merged(self.tag, self.tags) or None,
+            no_tag=self.no_tag, not_reviewed_only=self.not_reviewed_only,
             bbox=self.bbox, bbox_annotation=self.bbox_annotation,
             base_annotation=self.base_annotation,
             max_distance_base_annotation=self.max_distance_base_annotation,

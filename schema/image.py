@@ -34,6 +34,7 @@ from resolvers.image import (
     image_instances_by_id,
     last_opened_by_image,
 )
+from resolvers.metadata_target import IMAGE_INSTANCE_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
@@ -48,6 +49,7 @@ from schema.common import (
     to_filters,
 )
 from schema.pixels import image_server_request_field
+from schema.tag import tags_field
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -170,6 +172,7 @@ class ImageInstance:
     bit_per_sample: int
     colorspace: str | None
     tile_size: int
+    tags = tags_field(IMAGE_INSTANCE_CLASS)
 
     @strawberry.field(
         description="Its name in the project, else the original file name; in a blind project "

@@ -12,6 +12,7 @@ import strawberry
 
 from resolvers import project
 from resolvers.crud import Changed
+from resolvers.metadata_target import PROJECT_CLASS
 from resolvers.ontology import ontologies_by_id
 from resolvers.project import (
     DefaultLayerFields,
@@ -37,6 +38,7 @@ from schema.common import (
     to_filters,
 )
 from schema.image import project_images
+from schema.tag import tags_field
 from schema.user import User, UserConnection
 
 if TYPE_CHECKING:
@@ -166,6 +168,7 @@ class Project:
         resolver=project_images,
         description="Its images, newest first; sort and filters as `imageInstances`.",
     )
+    tags = tags_field(PROJECT_CLASS)
 
     @strawberry.field
     @staticmethod

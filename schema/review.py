@@ -20,6 +20,7 @@ from strawberry.scalars import JSON
 
 from resolvers import review
 from resolvers.annotation import annotations_by_id
+from resolvers.annotation_count import count_project_annotations
 from resolvers.annotation_listing import REVIEWED_LAYER, AnnotationSearch
 from resolvers.annotation_listing import list_annotations as list_layer
 from resolvers.crud import Changed
@@ -385,8 +386,8 @@ class ReviewQuery:
         after: datetime | None = None,
         before: datetime | None = None,
     ) -> int:
-        return await review.count_project_reviewed(
-            info.context, project_id, start=after, end=before
+        return await count_project_annotations(
+            info.context, project_id, start=after, end=before, reviewed=True
         )
 
     @strawberry.field(

@@ -40,6 +40,7 @@ from schema.project import ProjectMutation, ProjectQuery
 from schema.review import ReviewMutation, ReviewQuery
 from schema.software import SoftwareMutation, SoftwareQuery
 from schema.storage import StorageMutation, StorageQuery
+from schema.tag import TagMutation, TagQuery
 from schema.track import TrackMutation, TrackQuery
 from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
@@ -71,6 +72,7 @@ Query = merge_types(
         AnnotationTermQuery,
         ReviewQuery,
         TrackQuery,
+        TagQuery,
         CommandQuery,
     ),
 )
@@ -92,6 +94,7 @@ Mutation = merge_types(
         AnnotationTermMutation,
         ReviewMutation,
         TrackMutation,
+        TagMutation,
         CommandMutation,
     ),
 )

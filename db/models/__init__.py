@@ -23,6 +23,7 @@ from db.models.ontology import Ontology, Relation, RelationTerm, Term
 from db.models.project import Project, ProjectDefaultLayer, ProjectRepresentativeUser
 from db.models.software import Software, SoftwareProject
 from db.models.storage import Storage, UploadedFile
+from db.models.tag import Tag, TagDomainAssociation
 from db.models.track import AnnotationTrack, Track
 from db.models.user import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 
@@ -58,6 +59,8 @@ __all__ = [
     "Software",
     "SoftwareProject",
     "Storage",
+    "Tag",
+    "TagDomainAssociation",
     "Term",
     "Track",
     "UndoStackItem",

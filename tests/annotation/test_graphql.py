@@ -155,6 +155,7 @@ def test_listing_filters(api, scene):
         ({"bbox": "POLYGON ((0 0"}, "BAD_USER_INPUT"),
         ({"maxDistanceBaseAnnotation": 5}, "NOT_FOUND"),
         ({"baseAnnotation": "POINT (1 1)"}, "BAD_USER_INPUT"),
+        ({"baseAnnotation": "\u00b2", "maxDistanceBaseAnnotation": 5}, "BAD_USER_INPUT"),
         ({"terms": [999999999]}, "NOT_FOUND"),
         ({"users": [999999999]}, "NOT_FOUND"),
     ],
@@ -163,6 +164,20 @@ def test_listing_bad_filters_are_4xx(api, scene, filter, expected):
     if filter and "image" not in filter and "images" not in filter and "project" not in filter:
         filter = {**filter, "project": scene["project"]["id"]}
     assert code(api.gql(ROWS, {"filter": filter})) == expected
+
+
+def test_filters_never_name_an_annotation_of_another_project(api, scene, make_user):
+    owner = make_user()
+    elsewhere = make_project(owner["api"])
+    image = add_image(owner["api"], elsewhere["id"], abstract_image(owner["api"])["id"])
+    hidden = create(owner["api"], {"image": image})
+    create(api, scene)
+    project = scene["project"]["id"]
+    for filter in (
+        {"bboxAnnotation": hidden["id"]},
+        {"baseAnnotation": str(hidden["id"]), "maxDistanceBaseAnnotation": 1e9},
+    ):
+        assert code(api.gql(ROWS, {"filter": {"project": project, **filter}})) == "NOT_FOUND"
 
 
 def test_listing_needs_read_on_the_project(api, scene, make_user):

@@ -121,6 +121,8 @@ def test_auto_mode_follows_the_table(api, scene, make_user):
     mine = api.get("/api/user/current.json").json()["id"]
     assert listing(api, image=image, slice=piece, bbox="0,0,1000,800",
                    user=mine).json()["size"] == 5  # fmt: skip
+    huge = listing(api, image=image, slice=piece, bbox="0,0,1e308,1")  # wider than any image
+    assert huge.status_code == 200, huge.text
 
 
 def test_kmeans_bad_input_and_permissions(api, groups, make_user):

@@ -307,3 +307,16 @@ def test_graphql_term_mutations_and_union_listing(api, scene):
         {"i": {"annotation": annotation["id"], "term": stroma}},
     )
     assert removed["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_in_a_restricted_project_only_managers_put_terms_for_others(api, scene, make_user):
+    contributor, other = member(api, scene, make_user), member(api, scene, make_user)
+    mine = draw(contributor["api"], scene)
+    project = api.get(f"/api/project/{scene['project']['id']}.json").json()
+    assert api.put(f"/api/project/{project['id']}.json",
+                   json={**project, "isRestricted": True}).status_code == 200  # fmt: skip
+    path = f"/api/annotation/{mine['id']}/term/{scene['terms']['Stroma']}.json"
+    assert_error(contributor["api"].post(path, json={"user": other["id"]}), 403)
+    assert links(api, mine["id"]) == []
+    assert contributor["api"].post(path).status_code == 200  # for themselves
+    assert api.post(path, json={"user": other["id"]}).status_code == 200  # a manager may

@@ -79,22 +79,20 @@ def test_an_abstract_image_calibration_change_remeasures_instances(api, scene):
     assert measures(api, made["id"]) == (15000.0, "micron²", 0.5, "mm")
 
 
-def test_annotations_follow_their_image_to_another_project(api, scene):
-    made = create(api, scene)
+def test_an_annotated_image_stays_in_its_project(api, scene):
     image = api.get(f"/api/imageinstance/{scene['image']['id']}.json").json()
     elsewhere = make_project(api, ontology=scene["ontology"]["id"])
-    moved = api.put(f"/api/imageinstance/{image['id']}.json",
-                    json={**image, "project": elsewhere["id"]})  # fmt: skip
+    path = f"/api/imageinstance/{image['id']}.json"
+    moved = api.put(path, json={**image, "project": elsewhere["id"]})
     assert moved.status_code == 200, moved.text
-    assert api.get(f"/api/annotation/{made['id']}.json").json()["project"] == elsewhere["id"]
-    assert [r["id"] for r in rows(api, project=elsewhere["id"])] == [made["id"]]
-    assert rows(api, project=scene["project"]["id"]) == []
+    create(api, scene)  # someone annotates it in its new project
+    refused = assert_error(api.get(f"/api/command/{moved.json()['command']}/undo.json"), 400)
+    assert "holds annotations" in str(refused["errors"])
+    assert api.get(path).json()["project"] == elsewhere["id"]
+    refused = assert_error(api.put(path, json={**image, "project": scene["project"]["id"]}), 400)
+    assert "holds annotations" in str(refused["errors"])
+    assert api.get(path).json()["project"] == elsewhere["id"]
     assert api.get(f"/api/project/{elsewhere['id']}.json").json()["numberOfAnnotations"] == 1
-    undo(api)
-    assert (
-        api.get(f"/api/annotation/{made['id']}.json").json()["project"] == (scene["project"]["id"])
-    )
-    assert counts(api, scene) == (1, 1)
 
 
 def test_an_ontology_change_with_terms_in_use_needs_force(api, scene):
@@ -113,6 +111,19 @@ def test_an_ontology_change_with_terms_in_use_needs_force(api, scene):
     assert api.get(f"/api/annotation/{made['id']}.json").json()["term"] == []
     same = api.put(path, json={**project, "ontology": other["id"]})  # no change: no check
     assert same.status_code == 200, same.text
+
+
+def test_undoing_an_ontology_change_is_refused_once_its_terms_are_used(api, scene):
+    project = api.get(f"/api/project/{scene['project']['id']}.json").json()
+    other = make_ontology(api, terms=("Necrosis",))
+    path = f"/api/project/{project['id']}.json"
+    changed = api.put(path, json={**project, "ontology": other["id"]})
+    assert changed.status_code == 200, changed.text
+    necrosis = api.get(f"/api/ontology/{other['id']}/term.json").json()["collection"][0]["id"]
+    create(api, scene, terms=[necrosis])
+    refused = assert_error(api.get(f"/api/command/{changed.json()['command']}/undo.json"), 403)
+    assert refused["errorValues"]["userAssociatedTermsCount"] == 1
+    assert api.get(path).json()["ontology"] == other["id"]
 
 
 def test_undoing_a_reviewed_annotations_delete_counts_its_copy_again(api, scene):

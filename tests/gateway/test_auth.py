@@ -564,3 +564,17 @@ def test_json_answers_carry_no_store_headers(server, api, anonymous):
         assert response.headers["Content-Type"].startswith("application/json"), response.url
         for name, value in NO_STORE.items():
             assert response.headers.get(name) == value, (response.url, name)
+
+
+def test_a_write_over_get_refuses_the_session_cookie_alone(server):
+    """A link on another site makes the browser send its cookie with a GET: routes that write
+    over GET (undo, accepting an annotation) then need a signature or a bearer token."""
+    browser = requests.Session()
+    response = browser.post(server.url + "/api/authenticate?session=true",
+                            json={"username": "admin", "password": ADMIN_PASSWORD},
+                            timeout=30)  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert_error(browser.get(server.url + "/api/command/undo.json", timeout=30), 403)
+    assert browser.get(server.url + "/api/user/current.json", timeout=30).status_code == 200
+    token = response.json()["token"]
+    assert bearer(server, token, "GET", "/api/command/undo.json").status_code == 200

@@ -536,7 +536,7 @@ FILTERS = (
     ({"contentType[in]": "NDPI,PNG"}, {"alpha.ndpi", "delta.png"}),
     ({"numberOfReviewedAnnotations[equals]": "0"}, {"alpha.ndpi", "delta.png"}),
     ({"width[equals]": "1000"}, {"delta.png"}),
-    ({"tag[in]": "1,2"}, {"alpha.ndpi", "beta.svs", "gamma.svs", "delta.png"}),
+    ({"tag[in]": "1,2"}, set()),  # untagged images; tests/tag filters tagged ones
     ({"imageGroup[in]": "3"}, {"alpha.ndpi", "beta.svs", "gamma.svs", "delta.png"}),
     ({"reviewStart[equals]": "null"}, {"alpha.ndpi", "beta.svs", "gamma.svs", "delta.png"}),
 )

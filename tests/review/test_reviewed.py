@@ -294,3 +294,27 @@ def test_stats_and_counts(api, reviewing):
     assert contributor["api"].get(mine).json() == {"total": 2}
     assert_error(reviewer.get(mine), 403)
     assert api.get(mine).json() == {"total": 2}
+
+
+def test_a_raw_copy_lies_where_its_original_does(api, reviewing):
+    """A reviewed annotation naming an original on another image would show that annotation
+    to whoever reads the copy, and mark it reviewed in a project the reviewer is not in."""
+    elsewhere = make_project(api, ontology=reviewing["ontology"]["id"])
+    other_image = add_image(api, elsewhere["id"], abstract_image(api)["id"])
+    foreign = api.post("/api/annotation.json",
+                       json={"location": "POINT (5 5)", "image": other_image["id"]})  # fmt: skip
+    assert foreign.status_code == 200, foreign.text
+    body = raw(reviewing, parentIdent=foreign.json()["annotation"]["id"])
+    assert_error(reviewing["reviewer"]["api"].post("/api/reviewedannotation.json", json=body), 400)
+
+
+def test_a_read_only_project_refuses_the_reviewers_writes(api, reviewing):
+    copy = accept(reviewing, 0)
+    project = api.get(f"/api/project/{reviewing['project']['id']}.json").json()
+    assert api.put(f"/api/project/{project['id']}.json",
+                   json={**project, "isReadOnly": True}).status_code == 200  # fmt: skip
+    reviewer = reviewing["reviewer"]["api"]
+    assert_error(reviewer.delete(f"/api/reviewedannotation/{copy['id']}.json"), 403)
+    assert_error(reviewer.post(
+        f"/api/annotation/{reviewing['annotations'][1]['id']}/review.json"), 403)  # fmt: skip
+    assert reviewer.get(f"/api/reviewedannotation/{copy['id']}.json").status_code == 200

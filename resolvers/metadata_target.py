@@ -1,0 +1,227 @@
+"""What metadata attaches to (contract core.md §9.10): a `(domainClassName, domainIdent)` pair
+resolved to its object, and who may read or write metadata on it.
+
+Tags, properties, descriptions and attached files all name their object this way, so the
+lookup and the rules live here, below those areas and below the image and annotation modules
+(which record metadata when they delete objects). Class names are Java's (core.md §6.2); a
+legacy Grails name (`be.cytomine.project.Project`) is read as the current one, and the alias
+`AnnotationDomain` names an annotation of either kind by its id.
+
+Rules: reading needs READ on the object's project (an abstract image: no check). Writing on a
+project needs WRITE on it (its managers); on an image instance the user role and the
+owner-or-mode check with the image's adder as owner; on an abstract image the user role; on an
+annotation a role and the owner-or-mode check with its creator as owner (core.md §7.4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    exists,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.engine import Database
+from db.models import (
+    AbstractImage,
+    AclEntry,
+    ImageInstance,
+    Project,
+    ReviewedAnnotation,
+    UserAnnotation,
+)
+from resolvers.context import Context
+from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.project_access import project_access
+
+__all__ = [
+    "ABSTRACT_IMAGE_CLASS",
+    "ANNOTATION_ALIAS",
+    "IMAGE_INSTANCE_CLASS",
+    "PROJECT_CLASS",
+    "REVIEWED_ANNOTATION_CLASS",
+    "TARGET_CLASSES",
+    "USER_ANNOTATION_CLASS",
+    "Target",
+    "class_name_of",
+    "hold_target",
+    "readable_condition",
+    "readable_target",
+    "simple_name",
+    "targets_by_key",
+    "writable_target",
+]
+
+PREFIX: Final = "be.cytomine."
+DOMAIN_PREFIX: Final = PREFIX + "domain."
+PROJECT_CLASS: Final = DOMAIN_PREFIX + "project.Project"
+IMAGE_INSTANCE_CLASS: Final = DOMAIN_PREFIX + "image.ImageInstance"
+ABSTRACT_IMAGE_CLASS: Final = DOMAIN_PREFIX + "image.AbstractImage"
+USER_ANNOTATION_CLASS: Final = DOMAIN_PREFIX + "ontology.UserAnnotation"
+REVIEWED_ANNOTATION_CLASS: Final = DOMAIN_PREFIX + "ontology.ReviewedAnnotation"
+ANNOTATION_ALIAS: Final = DOMAIN_PREFIX + "ontology.AnnotationDomain"
+ANNOTATION_CLASSES: Final = (USER_ANNOTATION_CLASS, REVIEWED_ANNOTATION_CLASS)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the objects of one class live: their table, the column naming their project (None:
+    outside projects) and the one naming their owner for the owner-or-mode check."""
+
+    model: Any
+    project: Any
+    owner: Any
+
+
+#: Every class metadata may attach to, with where its objects live.
+SOURCES: Final[Mapping[str, Source]] = {
+    PROJECT_CLASS: Source(Project, Project.id, Project.creator_id),
+    IMAGE_INSTANCE_CLASS: Source(ImageInstance, ImageInstance.project_id, ImageInstance.user_id),
+    ABSTRACT_IMAGE_CLASS: Source(AbstractImage, None, AbstractImage.user_id),
+    USER_ANNOTATION_CLASS: Source(UserAnnotation, UserAnnotation.project_id,
+                                  UserAnnotation.user_id),
+    REVIEWED_ANNOTATION_CLASS: Source(ReviewedAnnotation, ReviewedAnnotation.project_id,
+                                      ReviewedAnnotation.user_id),
+}  # fmt: skip
+TARGET_CLASSES: Final = frozenset(SOURCES)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An object metadata attaches to: its concrete class, id, project and owner."""
+
+    class_name: str
+    id: int
+    project_id: int | None
+    owner_id: int | None
+
+
+def simple_name(class_name: str) -> str:
+    """`be.cytomine.domain.project.Project` → `Project`, for messages."""
+    return class_name.rsplit(".", 1)[-1]
+
+
+def class_name_of(text: str | None) -> str:
+    """The current class name of a supported class, or the annotation alias; a legacy name
+    (without `.domain`) is read as the current one. Anything else is a 400 (§9.10)."""
+    name = (text or "").strip()
+    if not name:
+        raise InvalidInput("Property domainClassName must be set")
+    if name.startswith(PREFIX) and not name.startswith(DOMAIN_PREFIX):
+        name = DOMAIN_PREFIX + name.removeprefix(PREFIX)
+    if name not in TARGET_CLASSES and name != ANNOTATION_ALIAS:
+        raise InvalidInput(f"Metadata cannot be attached to objects of class {text}")
+    return name
+
+
+def _lookup(class_name: str, ids: set[int]) -> Any:
+    source = SOURCES[class_name]
+    project = literal(None, BigInteger) if source.project is None else source.project
+    return select(
+        literal(class_name, String).label("class_name"),
+        source.model.id.label("id"),
+        project.label("project_id"),
+        source.owner.label("owner_id"),
+    ).where(source.model.id.in_(ids))
+
+
+async def targets_by_key(db: Database, keys: list[tuple[str, int]]) -> list[Target | None]:
+    """The objects named by (class name, id), None for a missing one, in one SELECT per batch;
+    the annotation alias finds an annotation of either kind."""
+    wanted: defaultdict[str, set[int]] = defaultdict(set)
+    for class_name, ident in keys:
+        for concrete in ANNOTATION_CLASSES if class_name == ANNOTATION_ALIAS else (class_name,):
+            wanted[concrete].add(ident)
+    parts: list[Any] = [_lookup(class_name, ids) for class_name, ids in wanted.items()]
+    stmt: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    async with db.read() as conn:
+        found = {(row.class_name, row.id): Target(*row) for row in await conn.execute(stmt)}
+
+    def target(class_name: str, ident: int) -> Target | None:
+        if class_name != ANNOTATION_ALIAS:
+            return found.get((class_name, ident))
+        return found.get((USER_ANNOTATION_CLASS, ident)) or found.get(
+            (REVIEWED_ANNOTATION_CLASS, ident)
+        )
+
+    return [target(*key) for key in keys]
+
+
+async def _target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
+    """The object named, 400 for an unsupported class or no id, 404 when it does not exist."""
+    ctx.require_viewer()
+    name = class_name_of(class_name)
+    if ident is None:
+        raise InvalidInput("Property domainIdent must be set")
+    found = await ctx.loader(targets_by_key).load((name, ident))
+    if found is None:
+        raise NotFound(simple_name(name), ident)
+    return found
+
+
+async def readable_target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
+    """The object, when the caller may read its metadata: READ on its project."""
+    target = await _target(ctx, class_name, ident)
+    if target.project_id is not None:
+        (await project_access(ctx, target.project_id)).require_read()
+    return target
+
+
+async def writable_target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
+    """The object, when the caller may change its metadata (the "meta rule" of §9.10)."""
+    viewer = ctx.require_viewer()
+    target = await _target(ctx, class_name, ident)
+    needs_user = target.class_name in (IMAGE_INSTANCE_CLASS, ABSTRACT_IMAGE_CLASS)
+    if not (viewer.is_user if needs_user else viewer.is_guest):
+        role = "the user role" if needs_user else "a role"
+        raise Forbidden(f"Changing metadata of a {simple_name(target.class_name)} needs {role}")
+    if target.project_id is None:
+        return target
+    access = await project_access(ctx, target.project_id)
+    if target.class_name == PROJECT_CLASS:
+        access.require_manager()
+    else:
+        access.require_owner_or_mode(target.owner_id)
+    return target
+
+
+async def hold_target(conn: AsyncConnection, target: Target) -> None:
+    """Lock the object against deletion until the transaction ends (KEY SHARE: edits pass), so
+    metadata is never attached to an object deleted meanwhile; 404 when it is already gone."""
+    model = SOURCES[target.class_name].model
+    stmt = select(model.id).where(model.id == target.id).with_for_update(key_share=True)
+    if (await conn.execute(stmt)).first() is None:
+        raise NotFound(simple_name(target.class_name), target.id)
+
+
+def readable_condition(reader: int | None, class_name: Any, ident: Any) -> ColumnElement[bool]:
+    """SQL condition on (class name, id) columns: the object is one whose metadata `reader`
+    may read (every one for None: an administrator)."""
+    if reader is None:
+        return true()
+    member = select(AclEntry.object_id).where(AclEntry.user_id == reader)
+    parts: list[ColumnElement[bool]] = []
+    for name, source in SOURCES.items():
+        if source.project is None:
+            parts.append(class_name == name)
+        elif source.model is Project:
+            parts.append(and_(class_name == name, ident.in_(member)))
+        else:
+            inside = exists(
+                select(literal(1)).where(source.model.id == ident, source.project.in_(member))
+            )
+            parts.append(and_(class_name == name, inside))
+    return or_(*parts)
