@@ -254,7 +254,7 @@ async def check_terms(
         return
     ontology = select(Project.ontology_id).where(Project.id == project_id).scalar_subquery()
     stmt = select(Term.id, Term.ontology_id == ontology).where(Term.id.in_(term_ids))
-    fits = dict((await conn.execute(stmt)).tuples().all())
+    fits: dict[int, bool] = {row[0]: row[1] for row in await conn.execute(stmt)}
     for term_id in term_ids:
         if unknown_is_404 and term_id not in fits:
             raise NotFound("Term", term_id)

@@ -2,11 +2,12 @@
 "k-means").
 
 A viewer zoomed out on a slice with many annotations asks for a handful of clusters instead of
-every geometry. The annotations are those of the listing (resolvers/annotation_listing.py: same
-scope check, same filters); PostGIS `ST_ClusterKMeans` splits them into five clusters, and each
-cluster is answered as the convex hull of its members (HULLS) or their centroid (CENTROIDS).
-AUTO decides between the plain listing and hulls from how much of the image the box shows and
-how many annotations the annotation index counts on those slices.
+every geometry. The annotations are those of the listing of either layer (user or reviewed;
+resolvers/annotation_listing.py: same scope check, same filters); PostGIS `ST_ClusterKMeans`
+splits them into five clusters, and each cluster is answered as the convex hull of its members
+(HULLS) or their centroid (CENTROIDS). AUTO decides between the plain listing and hulls from
+how much of the image the box shows and how many annotations the annotation index counts on
+those slices.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ import shapely
 from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.models import AnnotationIndex, SliceInstance, UserAnnotation
-from resolvers.annotation_listing import AnnotationSearch, annotation_select, parse_bbox
+from db.models import AnnotationIndex, SliceInstance
+from resolvers.annotation_listing import (
+    REVIEWED_LAYER,
+    USER_LAYER,
+    AnnotationSearch,
+    Layer,
+    annotation_select,
+    parse_bbox,
+)
 from resolvers.context import Context
 from resolvers.errors import InvalidInput
 from resolvers.geometry import to_wkt
@@ -70,11 +78,12 @@ class Cluster:
 @dataclass(frozen=True, slots=True)
 class Clustering:
     """The mode used (never AUTO), the clusters (none in PLAIN mode) and the listing they
-    come from."""
+    come from (`query` on `layer`)."""
 
     mode: ClusterMode
     clusters: list[Cluster]
     query: AnnotationSearch
+    layer: Layer = USER_LAYER
 
 
 def kmeans_mode(value: Any) -> ClusterMode:
@@ -94,12 +103,12 @@ def _slices(query: AnnotationSearch) -> list[int]:
     return [*(query.slices or ()), *(() if query.slice is None else (query.slice,))]
 
 
-async def auto_mode(ctx: Context, conn: AsyncConnection, query: AnnotationSearch) -> ClusterMode:
+async def auto_mode(
+    ctx: Context, conn: AsyncConnection, query: AnnotationSearch, layer: Layer = USER_LAYER
+) -> ClusterMode:
     """PLAIN or HULLS from the box's share of the image width and the number of annotations
-    on the slices (the annotation index's counts of `users`, or of every user).
-
-    Cytomine counts the reviewed annotations of the index when no user is given (its reviewed
-    layer asks that way); this listing holds user annotations, so their count is used."""
+    of the layer on the slices: the annotation index's counts of `users` (of `reviewUsers`
+    on the reviewed layer), or of everyone."""
     if not query.bbox:
         raise InvalidInput("kmeans without kmeansValue needs the bbox shown")
     slices = _slices(query)
@@ -118,21 +127,25 @@ async def auto_mode(ctx: Context, conn: AsyncConnection, query: AnnotationSearch
     )
     quarters = 4 * box_width / image.width  # how many quarter-widths the viewport spans
     bucket = 100 if not math.isfinite(quarters) or quarters >= 4 else math.floor(quarters) * 25
-    counted = select(func.coalesce(func.sum(AnnotationIndex.count_annotation), 0)).where(
-        AnnotationIndex.slice_id.in_(slices)
+    reviewed = layer is REVIEWED_LAYER
+    count = (
+        AnnotationIndex.count_reviewed_annotation if reviewed else AnnotationIndex.count_annotation
     )
-    if query.users:
-        counted = counted.where(AnnotationIndex.user_id.in_(query.users))
+    counted = select(func.coalesce(func.sum(count), 0)).where(AnnotationIndex.slice_id.in_(slices))
+    users = query.review_users if reviewed else query.users
+    if users:
+        counted = counted.where(AnnotationIndex.user_id.in_(users))
     total = int((await conn.execute(counted)).scalar_one())
     threshold = HULLS_FROM.get(bucket)
     return ClusterMode.HULLS if threshold is not None and total >= threshold else ClusterMode.PLAIN
 
 
-async def _clusters(conn: AsyncConnection, listing: Any, mode: ClusterMode) -> list[Cluster]:
+async def _clusters(
+    conn: AsyncConnection, listing: Any, layer: Layer, mode: ClusterMode
+) -> list[Cluster]:
     """Split the listing's annotations into (at most) CLUSTERS clusters, in SQL."""
-    members = (
-        listing.with_only_columns(UserAnnotation.location.label("geom")).order_by(None).subquery()
-    )
+    geometry = layer.table.c.location.label("geom")
+    members = listing.with_only_columns(geometry).order_by(None).subquery()
     size = select(func.count()).select_from(members).scalar_subquery()
     k = cast(func.least(CLUSTERS, size), Integer)  # fewer annotations: one cluster each
     labelled = select(
@@ -155,15 +168,18 @@ async def _clusters(conn: AsyncConnection, listing: Any, mode: ClusterMode) -> l
 
 
 async def cluster_annotations(
-    ctx: Context, query: AnnotationSearch, mode: ClusterMode = ClusterMode.AUTO
+    ctx: Context,
+    query: AnnotationSearch,
+    mode: ClusterMode = ClusterMode.AUTO,
+    layer: Layer = USER_LAYER,
 ) -> Clustering:
-    """The clusters of the listing `query` in `mode` (AUTO decides first); PLAIN computes
-    none and leaves the listing to its caller."""
+    """The clusters of the listing `query` of `layer` in `mode` (AUTO decides first); PLAIN
+    computes none and leaves the listing to its caller."""
     ctx.require_viewer()
     async with ctx.db.read() as conn:
-        listing = await annotation_select(ctx, conn, query)
+        listing = await annotation_select(ctx, conn, query, layer=layer)
         if mode is ClusterMode.AUTO:
-            mode = await auto_mode(ctx, conn, query)
+            mode = await auto_mode(ctx, conn, query, layer)
         if mode is ClusterMode.PLAIN:
-            return Clustering(mode, [], query)
-        return Clustering(mode, await _clusters(conn, listing, mode), query)
+            return Clustering(mode, [], query, layer)
+        return Clustering(mode, await _clusters(conn, listing, layer, mode), query, layer)

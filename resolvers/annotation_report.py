@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -25,38 +24,18 @@ from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput
 from resolvers.listing import Page, fetch_page
 from resolvers.project_access import member_ids, project_access
+from resolvers.report import ReportFile, ReportFormat
 
 __all__ = [
     "COLUMNS",
     "LIGHT_MAX_AREA",
     "Report",
-    "ReportFormat",
     "ReportRequest",
     "annotation_report",
     "list_light_annotations",
 ]
 
 
-class ReportFormat(Enum):
-    """The file a report is written as; XLS is answered as an XLSX workbook (the binary
-    BIFF8 format has no maintained writer)."""
-
-    CSV = "csv"
-    XLSX = "xlsx"
-    XLS = "xls"
-    PDF = "pdf"
-    GEOJSON = "geojson"
-
-
-XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Per format: the file name's extension and the media type.
-FILES: Final = {
-    ReportFormat.CSV: ("csv", "text/csv"),
-    ReportFormat.XLSX: ("xlsx", XLSX_TYPE),
-    ReportFormat.XLS: ("xlsx", XLSX_TYPE),
-    ReportFormat.PDF: ("pdf", "application/pdf"),
-    ReportFormat.GEOJSON: ("geojson", "application/geo+json"),
-}
 #: The header of Cytomine's report table, in order (§3.15).
 COLUMNS: Final = (
     "Id", "Area (microns²)", "Perimeter (mm)", "X", "Y", "Image Id", "Image Filename", "User",
@@ -84,26 +63,14 @@ class ReportRequest:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A report: its project, file, the users and terms it was made for, and the listing of
-    its rows (`query` on `layer`)."""
+    """A report: its file (which names its project), the users and terms it was made for,
+    and the listing of its rows (`query` on `layer`)."""
 
-    project: Any
-    format: ReportFormat
-    generated: datetime
+    file: ReportFile
     user_ids: list[int]
     term_ids: list[int]
     query: AnnotationSearch
     layer: Layer = USER_LAYER
-
-    @property
-    def filename(self) -> str:
-        extension, _ = FILES[self.format]
-        stamp = self.generated.strftime("%Y%m%d_%H%M%S")
-        return f"{stamp}_annotations_project{self.project.id}.{extension}"
-
-    @property
-    def media_type(self) -> str:
-        return FILES[self.format][1]
 
 
 async def annotation_report(ctx: Context, request: ReportRequest) -> Report:
@@ -131,7 +98,8 @@ async def annotation_report(ctx: Context, request: ReportRequest) -> Report:
         after_than=request.after_than, before_than=request.before_than,
     )  # fmt: skip
     layer = REVIEWED_LAYER if request.reviewed else USER_LAYER
-    return Report(access.project, request.format, datetime.now(UTC), users, terms, query, layer)
+    file = ReportFile("annotations", access.project, request.format, datetime.now(UTC))
+    return Report(file, users, terms, query, layer)
 
 
 async def list_light_annotations(

@@ -2,27 +2,30 @@
 and the image-server request behind crops, masks and alpha masks (contract
 images-annotations.md §3.4, §3.8, §3.14, §2.10).
 
-Every change goes through `update_annotation`, `delete_annotation` or `create_annotations`, so
-the geometry pipeline, the permission checks, the commands (undo) and the counters stay in one
-place. A tool computes the new geometry with the pure functions of resolvers/geometry.py and
-checks what it can before its first write: a refused correction changes nothing.
+Every change goes through the ordinary writes of its layer (`update_annotation`,
+`delete_annotation`, `create_annotations` for user annotations; `update_reviewed_annotation`,
+`delete_reviewed_annotation` for reviewed ones), so the geometry pipeline, the permission
+checks, the commands (undo) and the counters stay in one place. A tool computes the new
+geometry with the pure functions of resolvers/geometry.py and checks what it can before its
+first write: a refused correction changes nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from db.models import AnnotationTrack, ReviewedAnnotation, UserAnnotation
 from resolvers.annotation import (
     ANNOTATION_COLUMNS,
+    USER_ANNOTATION,
     AnnotationFields,
     Created,
     create_annotations,
@@ -30,9 +33,9 @@ from resolvers.annotation import (
     get_annotation,
     update_annotation,
 )
-from resolvers.command import CommandInfo
+from resolvers.command import CommandInfo, Spec
 from resolvers.context import Context
-from resolvers.crud import Changed
+from resolvers.crud import Changed, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.geometry import MAX_POINTS, fill, parse, prepare_edit, simplify, to_wkt
 from resolvers.image import (
@@ -44,7 +47,17 @@ from resolvers.image import (
 )
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request
 from resolvers.project_access import project_access
-from resolvers.review import get_any_annotation, get_reviewed_annotation
+from resolvers.review import (
+    REVIEWED_ANNOTATION,
+    REVIEWED_COLUMNS,
+    AnyAnnotation,
+    ReviewedFields,
+    delete_reviewed_annotation,
+    get_any_annotation,
+    get_reviewed_annotation,
+    update_any_annotation,
+    update_reviewed_annotation,
+)
 
 __all__ = [
     "MAX_REPEAT",
@@ -61,10 +74,6 @@ __all__ = [
 
 #: Most copies one repeat makes (they are created in one transaction).
 MAX_REPEAT: Final = 1000
-#: Corrections go through the user-annotation update path; the reviewed layer's is not wired in.
-NO_REVIEWED_LAYER: Final = (
-    "Correcting reviewed annotations is not supported yet: correct user annotations"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +115,14 @@ async def simplify_annotation(
     return await update_annotation(ctx, annotation_id, fields)
 
 
-async def fill_annotation(ctx: Context, annotation_id: int) -> Changed:
-    """Remove the holes of an annotation (each member's, for a multipolygon) through the
-    normal update path (§3.8); anything but a polygon is a 400."""
-    current = await get_annotation(ctx, annotation_id)
+async def fill_annotation(ctx: Context, annotation_id: int) -> AnyAnnotation:
+    """Remove the holes of an annotation of either kind (each member's, for a multipolygon)
+    through that kind's update path (§3.5, §3.8); anything but a polygon is a 400."""
+    current = (await get_any_annotation(ctx, annotation_id)).row
     filled = fill(parse(current.wkt_location))
     fields = AnnotationFields(location=to_wkt(filled),
                               geometry_compression=current.geometry_compression)  # fmt: skip
-    return await update_annotation(ctx, annotation_id, fields)
+    return await update_any_annotation(ctx, annotation_id, fields)
 
 
 # --- correction ------------------------------------------------------------------------------
@@ -122,7 +131,8 @@ async def fill_annotation(ctx: Context, annotation_id: int) -> Changed:
 @dataclass(frozen=True, slots=True)
 class Correction:
     """A freehand correction (§3.8): `location` added to (or, with `remove`, cut from) the
-    annotation `annotation`, or else the annotations of `image` it touches in `layers`."""
+    annotation `annotation`, or else the annotations of `image` it touches: with `review`
+    the reviewed ones, and when there are none (or without `review`) those of `layers`."""
 
     location: str | None
     image: int | None = None
@@ -134,47 +144,98 @@ class Correction:
 
 @dataclass(frozen=True, slots=True)
 class Corrected:
-    """The first target after its update (and that update's command), the other targets
-    updated, and the ids of those deleted."""
+    """The first target after its update (and that update's command), whether the targets
+    were reviewed annotations, the other targets updated, and the ids of those deleted."""
 
     row: Any
     command: CommandInfo
+    reviewed: bool = False
     updated: list[Any] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
 
 
-async def _reviewed_touched(ctx: Context, image_id: int, region: BaseGeometry) -> bool:
-    stmt = select(ReviewedAnnotation.id).where(
-        ReviewedAnnotation.image_id == image_id,
-        func.ST_Intersects(ReviewedAnnotation.location, from_shape(region, srid=0)),
-    )
-    async with ctx.db.read() as conn:
-        return (await conn.execute(stmt.limit(1))).first() is not None
+async def _update_user(ctx: Context, target: Any, geometry: BaseGeometry) -> Changed:
+    fields = AnnotationFields(location=to_wkt(geometry),
+                              geometry_compression=target.geometry_compression)  # fmt: skip
+    return await update_annotation(ctx, target.id, fields)
 
 
-async def _touched(ctx: Context, correction: Correction, region: BaseGeometry) -> list[Any]:
-    """The user annotations of the image the region touches, drawn by the layers (a
-    non-manager corrects only their own), oldest first."""
+async def _update_reviewed(ctx: Context, target: Any, geometry: BaseGeometry) -> Changed:
+    fields = ReviewedFields(location=to_wkt(geometry),
+                            geometry_compression=target.geometry_compression)  # fmt: skip
+    return await update_reviewed_annotation(ctx, target.id, fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """What a correction needs of one layer of annotations: where its targets are read, whose
+    layer a target is in (`owner`, named `whose` in messages), and the layer's own update and
+    delete, whose permission rule (`spec.authorize`) is checked for every target first."""
+
+    reviewed: bool
+    table: Table
+    columns: tuple[Any, ...]
+    owner: str
+    whose: str
+    spec: Spec
+    get: Callable[[Context, int], Awaitable[Any]]
+    update: Callable[[Context, Any, BaseGeometry], Awaitable[Changed]]
+    delete: Callable[[Context, int], Awaitable[Changed]]
+
+    async def authorize(self, ctx: Context, target: Any) -> None:
+        """What this layer's update and delete would refuse the caller on `target`."""
+        assert self.spec.authorize is not None, self.spec.domain  # both layers have one
+        await self.spec.authorize(ctx, target._asdict())
+
+    async def touched(
+        self, ctx: Context, image_id: int, region: BaseGeometry, owners: list[int] | None = None
+    ) -> list[Any]:
+        """The layer's annotations of the image the region touches (only those of `owners`
+        when given), oldest first."""
+        table = self.table
+        stmt = select(*self.columns).where(
+            table.c.image_id == image_id,
+            func.ST_Intersects(table.c.location, from_shape(region, srid=0)),
+        )
+        if owners is not None:
+            stmt = stmt.where(table.c[self.owner].in_(owners))
+        async with ctx.db.read() as conn:
+            return list((await conn.execute(stmt.order_by(table.c.id))).all())
+
+
+#: User annotations: a layer is its creator's; owner-or-mode with the creator as owner.
+_USER_LAYER: Final = _Layer(
+    reviewed=False, table=table_of(UserAnnotation), columns=tuple(ANNOTATION_COLUMNS),
+    owner="user_id", whose="user", spec=USER_ANNOTATION, get=get_annotation,
+    update=_update_user, delete=delete_annotation,
+)  # fmt: skip
+#: Reviewed annotations: a layer is its reviewer's; the reviewer or an administrator, in a
+#: project that takes their writes (§3.10).
+_REVIEWED_LAYER: Final = _Layer(
+    reviewed=True, table=table_of(ReviewedAnnotation), columns=tuple(REVIEWED_COLUMNS),
+    owner="review_user_id", whose="reviewer", spec=REVIEWED_ANNOTATION,
+    get=get_reviewed_annotation, update=_update_reviewed, delete=delete_reviewed_annotation,
+)  # fmt: skip
+
+
+async def _touched(
+    ctx: Context, correction: Correction, region: BaseGeometry
+) -> tuple[_Layer, list[Any]]:
+    """The annotations of the image the region touches: with `review`, the reviewed ones;
+    when there are none (or without `review`), the user annotations drawn by the layers (a
+    non-manager corrects only their own)."""
     if correction.image is None:
         raise InvalidInput("Give the annotation to correct, or the image and layers")
     image = await get_image_instance(ctx, correction.image)
+    if correction.review:
+        reviewed = await _REVIEWED_LAYER.touched(ctx, image.id, region)
+        if reviewed:
+            return _REVIEWED_LAYER, reviewed
     access = await project_access(ctx, image.project_id)
-    if correction.review and await _reviewed_touched(ctx, image.id, region):
-        raise InvalidInput(NO_REVIEWED_LAYER)
     layers = list(correction.layers) if access.is_manager else [access.viewer.id]
     if not layers:
         raise InvalidInput("Give the layers (user ids) whose annotations to correct")
-    stmt = (
-        select(*ANNOTATION_COLUMNS)
-        .where(
-            UserAnnotation.image_id == image.id,
-            UserAnnotation.user_id.in_(layers),
-            func.ST_Intersects(UserAnnotation.location, from_shape(region, srid=0)),
-        )
-        .order_by(UserAnnotation.id)
-    )
-    async with ctx.db.read() as conn:
-        return list((await conn.execute(stmt)).all())
+    return _USER_LAYER, await _USER_LAYER.touched(ctx, image.id, region, layers)
 
 
 def _by_smallest_term(targets: list[Any]) -> list[Any]:
@@ -190,15 +251,18 @@ def _by_smallest_term(targets: list[Any]) -> list[Any]:
     return [target for target in targets if chosen in target.term_ids]
 
 
-async def _targets(ctx: Context, correction: Correction, region: BaseGeometry) -> list[Any]:
+async def _targets(
+    ctx: Context, correction: Correction, region: BaseGeometry
+) -> tuple[_Layer, list[Any]]:
     if correction.annotation is not None:
-        if correction.review:
-            raise InvalidInput(NO_REVIEWED_LAYER)
-        return [await get_annotation(ctx, correction.annotation)]
-    targets = await _touched(ctx, correction, region)
-    if len({target.user_id for target in targets}) > 1:
-        raise InvalidInput("The region touches annotations of more than one user: pick a layer")
-    return _by_smallest_term(targets)
+        layer = _REVIEWED_LAYER if correction.review else _USER_LAYER
+        return layer, [await layer.get(ctx, correction.annotation)]
+    layer, targets = await _touched(ctx, correction, region)
+    if len({getattr(target, layer.owner) for target in targets}) > 1:
+        raise InvalidInput(
+            f"The region touches annotations of more than one {layer.whose}: pick a layer"
+        )
+    return layer, _by_smallest_term(targets)
 
 
 def _corrected(
@@ -215,10 +279,11 @@ def _corrected(
     return cut, [None if shape.is_empty else shape for shape in rest]
 
 
-async def _check_edit(ctx: Context, target: Any, geometry: BaseGeometry | None) -> None:
+async def _check_edit(
+    ctx: Context, layer: _Layer, target: Any, geometry: BaseGeometry | None
+) -> None:
     """What an update or delete of `target` would refuse, before anything is written."""
-    access = await project_access(ctx, target.project_id)
-    access.require_owner_or_mode(target.user_id)
+    await layer.authorize(ctx, target)
     if geometry is not None:
         image = await ctx.loader(image_instances_by_id).load(target.image_id)
         width, height = (image.width, image.height) if image is not None else (None, None)
@@ -227,16 +292,17 @@ async def _check_edit(ctx: Context, target: Any, geometry: BaseGeometry | None) 
 
 async def correct_annotations(ctx: Context, correction: Correction) -> Corrected:
     """Add a freehand region to an annotation, or cut it out of the annotations it touches
-    (§3.8). Adding merges every other target into the first (the oldest) and deletes them;
-    removing cuts the region out of each (an emptied other target is deleted). All targets
-    must share the first one's terms.
+    (§3.8), in the reviewed layer or the users' (see `Correction`). Adding merges every
+    other target into the first (the oldest) and deletes them; removing cuts the region out
+    of each (an emptied other target is deleted). All targets must share the first one's
+    terms, and lie in one user's (or one reviewer's) layer.
 
-    Each change is the ordinary update or delete, all in one transaction (one undo); every
-    rule those apply is checked for every target first, so a refusal changes nothing.
+    Each change is its layer's ordinary update or delete, all in one transaction (one undo);
+    every rule those apply is checked for every target first, so a refusal changes nothing.
     """
     ctx.require_viewer()
     region = parse(correction.location)
-    targets = await _targets(ctx, correction, region)
+    layer, targets = await _targets(ctx, correction, region)
     if not targets:
         raise InvalidInput("The correction touches no annotation")
     first, others = targets[0], targets[1:]
@@ -247,26 +313,20 @@ async def correct_annotations(ctx: Context, correction: Correction) -> Corrected
                 "a correction only joins annotations with the same terms"
             )
     geometry, rest = _corrected(first, others, region, correction.remove)
-    await _check_edit(ctx, first, geometry)
+    await _check_edit(ctx, layer, first, geometry)
     for other, shape in zip(others, rest, strict=True):
-        await _check_edit(ctx, other, shape)
+        await _check_edit(ctx, layer, other, shape)
     updated: list[Any] = []
     deleted: list[int] = []
     async with ctx.db.transaction():
-        merged = AnnotationFields(
-            location=to_wkt(geometry), geometry_compression=first.geometry_compression
-        )
-        changed = await update_annotation(ctx, first.id, merged)
+        changed = await layer.update(ctx, first, geometry)
         for other, shape in zip(others, rest, strict=True):
             if shape is None:
-                await delete_annotation(ctx, other.id)
+                await layer.delete(ctx, other.id)
                 deleted.append(other.id)
             else:
-                fields = AnnotationFields(
-                    location=to_wkt(shape), geometry_compression=other.geometry_compression
-                )
-                updated.append((await update_annotation(ctx, other.id, fields)).row)
-    return Corrected(changed.row, changed.command, updated, deleted)
+                updated.append((await layer.update(ctx, other, shape)).row)
+    return Corrected(changed.row, changed.command, layer.reviewed, updated, deleted)
 
 
 # --- repeat ----------------------------------------------------------------------------------

@@ -48,7 +48,11 @@ from db.models import (
 )
 from resolvers.command import CommandLog, spec_of
 from resolvers.crud import table_of
-from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
+from resolvers.metadata_target import (
+    REVIEWED_ANNOTATION_CLASS,
+    TRACK_CLASS,
+    USER_ANNOTATION_CLASS,
+)
 from resolvers.tag import record_tags
 
 __all__ = [
@@ -100,6 +104,7 @@ async def record_annotations(
     ]  # fmt: skip
     await record_tags(conn, log, USER_ANNOTATION_CLASS, users)
     await record_tags(conn, log, REVIEWED_ANNOTATION_CLASS, reviewed)
+    await record_tags(conn, log, TRACK_CLASS, tracks)
     for domain, model, where in groups:
         rows = (await conn.execute(select(*_columns(model)).where(where).order_by(model.id))).all()
         await log.delete_many(spec_of(domain), rows)

@@ -411,7 +411,10 @@ async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
 
 
 async def _delete(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
-    await conn.execute(delete(spec.table).where(spec.table.c.id.in_([row["id"] for row in rows])))
+    refused = f"Cannot delete {spec.domain}: other objects still refer to it"
+    with constraint_errors(refused, refused):  # a RESTRICT foreign key (a tag in use)
+        ids = [row["id"] for row in rows]
+        await conn.execute(delete(spec.table).where(spec.table.c.id.in_(ids)))
 
 
 async def _revert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:

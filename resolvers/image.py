@@ -74,7 +74,7 @@ from resolvers.listing import (
     order_clauses,
     pages_by_parent,
 )
-from resolvers.metadata_target import IMAGE_INSTANCE_CLASS
+from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
 from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
@@ -1149,6 +1149,7 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
             )
         ).all()
         await record_annotations(conn, log, image_ids=[image_id])
+        await record_tags(conn, log, SLICE_INSTANCE_CLASS, [piece.id for piece in slices])
         await log.delete_many(SLICE_INSTANCE, slices)
         await record_tags(conn, log, IMAGE_INSTANCE_CLASS, [image_id])
         command = await log.delete(IMAGE_INSTANCE, row)
@@ -1265,6 +1266,7 @@ async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
         shown = await _slice_in(conn, slice_id)
         log = CommandLog(conn, viewer)
         await record_annotations(conn, log, slice_ids=[slice_id])
+        await record_tags(conn, log, SLICE_INSTANCE_CLASS, [slice_id])
         command = await log.delete(SLICE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.id == slice_id))
     ctx.forget(slice_instances_by_id, slice_id)

@@ -2,21 +2,24 @@
 resolved to its object, and who may read or write metadata on it.
 
 Tags, properties, descriptions and attached files all name their object this way, so the
-lookup and the rules live here, below those areas and below the image and annotation modules
-(which record metadata when they delete objects). Class names are Java's (core.md §6.2); a
-legacy Grails name (`be.cytomine.project.Project`) is read as the current one, and the alias
+lookup and the rules live here, below those areas and below the image, annotation and track
+modules (which record metadata when they delete objects). Class names are Java's (core.md
+§6.2); a legacy Grails name (`be.cytomine.project.Project`) is read as the current one, `_` may
+stand for `.` (`be_cytomine_domain_project_Project`, as path segments write it), and the alias
 `AnnotationDomain` names an annotation of either kind by its id.
 
 Rules: reading needs READ on the object's project (an abstract image: no check). Writing on a
 project needs WRITE on it (its managers); on an image instance the user role and the
 owner-or-mode check with the image's adder as owner; on an abstract image the user role; on an
-annotation a role and the owner-or-mode check with its creator as owner (core.md §7.4).
+annotation a role and the owner-or-mode check with its creator as owner; on a slice instance
+or a track, which have no creator, a role and the owner-or-mode check with their image's adder
+as owner (core.md §7.4).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,7 +32,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -41,11 +43,14 @@ from db.models import (
     ImageInstance,
     Project,
     ReviewedAnnotation,
+    SliceInstance,
+    Track,
     UserAnnotation,
 )
 from resolvers.context import Context
-from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.errors import InvalidInput, NotFound
 from resolvers.project_access import project_access
+from resolvers.storage import require_user
 
 __all__ = [
     "ABSTRACT_IMAGE_CLASS",
@@ -53,11 +58,14 @@ __all__ = [
     "IMAGE_INSTANCE_CLASS",
     "PROJECT_CLASS",
     "REVIEWED_ANNOTATION_CLASS",
+    "SLICE_INSTANCE_CLASS",
     "TARGET_CLASSES",
+    "TRACK_CLASS",
     "USER_ANNOTATION_CLASS",
     "Target",
     "class_name_of",
     "hold_target",
+    "hold_targets",
     "readable_condition",
     "readable_target",
     "simple_name",
@@ -70,10 +78,14 @@ DOMAIN_PREFIX: Final = PREFIX + "domain."
 PROJECT_CLASS: Final = DOMAIN_PREFIX + "project.Project"
 IMAGE_INSTANCE_CLASS: Final = DOMAIN_PREFIX + "image.ImageInstance"
 ABSTRACT_IMAGE_CLASS: Final = DOMAIN_PREFIX + "image.AbstractImage"
+SLICE_INSTANCE_CLASS: Final = DOMAIN_PREFIX + "image.SliceInstance"
+TRACK_CLASS: Final = DOMAIN_PREFIX + "ontology.Track"
 USER_ANNOTATION_CLASS: Final = DOMAIN_PREFIX + "ontology.UserAnnotation"
 REVIEWED_ANNOTATION_CLASS: Final = DOMAIN_PREFIX + "ontology.ReviewedAnnotation"
 ANNOTATION_ALIAS: Final = DOMAIN_PREFIX + "ontology.AnnotationDomain"
 ANNOTATION_CLASSES: Final = (USER_ANNOTATION_CLASS, REVIEWED_ANNOTATION_CLASS)
+#: Where the write rule asks for the user role rather than any role (§9.10).
+USER_ROLE_CLASSES: Final = (IMAGE_INSTANCE_CLASS, ABSTRACT_IMAGE_CLASS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +98,12 @@ class Source:
     owner: Any
 
 
+def _adder_of(image_id: Any) -> Any:
+    """Who added the image instance `image_id` names (a correlated subquery): the owner of its
+    slices and tracks, which record no creator."""
+    return select(ImageInstance.user_id).where(ImageInstance.id == image_id).scalar_subquery()
+
+
 #: Every class metadata may attach to, with where its objects live.
 SOURCES: Final[Mapping[str, Source]] = {
     PROJECT_CLASS: Source(Project, Project.id, Project.creator_id),
@@ -95,6 +113,9 @@ SOURCES: Final[Mapping[str, Source]] = {
                                   UserAnnotation.user_id),
     REVIEWED_ANNOTATION_CLASS: Source(ReviewedAnnotation, ReviewedAnnotation.project_id,
                                       ReviewedAnnotation.user_id),
+    SLICE_INSTANCE_CLASS: Source(SliceInstance, SliceInstance.project_id,
+                                 _adder_of(SliceInstance.image_id)),
+    TRACK_CLASS: Source(Track, Track.project_id, _adder_of(Track.image_id)),
 }  # fmt: skip
 TARGET_CLASSES: Final = frozenset(SOURCES)
 
@@ -115,9 +136,10 @@ def simple_name(class_name: str) -> str:
 
 
 def class_name_of(text: str | None) -> str:
-    """The current class name of a supported class, or the annotation alias; a legacy name
-    (without `.domain`) is read as the current one. Anything else is a 400 (§9.10)."""
-    name = (text or "").strip()
+    """The current class name of a supported class, or the annotation alias; `_` is read as
+    `.` (no class name holds one) and a legacy name (without `.domain`) as the current one.
+    Anything else is a 400 (§9.10)."""
+    name = (text or "").strip().replace("_", ".")
     if not name:
         raise InvalidInput("Property domainClassName must be set")
     if name.startswith(PREFIX) and not name.startswith(DOMAIN_PREFIX):
@@ -182,12 +204,11 @@ async def readable_target(ctx: Context, class_name: str | None, ident: int | Non
 
 async def writable_target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
     """The object, when the caller may change its metadata (the "meta rule" of §9.10)."""
-    viewer = ctx.require_viewer()
     target = await _target(ctx, class_name, ident)
-    needs_user = target.class_name in (IMAGE_INSTANCE_CLASS, ABSTRACT_IMAGE_CLASS)
-    if not (viewer.is_user if needs_user else viewer.is_guest):
-        role = "the user role" if needs_user else "a role"
-        raise Forbidden(f"Changing metadata of a {simple_name(target.class_name)} needs {role}")
+    if target.class_name in USER_ROLE_CLASSES:
+        require_user(ctx, f"change the metadata of a {simple_name(target.class_name)}")
+    else:
+        ctx.require_guest()
     if target.project_id is None:
         return target
     access = await project_access(ctx, target.project_id)
@@ -198,30 +219,40 @@ async def writable_target(ctx: Context, class_name: str | None, ident: int | Non
     return target
 
 
+async def hold_targets(
+    conn: AsyncConnection, keys: Iterable[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """Lock the objects named by (class name, id) against deletion until the transaction ends
+    (KEY SHARE: edits pass), so metadata is never attached to an object deleted meanwhile;
+    returns the keys whose object does not exist (an unsupported class: none does)."""
+    wanted: defaultdict[str, set[int]] = defaultdict(set)
+    for class_name, ident in keys:
+        wanted[class_name].add(ident)
+    missing: list[tuple[str, int]] = []
+    for class_name, ids in wanted.items():
+        source = SOURCES.get(class_name)
+        found: set[int] = set()
+        if source is not None:
+            stmt = select(source.model.id).where(source.model.id.in_(ids))
+            found = set((await conn.execute(stmt.with_for_update(key_share=True))).scalars())
+        missing += [(class_name, ident) for ident in sorted(ids - found)]
+    return missing
+
+
 async def hold_target(conn: AsyncConnection, target: Target) -> None:
-    """Lock the object against deletion until the transaction ends (KEY SHARE: edits pass), so
-    metadata is never attached to an object deleted meanwhile; 404 when it is already gone."""
-    model = SOURCES[target.class_name].model
-    stmt = select(model.id).where(model.id == target.id).with_for_update(key_share=True)
-    if (await conn.execute(stmt)).first() is None:
+    """`hold_targets` for one object; 404 when it is already gone."""
+    if await hold_targets(conn, [(target.class_name, target.id)]):
         raise NotFound(simple_name(target.class_name), target.id)
 
 
 def readable_condition(reader: int | None, class_name: Any, ident: Any) -> ColumnElement[bool]:
-    """SQL condition on (class name, id) columns: the object is one whose metadata `reader`
-    may read (every one for None: an administrator)."""
-    if reader is None:
-        return true()
+    """SQL condition on (class name, id) columns: the object exists and `reader` may read its
+    metadata (None: an administrator, who reads every existing one)."""
     member = select(AclEntry.object_id).where(AclEntry.user_id == reader)
     parts: list[ColumnElement[bool]] = []
     for name, source in SOURCES.items():
-        if source.project is None:
-            parts.append(class_name == name)
-        elif source.model is Project:
-            parts.append(and_(class_name == name, ident.in_(member)))
-        else:
-            inside = exists(
-                select(literal(1)).where(source.model.id == ident, source.project.in_(member))
-            )
-            parts.append(and_(class_name == name, inside))
+        found = select(literal(1)).where(source.model.id == ident)
+        if reader is not None and source.project is not None:
+            found = found.where(source.project.in_(member))
+        parts.append(and_(class_name == name, exists(found)))
     return or_(*parts)

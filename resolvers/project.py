@@ -107,10 +107,12 @@ from resolvers.project_layer import (
     update_default_layer,
 )
 from resolvers.project_member import (
+    MEMBER_REPORT_COLUMNS,
     MemberQuery,
     MembershipChange,
     add_member,
     add_members,
+    member_report,
     project_creator,
     project_members,
     remove_member,
@@ -123,6 +125,7 @@ from resolvers.viewer import Viewer
 
 __all__ = [
     "DEFAULT_LAYER",
+    "MEMBER_REPORT_COLUMNS",
     "PROJECT",
     "REPRESENTATIVE",
     "Bounds",
@@ -153,6 +156,7 @@ __all__ = [
     "last_opened_projects",
     "list_projects",
     "list_user_projects",
+    "member_report",
     "members_count",
     "project_access",
     "project_bounds",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
@@ -58,16 +59,19 @@ from resolvers.project_layer import (
     add_representative,
     remove_representative_rows,
 )
+from resolvers.report import ReportFile, ReportFormat
 from resolvers.user import USER_COLUMNS, USER_FILTERS, users_by_id
 from resolvers.viewer import Viewer
 
 __all__ = [
+    "MEMBER_REPORT_COLUMNS",
     "PROJECT_ROLE",
     "MemberQuery",
     "MembershipChange",
     "add_member",
     "add_members",
     "member_pages",
+    "member_report",
     "members_by_project",
     "project_creator",
     "project_members",
@@ -79,6 +83,8 @@ __all__ = [
 
 #: Most ids one membership call may name (inputs are bounded).
 MAX_BATCH: Final = 1000
+#: The header of a report of members (core.md §9.4: username and name), with the role.
+MEMBER_REPORT_COLUMNS: Final = ("Username", "Name", "Role")
 
 
 # --- membership ------------------------------------------------------------------------------
@@ -302,6 +308,15 @@ async def project_members(
                         managers_only, viewer.is_admin)  # fmt: skip
     _member_order(query)
     return await ctx.loader(member_pages).load((project_id, query))
+
+
+async def member_report(ctx: Context, project_id: int, format: ReportFormat) -> ReportFile:
+    """The file of a report of the project's members (READ), listed by `project_members`. A
+    table of people has no GeoJSON form."""
+    if format is ReportFormat.GEOJSON:
+        raise InvalidInput("A report of members is a table: csv, xls, xlsx or pdf")
+    access = await readable_project(ctx, project_id)
+    return ReportFile("users", access.row, format, datetime.now(UTC))
 
 
 async def members_by_project(db: Database, ids: list[int]) -> list[list[Any]]:

@@ -62,10 +62,9 @@ from resolvers.image import (
     reference_slice,
     slice_instances_by_id,
 )
-from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS
+from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project_access import project_access, projects_by_id
 from resolvers.tag import record_tags
-from resolvers.track import USER_ANNOTATION_CLASS
 from resolvers.viewer import Viewer
 
 __all__ = [

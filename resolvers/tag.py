@@ -8,8 +8,14 @@ resolves it and holds the read and write rules). Deleting a tag deletes its asso
 deleting an object deletes its associations too, by trigger, and the deleting mutations
 record them first (`record_tags`) so that undo brings them back.
 
-This module sits below the image and annotation modules, which call it when they delete and
-filter: it reads their tables, never their modules.
+Undo and redo keep to the same rules and lose nothing silently: a non-administrator replays
+nothing on a tag in use (an undone rename is a rename, an undone create a delete); the
+database refuses to delete a tag that still has associations (the foreign key restricts), so
+a replay that would take associations it did not record fails; and an association does not
+come back on an object deleted since.
+
+This module sits below the image, annotation and track modules, which call it when they
+delete and filter: it reads their tables, never their modules.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, and_, delete, exists, func, literal, select, tuple_
+from sqlalchemy import Row, Select, and_, delete, exists, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
@@ -30,6 +36,7 @@ from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Filter, Page, Related, apply_filters, fetch_page
 from resolvers.metadata_target import (
     hold_target,
+    hold_targets,
     readable_condition,
     readable_target,
     simple_name,
@@ -83,14 +90,14 @@ LINK_FIELDS: Final[Mapping[str, Any]] = {
 }
 
 
-def _tags() -> Any:
+def _tags() -> Select[*tuple[Any, ...]]:
     """Tags with their creator's username (`creator_name`), as their JSON shows it."""
     return select(*TAG_TABLE.c, _USER.c.username.label("creator_name")).select_from(
         TAG_TABLE.outerjoin(_USER, _USER.c.id == TAG_TABLE.c.user_id)
     )
 
 
-def _links() -> Any:
+def _links() -> Select[*tuple[Any, ...]]:
     """Associations with their tag's name (`tag_name`)."""
     return select(*LINK_TABLE.c, Tag.name.label("tag_name")).join(
         Tag, Tag.id == TagDomainAssociation.tag_id
@@ -146,15 +153,39 @@ def _may_edit(viewer: Viewer, creator_id: int | None) -> None:
         raise Forbidden("Only the tag's creator or an administrator may change it")
 
 
-async def _may_edit_tag(ctx: Context, row: Mapping[str, Any]) -> None:
-    _may_edit(ctx.require_viewer(), row.get("user_id"))
+async def _may_replay_tag(ctx: Context, row: Mapping[str, Any]) -> None:
+    """Who may undo or redo a tag's command: its creator or an administrator, and only an
+    administrator renames a tag in use, as directly. A replay removing the tag is its delete
+    again: the associations it recorded go with it, and the foreign key refuses (400) while
+    others, unrecorded, remain."""
+    viewer = ctx.require_viewer()
+    _may_edit(viewer, row.get("user_id"))
+    if not viewer.is_admin:
+        async with ctx.db.read() as conn:
+            name = await conn.scalar(select(Tag.name).where(Tag.id == row["id"]))
+            if name is not None and name != row["name"] and await _in_use(conn, row["id"]):
+                raise Forbidden("Only an administrator may rename a tag that is in use")
 
 
 async def _may_edit_link(ctx: Context, row: Mapping[str, Any]) -> None:
+    """Replaying an association's command follows the meta rule on its object."""
     await writable_target(ctx, row["domain_class_name"], row["domain_ident"])
 
 
+async def _objects_still_exist(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Restored associations must be on existing objects (kept so until the transaction ends):
+    one deleted since the association was recorded makes the replay a 400, never an orphan."""
+    keys = [(row["domain_class_name"], row["domain_ident"]) for row in rows]
+    missing = await hold_targets(conn, keys)
+    if missing:
+        named = ", ".join(f"{simple_name(class_name)} {ident}" for class_name, ident in missing)
+        raise InvalidInput(
+            f"Cannot restore TagDomainAssociation: {named} no longer exists (restore it first)"
+        )
+
+
 def _link_message(row: Mapping[str, Any], verb: str) -> str:
+    """§8.4 names an association by its tag's name and its object."""
     tag = row.get("tag_name", row["tag_id"])
     return (
         f"TagDomainAssociation between {tag} and {row['domain_ident']} "
@@ -163,13 +194,13 @@ def _link_message(row: Mapping[str, Any], verb: str) -> str:
 
 
 TAG: Final = register(
-    Spec("Tag", Tag, lambda row: f"{row['id']} ({row['name']})", authorize=_may_edit_tag)
+    Spec("Tag", Tag, lambda row: f"{row['id']} ({row['name']})", authorize=_may_replay_tag)
 )
 #: Snapshots carry `tag_name` and `project_id` beside the columns, for messages and histories.
 TAG_DOMAIN_ASSOCIATION: Final = register(
     Spec("TagDomainAssociation", TagDomainAssociation, lambda row: str(row["id"]),
          message=_link_message, project_of=lambda row: row.get("project_id"),
-         authorize=_may_edit_link)
+         authorize=_may_edit_link, after_replay=_objects_still_exist)
 )  # fmt: skip
 
 
@@ -177,6 +208,8 @@ TAG_DOMAIN_ASSOCIATION: Final = register(
 
 
 def _owned_by(ident: Any, class_name: str) -> Any:
+    """The associations of the `class_name` object(s) whose id is `ident` (a value or a
+    column)."""
     return and_(
         TagDomainAssociation.domain_ident == ident,
         TagDomainAssociation.domain_class_name == class_name,
@@ -201,6 +234,7 @@ def tagged(ident: Any, class_name: str, tag_ids: Sequence[int] | None = None) ->
 
 
 def _name(value: str | None) -> str:
+    """A tag's name as stored: trimmed, required (400) and at most `MAX_NAME` long."""
     name = (value or "").strip()
     if not name:
         raise InvalidInput("Property name must be set: a tag needs a name")
@@ -210,10 +244,13 @@ def _name(value: str | None) -> str:
 
 
 def _duplicate(name: str) -> str:
+    """The 409 message of a name taken whatever its case, in Cytomine's words."""
     return f"Tag {name} already exist!"
 
 
 async def _read_tag(conn: AsyncConnection, tag_id: int) -> Row[Any]:
+    """A tag as its JSON shows it, read in the writing transaction (the loader's copy is
+    stale)."""
     return (await conn.execute(_tags().where(Tag.id == tag_id))).one()
 
 
@@ -230,9 +267,7 @@ async def list_tags(
     ctx: Context, *, filters: Sequence[Filter] = (), limit: int | None = None, offset: int = 0
 ) -> Page[Any]:
     """Every tag, by name whatever the case (callers with a role, core.md §9.14)."""
-    viewer = ctx.require_viewer()
-    if not viewer.is_guest:
-        raise Forbidden("Listing tags needs a role")
+    ctx.require_guest()
     stmt = apply_filters(_tags(), filters, TAG_FIELDS).order_by(*TAG_ORDER)
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
@@ -271,6 +306,7 @@ async def update_tag(ctx: Context, tag_id: int, name: str | None) -> Changed:
 
 
 async def _in_use(conn: AsyncConnection, tag_id: int) -> bool:
+    """Whether the tag is on any object (then only an administrator renames it)."""
     found = select(exists().where(TagDomainAssociation.tag_id == tag_id))
     return bool((await conn.execute(found)).scalar_one())
 
@@ -296,6 +332,8 @@ async def delete_tag(ctx: Context, tag_id: int) -> Changed:
 
 
 async def _record_links(log: CommandLog, where: Any) -> None:
+    """Record the associations `where` selects as one silent delete command, which undo
+    replays after their tag or object is back (recorded before it, undone after it)."""
     rows = (await log.conn.execute(_links().where(where).order_by(TagDomainAssociation.id))).all()
     await log.delete_many(TAG_DOMAIN_ASSOCIATION, rows)
 
@@ -323,12 +361,15 @@ async def list_domain_associations(
     class_name: str | None,
     ident: int | None,
     *,
+    filters: Sequence[Filter] = (),
     limit: int | None = None,
     offset: int = 0,
 ) -> Page[Any]:
-    """The associations of one object (READ on it; 404 when it does not exist), oldest first."""
+    """The associations of one object (READ on it; 404 when it does not exist), filtered as
+    `list_associations`, oldest first."""
     target = await readable_target(ctx, class_name, ident)
-    stmt = _links().where(_owned_by(target.id, target.class_name))
+    stmt = apply_filters(_links().where(_owned_by(target.id, target.class_name)), filters,
+                         LINK_FIELDS)  # fmt: skip
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt.order_by(TagDomainAssociation.id),
                                 limit=ctx.page_limit(limit), offset=offset)  # fmt: skip

@@ -32,13 +32,14 @@ from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, tab
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.image import image_instances_by_id
 from resolvers.listing import Page, fetch_page
+from resolvers.metadata_target import TRACK_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project_access import ProjectAccess, project_access
 from resolvers.storage import require_user
+from resolvers.tag import record_tags
 
 __all__ = [
     "ANNOTATION_TRACK",
     "TRACK",
-    "USER_ANNOTATION_CLASS",
     "TrackFields",
     "annotation_places_by_id",
     "create_annotation_track",
@@ -58,7 +59,6 @@ __all__ = [
 
 TRACK_TABLE: Final = table_of(Track)
 LINK_TABLE: Final = table_of(AnnotationTrack)
-USER_ANNOTATION_CLASS: Final = "be.cytomine.domain.ontology.UserAnnotation"
 MAX_NAME: Final = 255
 MAX_COLOR: Final = 64
 #: What the track rules need of an annotation: where it is and who drew it.
@@ -285,8 +285,8 @@ async def _links_of(conn: AsyncConnection, track_id: int) -> list[Row[Any]]:
 
 
 async def delete_track(ctx: Context, track_id: int) -> Changed:
-    """Delete a track; its annotations stay, their links to it are recorded first so that undo
-    brings them back with the track (§4.1)."""
+    """Delete a track; its annotations stay, their links to it and its tag associations are
+    recorded first so that undo brings them back with the track (§4.1)."""
     viewer = ctx.require_viewer()
     current = await _track(ctx, track_id)
     await _writable_image(ctx, current.image_id)
@@ -296,6 +296,7 @@ async def delete_track(ctx: Context, track_id: int) -> Changed:
         log = CommandLog(conn, viewer)
         await log.delete_many(ANNOTATION_TRACK, await _links_of(conn, track_id))
         await conn.execute(delete(AnnotationTrack).where(AnnotationTrack.track_id == track_id))
+        await record_tags(conn, log, TRACK_CLASS, [track_id])
         row, command = await delete_logged(log, TRACK, track_id)
     ctx.forget(tracks_by_id, track_id)
     return Changed(row, command)

@@ -1,6 +1,7 @@
 """REST routes of the listing with `kmeans=true` (contract images-annotations.md §3.6): beside
-the plain listing routes, chosen by the flag. The answer is a list of clusters, or the plain
-listing's page when the mode comes out plain."""
+the plain listing routes, chosen by the flag, on the user layer or (`reviewed=true`) the
+reviewed one. The answer is a list of clusters, or the plain listing's page when the mode
+comes out plain."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from aiohttp import web
 from resolvers.annotation_cluster import kmeans_mode
 from rest_compat.annotation import annotation_groups, listed_annotation_json
 from rest_compat.envelopes import Call, items, page
+from rest_compat.review import listed_reviewed_json
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
 
 __all__ = ["ROUTES"]
 
 _listing = page(listed_annotation_json)
+_reviewed_listing = page(listed_reviewed_json)
 
 
 def _cluster_json(node: JSON) -> JSON:
@@ -30,6 +33,8 @@ _clusters = items(_cluster_json)
 
 def _answer(data: Any, call: Call) -> web.Response:
     clustering = next(iter(data.values()))
+    if clustering["mode"] == "PLAIN" and "reviewedRows" in clustering:
+        return _reviewed_listing({"rows": clustering["reviewedRows"]}, call)
     if clustering["mode"] == "PLAIN":
         return _listing({"rows": clustering["rows"]}, call)
     return _clusters({"clusters": clustering["clusters"]}, call)
@@ -45,17 +50,18 @@ _RENAME: Final = {"userForTerm": "usersForTerm"}
 
 
 def _user_layer_kmeans(query: Mapping[str, str]) -> bool:
-    """kmeans=true on the user layer: with reviewed=true the reviewed listing answers (its
-    items unclustered) rather than clusters of the wrong layer."""
     return flag("kmeans")(query) and not flag("reviewed")(query)
 
 
-ROUTES: Final = (
-    Route("GET", "/api/annotation.json", "AnnotationListingClusters", _answer,
-          when=_user_layer_kmeans, rename=_RENAME, derive=_derive),
-    *(
-        Route(method, "/api/annotation/search.json", "AnnotationListingClusters", _answer,
-              body="*", when=_user_layer_kmeans, rename=_RENAME, derive=_derive)
-        for method in ("GET", "POST")
-    ),
+def _reviewed_kmeans(query: Mapping[str, str]) -> bool:
+    return flag("kmeans")(query) and flag("reviewed")(query)
+
+
+ROUTES: Final = tuple(
+    Route(method, path, operation, _answer, body=None if path.endswith("annotation.json") else "*",
+          when=when, rename=_RENAME, derive=_derive)
+    for operation, when in (("AnnotationListingClusters", _user_layer_kmeans),
+                            ("ReviewedAnnotationListingClusters", _reviewed_kmeans))
+    for method, path in (("GET", "/api/annotation.json"), ("GET", "/api/annotation/search.json"),
+                         ("POST", "/api/annotation/search.json"))
 )  # fmt: skip

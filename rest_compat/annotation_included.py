@@ -10,18 +10,9 @@ from typing import Any, Final
 from rest_compat.annotation import annotation_groups, listed_annotation_json
 from rest_compat.envelopes import page
 from rest_compat.review import listed_reviewed_json
-from rest_compat.routes import Route
+from rest_compat.routes import Route, upper
 
-__all__ = ["ROUTES", "upper"]
-
-
-def upper(*names: str) -> Any:
-    """Enum parameters read whatever their case (`relation=contained`)."""
-
-    def derive(params: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: str(params[name]).upper() for name in names if params.get(name)}
-
-    return derive
+__all__ = ["ROUTES"]
 
 
 def _derive(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """REST routes of the geometry tools on annotations and of their crops, masks and alpha masks
-(contract images-annotations.md §3.4, §3.8, §3.14, §9.8–§9.9)."""
+(contract images-annotations.md §3.4, §3.5, §3.8, §3.14, §9.8–§9.9)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from aiohttp import web
 
 from resolvers.pixels import KINDS, PixelKind
 from rest_compat.annotation import annotation_json, with_track_links
-from rest_compat.envelopes import Call, bare, command, command_body, items, single
+from rest_compat.envelopes import Call, bare, command_body, items, single
 from rest_compat.pixels import pixel_routes, relay
+from rest_compat.review import any_command
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
 
@@ -20,8 +21,6 @@ __all__ = ["ROUTES"]
 #: `userannotationID`, the track links made with a copy.
 _body = command_body("annotation", "UserAnnotation", annotation_json, object_field="annotation",
                      id_key="userannotationID", enrich=with_track_links)  # fmt: skip
-_command = command("annotation", "UserAnnotation", annotation_json, object_field="annotation",
-                   id_key="userannotationID", enrich=with_track_links)  # fmt: skip
 
 
 def _simplified(payload: JSON) -> JSON:
@@ -53,11 +52,13 @@ ROUTES: Final = (
     Route("PUT", "/api/annotation/{id:int}/simplify.json", "AnnotationSimplify",
           single(_simplified)),
     Route("PUT", "/api/simplify.json", "SimplifiedGeometry", bare(_wkt), body="*"),
-    Route("POST", "/api/annotation/{id:int}/fill.json", "AnnotationFill", _command,
+    # Fill and correction answer their update's command response whatever the annotation's
+    # kind, as the generic PUT /api/annotation/{id}.json does (§3.5).
+    Route("POST", "/api/annotation/{id:int}/fill.json", "AnnotationFill", any_command,
           command=True),
-    Route("PUT", "/api/annotation/{id:int}.json", "AnnotationFill", _command,
+    Route("PUT", "/api/annotation/{id:int}.json", "AnnotationFill", any_command,
           when=flag("fill"), command=True),
-    Route("POST", "/api/annotationcorrection.json", "AnnotationCorrect", _command,
+    Route("POST", "/api/annotationcorrection.json", "AnnotationCorrect", any_command,
           body="input", command=True),
     Route("POST", "/api/userannotation/{id:int}/repeat.json", "AnnotationRepeat", items(_body),
           body="*", command=True),

@@ -21,7 +21,8 @@ from rest_compat.envelopes import (
     single,
     within,
 )
-from rest_compat.routes import Predicate, Route, flag
+from rest_compat.report_file import Table, attachment, table_file
+from rest_compat.routes import Predicate, Route, flag, upper
 from rest_compat.shapes import JSON, domain, epoch_ms, epoch_ms_number
 from rest_compat.user import user_json
 
@@ -100,6 +101,23 @@ def _light(relation: str, when: Predicate | None = None) -> Route:
                  fixed={"relation": relation})  # fmt: skip
 
 
+#: PDF table of a members report: column widths (mm).
+_MEMBER_WIDTHS: Final = (80, 120, 80)
+
+
+def _member_download(data: Any, call: Call) -> web.Response:
+    """The report of a project's members as a file (core.md §9.4)."""
+    report = data["projectMemberReport"]
+    rows = (
+        [m["user"]["username"], f"{m['user']['firstname']} {m['user']['lastname']}".strip(),
+         m["role"].lower()]
+        for m in report["members"]["nodes"]
+    )  # fmt: skip
+    table = Table(f"Members of project {report['projectName']}", "Members", report["columns"],
+                  rows, _MEMBER_WIDTHS)  # fmt: skip
+    return attachment(table_file(report["format"], table), report["filename"], report["mediaType"])
+
+
 _project_command = command("project", "Project", project_json)
 _layer_command = command("projectdefaultlayer", "ProjectDefaultLayer", default_layer_json)
 _representative_command = command(
@@ -141,6 +159,8 @@ ROUTES: Final = (
     Route("POST", _PROJECT + "/user.json", "ProjectMembersAdd", _membership_batch("add", "to")),
     Route("DELETE", _PROJECT + "/user.json", "ProjectMembersRemove",
           _membership_batch("remove", "from")),
+    Route("GET", _PROJECT + "/user/download", "ProjectMemberReport", _member_download,
+          derive=upper("format")),
     Route("GET", _PROJECT + "/admin.json", "ProjectManagers",
           within("managers", page(user_json))),
     Route("GET", _PROJECT + "/users/representative.json", "ProjectRepresentativeUsers",

@@ -32,7 +32,7 @@ from rest_compat.image import image_json
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import CLASS_NAMES, JSON
 
-__all__ = ["ROUTES", "by_type", "reviewed_annotation_json"]
+__all__ = ["ROUTES", "any_command", "by_type", "reviewed_annotation_json"]
 
 REVIEWED_CLASS: Final = CLASS_NAMES["ReviewedAnnotation"]
 _RENAME: Final = {"userForTerm": "usersForTerm", "reviewusers": "reviewUsers"}
@@ -92,7 +92,7 @@ _reviewed_command = command("reviewedannotation", "ReviewedAnnotation", reviewed
                             object_field="reviewedAnnotation")  # fmt: skip
 _any_show = by_type({"UserAnnotation": single(annotation_json),
                      "ReviewedAnnotation": single(reviewed_annotation_json)})  # fmt: skip
-_any_command = by_type(
+any_command = by_type(
     {"UserAnnotation": command("annotation", "UserAnnotation", annotation_json,
                                object_field="annotation", id_key="userannotationID"),
      "ReviewedAnnotation": _both_keys("reviewedannotation", "annotation", "ReviewedAnnotation",
@@ -102,6 +102,13 @@ _any_command = by_type(
 _listing = page(listed_reviewed_json)
 #: Accepting or rejecting layers answers the ids of the reviewed annotations concerned.
 _ids = within("reviewedAnnotationIds", items(lambda node: node))
+
+
+def _plain_reviewed(query: Mapping[str, str]) -> bool:
+    """The reviewed layer's listing; with kmeans=true, rest_compat/annotation_cluster.py."""
+    return flag("reviewed")(query) and not flag("kmeans")(query)
+
+
 _ANNOTATION: Final = "/api/annotation/{id:int}.json"
 _REVIEW: Final = "/api/annotation/{id:int}/review.json"
 _IMAGE_REVIEW: Final = "/api/imageinstance/{id:int}/review.json"
@@ -110,13 +117,15 @@ _REVIEWED: Final = "/api/reviewedannotation/{id:int}.json"
 
 ROUTES: Final = (
     Route("GET", _ANNOTATION, "AnnotationAnyShow", _any_show),
-    Route("PUT", _ANNOTATION, "AnnotationAnyUpdate", _any_command, body="input", command=True),
-    Route("DELETE", _ANNOTATION, "AnnotationAnyDelete", _any_command, command=True),
+    # The App Engine's path: without App Engine layers, the same as the generic read.
+    Route("GET", "/api/annotations/{id:int}", "AnnotationAnyShow", _any_show),
+    Route("PUT", _ANNOTATION, "AnnotationAnyUpdate", any_command, body="input", command=True),
+    Route("DELETE", _ANNOTATION, "AnnotationAnyDelete", any_command, command=True),
     Route("GET", "/api/annotation.json", "ReviewedAnnotationListing", _listing,
-          when=flag("reviewed"), rename=_RENAME, derive=annotation_groups),
+          when=_plain_reviewed, rename=_RENAME, derive=annotation_groups),
     *(
         Route(method, "/api/annotation/search.json", "ReviewedAnnotationListing", _listing,
-              body="*", when=flag("reviewed"), rename=_RENAME, derive=annotation_groups)
+              body="*", when=_plain_reviewed, rename=_RENAME, derive=annotation_groups)
         for method in ("GET", "POST")
     ),
     Route("GET", "/api/reviewedannotation.json", "ReviewedAnnotationsEverywhere", _listing,

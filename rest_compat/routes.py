@@ -34,6 +34,15 @@ def given(name: str) -> Predicate:
     return lambda query: bool(query.get(name))
 
 
+def upper(*names: str) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A `derive` reading enum parameters whatever their case (`format=csv`)."""
+
+    def derive(params: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: str(params[name]).upper() for name in names if params.get(name)}
+
+    return derive
+
+
 @dataclass(frozen=True)
 class Route:
     """One REST endpoint.

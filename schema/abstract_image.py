@@ -25,11 +25,13 @@ from resolvers.abstract_image import (
 )
 from resolvers.companion_file import companion_files_by_image
 from resolvers.crud import Changed
+from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import pixel_url
 from resolvers.storage import storages_by_id, uploaded_files_by_id
 from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
 from schema.pixels import image_server_request_field
 from schema.storage import Storage
+from schema.tag import tags_field
 from schema.uploaded_file import UploadedFile
 from schema.user import User
 
@@ -106,6 +108,7 @@ class AbstractImage:
     magnification: int | None
     colorspace: str | None
     tile_size: int
+    tags = tags_field(ABSTRACT_IMAGE_CLASS)
 
     @strawberry.field(description="Its name: the original file name.")
     @staticmethod

@@ -11,14 +11,15 @@ from typing import Any
 
 import strawberry
 
-from resolvers.annotation_cluster import (
-    Cluster,
-    ClusterMode,
-    cluster_annotations,
-)
-from resolvers.annotation_listing import AnnotationSearch, list_annotations
+from resolvers.annotation_cluster import Clustering, ClusterMode, cluster_annotations
+from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, Layer, list_annotations
 from schema.annotation import AnnotationFilter, AnnotationRow, AnnotationRowConnection
-from schema.common import Info, Long, connection, selected
+from schema.common import Connection, Info, Long, connection, selected
+from schema.review import (
+    ReviewedAnnotationFilter,
+    ReviewedAnnotationRow,
+    ReviewedAnnotationRowConnection,
+)
 
 __all__ = ["AnnotationClusterQuery"]
 
@@ -48,23 +49,38 @@ class AnnotationCluster:
 class AnnotationClustering:
     mode: ClusterMode = strawberry.field(description="The mode used: never AUTO.")
     clusters: list[AnnotationCluster] = strawberry.field(description="None in mode PLAIN.")
-    query: strawberry.Private[AnnotationSearch]
+    found: strawberry.Private[Clustering]
 
-    @strawberry.field(description="The listing's rows in mode PLAIN, else null.")
+    async def _rows(
+        self, info: Info, layer: Layer, row: type, first: int | None, offset: int
+    ) -> Connection[Any] | None:
+        """The listing's page on `layer` when the clustering is plain and of that layer."""
+        if self.mode is not ClusterMode.PLAIN or self.found.layer is not layer:
+            return None
+        wanted = selected(info, row, "nodes")
+        page = await list_annotations(info.context, self.found.query, wanted=wanted, limit=first,
+                                      offset=offset, layer=layer)  # fmt: skip
+        return connection(page)
+
+    @strawberry.field(description="The user layer's rows in mode PLAIN, else null.")
     async def rows(
         self, info: Info, first: int | None = None, offset: int = 0
     ) -> AnnotationRowConnection | None:
-        if self.mode is not ClusterMode.PLAIN:
-            return None
-        wanted = selected(info, AnnotationRow, "nodes")
-        page = await list_annotations(info.context, self.query, wanted=wanted, limit=first,
-                                      offset=offset)  # fmt: skip
-        return connection(page)
+        return await self._rows(info, USER_LAYER, AnnotationRow, first, offset)
+
+    @strawberry.field(description="The reviewed layer's rows in mode PLAIN, else null.")
+    async def reviewed_rows(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> ReviewedAnnotationRowConnection | None:
+        return await self._rows(info, REVIEWED_LAYER, ReviewedAnnotationRow, first, offset)
 
 
-def _cluster(found: Cluster) -> AnnotationCluster:
-    return AnnotationCluster(id=found.id, location=found.location, count=found.count,
-                             ratio=found.ratio)  # fmt: skip
+def _clustering(found: Clustering) -> AnnotationClustering:
+    clusters: Any = [
+        AnnotationCluster(id=c.id, location=c.location, count=c.count, ratio=c.ratio)
+        for c in found.clusters
+    ]
+    return AnnotationClustering(mode=found.mode, clusters=clusters, found=found)
 
 
 @strawberry.type
@@ -76,6 +92,14 @@ class AnnotationClusterQuery:
     async def annotation_clusters(
         self, info: Info, filter: AnnotationFilter, mode: ClusterMode = ClusterMode.AUTO
     ) -> AnnotationClustering:
-        found = await cluster_annotations(info.context, filter.query(), mode)
-        clusters: Any = [_cluster(item) for item in found.clusters]
-        return AnnotationClustering(mode=found.mode, clusters=clusters, query=found.query)
+        return _clustering(await cluster_annotations(info.context, filter.query(), mode))
+
+    @strawberry.field(
+        description="The reviewed annotations of a listing split into k-means clusters, or "
+        "the plain listing (reviewedRows) when the mode is PLAIN."
+    )
+    async def reviewed_annotation_clusters(
+        self, info: Info, filter: ReviewedAnnotationFilter, mode: ClusterMode = ClusterMode.AUTO
+    ) -> AnnotationClustering:
+        found = await cluster_annotations(info.context, filter.query(), mode, REVIEWED_LAYER)
+        return _clustering(found)

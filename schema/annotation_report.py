@@ -17,55 +17,26 @@ from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, list_annota
 from resolvers.annotation_report import (
     COLUMNS,
     Report,
-    ReportFormat,
     ReportRequest,
     annotation_report,
     list_light_annotations,
 )
 from resolvers.ontology import terms_by_id, terms_by_ontology
+from resolvers.report import ReportFormat
 from resolvers.user import users_by_id
 from schema.annotation import AnnotationRow, AnnotationRowConnection
 from schema.common import Connection, Info, Long, connection, selected
 from schema.ontology import Term
+from schema.report import ReportFileFields
 from schema.review import ReviewedAnnotationRow, ReviewedAnnotationRowConnection
 from schema.user import User
 
 __all__ = ["AnnotationReportQuery"]
 
-ReportFormatType = strawberry.enum(
-    ReportFormat,
-    name="ReportFormat",
-    description="The file of a report; XLS is written as an XLSX workbook (named .xlsx).",
-)
-
 
 @strawberry.type(description="A report of a project's annotations, as its file holds it.")
-class AnnotationReport:
+class AnnotationReport(ReportFileFields):
     report: strawberry.Private[Report]
-
-    @strawberry.field(description="The file's name: <date>_annotations_project<id>.<ext>.")
-    def filename(self) -> str:
-        return self.report.filename
-
-    @strawberry.field
-    def media_type(self) -> str:
-        return self.report.media_type
-
-    @strawberry.field
-    def format(self) -> ReportFormat:
-        return self.report.format
-
-    @strawberry.field
-    def generated(self) -> datetime:
-        return self.report.generated
-
-    @strawberry.field
-    def project_id(self) -> Long:
-        return Long(self.report.project.id)
-
-    @strawberry.field
-    def project_name(self) -> str:
-        return str(self.report.project.name)
 
     @strawberry.field(description="The header of the report's table.")
     def columns(self) -> list[str]:
@@ -88,7 +59,7 @@ class AnnotationReport:
         graphql_type=list[Term], description="Every term of the project's ontology, by name."
     )
     async def ontology_terms(self, info: Info) -> Any:
-        ontology = self.report.project.ontology_id
+        ontology = self.file.project.ontology_id
         return (
             [] if ontology is None else await info.context.loader(terms_by_ontology).load(ontology)
         )
@@ -150,7 +121,8 @@ class AnnotationReportQuery:
     ) -> AnnotationReport:
         request = ReportRequest(project, format, users, terms, images, reviewed, no_term,
                                 after_than, before_than)  # fmt: skip
-        return AnnotationReport(report=await annotation_report(info.context, request))
+        report = await annotation_report(info.context, request)
+        return AnnotationReport(file=report.file, report=report)
 
     @strawberry.field(
         description="Administrators: every annotation but points smaller than 1.5 M px², "

@@ -10,6 +10,7 @@ import strawberry
 
 from resolvers import annotation_tool
 from resolvers.pixels import ImageServerRequest, PixelArgs, PixelKind
+from resolvers.review import AnyAnnotation
 from schema.annotation import (
     AnnotationPayload,
     UserAnnotation,
@@ -17,6 +18,7 @@ from schema.annotation import (
 )
 from schema.common import Command, Info, Long
 from schema.pixels import ImageServerRequestType
+from schema.review import AnnotationAny, ReviewedAnnotation, as_any
 
 __all__ = ["AnnotationToolMutation", "AnnotationToolQuery"]
 
@@ -37,21 +39,58 @@ class AnnotationCorrectionInput:
     layers: list[Long] | None = strawberry.field(
         default=None, description="Whose annotations (a non-manager always corrects their own)."
     )
-    review: bool = strawberry.field(default=False, description="Correct the reviewed layer.")
+    review: bool = strawberry.field(
+        default=False,
+        description="Correct the reviewed annotations the region touches (or `annotation`, "
+        "a reviewed one); when it touches none, the layers' annotations.",
+    )
     remove: bool = strawberry.field(default=False, description="Cut instead of add.")
     annotation: Long | None = strawberry.field(
         default=None, description="Correct just this annotation."
     )
 
 
-@strawberry.type
-class AnnotationCorrectionPayload:
+@strawberry.type(
+    description="An annotation a tool changed: exactly one of `annotation` and "
+    "`reviewedAnnotation` is set (its kind), and `annotationAny` is it whatever its kind."
+)
+class AnnotationToolPayload:
     annotation: Any = strawberry.field(
-        graphql_type=UserAnnotation, description="The first target, corrected."
+        graphql_type=UserAnnotation | None, description="The user annotation changed."
     )
-    command: Command = strawberry.field(description="The first target's update.")
+    reviewed_annotation: Any = strawberry.field(
+        graphql_type=ReviewedAnnotation | None, description="The reviewed annotation changed."
+    )
+    annotation_any: Any = strawberry.field(
+        graphql_type=AnnotationAny, description="The annotation changed, whatever its kind."
+    )
+    command: Command = strawberry.field(description="Its update.")
+
+
+def _changed(found: AnyAnnotation) -> dict[str, Any]:
+    """The fields of an `AnnotationToolPayload` for an annotation a tool just changed."""
+    assert found.command is not None  # a change always has one
+    return {
+        "annotation": None if found.reviewed else found.row,
+        "reviewed_annotation": found.row if found.reviewed else None,
+        "annotation_any": as_any(found),
+        "command": Command.of(found.command),
+    }
+
+
+@strawberry.type(
+    description="A correction's targets, all of one kind: the first, corrected (exactly one "
+    "of `annotation` and `reviewedAnnotation` is set; `annotationAny` is it), with its "
+    "update; the others cut or deleted."
+)
+class AnnotationCorrectionPayload(AnnotationToolPayload):
     updated: Any = strawberry.field(
-        graphql_type=list[UserAnnotation], description="The other targets, cut (remove)."
+        graphql_type=list[UserAnnotation],
+        description="The other targets, cut (remove), when they are user annotations.",
+    )
+    reviewed_updated: Any = strawberry.field(
+        graphql_type=list[ReviewedAnnotation],
+        description="The other targets, cut (remove), when they are reviewed annotations.",
     )
     deleted_ids: list[Long] = strawberry.field(
         description="The other targets merged into the first (add), or emptied (remove)."
@@ -101,15 +140,20 @@ class AnnotationToolMutation:
         changed = await annotation_tool.simplify_annotation(info.context, id, min_point, max_point)
         return annotation_payload(changed)
 
-    @strawberry.mutation(description="Remove the holes of a polygon or multipolygon annotation.")
-    async def annotation_fill(self, info: Info, id: Long) -> AnnotationPayload:
-        return annotation_payload(await annotation_tool.fill_annotation(info.context, id))
+    @strawberry.mutation(
+        description="Remove the holes of a polygon or multipolygon annotation of either kind "
+        "(a reviewed one: its reviewer or an administrator)."
+    )
+    async def annotation_fill(self, info: Info, id: Long) -> AnnotationToolPayload:
+        found = await annotation_tool.fill_annotation(info.context, id)
+        return AnnotationToolPayload(**_changed(found))
 
     @strawberry.mutation(
         description="Add a freehand region to an annotation or cut it out of the annotations "
         "it touches. Adding merges the other targets into the first (the oldest) and deletes "
-        "them. Targets come from one user, share the first one's terms, and when they carry "
-        "terms only those with the term of smallest total area are kept."
+        "them. With review, the reviewed annotations are corrected when the region touches "
+        "some. Targets come from one user (or reviewer), share the first one's terms, and when "
+        "they carry terms only those with the term of smallest total area are kept."
     )
     async def annotation_correct(
         self, info: Info, input: AnnotationCorrectionInput
@@ -120,9 +164,11 @@ class AnnotationToolMutation:
         )  # fmt: skip
         done = await annotation_tool.correct_annotations(info.context, correction)
         return AnnotationCorrectionPayload(
-            annotation=done.row, command=Command.of(done.command), updated=done.updated,
+            **_changed(AnyAnnotation(done.row, done.reviewed, done.command)),
+            updated=[] if done.reviewed else done.updated,
+            reviewed_updated=done.updated if done.reviewed else [],
             deleted_ids=[Long(i) for i in done.deleted],
-        )  # fmt: skip
+        )
 
     @strawberry.mutation(
         description="Copy an annotation (WKT, terms, tracks) onto the next `repeat` slices of "

@@ -34,7 +34,7 @@ from resolvers.image import (
     image_instances_by_id,
     last_opened_by_image,
 )
-from resolvers.metadata_target import IMAGE_INSTANCE_CLASS
+from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
@@ -112,6 +112,7 @@ class SliceInstance:
     channel_name: str | None
     channel_color: str | None
     z_name: str | None
+    tags = tags_field(SLICE_INSTANCE_CLASS)
 
     @strawberry.field(description="The plane's file; null where the project hides names.")
     @staticmethod

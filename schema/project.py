@@ -23,6 +23,7 @@ from resolvers.project import (
     RepresentativeFields,
     projects_by_id,
 )
+from resolvers.report import ReportFormat
 from resolvers.software import project_software_projects, project_softwares
 from resolvers.user import users_by_id
 from schema.common import (
@@ -38,6 +39,7 @@ from schema.common import (
     to_filters,
 )
 from schema.image import project_images
+from schema.report import ReportFileFields
 from schema.tag import tags_field
 from schema.user import User, UserConnection
 
@@ -102,6 +104,23 @@ class ProjectMember:
 
 
 ProjectMemberConnection = Connection[ProjectMember]
+
+
+@strawberry.type(description="A report of a project's members, as its file holds it.")
+class ProjectMemberReport(ReportFileFields):
+    @strawberry.field(description="The header of the report's table.")
+    def columns(self) -> list[str]:
+        return list(project.MEMBER_REPORT_COLUMNS)
+
+    @strawberry.field(description="The members with their role, by username.")
+    async def members(
+        self, info: Info, first: int | None = None, offset: int = 0
+    ) -> ProjectMemberConnection:
+        page = await project.project_members(
+            info.context, self.file.project.id, limit=first, offset=offset, sort="username",
+            order="asc",
+        )  # fmt: skip
+        return connection(page)
 
 
 async def _project_of(parent: Any, info: Info) -> Any:
@@ -488,6 +507,13 @@ class ProjectQuery:
             filters=to_filters(filters), user_id=user_id, ontology_id=ontology_id, extras=extras,
         )  # fmt: skip
         return connection(page)
+
+    @strawberry.field(description="A report of a project's members (csv, xls, xlsx or pdf).")
+    async def project_member_report(
+        self, info: Info, project_id: Long, format: ReportFormat
+    ) -> ProjectMemberReport:
+        file = await project.member_report(info.context, project_id, format)
+        return ProjectMemberReport(file=file)
 
     @strawberry.field(description="Bounds of the project fields, for list filters.")
     async def project_bounds(self, info: Info, with_members_count: bool = False) -> ProjectBounds:

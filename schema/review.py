@@ -24,6 +24,7 @@ from resolvers.annotation_count import count_project_annotations
 from resolvers.annotation_listing import REVIEWED_LAYER, AnnotationSearch
 from resolvers.annotation_listing import list_annotations as list_layer
 from resolvers.crud import Changed
+from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS
 from resolvers.ontology import terms_by_id
 from resolvers.review import AnyAnnotation, Layers, ReviewedFields, reviewed_by_parent
 from resolvers.user import users_by_id
@@ -36,6 +37,7 @@ from schema.annotation import (
     placed,
 )
 from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.tag import tags_field
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -104,6 +106,8 @@ class ReviewedAnnotationCore:
     "its image (the reviewed layer)."
 )
 class ReviewedAnnotation(ReviewedAnnotationCore, placed(REVIEWED_LAYER.kind)):  # type: ignore[misc]
+    tags = tags_field(REVIEWED_ANNOTATION_CLASS)
+
     @strawberry.field(description="Always true: it is in the reviewed layer.")
     @staticmethod
     def reviewed() -> bool:

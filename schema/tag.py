@@ -1,5 +1,5 @@
 """Tags in the graph (contract core.md §9.14–§9.15): `project { tags { name } }`, the tags
-themselves and their associations with projects, images and annotations.
+themselves and their associations with projects, images, slices, tracks and annotations.
 
 `tags_field` gives the taggable types their `tags`, batched by one DataLoader keyed by (class
 name, id), so a list of projects or images costs the same number of statements whatever its
@@ -79,8 +79,9 @@ class TagAssociationInput:
     tag: Long | None = None
     domain_class_name: str | None = strawberry.field(
         default=None,
-        description="Project, ImageInstance, AbstractImage, UserAnnotation or ReviewedAnnotation "
-        "(Java class name; AnnotationDomain finds an annotation of either kind).",
+        description="Project, ImageInstance, AbstractImage, SliceInstance, Track, UserAnnotation "
+        "or ReviewedAnnotation (Java class name; AnnotationDomain finds an annotation of either "
+        "kind).",
     )
     domain_ident: Long | None = None
 
@@ -134,8 +135,8 @@ class TagQuery:
 
     @strawberry.field(
         description="The associations of one object (give its class and id), oldest first; "
-        "else every association whose object you may read, by class name descending, "
-        "filtered on tag, domainIdent and domainClassName."
+        "else every association whose object you may read, by class name descending. Both "
+        "filter on tag, domainIdent and domainClassName."
     )
     async def tag_associations(
         self,
@@ -152,8 +153,9 @@ class TagQuery:
             )
         else:
             page = await tags.list_domain_associations(
-                info.context, domain_class_name, domain_ident, limit=first, offset=offset
-            )
+                info.context, domain_class_name, domain_ident, filters=to_filters(filters),
+                limit=first, offset=offset,
+            )  # fmt: skip
         return connection(page)
 
 

@@ -17,10 +17,12 @@ from resolvers import track as tracks
 from resolvers.annotation import annotations_by_id
 from resolvers.crud import Changed
 from resolvers.image import image_instances_by_id
+from resolvers.metadata_target import TRACK_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import TrackFields, links_by_track
 from schema.annotation import AnnotationTrack, UserAnnotation
 from schema.common import Command, Connection, Info, Long, connection
+from schema.tag import tags_field
 
 if TYPE_CHECKING:
     from schema.image import ImageInstance
@@ -39,6 +41,7 @@ class Track:
     color: str | None
     image_id: Long
     project_id: Long = strawberry.field(description="Always the image's project.")
+    tags = tags_field(TRACK_CLASS)
 
     @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
     @staticmethod

@@ -2,7 +2,7 @@
 
 An association names its object by Java class name and id, as Cytomine does: a foreign key
 cannot point into several tables, so the migration's triggers delete the associations of a
-deleted project, image or annotation (core.md §6.4), however it is deleted.
+deleted project, image, slice, track or annotation (core.md §6.4), however it is deleted.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class TagDomainAssociation(IdMixin, TimestampMixin, Base):
     __tablename__ = "tag_domain_association"
     __table_args__ = (UniqueConstraint("tag_id", "domain_class_name", "domain_ident"),)
 
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"))
+    #: RESTRICT: a tag goes only once its associations are gone, and recorded (undo included).
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="RESTRICT"))
     domain_class_name: Mapped[str] = mapped_column(String(255))
     domain_ident: Mapped[int] = mapped_column(index=True)

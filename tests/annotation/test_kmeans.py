@@ -74,13 +74,45 @@ def test_clusters_follow_the_listing_filters(api, groups):
     few = listing(api, image=image, kmeansValue=2, bbox="90,90,96,96").json()["collection"]
     assert few == [{"id": 0, "location": "POINT (95 95)", "term": [], "count": 1, "ratio": 1.0}]
     assert listing(api, image=image, kmeansValue=2, bbox="0,0,1,1").json()["size"] == 0
-    reviewed = listing(api, image=image, kmeansValue=2, reviewed="true")
-    assert reviewed.status_code == 200, reviewed.text  # the reviewed layer: never user clusters
-    assert all("ratio" not in item for item in reviewed.json()["collection"])
+    nothing_reviewed = listing(api, image=image, kmeansValue=2, reviewed="true")
+    assert nothing_reviewed.json()["collection"] == []  # the reviewed layer: never user clusters
     posted = api.post("/api/annotation/search.json", params={"kmeans": "true"},
                       json={"image": image, "kmeansValue": 1})  # fmt: skip
     assert posted.status_code == 200, posted.text
     assert posted.json()["size"] == 5
+
+
+REVIEWED_CLUSTERS = """
+query($filter: ReviewedAnnotationFilter!, $mode: ClusterMode!) {
+  reviewedAnnotationClusters(filter: $filter, mode: $mode) {
+    mode clusters { count } rows { totalCount } reviewedRows { totalCount }
+  }
+}
+"""
+
+
+def test_the_reviewed_layer_clusters_its_own_annotations(api, groups):
+    image = groups["image"]["id"]
+    me = api.get("/api/user/current.json").json()["id"]
+    assert api.put(f"/api/imageinstance/{image}/review.json").status_code == 200
+    accepted = api.post(f"/api/imageinstance/{image}/annotation/review.json", params={"users": me})
+    assert accepted.status_code == 200, accepted.text
+    hulls = listing(api, image=image, kmeansValue=2, reviewed="true").json()["collection"]
+    assert [(item["id"], item["count"]) for item in hulls] == [(i, 4) for i in range(5)]
+    inside = listing(api, image=image, kmeansValue=1, reviewed="true", bbox="0,0,600,650")
+    assert sum(item["count"] for item in inside.json()["collection"]) == 12
+    plain = listing(api, image=image, kmeansValue=3, reviewed="true").json()
+    assert plain["size"] == 20 and all("reviewUser" in item for item in plain["collection"])
+    found = api.gql(REVIEWED_CLUSTERS, {"filter": {"image": image}, "mode": "CENTROIDS"})
+    clustered = found["data"]["reviewedAnnotationClusters"]
+    assert clustered["mode"] == "CENTROIDS" and clustered["reviewedRows"] is None
+    assert sum(c["count"] for c in clustered["clusters"]) == 20
+    found = api.gql(REVIEWED_CLUSTERS, {"filter": {"image": image}, "mode": "PLAIN"})
+    listed = found["data"]["reviewedAnnotationClusters"]
+    assert listed["rows"] is None and listed["reviewedRows"] == {"totalCount": 20}
+    shown = {"image": image, "slice": groups["slices"][1], "bbox": "0,0,1000,800"}
+    auto = api.gql(REVIEWED_CLUSTERS, {"filter": shown, "mode": "AUTO"})
+    assert auto["data"]["reviewedAnnotationClusters"]["mode"] == "PLAIN"
 
 
 def test_graphql_cluster_field(api, groups):

@@ -97,6 +97,15 @@ def test_report_filters(api, scene, drawn):
     assert ids_of(later) == []
 
 
+def test_the_method_route_names_the_project_in_its_query(api, scene, drawn):
+    project, image = scene["project"]["id"], scene["image"]["id"]
+    params = {"format": "csv", "users": "", "terms": "", "images": image}
+    response = api.get("/api/annotation/method/download", params={"project": project, **params})
+    assert response.status_code == 200, response.text
+    assert ids_of(response) == ids_of(download(api, project, **params))
+    assert_error(api.get("/api/annotation/method/download", params=params), 400)
+
+
 def test_xlsx_and_xls_workbooks(api, scene, drawn):
     project, image = scene["project"]["id"], scene["image"]["id"]
     for kind in ("xlsx", "xls"):

@@ -230,13 +230,14 @@ def test_correction_refusals_change_nothing(api, scene, big, make_user):
           "remove": True}, "less than two points"),
         ({"location": both, "image": image}, "layers"),
         ({"location": both}, "image"),
-        ({"location": both, "annotation": a["id"], "review": True}, "reviewed"),
         ({"image": image, "layers": [me(api)]}, "location"),
     ]  # fmt: skip
     for body, words in cases:
         error = assert_error(correct(api, **body), 400)
         assert words in error["message"], (body, error)
     assert_error(correct(api, location=both, annotation=987654321), 404)
+    # with review, `annotation` names a reviewed annotation: a user annotation's id is unknown
+    assert_error(correct(api, location=both, annotation=a["id"], review=True), 404)
     assert_error(correct(api, location=both, image=987654321, layers=[me(api)]), 404)
     assert listed(api, image) == before
     assert {a["id"], b["id"], c["id"], d["id"]} == set(before)

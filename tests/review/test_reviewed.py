@@ -136,6 +136,7 @@ def test_generic_endpoints_serve_either_kind(reviewing):
     copy = accept(reviewing, 0)
     shown = reviewer.get(f"/api/annotation/{copy['id']}.json").json()
     assert shown == copy
+    assert reviewer.get(f"/api/annotations/{copy['id']}").json() == copy  # App Engine's path
     user_one = reviewer.get(f"/api/annotation/{original['id']}.json").json()
     assert user_one["class"] == "be.cytomine.domain.ontology.UserAnnotation"
     assert user_one["reviewed"] is True
@@ -163,6 +164,7 @@ def test_generic_endpoints_serve_either_kind(reviewing):
     assert "reviewedannotation" not in mine.json()
     assert mine.json()["annotation"]["location"] == "POINT (1 2)"
     assert mine.json()["callback"]["userannotationID"] == str(original["id"])
+    assert contributor.get(f"/api/annotations/{original['id']}").json()["location"] == "POINT (1 2)"
 
 
 def listing(api: Api, **params: Any) -> list[dict[str, Any]]:

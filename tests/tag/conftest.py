@@ -20,6 +20,8 @@ CLASSES = {
         ("project", "Project"),
         ("image", "ImageInstance"),
         ("image", "AbstractImage"),
+        ("image", "SliceInstance"),
+        ("ontology", "Track"),
         ("ontology", "UserAnnotation"),
         ("ontology", "ReviewedAnnotation"),
     )

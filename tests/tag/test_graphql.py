@@ -144,3 +144,36 @@ def test_association_errors_carry_codes(api, scene, make_tag, make_user):
     assert code(api.gql("{ tagAssociations(domainIdent: 1) { totalCount } }")) == (
         "BAD_USER_INPUT")  # fmt: skip
     assert code(api.gql(UNLINK, {"id": 999999999})) == "NOT_FOUND"
+
+
+def test_reviewed_annotations_and_abstract_images_have_their_tags(api, scene, make_tag, put_tag,
+                                                                   annotate):  # fmt: skip
+    tag = make_tag(api, "checked")
+    image = scene["image"]
+    assert api.put(f"/api/imageinstance/{image['id']}/review.json").status_code == 200
+    reviewed = api.post(f"/api/annotation/{annotate(api)['id']}/review.json").json()
+    reviewed_id = reviewed["reviewedannotation"]["id"]
+    put_tag(api, "ReviewedAnnotation", reviewed_id, tag["id"])
+    put_tag(api, "AbstractImage", image["baseImage"], tag["id"])
+    put_tag(api, "SliceInstance", scene["slices"][0], tag["id"])
+    tree = data(api.gql("""query($r: Long!, $a: Long!, $s: Long!) {
+      reviewedAnnotation(id: $r) { tags { name } }
+      abstractImage(id: $a) { tags { name } }
+      sliceInstance(id: $s) { tags { name } }
+    }""", {"r": reviewed_id, "a": image["baseImage"], "s": scene["slices"][0]}))  # fmt: skip
+    checked = {"tags": [{"name": "checked"}]}
+    assert tree == {"reviewedAnnotation": checked, "abstractImage": checked,
+                    "sliceInstance": checked}  # fmt: skip
+
+
+def test_the_associations_of_one_object_are_filtered(api, scene, make_tag, put_tag):
+    project = scene["project"]["id"]
+    red, blue = make_tag(api, "red"), make_tag(api, "blue")
+    put_tag(api, "Project", project, red["id"])
+    put_tag(api, "Project", project, blue["id"])
+    by_tag = [{"field": "tag", "op": "equals", "value": str(blue["id"])}]
+    found = data(api.gql("""query($c: String!, $i: Long!, $f: [FilterInput!]) {
+      tagAssociations(domainClassName: $c, domainIdent: $i, filters: $f) {
+        totalCount nodes { tagName } } }""",
+                         {"c": CLASSES["Project"], "i": project, "f": by_tag}))  # fmt: skip
+    assert found["tagAssociations"] == {"totalCount": 1, "nodes": [{"tagName": "blue"}]}

@@ -2,7 +2,8 @@
 
 An association names its object by class name and id (core.md §9.15), which no foreign key can
 follow: each taggable table gets a statement-level trigger that deletes the associations of
-the rows a statement (a mutation, a cascade, an undo) removed.
+the rows a statement (a mutation, a cascade, an undo) removed. A tag itself is deleted only
+without associations (RESTRICT), so none goes unrecorded.
 
 Revision ID: 0004
 Revises: 0003
@@ -26,6 +27,8 @@ TAGGABLE = {
     "abstract_image": "be.cytomine.domain.image.AbstractImage",
     "user_annotation": "be.cytomine.domain.ontology.UserAnnotation",
     "reviewed_annotation": "be.cytomine.domain.ontology.ReviewedAnnotation",
+    "slice_instance": "be.cytomine.domain.image.SliceInstance",
+    "track": "be.cytomine.domain.ontology.Track",
 }
 
 TRIGGERS = [
@@ -96,7 +99,7 @@ def upgrade() -> None:
             ["tag_id"],
             ["tag.id"],
             name=op.f("fk_tag_domain_association_tag_id_tag"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tag_domain_association")),
         sa.UniqueConstraint(
