@@ -7,11 +7,26 @@ name rather than somewhere deep in a request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-__all__ = ["ConfigError", "Settings"]
+__all__ = ["ConfigError", "Settings", "SmtpServer"]
+
+#: An address a mail server will take as a sender (no display name, no spaces).
+_ADDRESS: Final = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")
+#: How the connection to the mail server is secured (see `SmtpServer`).
+TlsMode = Literal["implicit", "starttls", "auto", "off"]
+_STARTTLS: Final[Mapping[str, TlsMode]] = {
+    "true": "starttls",
+    "required": "starttls",
+    "auto": "auto",
+    "false": "off",
+    "off": "off",
+}
 
 
 class ConfigError(ValueError):
@@ -34,6 +49,77 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
 def _opt(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name)
     return value if value else None
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """The mail server invitations are sent through, read from `CYTOGATE_SMTP_URL`.
+
+    `smtp://[user[:password]@]host[:port][?starttls=auto|true|false][&timeout=seconds]`:
+    port 25 by default; STARTTLS when the server offers it (`auto`, the default), always
+    (`true`: refuse a server that does not offer it) or never (`false`). `smtps://…` opens TLS
+    at once (implicit TLS, port 465 by default). User and password are percent-decoded.
+    """
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: TlsMode = "auto"
+    timeout: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str, name: str = "CYTOGATE_SMTP_URL") -> SmtpServer:
+        """Parse `url`; a `ConfigError` naming `name` when it cannot be used."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise ConfigError(f"{name} must be an smtp:// or smtps:// URL, not {parts.scheme!r}")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ConfigError(f"{name} has a bad port") from None
+        if not parts.hostname:
+            raise ConfigError(f"{name} must name a host")
+        if parts.path not in ("", "/") or parts.fragment:
+            raise ConfigError(f"{name} takes no path: smtp://[user[:password]@]host[:port]")
+        tls: TlsMode = "implicit" if parts.scheme == "smtps" else "auto"
+        timeout = 30.0
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key == "starttls" and parts.scheme == "smtp" and value.lower() in _STARTTLS:
+                tls = _STARTTLS[value.lower()]
+            elif key == "timeout" and _positive(value):
+                timeout = float(value)
+            else:
+                raise ConfigError(
+                    f"{name}: unknown or bad option {key}={value!r} (smtp:// takes "
+                    "starttls=auto|true|false, both take timeout=<seconds>)"
+                )
+        return cls(
+            host=parts.hostname,
+            port=port or (465 if tls == "implicit" else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password is not None else None,
+            tls=tls,
+            timeout=timeout,
+        )
+
+
+def _positive(text: str) -> bool:
+    try:
+        return 0 < float(text) < 3600
+    except ValueError:
+        return False
+
+
+def _mail_from(env: Mapping[str, str], public_url: str | None) -> str:
+    """`CYTOGATE_MAIL_FROM`, by default cytogate@ the public URL's host (else localhost)."""
+    value = _opt(env, "CYTOGATE_MAIL_FROM")
+    if value is None:
+        host = urlsplit(public_url).hostname if public_url else None
+        return f"cytogate@{host or 'localhost'}"
+    if not _ADDRESS.match(value):
+        raise ConfigError(f"CYTOGATE_MAIL_FROM must be a bare e-mail address, not {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -63,6 +149,9 @@ class Settings:
     pool_size: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    smtp: SmtpServer | None = None
+    mail_from: str = "cytogate@localhost"
+    invitation_days: int = 7
     version: str = field(default="0.1.0")
 
     @classmethod
@@ -72,12 +161,19 @@ class Settings:
         url = _opt(env, "DATABASE_URL")
         if url is not None and not url.startswith("postgresql"):
             raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, not {url!r}")
+        public_url = _opt(env, "CYTOGATE_PUBLIC_URL")
+        smtp_url = _opt(env, "CYTOGATE_SMTP_URL")
+        invitation_days = _int(env, "CYTOGATE_INVITATION_DAYS", 7, minimum=1)
+        if invitation_days > 366:
+            raise ConfigError(
+                f"CYTOGATE_INVITATION_DAYS must be at most 366, not {invitation_days}"
+            )
         return cls(
             database_url=url,
             home=Path(env.get("CYTOGATE_HOME") or ".cytogate"),
             host=env.get("CYTOGATE_HOST") or "0.0.0.0",
             port=_int(env, "CYTOGATE_PORT", 8080, minimum=0),
-            public_url=_opt(env, "CYTOGATE_PUBLIC_URL"),
+            public_url=public_url,
             image_server_url=_opt(env, "CYTOGATE_IMAGE_SERVER_URL"),
             admin_username=env.get("CYTOGATE_ADMIN_USERNAME") or "admin",
             admin_password=_opt(env, "CYTOGATE_ADMIN_PASSWORD"),
@@ -96,4 +192,7 @@ class Settings:
             pool_size=_int(env, "CYTOGATE_DB_POOL_SIZE", 10, minimum=1),
             argon2_time_cost=_int(env, "CYTOGATE_ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "CYTOGATE_ARGON2_MEMORY_KIB", 65536, minimum=32),
+            smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
+            mail_from=_mail_from(env, public_url),
+            invitation_days=invitation_days,
         )

@@ -18,7 +18,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, bindparam, case, delete, func, literal, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +49,7 @@ __all__ = [
     "WRITE",
     "acl_masks",
     "allows",
+    "entries_of",
     "grant",
     "mask_of",
     "require",
@@ -61,6 +73,13 @@ STORAGE_MEMBER: Final = READ | WRITE
 def allows(mask: int, permission: int) -> bool:
     """True when the highest permission in `mask` is at least `permission`."""
     return mask > 0 and 1 << (mask.bit_length() - 1) >= permission
+
+
+def entries_of(user_id: Any, *, managed: bool = False) -> Select[int]:
+    """The ids of the objects (projects, storages, ontologies) the user holds an ACL entry on,
+    or with `managed` ADMINISTRATION on: the subquery every "may read" condition tests."""
+    stmt = select(AclEntry.object_id).where(AclEntry.user_id == user_id)
+    return stmt.where(AclEntry.mask >= ADMINISTRATION) if managed else stmt
 
 
 def _masks_query(user_id: int, object_ids: list[int]):  # type: ignore[no-untyped-def]

@@ -64,7 +64,7 @@ from db.models import (
     Track,
     UserAnnotation,
 )
-from resolvers.acl import ADMINISTRATION
+from resolvers.acl import ADMINISTRATION, entries_of
 from resolvers.annotation import STORED_COLUMNS, distinct_term_ids
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -617,8 +617,7 @@ def _readable(ctx: Context) -> tuple[InProjects, InProjects]:
     viewer = ctx.require_viewer()
     if viewer.is_admin:
         return (lambda _: true()), (lambda _: true())
-    entries = select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
-    managed = entries.where(AclEntry.mask >= ADMINISTRATION)
+    entries, managed = entries_of(viewer.id), entries_of(viewer.id, managed=True)
     return (lambda column: column.in_(entries)), (lambda column: column.in_(managed))
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "check_password",
     "close_admin_session",
     "credential_by_public_key",
+    "issue_token",
     "login",
     "logout",
     "open_admin_session",
@@ -119,7 +120,10 @@ async def viewer_by_token(db: Database, token: str, method: str) -> Viewer | Non
     return Viewer(row.id, row.username, frozenset(row.roles), bool(row.admin_session))
 
 
-async def _issue(conn: AsyncConnection, user_id: int, lifetime: timedelta, get_only: bool) -> str:
+async def issue_token(
+    conn: AsyncConnection, user_id: int, lifetime: timedelta, *, get_only: bool = False
+) -> str:
+    """A new bearer token for the user, valid for `lifetime`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     await conn.execute(
         pg_insert(AuthToken).values(
@@ -155,8 +159,10 @@ async def login(ctx: Context, username: str, password: str, remember_me: bool = 
     )
     async with ctx.db.transaction() as conn:
         await conn.execute(delete(AuthToken).where(AuthToken.expires < func.now()))
-        token = await _issue(conn, row.id, lifetime, get_only=False)
-        short = await _issue(conn, row.id, timedelta(seconds=SHORT_TOKEN_SECONDS), get_only=True)
+        token = await issue_token(conn, row.id, lifetime)
+        short = await issue_token(
+            conn, row.id, timedelta(seconds=SHORT_TOKEN_SECONDS), get_only=True
+        )
     return Tokens(token, short, datetime.now(UTC) + lifetime)
 
 

@@ -50,7 +50,7 @@ from db.models import (
     UndoStackItem,
 )
 from db.models.base import ID_SEQUENCE, Base
-from resolvers.acl import READ, require
+from resolvers.acl import READ, entries_of, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
@@ -576,7 +576,7 @@ async def list_history(
         await require(ctx, project_id, READ)
         stmt = stmt.where(CommandHistory.project_id == project_id)
     else:
-        member = select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
+        member = entries_of(viewer.id)
         stmt = stmt.where(CommandHistory.project_id.in_(member))
     if user_id is not None:
         stmt = stmt.where(CommandHistory.user_id == user_id)

@@ -7,6 +7,7 @@ CytogateError
 ├── NotFound          404  NOT_FOUND         unknown id
 ├── Conflict          409  CONFLICT          uniqueness violated
 ├── NotSupported      501  NOT_SUPPORTED     routed but not provided by this server
+├── BadGateway        502  BAD_GATEWAY       a backing service failed (a mail server refused)
 └── Unavailable       503  UNAVAILABLE       a backing service cannot answer now
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "BadGateway",
     "Conflict",
     "CytogateError",
     "Forbidden",
@@ -79,6 +81,11 @@ class Conflict(CytogateError):
 class NotSupported(CytogateError):
     code = "NOT_SUPPORTED"
     status = 501
+
+
+class BadGateway(CytogateError):
+    code = "BAD_GATEWAY"
+    status = 502
 
 
 class Unavailable(CytogateError):

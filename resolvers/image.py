@@ -47,7 +47,6 @@ from db.engine import Database
 from db.models import (
     AbstractImage,
     AbstractSlice,
-    AclEntry,
     ImageInstance,
     Project,
     SecUser,
@@ -56,7 +55,7 @@ from db.models import (
 )
 from resolvers.abstract_image import VIRTUAL_STACK, abstract_images_by_id, get_abstract_image
 from resolvers.abstract_image import macro_url as abstract_macro_url
-from resolvers.acl import ADMINISTRATION, allows, viewer_mask
+from resolvers.acl import ADMINISTRATION, allows, entries_of, viewer_mask
 from resolvers.annotation_upkeep import (
     image_is_annotated,
     record_annotations,
@@ -776,11 +775,7 @@ def _managed_by(viewer: Viewer) -> Any:
     """Condition on an image row: the viewer manages its project."""
     if viewer.is_admin:
         return true()
-    return _II.c.project_id.in_(
-        select(AclEntry.object_id).where(
-            AclEntry.user_id == viewer.id, AclEntry.mask >= ADMINISTRATION
-        )
-    )
+    return _II.c.project_id.in_(entries_of(viewer.id, managed=True))
 
 
 async def _page(

@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.engine import Database
 from db.models import (
     AbstractImage,
-    AclEntry,
     ImageInstance,
     Project,
     ReviewedAnnotation,
@@ -47,6 +46,7 @@ from db.models import (
     Track,
     UserAnnotation,
 )
+from resolvers.acl import entries_of
 from resolvers.context import Context
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.project_access import project_access
@@ -248,7 +248,7 @@ async def hold_target(conn: AsyncConnection, target: Target) -> None:
 def readable_condition(reader: int | None, class_name: Any, ident: Any) -> ColumnElement[bool]:
     """SQL condition on (class name, id) columns: the object exists and `reader` may read its
     metadata (None: an administrator, who reads every existing one)."""
-    member = select(AclEntry.object_id).where(AclEntry.user_id == reader)
+    member = entries_of(reader)
     parts: list[ColumnElement[bool]] = []
     for name, source in SOURCES.items():
         found = select(literal(1)).where(source.model.id == ident)

@@ -28,7 +28,16 @@ from db.models import (
     SecUser,
     Term,
 )
-from resolvers.acl import ADMINISTRATION, DELETE, READ, WRITE, grant, require, require_recorded
+from resolvers.acl import (
+    ADMINISTRATION,
+    DELETE,
+    READ,
+    WRITE,
+    entries_of,
+    grant,
+    require,
+    require_recorded,
+)
 from resolvers.command import CommandInfo, CommandLog, Spec, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
@@ -231,7 +240,7 @@ def _readable_ontologies(reader: int | None) -> Any:
     stmt = select(*ONTOLOGY_TABLE.c)
     if reader is None:
         return stmt
-    entries = select(AclEntry.object_id).where(AclEntry.user_id == reader)
+    entries = entries_of(reader)
     used = select(Project.ontology_id).where(Project.id.in_(entries))
     return stmt.where(or_(Ontology.id.in_(entries), Ontology.id.in_(used)))
 

@@ -2,9 +2,9 @@
 lists and bounds (contract core.md §4.3, §7.2–§7.4, §9.3).
 
 The other project modules hold what a project has: `project_access` (who may do what in
-one; the base of the others), `project_member` (members), `project_layer` (representatives
-and default layers). This module re-exports them, so `resolvers.project` stays the area's one
-entry point.
+one; the base of the others), `project_member` (members), `project_invitation` (inviting
+someone new), `project_layer` (representatives and default layers). This module re-exports
+them, so `resolvers.project` stays the area's one entry point.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from resolvers.acl import (
     MANAGER,
     READ,
     allows,
+    entries_of,
     grant,
     require,
     require_recorded,
@@ -87,6 +88,7 @@ from resolvers.project_access import (
     visible_condition,
     visible_projects,
 )
+from resolvers.project_invitation import InvitationFields, invite_to_project
 from resolvers.project_layer import (
     DEFAULT_LAYER,
     REPRESENTATIVE,
@@ -130,6 +132,7 @@ __all__ = [
     "REPRESENTATIVE",
     "Bounds",
     "DefaultLayerFields",
+    "InvitationFields",
     "MemberQuery",
     "MembershipChange",
     "OpenedProject",
@@ -152,6 +155,7 @@ __all__ = [
     "get_default_layer",
     "get_project",
     "get_representative",
+    "invite_to_project",
     "last_activity",
     "last_opened_projects",
     "list_projects",
@@ -546,7 +550,7 @@ async def list_projects(
     if user_id is not None:
         async with ctx.db.read() as conn:
             await user_exists(conn, user_id)
-        member = select(AclEntry.object_id).where(AclEntry.user_id == user_id)
+        member = entries_of(user_id)
         stmt = stmt.where(Project.id.in_(member))
     if ontology_id is not None:
         async with ctx.db.read() as conn:
@@ -661,10 +665,7 @@ async def list_user_projects(
     if relation == "CREATOR":
         stmt = stmt.where(Project.creator_id == user_id)
     else:
-        entries = select(AclEntry.object_id).where(AclEntry.user_id == user_id)
-        if relation == "MANAGER":
-            entries = entries.where(AclEntry.mask >= ADMINISTRATION)
-        stmt = stmt.where(Project.id.in_(entries))
+        stmt = stmt.where(Project.id.in_(entries_of(user_id, managed=relation == "MANAGER")))
     stmt = stmt.order_by(Project.name, Project.id)
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)

@@ -28,6 +28,7 @@ from db.models import (
 from resolvers.acl import (
     ADMINISTRATION,
     allows,
+    entries_of,
     viewer_mask,
 )
 from resolvers.context import Context
@@ -92,7 +93,7 @@ def visible_condition(reader: int | None) -> ColumnElement[bool]:
     """The condition on `project` rows `reader` may read (true for None: an admin)."""
     if reader is None:
         return literal(True)
-    return Project.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == reader))
+    return Project.id.in_(entries_of(reader))
 
 
 def visible_projects(reader: int | None) -> Any:

@@ -28,6 +28,7 @@ from resolvers.acl import (
     OWNER,
     READ,
     WRITE,
+    entries_of,
     grant,
     require,
     require_recorded,
@@ -119,7 +120,7 @@ def readable_storages(viewer: Viewer) -> Any:
     """The ids of the storages the viewer reads (SELECT), or None for an admin: no limit."""
     if viewer.is_admin:
         return None
-    return select(AclEntry.object_id).where(AclEntry.user_id == viewer.id)
+    return entries_of(viewer.id)
 
 
 # --- loaders ---------------------------------------------------------------------------------
@@ -166,9 +167,7 @@ async def list_storages(
     viewer = ctx.require_viewer()
     stmt = select(*STORAGE_TABLE.c).order_by(Storage.id)
     if not (every and viewer.is_admin):
-        stmt = stmt.where(
-            Storage.id.in_(select(AclEntry.object_id).where(AclEntry.user_id == viewer.id))
-        )
+        stmt = stmt.where(Storage.id.in_(entries_of(viewer.id)))
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
 

@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +30,9 @@ from resolvers.passwords import hash_password
 from resolvers.storage import STORAGE, create_storage_row
 from resolvers.viewer import ADMIN, GUEST, ROLE_RANK, SUPER_ADMIN, USER, Viewer
 
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
 __all__ = [
     "USER_COLUMNS",
     "Changed",
@@ -42,9 +45,11 @@ __all__ = [
     "get_role",
     "get_user",
     "get_user_role",
+    "insert_user",
     "list_roles",
     "list_user_roles",
     "list_users",
+    "new_user_values",
     "regenerate_keys",
     "remove_user_role",
     "roles_by_user",
@@ -349,11 +354,10 @@ async def _grant(conn: AsyncConnection, user_id: int, authorities: Sequence[str]
     await conn.execute(insert(SecUserSecRole).from_select(["sec_user_id", "sec_role_id"], roles))
 
 
-async def create_user(ctx: Context, fields: UserFields) -> Changed:
-    """Create a user with fresh keys, ROLE_USER and a storage of their own; administrators
-    only (decision 1)."""
-    viewer = _require_admin(ctx)
-    values = {
+async def new_user_values(settings: Settings, fields: UserFields) -> dict[str, Any]:
+    """The row of a new user from `fields`, checked by the creation rules (core.md §9.1):
+    required names, a valid e-mail, a password of 8 characters or more (hashed here)."""
+    return {
         "username": _required(fields.username, "username"),
         "firstname": _required(fields.firstname, "firstname"),
         "lastname": _required(fields.lastname, "lastname"),
@@ -362,18 +366,31 @@ async def create_user(ctx: Context, fields: UserFields) -> Changed:
         "is_developer": bool(fields.is_developer),
         "origin": _required(fields.origin, "origin") if fields.origin else "ADMINISTRATOR",
         "enabled": True if fields.enabled is None else fields.enabled,
-        "password_hash": await hash_password(ctx.settings, _check_password(fields.password)),
+        "password_hash": await hash_password(settings, _check_password(fields.password)),
         "public_key": _new_key(),
         "private_key": _new_key(),
     }
-    async with ctx.db.transaction() as conn:
-        log = CommandLog(conn, viewer)
-        with constraint_errors(f"User {values['username']} already exist!"):
-            row = await insert_row(conn, SecUser, values)
-        command = await log.add(USER_SPEC, row)
-        await _grant(conn, row.id, (USER,))
-        await create_storage_row(conn, log, f"{row.username} storage", row.id, printed=False)
+
+
+async def insert_user(log: CommandLog, values: Mapping[str, Any]) -> Changed:
+    """Insert a user made by `new_user_values` in the log's transaction, recorded as an add
+    command, with ROLE_USER and a storage of their own; a taken username is a `Conflict`."""
+    conn = log.conn
+    with constraint_errors(f"User {values['username']} already exist!"):
+        row = await insert_row(conn, SecUser, values)
+    command = await log.add(USER_SPEC, row)
+    await _grant(conn, row.id, (USER,))
+    await create_storage_row(conn, log, f"{row.username} storage", row.id, printed=False)
     return Changed(row, command)
+
+
+async def create_user(ctx: Context, fields: UserFields) -> Changed:
+    """Create a user with fresh keys, ROLE_USER and a storage of their own; administrators
+    only (decision 1)."""
+    viewer = _require_admin(ctx)
+    values = await new_user_values(ctx.settings, fields)
+    async with ctx.db.transaction() as conn:
+        return await insert_user(CommandLog(conn, viewer), values)
 
 
 async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed:

@@ -45,6 +45,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "NOT_SUPPORTED": 501,
+    "BAD_GATEWAY": 502,
     "UNAVAILABLE": 503,
 }
 

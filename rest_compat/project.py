@@ -172,6 +172,8 @@ ROUTES: Final = (
     Route("DELETE", _MEMBER, "ProjectMemberRemove", ok()),
     Route("POST", _MANAGER, "ProjectMemberAdd", ok(), fixed={"manager": True}),
     Route("DELETE", _MANAGER, "ProjectMemberRemove", ok(), fixed={"manager": True}),
+    Route("POST", _PROJECT + "/invitation.json", "ProjectInvite",
+          within("user", single(user_json)), body="input"),
     # default layers
     Route("GET", _PROJECT + "/defaultlayer.json", "ProjectDefaultLayers",
           within("defaultLayers", items(default_layer_json))),

@@ -16,6 +16,7 @@ from resolvers.metadata_target import PROJECT_CLASS
 from resolvers.ontology import ontologies_by_id
 from resolvers.project import (
     DefaultLayerFields,
+    InvitationFields,
     MembershipChange,
     OpenedProject,
     ProjectExtras,
@@ -403,6 +404,17 @@ class ProjectInput:
         return ProjectFields(**values)
 
 
+@strawberry.input(description="Someone new to invite to a project, with Cytomine's names.")
+class ProjectInvitationInput:
+    name: str | None = strawberry.field(default=None, description="Their username.")
+    firstname: str | None = None
+    lastname: str | None = None
+    mail: str | None = strawberry.field(default=None, description="Their e-mail address.")
+
+    def fields(self) -> InvitationFields:
+        return InvitationFields(**dataclasses.asdict(self))
+
+
 @strawberry.input(description="A default layer: the project, a member, shown or hidden.")
 class ProjectDefaultLayerInput:
     project: Long | None = None
@@ -426,6 +438,17 @@ class ProjectRepresentativeUserInput:
 class ProjectPayload:
     project: Any = strawberry.field(graphql_type=Project)
     command: Command
+
+
+@strawberry.type(description="An invitation: the user created (and its command).")
+class ProjectInvitationPayload:
+    user: Any = strawberry.field(graphql_type=User)
+    command: Command
+    project_id: Long
+
+    @strawberry.field(graphql_type=ProjectType | None)
+    async def project(self, info: Info) -> Any:
+        return await _project_of(self, info)
 
 
 @strawberry.type
@@ -599,6 +622,19 @@ class ProjectMutation:
     ) -> ProjectMembersPayload:
         change = await project.add_members(info.context, project_id, [str(i) for i in user_ids])
         return ProjectMembersPayload.of(change)
+
+    @strawberry.mutation(
+        description="Invite someone new (managers): creates their account, makes them a "
+        "contributor and e-mails them a sign-in token to set a password with. UNAVAILABLE "
+        "without a mail server, BAD_GATEWAY (nothing kept) when it fails."
+    )
+    async def project_invite(
+        self, info: Info, project_id: Long, input: ProjectInvitationInput
+    ) -> ProjectInvitationPayload:
+        changed = await project.invite_to_project(info.context, project_id, input.fields())
+        return ProjectInvitationPayload(
+            user=changed.row, command=Command.of(changed.command), project_id=project_id
+        )
 
     @strawberry.mutation(description="Remove several members (managers, or yourself).")
     async def project_members_remove(

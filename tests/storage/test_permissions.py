@@ -32,6 +32,7 @@ OPERATIONS: list[tuple[str, Operation]] = [
     ("list images", lambda api, w: api.get("/api/abstractimage.json", params={"id[equals]":
                                                                              w["image"]["id"]})),
     ("thumb", lambda api, w: api.get(f"/api/abstractimage/{w['image']['id']}/thumb.png")),
+    ("slice thumb", lambda api, w: api.post(f"/api/abstractslice/{w['slice']}/thumb.png")),
     ("extract", lambda api, w: api.post(
         f"/api/abstractimage/{w['image']['id']}/properties/extract.json")),
     ("create file", lambda api, w: api.post("/api/uploadedfile.json", json={
@@ -55,9 +56,9 @@ OPERATIONS: list[tuple[str, Operation]] = [
 ]  # fmt: skip
 
 #: Reads, then image-server needs, then writes on files and images, then storage admin.
-OWNER = (200,) * 6 + (503, 503) + (200,) * 11
-MEMBER = (200,) * 6 + (503, 503) + (200,) * 5 + (403, 403) + (200,) * 3 + (403,)
-OUTSIDER = (403,) * 5 + (200,) + (403,) * 13
+OWNER = (200,) * 6 + (503,) * 3 + (200,) * 11
+MEMBER = (200,) * 6 + (503,) * 3 + (200,) * 5 + (403, 403) + (200,) * 3 + (403,)
+OUTSIDER = (403,) * 5 + (200,) + (403,) * 14
 EXPECTED: dict[str, tuple[int, ...]] = {
     "owner": OWNER,
     "member": MEMBER,
