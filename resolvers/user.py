@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.engine import Database
-from db.models import SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
+from db.models import AuthToken, SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
 from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import (
@@ -448,7 +448,9 @@ async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed
 
 
 async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
-    """Change a password (self or administrator); not a command (core.md §8.1)."""
+    """Change a password (self or administrator); not a command (core.md §8.1). Every login
+    token of the user ends with it (an invitation's too): a leaked token does not outlive a
+    password reset, and the user signs in again with the new password."""
     viewer = ctx.require_viewer()
     if viewer.id != user_id and not viewer.is_admin:
         raise Forbidden("You can only change your own password")
@@ -462,6 +464,8 @@ async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
                 .returning(*USER_COLUMNS)
             )
         ).first()
+        if row is not None:
+            await conn.execute(delete(AuthToken).where(AuthToken.user_id == user_id))
     if row is None:
         raise NotFound("User", user_id)
     return row

@@ -578,3 +578,13 @@ def test_a_write_over_get_refuses_the_session_cookie_alone(server):
     assert browser.get(server.url + "/api/user/current.json", timeout=30).status_code == 200
     token = response.json()["token"]
     assert bearer(server, token, "GET", "/api/command/undo.json").status_code == 200
+
+
+def test_a_password_change_ends_the_users_tokens(server, api, anonymous, make_user):
+    user = make_user()
+    token = login(anonymous, user["username"], PASSWORD).json()["token"]
+    assert bearer(server, token, "GET", "/api/user/current.json").status_code == 200
+    changed = api.put(f"/api/user/{user['id']}/password.json", json={"password": "another-one"})
+    assert changed.status_code == 200, changed.text
+    assert_error(bearer(server, token, "GET", "/api/user/current.json"), 401)
+    assert login(anonymous, user["username"], "another-one").status_code == 200

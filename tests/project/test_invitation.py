@@ -168,6 +168,7 @@ def test_invitation_mails_a_token_that_lets_the_invitee_in_and_set_a_password(
     changed = invitee("PUT", f"/api/user/{user['id']}/password.json",
                       json={"password": "my-new-password"})  # fmt: skip
     assert changed.status_code == 200, changed.text
+    assert invitee("GET", team.path + ".json").status_code == 401  # the token ends with it
     login = requests.post(server.url + "/api/authenticate", timeout=60,
                           json={"username": "newbie", "password": "my-new-password"})  # fmt: skip
     assert login.status_code == 200, login.text
