@@ -198,7 +198,8 @@ def _graphql(base: str, image: int, first: int) -> bytes:
 
 async def _database(cluster: EmbeddedCluster, n: int) -> tuple[str, int]:
     """The URL and image id of the database of N annotations, generated when missing (under a
-    temporary name, renamed once complete, so an interrupted run leaves nothing half made)."""
+    temporary name, renamed once complete, so an interrupted run leaves nothing half made) and
+    migrated to the code's schema when kept from an earlier run."""
     name, draft = f"bench_{n}", f"bench_{n}_draft"
     admin = await asyncpg.connect(host=str(cluster._socket_dir), user="cytogate",
                                   database="postgres")  # fmt: skip
@@ -213,6 +214,7 @@ async def _database(cluster: EmbeddedCluster, n: int) -> tuple[str, int]:
     finally:
         await admin.close()
     url = cluster.url(name)
+    await asyncio.to_thread(upgrade, url)
     check = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         image = await check.fetchval("SELECT image_id FROM user_annotation LIMIT 1")

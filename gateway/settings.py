@@ -56,9 +56,10 @@ class SmtpServer:
     """The mail server invitations are sent through, read from `CYTOGATE_SMTP_URL`.
 
     `smtp://[user[:password]@]host[:port][?starttls=auto|true|false][&timeout=seconds]`:
-    port 25 by default; STARTTLS when the server offers it (`auto`, the default), always
-    (`true`: refuse a server that does not offer it) or never (`false`). `smtps://…` opens TLS
-    at once (implicit TLS, port 465 by default). User and password are percent-decoded.
+    port 25 by default; STARTTLS when the server offers it (`auto`, the default; with a user,
+    `auto` means `true`), always (`true`: refuse a server that does not offer it) or never
+    (`false`). `smtps://…` opens TLS at once (implicit TLS, port 465 by default). User and
+    password are percent-decoded; the timeout is at most 120 seconds.
     """
 
     host: str
@@ -92,8 +93,11 @@ class SmtpServer:
             else:
                 raise ConfigError(
                     f"{name}: unknown or bad option {key}={value!r} (smtp:// takes "
-                    "starttls=auto|true|false, both take timeout=<seconds>)"
+                    f"starttls=auto|true|false, both take timeout=<seconds> up to "
+                    f"{MAX_SMTP_TIMEOUT:g})"
                 )
+        if tls == "auto" and parts.username:
+            tls = "starttls"  # never send the credentials over a connection left in clear
         return cls(
             host=parts.hostname,
             port=port or (465 if tls == "implicit" else 25),
@@ -104,9 +108,13 @@ class SmtpServer:
         )
 
 
+#: The longest an SMTP step may take: an invitation holds its transaction open meanwhile.
+MAX_SMTP_TIMEOUT: Final = 120.0
+
+
 def _positive(text: str) -> bool:
     try:
-        return 0 < float(text) < 3600
+        return 0 < float(text) <= MAX_SMTP_TIMEOUT
     except ValueError:
         return False
 

@@ -263,17 +263,18 @@ def _wkt(text: str, name: str) -> Any:
 
 #: Which projects a listing reads, as a condition on a `project_id` column.
 InProjects = Callable[[Any], ColumnElement[bool]]
+#: The rows of a layer a listing may read: its projects and, scoped, the hide-layer flags.
+Visible = Callable[[Layer], ColumnElement[bool]]
 
 
-async def _geometry_of(conn: AsyncConnection, annotation_id: int, projects: InProjects) -> Any:
+async def _geometry_of(conn: AsyncConnection, annotation_id: int, visible: Visible) -> Any:
     """The geometry of an annotation of either kind (one id sequence names both), found only
-    in the projects the listing reads: a filter never reaches into another project."""
+    among those the listing may read: a filter never reaches into another project or a hidden
+    layer."""
     either = union_all(
         *(
-            select(table.c.location).where(
-                table.c.id == annotation_id, projects(table.c.project_id)
-            )
-            for table in (UA, RA)
+            select(layer.table.c.location).where(layer.table.c.id == annotation_id, visible(layer))
+            for layer in (USER_LAYER, REVIEWED_LAYER)
         )
     )
     found = (await conn.execute(either)).first()
@@ -311,7 +312,7 @@ async def _known(conn: AsyncConnection, model: Any, ids: Sequence[int], domain: 
 
 
 async def _conditions(
-    conn: AsyncConnection, layer: Layer, query: AnnotationSearch, projects: InProjects
+    conn: AsyncConnection, layer: Layer, query: AnnotationSearch, visible: Visible
 ) -> list[Any]:
     """The filters of `query` on the layer's table (the scope aside, `projects` bounding the
     annotations a filter names)."""
@@ -359,13 +360,13 @@ async def _conditions(
     if query.bbox is not None:
         where.append(func.ST_Intersects(t.c.location, parse_bbox(query.bbox)))
     if query.bbox_annotation is not None:
-        area = await _geometry_of(conn, query.bbox_annotation, projects)
+        area = await _geometry_of(conn, query.bbox_annotation, visible)
         where.append(func.ST_Intersects(t.c.location, area))
     if query.max_distance_base_annotation is not None and query.base_annotation is None:
         raise NotFound("UserAnnotation", "none", "baseAnnotation")
     if query.base_annotation is not None:
         if _DIGITS.fullmatch(query.base_annotation.strip()):
-            base = await _geometry_of(conn, int(query.base_annotation), projects)
+            base = await _geometry_of(conn, int(query.base_annotation), visible)
         else:
             base = from_shape(_wkt(query.base_annotation, "baseAnnotation"), srid=0)
         distance = query.max_distance_base_annotation
@@ -607,8 +608,16 @@ async def list_annotations(
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
 
 
-def _only(project_id: int) -> InProjects:
-    return lambda column: column == project_id
+def _in_projects(projects: InProjects) -> Visible:
+    """The rows of a layer in these projects (hide-layer flags aside: see `everywhere`)."""
+    return lambda layer: projects(layer.table.c.project_id)
+
+
+def _in_scope(access: ProjectAccess) -> Visible:
+    """The rows of a layer in the listing's project that the caller may see."""
+    return lambda layer: and_(
+        layer.table.c.project_id == access.row.id, _visible_layers(layer, access)
+    )
 
 
 def _readable(ctx: Context) -> tuple[InProjects, InProjects]:
@@ -646,13 +655,12 @@ async def annotation_select(
             raise ValueError("an unscoped listing skips hide-layer flags: reviewed layer only")
         projects, managed = _readable(ctx)
         manages = managed(layer.table.c.project_id)
-        where = [projects(layer.table.c.project_id)]
+        visible = _in_projects(projects)
     else:
         access = await _scope(ctx, conn, query)
         manages = true() if access.is_manager else false()
-        projects = _only(access.row.id)
-        where = [projects(layer.table.c.project_id), _visible_layers(layer, access)]
-    where += await _conditions(conn, layer, query, projects)
+        visible = _in_scope(access)
+    where = [visible(layer), *await _conditions(conn, layer, query, visible)]
     ranked = layer.authored and bool(query.tracks)
     stmt, rank = _select(Reading(layer, manages, ctx.public_url), wanted, ranked)
     newest = layer.table.c.id.desc()

@@ -259,8 +259,9 @@ async def _targets(
         return layer, [await layer.get(ctx, correction.annotation)]
     layer, targets = await _touched(ctx, correction, region)
     if len({getattr(target, layer.owner) for target in targets}) > 1:
+        narrow = "pick a layer" if layer.whose == "user" else "name the annotation to correct"
         raise InvalidInput(
-            f"The region touches annotations of more than one {layer.whose}: pick a layer"
+            f"The region touches annotations of more than one {layer.whose}: {narrow}"
         )
     return layer, _by_smallest_term(targets)
 

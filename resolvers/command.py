@@ -214,11 +214,17 @@ _TRANSACTION_IDS: Final[WeakKeyDictionary[AsyncConnection, int]] = WeakKeyDictio
 
 
 class CommandLog:
-    """The commands of one mutation, run in its transaction under one transaction id."""
+    """The commands of one mutation, run in its transaction under one transaction id.
 
-    def __init__(self, conn: AsyncConnection, viewer: Viewer) -> None:
+    Args:
+        undoable: False keeps the commands off the caller's undo stack (they stay in the
+            history): for a change that cannot be taken back, such as one that sent an e-mail.
+    """
+
+    def __init__(self, conn: AsyncConnection, viewer: Viewer, *, undoable: bool = True) -> None:
         self.conn = conn
         self.viewer = viewer
+        self.undoable = undoable
         self._transaction_id: int | None = None
 
     async def _transaction(self) -> int:
@@ -245,7 +251,8 @@ class CommandLog:
         printed: bool = True,
         refuse_undo: bool = False,
     ) -> CommandInfo:
-        """Store one command with its history row (printed ones) and undo item."""
+        """Store one command with its history row (printed ones) and undo item (when
+        undoable)."""
         transaction_id = await self._transaction()
         command_id = (
             await self.conn.execute(
@@ -274,11 +281,12 @@ class CommandLog:
                     message=message,
                 )
             )
-        await self.conn.execute(
-            insert(UndoStackItem).values(
-                command_id=command_id, user_id=self.viewer.id, transaction_id=transaction_id
+        if self.undoable:
+            await self.conn.execute(
+                insert(UndoStackItem).values(
+                    command_id=command_id, user_id=self.viewer.id, transaction_id=transaction_id
+                )
             )
-        )
         return CommandInfo(command_id, action, spec.domain, message, printed)
 
     async def add(

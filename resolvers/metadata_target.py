@@ -248,11 +248,10 @@ async def hold_target(conn: AsyncConnection, target: Target) -> None:
 def readable_condition(reader: int | None, class_name: Any, ident: Any) -> ColumnElement[bool]:
     """SQL condition on (class name, id) columns: the object exists and `reader` may read its
     metadata (None: an administrator, who reads every existing one)."""
-    member = entries_of(reader)
     parts: list[ColumnElement[bool]] = []
     for name, source in SOURCES.items():
         found = select(literal(1)).where(source.model.id == ident)
         if reader is not None and source.project is not None:
-            found = found.where(source.project.in_(member))
+            found = found.where(source.project.in_(entries_of(reader)))
         parts.append(and_(class_name == name, exists(found)))
     return or_(*parts)

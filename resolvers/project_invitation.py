@@ -11,30 +11,22 @@ token are rolled back, so no one is left with an account they were never told ab
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from db.models import SecUser
 from resolvers.acl import CONTRIBUTOR, grant
 from resolvers.auth import issue_token
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed
-from resolvers.errors import Conflict
+from resolvers.errors import Unavailable
 from resolvers.mail import mail_server, send_mail
 from resolvers.project_access import project_access
 from resolvers.user import UserFields, insert_user, new_user_values, users_by_id
 
 __all__ = ["InvitationFields", "invite_to_project"]
-
-#: The first key of the advisory locks that serialise invitations to one e-mail address.
-_INVITATION_LOCK: Final = 7_340_002
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +46,19 @@ async def invite_to_project(ctx: Context, project_id: int, fields: InvitationFie
     Raises:
         NotFound: the project does not exist.
         Forbidden: the caller does not manage the project.
-        Unavailable: no mail server is configured (nothing is checked or changed further).
+        Unavailable: no mail server or no public URL is configured (nothing is checked or
+            changed further).
         InvalidInput: a field is missing or the address is not valid.
-        Conflict: the username or the e-mail address already belongs to a user.
+        Conflict: the username belongs to a user (e-mail addresses need not be unique, as
+            for user creation, so an invitation never tells whether one has an account).
         BadGateway: the mail server failed; nothing is kept.
     """
     access = (await project_access(ctx, project_id)).require_manager()
     mail_server(ctx.settings)
+    if ctx.settings.public_url is None:
+        # The request's own Host would do for links elsewhere, but here the caller would choose
+        # where the invitee is told to send their token and password.
+        raise Unavailable("invitations need CYTOGATE_PUBLIC_URL, the address e-mails point to")
     values = await new_user_values(
         ctx.settings,
         UserFields(username=fields.name, firstname=fields.firstname, lastname=fields.lastname,
@@ -70,24 +68,14 @@ async def invite_to_project(ctx: Context, project_id: int, fields: InvitationFie
     lifetime = timedelta(days=ctx.settings.invitation_days)
     expires = datetime.now(UTC) + lifetime
     async with ctx.db.transaction() as conn:
-        await _refuse_taken_address(conn, values["email"])
-        changed = await insert_user(CommandLog(conn, access.viewer), values)
+        # Recorded in the history but kept off the undo stack: the e-mail cannot be unsent.
+        changed = await insert_user(CommandLog(conn, access.viewer, undoable=False), values)
         user = changed.row
         await grant(conn, project_id, (user.id,), CONTRIBUTOR)
         token = await issue_token(conn, user.id, lifetime)
-        letter = _letter(ctx.public_url, inviter, access.row.name, user, token, expires)
+        letter = _letter(ctx.settings.public_url, inviter, access.row.name, user, token, expires)
         await send_mail(ctx.settings, user.email, f"Invitation to {access.row.name}", letter)
     return changed
-
-
-async def _refuse_taken_address(conn: AsyncConnection, email: str) -> None:
-    """`Conflict` when a user has the address (case-insensitive). No constraint holds e-mails
-    unique, so invitations to one address wait for each other until the first commits."""
-    key = int.from_bytes(hashlib.sha256(email.lower().encode()).digest()[:4], "big", signed=True)
-    await conn.execute(select(func.pg_advisory_xact_lock(_INVITATION_LOCK, key)))
-    taken = select(SecUser.id).where(func.lower(SecUser.email) == email.lower()).limit(1)
-    if (await conn.execute(taken)).first() is not None:
-        raise Conflict(f"User with e-mail {email} already exist!")
 
 
 def _letter(

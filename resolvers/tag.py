@@ -161,7 +161,7 @@ async def _may_replay_tag(ctx: Context, row: Mapping[str, Any]) -> None:
     viewer = ctx.require_viewer()
     _may_edit(viewer, row.get("user_id"))
     if not viewer.is_admin:
-        async with ctx.db.read() as conn:
+        async with ctx.db.transaction() as conn:  # joins the replay's own
             name = await conn.scalar(select(Tag.name).where(Tag.id == row["id"]))
             if name is not None and name != row["name"] and await _in_use(conn, row["id"]):
                 raise Forbidden("Only an administrator may rename a tag that is in use")

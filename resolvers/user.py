@@ -7,6 +7,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
@@ -318,9 +320,18 @@ def _required(value: str | None, name: str, limit: int = 255) -> str:
 
 def _email(value: str | None) -> str:
     email = _required(value, "email", 254)
-    if len(email) < 5 or not EMAIL.match(email):
+    if len(email) < 5 or not EMAIL.match(email) or not _one_mailbox(email):
         raise InvalidInput(f"{email!r} is not a valid e-mail address")
     return email
+
+
+def _one_mailbox(email: str) -> bool:
+    """Whether `email` is one plain address as mail headers read it (not `a,b@c.d`, `x:y@b.c`
+    or `a@[b.c`): what is stored is where mail to the user goes."""
+    try:
+        return Address(addr_spec=email).addr_spec == email
+    except (ValueError, IndexError, AttributeError, HeaderParseError):
+        return False
 
 
 def _check_password(password: str | None) -> str:
@@ -430,7 +441,15 @@ async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[st
             values,
             conflict=f"User {username} already exist!",
         )
+        if "password_hash" in values:
+            await _end_tokens(conn, user_id)
     return Changed(after, command)
+
+
+async def _end_tokens(conn: AsyncConnection, user_id: int) -> None:
+    """A new password ends every login token of the user (an invitation's too): a leaked token
+    does not outlive a password reset, and the user signs in again with the new password."""
+    await conn.execute(delete(AuthToken).where(AuthToken.user_id == user_id))
 
 
 async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed:
@@ -448,9 +467,8 @@ async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed
 
 
 async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
-    """Change a password (self or administrator); not a command (core.md §8.1). Every login
-    token of the user ends with it (an invitation's too): a leaked token does not outlive a
-    password reset, and the user signs in again with the new password."""
+    """Change a password (self or administrator); not a command (core.md §8.1). The user's
+    login tokens end with it."""
     viewer = ctx.require_viewer()
     if viewer.id != user_id and not viewer.is_admin:
         raise Forbidden("You can only change your own password")
@@ -465,7 +483,7 @@ async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
             )
         ).first()
         if row is not None:
-            await conn.execute(delete(AuthToken).where(AuthToken.user_id == user_id))
+            await _end_tokens(conn, user_id)
     if row is None:
         raise NotFound("User", user_id)
     return row

@@ -46,7 +46,7 @@ def _derive(params: Mapping[str, Any]) -> dict[str, Any]:
     return {**annotation_groups(params), "mode": mode.name}
 
 
-_RENAME: Final = {"userForTerm": "usersForTerm"}
+_RENAME: Final = {"userForTerm": "usersForTerm", "reviewusers": "reviewUsers"}
 
 
 def _user_layer_kmeans(query: Mapping[str, str]) -> bool:

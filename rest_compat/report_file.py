@@ -19,6 +19,8 @@ from aiohttp import web
 from aiohttp.payload import AsyncIterablePayload
 from fpdf import FPDF
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
 from rest_compat.envelopes import NO_STORE
 
@@ -59,12 +61,22 @@ def csv_chunks(columns: Iterable[str], rows: Iterable[list[Any]]) -> Iterator[by
     yield buffer.getvalue().encode()
 
 
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """A workbook cell: text stays text (a name starting with "=" is no formula) without the
+    control characters a workbook cannot hold."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell
+
+
 def _xlsx(table: Table, rows: list[list[Any]]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(table.sheet)
     sheet.append(list(table.columns))
     for row in rows:
-        sheet.append(table.typed(row))
+        sheet.append([_text_cell(sheet, value) for value in table.typed(row)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

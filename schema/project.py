@@ -113,7 +113,10 @@ class ProjectMemberReport(ReportFileFields):
     def columns(self) -> list[str]:
         return list(project.MEMBER_REPORT_COLUMNS)
 
-    @strawberry.field(description="The members with their role, by username.")
+    @strawberry.field(
+        description="The members with their role, by username; a page of `first` (default "
+        "100, at most the GraphQL page cap) as every GraphQL list."
+    )
     async def members(
         self, info: Info, first: int | None = None, offset: int = 0
     ) -> ProjectMemberConnection:

@@ -201,6 +201,9 @@ def test_hide_layer_flags_hide_other_contributors(api, scene, make_user):
     assert {r["id"] for r in rows(alice["api"], project=project["id"])} == {
         mine["id"], managers["id"]}  # fmt: skip
     assert len(rows(api, project=project["id"])) == 3  # managers see every layer
+    hidden = {"project": project["id"], "bboxAnnotation": theirs["id"]}
+    assert code(alice["api"].gql(ROWS, {"filter": hidden})) == "NOT_FOUND"  # not even named
+    assert rows(api, **hidden)  # a manager may name it
     both = {**project, "hideUsersLayers": True, "hideAdminsLayers": True}
     api.put(f"/api/project/{project['id']}.json", json=both)
     assert [r["id"] for r in rows(bob["api"], project=project["id"])] == [theirs["id"]]

@@ -99,6 +99,9 @@ def test_the_reviewed_layer_clusters_its_own_annotations(api, groups):
     assert accepted.status_code == 200, accepted.text
     hulls = listing(api, image=image, kmeansValue=2, reviewed="true").json()["collection"]
     assert [(item["id"], item["count"]) for item in hulls] == [(i, 4) for i in range(5)]
+    mine = listing(api, image=image, kmeansValue=2, reviewed="true", reviewusers=me).json()
+    assert sum(item["count"] for item in mine["collection"]) == 20
+    assert_error(listing(api, image=image, kmeansValue=2, reviewed="true", reviewusers=999999), 404)
     inside = listing(api, image=image, kmeansValue=1, reviewed="true", bbox="0,0,600,650")
     assert sum(item["count"] for item in inside.json()["collection"]) == 12
     plain = listing(api, image=image, kmeansValue=3, reviewed="true").json()

@@ -22,6 +22,7 @@ from tests.conftest import base_settings
 from tests.harness import Api, Server, assert_error, serve
 from tests.project.conftest import Team
 
+PUBLIC_URL = "https://cytogate.test"
 INVITE = """
 mutation($project: Long!, $input: ProjectInvitationInput!) {
   projectInvite(projectId: $project, input: $input) {
@@ -88,9 +89,11 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
 
 @pytest.fixture
 def settings(smtp_server: tuple[Mailbox, int]) -> Settings:
-    """The test settings, with the module's SMTP server and a known sender."""
+    """The test settings, with the module's SMTP server, a known sender and the public URL the
+    e-mails point to."""
     smtp = SmtpServer.from_url(f"smtp://127.0.0.1:{smtp_server[1]}?timeout=10")
-    return replace(base_settings(), smtp=smtp, mail_from="noreply@cytogate.test")
+    return replace(base_settings(), smtp=smtp, mail_from="noreply@cytogate.test",
+                   public_url=PUBLIC_URL)  # fmt: skip
 
 
 def _body(username: str = "newbie", mail: str | None = None) -> dict[str, str]:
@@ -147,7 +150,8 @@ def test_invitation_mails_a_token_that_lets_the_invitee_in_and_set_a_password(
     text = message.get_content()
     token = _token(message)
     assert "Manny Ger (manny)" in text and '"Team project"' in text
-    assert server.url in text and f"/api/user/{user['id']}/password.json" in text
+    assert f"{PUBLIC_URL}/api/user/{user['id']}/password.json" in text
+    assert server.url not in text  # links never come from the request
     assert token not in response.text and token not in str(response.headers)
     stated = re.search(r"until (.+ UTC)", text)
     assert stated, text
@@ -220,22 +224,55 @@ def test_unknown_project_is_404(api: Api, mailbox: Mailbox) -> None:
     assert mailbox.messages == []
 
 
-def test_taken_username_or_address_is_a_conflict(api: Api, team: Team, mailbox: Mailbox) -> None:
+def test_a_taken_username_is_a_conflict_an_address_is_not_told(
+    api: Api, team: Team, mailbox: Mailbox
+) -> None:
     manager = team.manager["api"]
     taken = _body("CONNIE", "fresh@example.org")
     taken_name = assert_error(manager.post(team.path + "/invitation.json", json=taken), 409)
     assert taken_name["message"] == "User CONNIE already exist!"
-    taken_mail = _body("fresh", team.outsider["email"].upper())
-    assert_error(manager.post(team.path + "/invitation.json", json=taken_mail), 409)
     _nobody(api, "fresh")
     assert mailbox.messages == []
     assert _member_names(api, team) == {"manny", "connie"}
+    # addresses need not be unique (as for user creation): whether one has an account stays
+    # unknown to the inviter
+    known_address = _body("fresh", team.outsider["email"].upper())
+    invited = manager.post(team.path + "/invitation.json", json=known_address)
+    assert invited.status_code == 200, invited.text
+    assert _member_names(api, team) == {"manny", "connie", "fresh"}
+
+
+def test_an_invitation_is_not_undone_and_blocks_no_undo(
+    api: Api, team: Team, mailbox: Mailbox
+) -> None:
+    manager = team.manager["api"]
+    renamed = manager.put(team.path + ".json", json={**team.project, "name": "Renamed"})
+    assert renamed.status_code == 200, renamed.text
+    assert manager.post(team.path + "/invitation.json", json=_body()).status_code == 200
+    undone = manager.get("/api/command/undo.json")  # the rename, not the invitation
+    assert undone.status_code == 200, undone.text
+    assert api.get(team.path + ".json").json()["name"] == team.project["name"]
+    assert "newbie" in _member_names(api, team)
+
+
+def test_without_a_public_url_invitations_are_503(
+    database_url: str, api: Api, team: Team, settings: Settings, mailbox: Mailbox
+) -> None:
+    with serve(replace(settings, public_url=None), database_url) as running:
+        manager = api.as_keys(team.manager["keys"]["publicKey"], team.manager["keys"]["privateKey"])
+        manager.base = running.url
+        error = assert_error(manager.post(team.path + "/invitation.json", json=_body()), 503)
+        assert "CYTOGATE_PUBLIC_URL" in error["message"]
+    _nobody(api, "newbie")
+    assert mailbox.messages == []
 
 
 @pytest.mark.parametrize(
     ("changes", "needle"),
     [
         ({"mail": "not-an-address"}, "valid e-mail"),
+        ({"mail": "a,b@example.org"}, "valid e-mail"),
+        ({"mail": "a@[b.org"}, "valid e-mail"),
         ({"mail": None}, "email"),
         ({"name": "  "}, "username"),
         ({"firstname": None}, "firstname"),
@@ -317,6 +354,8 @@ def test_mail_settings_are_read_from_the_environment() -> None:
     assert Settings.from_env({"CYTOGATE_SMTP_URL": "smtp://m?starttls=false&timeout=2"}).smtp == (
         SmtpServer("m", 25, tls="off", timeout=2.0)
     )
+    with_user = Settings.from_env({"CYTOGATE_SMTP_URL": "smtp://mailer:pw@m"}).smtp
+    assert with_user is not None and with_user.tls == "starttls"  # credentials never in clear
 
 
 @pytest.mark.parametrize(
@@ -329,6 +368,7 @@ def test_mail_settings_are_read_from_the_environment() -> None:
         ({"CYTOGATE_SMTP_URL": "smtp://m?tls=yes"}, "CYTOGATE_SMTP_URL"),
         ({"CYTOGATE_SMTP_URL": "smtps://m?starttls=true"}, "CYTOGATE_SMTP_URL"),
         ({"CYTOGATE_SMTP_URL": "smtp://m?timeout=0"}, "CYTOGATE_SMTP_URL"),
+        ({"CYTOGATE_SMTP_URL": "smtp://m?timeout=600"}, "CYTOGATE_SMTP_URL"),
         ({"CYTOGATE_MAIL_FROM": "Cytogate <a@b.org>"}, "CYTOGATE_MAIL_FROM"),
         ({"CYTOGATE_MAIL_FROM": "nobody"}, "CYTOGATE_MAIL_FROM"),
         ({"CYTOGATE_INVITATION_DAYS": "0"}, "CYTOGATE_INVITATION_DAYS"),

@@ -77,3 +77,13 @@ def test_only_readers_download_it(api, crew, make_user):
     assert download(crew["zoe"]["api"], crew["project"], format="csv").status_code == 200
     assert_error(download(make_user()["api"], crew["project"], format="csv"), 403)
     assert_error(download(api, 999999999, format="csv"), 404)
+
+
+def test_workbook_cells_stay_text(api, crew, make_user):
+    sly = make_user("sly", firstname="=1+2", lastname="Te\x01st")
+    assert api.post(f"/api/project/{crew['project']}/user/{sly['id']}.json").status_code == 200
+    response = download(api, crew["project"], format="xlsx")
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    [row] = [cells for cells in sheet.iter_rows() if cells[0].value == "sly"]
+    assert (row[1].value, row[1].data_type) == ("=1+2 Test", "s")
