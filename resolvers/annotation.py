@@ -32,7 +32,7 @@ from db.models import (
 )
 from resolvers.command import CommandInfo, CommandLog, Spec, register
 from resolvers.context import Context
-from resolvers.crud import Changed, insert_row, table_of
+from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import MAX_POINTS, Measures, Shaped, measure, prepare_edit, prepare_new
 from resolvers.image import (
@@ -385,11 +385,13 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
             )
         ).one()
         command = await CommandLog(conn, viewer).edit(USER_ANNOTATION, before, after)
-        await conn.execute(  # track links live on the annotation's slice
-            update(AnnotationTrack)
-            .where(AnnotationTrack.annotation_id == annotation_id)
-            .values(slice_id=after.slice_id)
-        )
+        taken = f"A track of annotation {annotation_id} already has one on slice {after.slice_id}"
+        with constraint_errors(taken):  # track links live on the annotation's slice
+            await conn.execute(
+                update(AnnotationTrack)
+                .where(AnnotationTrack.annotation_id == annotation_id)
+                .values(slice_id=after.slice_id)
+            )
         row = await _read(conn, annotation_id)
     ctx.loader(annotations_by_id).clear(annotation_id)
     return Changed(row, command)

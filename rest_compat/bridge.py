@@ -27,6 +27,8 @@ __all__ = ["Bridge", "ContextFactory"]
 
 FILTER_PARAM: Final = re.compile(r"^(\w+)\[(\w+)\]$")
 PAGING: Final = frozenset(("max", "offset"))
+#: The largest `max` or `offset`: GraphQL's Int, which the operations page with.
+MAX_PAGING: Final = 2**31 - 1
 #: `Route.body` value spreading the body's keys over same-named variables.
 SPREAD: Final = "*"
 
@@ -157,6 +159,8 @@ class Bridge:
             raise InvalidInput(f"Parameter {name} must be a whole number, not {text!r}") from None
         if value < 0:
             raise InvalidInput(f"Parameter {name} must not be negative")
+        if value > MAX_PAGING:
+            raise InvalidInput(f"Parameter {name} must be at most {MAX_PAGING}")
         return value
 
     @staticmethod

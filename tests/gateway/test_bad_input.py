@@ -122,10 +122,13 @@ def test_user_unknown_id_is_404_and_changes_nothing(api):
 
 
 @pytest.mark.parametrize(
-    "params", [{"max": "-1"}, {"max": "abc"}, {"offset": "-3"}, {"offset": "1.5"}]
-)
-def test_user_list_bad_paging_is_400(api, params):
+    "params",
+    [{"max": "-1"}, {"max": "abc"}, {"offset": "-3"}, {"offset": "1.5"},
+     {"offset": "99999999999999999999"}, {"max": "2147483648"}],
+)  # fmt: skip
+def test_bad_paging_is_400(api, params):
     assert_error(api.get("/api/user.json", params=params), 400)
+    assert_error(api.get("/api/role.json", params=params), 400)  # paged in memory
 
 
 def test_user_list_repeated_parameter_is_400(api):

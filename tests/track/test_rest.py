@@ -164,6 +164,11 @@ def test_annotation_track_rules(api, scene, annotate, make_track):
     assert_error(api.get("/api/annotation/999999999/annotationtrack.json"), 404)
     links = api.get(f"/api/track/{track['id']}/annotationtrack.json").json()
     assert [item["annotationIdent"] for item in links["collection"]] == [first["id"]]
+    later = annotate(api, slice_index=1, location="POINT (40 40)")
+    assert api.post(f"/api/annotationtrack/{later['id']}/{track['id']}.json").status_code == 200
+    moved = {**later, "slice": scene["slices"][0]}  # onto the slice the track holds already
+    assert_error(api.put(f"/api/userannotation/{later['id']}.json", json=moved), 409)
+    assert api.get(f"/api/userannotation/{later['id']}.json").json()["slice"] == later["slice"]
 
 
 def test_annotation_created_with_tracks_and_deleted_leaves_the_track(api, scene, make_track):
