@@ -306,9 +306,7 @@ async def image_server_urls(ctx: Context, image: Any) -> list[str]:
 
 async def _image(ctx: Context, image_id: int, permission: int) -> Any:
     ctx.require_viewer()
-    image = await ctx.loader(abstract_images_by_id).load(image_id)
-    if image is None:
-        raise NotFound("AbstractImage", image_id)
+    image = await ctx.found(abstract_images_by_id, image_id, "AbstractImage")
     await require_storage_of_file(ctx, image.uploaded_file_id, permission)
     return image
 
@@ -321,9 +319,7 @@ async def get_abstract_image(
         return await _image(ctx, image_id, READ)
     if uploaded_file_id is None:
         raise InvalidInput("Give the abstract image's id or its uploaded file's")
-    upload = await ctx.loader(uploaded_files_by_id).load(uploaded_file_id)
-    if upload is None:
-        raise NotFound("UploadedFile", uploaded_file_id)
+    upload = await ctx.found(uploaded_files_by_id, uploaded_file_id, "UploadedFile")
     await require(ctx, upload.storage_id, READ)
     images = await ctx.loader(abstract_images_by_uploaded_file).load(uploaded_file_id)
     if not images:
@@ -694,9 +690,7 @@ def abstract_slice_values(fields: AbstractSliceFields) -> dict[str, Any]:
 
 async def _slice(ctx: Context, slice_id: int, permission: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(abstract_slices_by_id).load(slice_id)
-    if row is None:
-        raise NotFound("AbstractSlice", slice_id)
+    row = await ctx.found(abstract_slices_by_id, slice_id, "AbstractSlice")
     await _image(ctx, row.image_id, permission)
     return row
 
@@ -738,9 +732,7 @@ async def list_abstract_slices(
             *_PLANE_ORDER, AbstractSlice.id
         )
     elif uploaded_file_id is not None:
-        upload = await ctx.loader(uploaded_files_by_id).load(uploaded_file_id)
-        if upload is None:
-            raise NotFound("UploadedFile", uploaded_file_id)
+        upload = await ctx.found(uploaded_files_by_id, uploaded_file_id, "UploadedFile")
         await require(ctx, upload.storage_id, READ)
         stmt = stmt.where(AbstractSlice.uploaded_file_id == uploaded_file_id).order_by(
             AbstractSlice.id

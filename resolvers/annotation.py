@@ -156,9 +156,7 @@ async def _read(conn: AsyncConnection, annotation_id: int) -> Row[Any]:
 
 async def get_annotation(ctx: Context, annotation_id: int) -> Any:
     """One user annotation; READ on its project."""
-    row = await ctx.loader(annotations_by_id).load(annotation_id)
-    if row is None:
-        raise NotFound("UserAnnotation", annotation_id)
+    row = await ctx.found(annotations_by_id, annotation_id, "UserAnnotation")
     (await project_access(ctx, row.project_id)).require_read()
     return row
 
@@ -216,15 +214,11 @@ class _Place:
 async def _place(ctx: Context, slice_id: int | None, image_id: int | None) -> _Place:
     """The slice (or the image's reference slice) an annotation is drawn on."""
     if slice_id is not None:
-        slice_row = await ctx.loader(slice_instances_by_id).load(slice_id)
-        if slice_row is None:
-            raise NotFound("SliceInstance", slice_id)
+        slice_row = await ctx.found(slice_instances_by_id, slice_id, "SliceInstance")
         image_id = slice_row.image_id
     elif image_id is None:
         raise InvalidInput("Give the slice or the image the annotation is drawn on")
-    image = await ctx.loader(image_instances_by_id).load(image_id)
-    if image is None:
-        raise NotFound("ImageInstance", image_id)
+    image = await ctx.found(image_instances_by_id, image_id, "ImageInstance")
     if slice_id is None:
         slice_id = (await reference_slice(ctx, image)).id
     access = await project_access(ctx, image.project_id)

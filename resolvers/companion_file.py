@@ -94,9 +94,7 @@ async def companion_files_by_uploaded_file(db: Database, ids: list[int]) -> list
 
 async def _companion(ctx: Context, file_id: int, permission: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(companion_files_by_id).load(file_id)
-    if row is None:
-        raise NotFound("CompanionFile", file_id)
+    row = await ctx.found(companion_files_by_id, file_id, "CompanionFile")
     image = await ctx.loader(abstract_images_by_id).load(row.image_id)
     await require_storage_of_file(ctx, None if image is None else image.uploaded_file_id,
                                   permission)  # fmt: skip
@@ -122,9 +120,7 @@ async def list_companion_files(
         await get_abstract_image(ctx, image_id)
         stmt = stmt.where(CompanionFile.image_id == image_id)
     elif uploaded_file_id is not None:
-        upload = await ctx.loader(uploaded_files_by_id).load(uploaded_file_id)
-        if upload is None:
-            raise NotFound("UploadedFile", uploaded_file_id)
+        upload = await ctx.found(uploaded_files_by_id, uploaded_file_id, "UploadedFile")
         await require(ctx, upload.storage_id, READ)
         stmt = stmt.where(CompanionFile.uploaded_file_id == uploaded_file_id)
     else:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from resolvers.errors import Forbidden, Unauthenticated
+from resolvers.errors import Forbidden, NotFound, Unauthenticated
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -70,6 +70,14 @@ class Context:
             found = DataLoader(load_fn=partial(batch_fn, self.db))
             self._loaders[batch_fn] = found
         return found
+
+    async def found(self, batch_fn: BatchFn[K, V | None], key: K, domain: str) -> V:
+        """What the request's loader for `batch_fn` gives for `key`; `NotFound(domain, key)`
+        when it gives nothing."""
+        row = await self.loader(batch_fn).load(key)
+        if row is None:
+            raise NotFound(domain, key)
+        return row
 
     def forget(self, batch_fn: BatchFn[K, V], *keys: K) -> None:
         """Drop what the request's loader for `batch_fn` cached for `keys`, after a write.

@@ -546,10 +546,7 @@ def macro_url(ctx: Context, row: ImageRow) -> str | None:
 
 async def _image(ctx: Context, image_id: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(image_instances_by_id).load(image_id)
-    if row is None:
-        raise NotFound("ImageInstance", image_id)
-    return row
+    return await ctx.found(image_instances_by_id, image_id, "ImageInstance")
 
 
 async def get_image_instance(ctx: Context, image_id: int) -> Any:
@@ -587,9 +584,7 @@ async def reference_slice(ctx: Context, image: Any) -> Any:
 async def get_slice_instance(ctx: Context, slice_id: int) -> Any:
     """One slice instance of a project the caller may read."""
     ctx.require_viewer()
-    row = await ctx.loader(slice_instances_by_id).load(slice_id)
-    if row is None:
-        raise NotFound("SliceInstance", slice_id)
+    row = await ctx.found(slice_instances_by_id, slice_id, "SliceInstance")
     (await project_access(ctx, row.project_id)).require_read()
     return row
 
@@ -1221,10 +1216,7 @@ async def create_slice_instance(ctx: Context, fields: SliceInstanceFields) -> Ch
 
 async def _slice(ctx: Context, slice_id: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(slice_instances_by_id).load(slice_id)
-    if row is None:
-        raise NotFound("SliceInstance", slice_id)
-    return row
+    return await ctx.found(slice_instances_by_id, slice_id, "SliceInstance")
 
 
 async def update_slice_instance(

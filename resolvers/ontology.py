@@ -212,17 +212,13 @@ def _required(value: str | None, name: str, limit: int = 255) -> str:
 
 
 async def _ontology(ctx: Context, ontology_id: int, permission: int) -> Any:
-    ontology = await ctx.loader(ontologies_by_id).load(ontology_id)
-    if ontology is None:
-        raise NotFound("Ontology", ontology_id)
+    ontology = await ctx.found(ontologies_by_id, ontology_id, "Ontology")
     await require(ctx, ontology_id, permission)
     return ontology
 
 
 async def _term(ctx: Context, term_id: int, permission: int) -> Any:
-    term = await ctx.loader(terms_by_id).load(term_id)
-    if term is None:
-        raise NotFound("Term", term_id)
+    term = await ctx.found(terms_by_id, term_id, "Term")
     await require(ctx, term.ontology_id, permission)
     return term
 

@@ -35,7 +35,7 @@ from db.engine import Database
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
-from resolvers.errors import InvalidInput, NotFound, NotSupported, Unavailable
+from resolvers.errors import InvalidInput, NotSupported, Unavailable
 from resolvers.listing import Page, fetch_page
 
 __all__ = [
@@ -186,10 +186,7 @@ async def list_image_servers(ctx: Context, *, limit: int | None, offset: int = 0
 
 async def get_image_server(ctx: Context, server_id: int) -> Any:
     ctx.require_viewer()
-    server = await ctx.loader(image_servers_by_id).load(server_id)
-    if server is None:
-        raise NotFound("ImageServer", server_id)
-    return server
+    return await ctx.found(image_servers_by_id, server_id, "ImageServer")
 
 
 async def image_server_for(ctx: Context, purpose: str) -> Any:

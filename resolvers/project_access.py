@@ -160,9 +160,7 @@ class ProjectAccess:
 async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
     """The caller's access to a project; `NotFound` when it does not exist."""
     viewer = ctx.require_viewer()
-    project = await ctx.loader(projects_by_id).load(project_id)
-    if project is None:
-        raise NotFound("Project", project_id)
+    project = await ctx.found(projects_by_id, project_id, "Project")
     mask = 0 if viewer.is_admin else await viewer_mask(ctx, project_id)
     return ProjectAccess(project, viewer, mask)
 

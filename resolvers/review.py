@@ -171,9 +171,7 @@ async def _read(conn: AsyncConnection, reviewed_id: int) -> Row[Any]:
 
 async def get_reviewed_annotation(ctx: Context, reviewed_id: int) -> Any:
     """One reviewed annotation; READ on its project."""
-    row = await ctx.loader(reviewed_annotations_by_id).load(reviewed_id)
-    if row is None:
-        raise NotFound("ReviewedAnnotation", reviewed_id)
+    row = await ctx.found(reviewed_annotations_by_id, reviewed_id, "ReviewedAnnotation")
     (await project_access(ctx, row.project_id)).require_read()
     return row
 
@@ -327,10 +325,7 @@ def _forget(ctx: Context, row: Any) -> None:
 
 
 async def _image_of(ctx: Context, image_id: int) -> Any:
-    image = await ctx.loader(image_instances_by_id).load(image_id)
-    if image is None:
-        raise NotFound("ImageInstance", image_id)
-    return image
+    return await ctx.found(image_instances_by_id, image_id, "ImageInstance")
 
 
 async def review_annotation(
@@ -531,9 +526,7 @@ async def _where(ctx: Context, fields: ReviewedFields) -> tuple[int, Any]:
     image_id = fields.image
     slice_id = fields.slice
     if slice_id is not None:
-        piece = await ctx.loader(slice_instances_by_id).load(slice_id)
-        if piece is None:
-            raise NotFound("SliceInstance", slice_id)
+        piece = await ctx.found(slice_instances_by_id, slice_id, "SliceInstance")
         if image_id is not None and image_id != piece.image_id:
             raise InvalidInput(f"SliceInstance {slice_id} is not a slice of image {image_id}")
         image_id = piece.image_id

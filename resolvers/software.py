@@ -20,7 +20,7 @@ from db.models import Project, Software, SoftwareProject
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
-from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.errors import Forbidden, InvalidInput
 from resolvers.listing import Page, fetch_page
 from resolvers.project import project_access, reader_of, visible_condition
 from resolvers.viewer import Viewer
@@ -170,10 +170,7 @@ def _require_user(ctx: Context) -> Viewer:
 
 async def _software(ctx: Context, software_id: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(softwares_by_id).load(software_id)
-    if row is None:
-        raise NotFound("Software", software_id)
-    return row
+    return await ctx.found(softwares_by_id, software_id, "Software")
 
 
 async def get_software(ctx: Context, software_id: int) -> Any:
@@ -264,10 +261,7 @@ async def create_software_project(ctx: Context, fields: SoftwareProjectFields) -
 
 
 async def _link(ctx: Context, link_id: int) -> Any:
-    row = await ctx.loader(_links_by_id).load(link_id)
-    if row is None:
-        raise NotFound("SoftwareProject", link_id)
-    return row
+    return await ctx.found(_links_by_id, link_id, "SoftwareProject")
 
 
 async def get_software_project(ctx: Context, link_id: int) -> Any:

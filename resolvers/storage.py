@@ -174,9 +174,7 @@ async def list_storages(
 
 async def _storage(ctx: Context, storage_id: int, permission: int) -> Any:
     ctx.require_viewer()
-    storage = await ctx.loader(storages_by_id).load(storage_id)
-    if storage is None:
-        raise NotFound("Storage", storage_id)
+    storage = await ctx.found(storages_by_id, storage_id, "Storage")
     await require(ctx, storage_id, permission)
     return storage
 
@@ -310,9 +308,7 @@ async def remove_storage_member(ctx: Context, storage_id: int, user_id: int) -> 
     """Withdraw a user's rights on a storage: its administrators may remove anyone, a user
     may leave; the owner stays."""
     viewer = ctx.require_viewer()
-    storage = await ctx.loader(storages_by_id).load(storage_id)
-    if storage is None:
-        raise NotFound("Storage", storage_id)
+    storage = await ctx.found(storages_by_id, storage_id, "Storage")
     if user_id != viewer.id:
         require_user(ctx, "manage storage members")
         await require(ctx, storage_id, ADMINISTRATION)

@@ -32,7 +32,7 @@ from db.models import SecUser, Tag, TagDomainAssociation
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
-from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.errors import Forbidden, InvalidInput
 from resolvers.listing import Filter, Page, Related, apply_filters, fetch_page
 from resolvers.metadata_target import (
     hold_target,
@@ -257,10 +257,7 @@ async def _read_tag(conn: AsyncConnection, tag_id: int) -> Row[Any]:
 async def get_tag(ctx: Context, tag_id: int) -> Any:
     """One tag; any authenticated caller reads tags."""
     ctx.require_viewer()
-    row = await ctx.loader(tags_by_id).load(tag_id)
-    if row is None:
-        raise NotFound("Tag", tag_id)
-    return row
+    return await ctx.found(tags_by_id, tag_id, "Tag")
 
 
 async def list_tags(
@@ -349,9 +346,7 @@ async def record_tags(conn: AsyncConnection, log: CommandLog, class_name: str, i
 async def get_association(ctx: Context, association_id: int) -> Any:
     """One association, when the caller may read its object."""
     ctx.require_viewer()
-    row = await ctx.loader(associations_by_id).load(association_id)
-    if row is None:
-        raise NotFound("TagDomainAssociation", association_id)
+    row = await ctx.found(associations_by_id, association_id, "TagDomainAssociation")
     await readable_target(ctx, row.domain_class_name, row.domain_ident)
     return row
 
@@ -420,9 +415,7 @@ async def create_association(
 async def delete_association(ctx: Context, association_id: int) -> Changed:
     """Take a tag off an object (the meta rule); the tag and the object stay."""
     viewer = ctx.require_viewer()
-    current = await ctx.loader(associations_by_id).load(association_id)
-    if current is None:
-        raise NotFound("TagDomainAssociation", association_id)
+    current = await ctx.found(associations_by_id, association_id, "TagDomainAssociation")
     target = await writable_target(ctx, current.domain_class_name, current.domain_ident)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, TagDomainAssociation, "TagDomainAssociation", association_id)

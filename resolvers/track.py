@@ -188,10 +188,7 @@ def _duplicate(name: str) -> str:
 
 async def _track(ctx: Context, track_id: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(tracks_by_id).load(track_id)
-    if row is None:
-        raise NotFound("Track", track_id)
-    return row
+    return await ctx.found(tracks_by_id, track_id, "Track")
 
 
 async def _annotation(ctx: Context, annotation_id: int | None) -> tuple[Any, ProjectAccess]:
@@ -199,9 +196,7 @@ async def _annotation(ctx: Context, annotation_id: int | None) -> tuple[Any, Pro
     ctx.require_viewer()
     if annotation_id is None:
         raise InvalidInput("Property annotationIdent must be set: which annotation?")
-    place = await ctx.loader(annotation_places_by_id).load(annotation_id)
-    if place is None:
-        raise NotFound("UserAnnotation", annotation_id)
+    place = await ctx.found(annotation_places_by_id, annotation_id, "UserAnnotation")
     return place, await project_access(ctx, place.project_id)
 
 
@@ -230,9 +225,7 @@ async def list_tracks(
     if image_id is None and project_id is None:
         raise InvalidInput("Give the image or the project whose tracks to list")
     if image_id is not None:
-        image = await ctx.loader(image_instances_by_id).load(image_id)
-        if image is None:
-            raise NotFound("ImageInstance", image_id)
+        image = await ctx.found(image_instances_by_id, image_id, "ImageInstance")
         (await project_access(ctx, image.project_id)).require_read()
         stmt = stmt.where(Track.image_id == image_id)
     if project_id is not None:

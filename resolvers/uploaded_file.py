@@ -47,7 +47,7 @@ from resolvers.command import CommandLog, update_logged
 from resolvers.companion_file import COMPANION_FILE
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
-from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.errors import Forbidden, InvalidInput
 from resolvers.listing import (
     Filter,
     Page,
@@ -155,9 +155,7 @@ async def children_of(
 
 async def _file(ctx: Context, file_id: int, permission: int) -> Any:
     ctx.require_viewer()
-    row = await ctx.loader(uploaded_files_by_id).load(file_id)
-    if row is None:
-        raise NotFound("UploadedFile", file_id)
+    row = await ctx.found(uploaded_files_by_id, file_id, "UploadedFile")
     await require(ctx, row.storage_id, permission)
     return row
 
