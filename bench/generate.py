@@ -24,9 +24,9 @@ import shapely
 from tqdm import tqdm
 
 from db.engine import Database
-from gateway.settings import Settings
 from resolvers.bootstrap import bootstrap
 from resolvers.geometry import to_wkt
+from settings import Settings
 
 __all__ = ["IMAGE_SIZE", "Scene", "generate"]
 
@@ -165,7 +165,8 @@ async def generate(url: str, n: int, settings: Settings) -> Scene:
     """Create the scene and N annotations in the (migrated) database at `url`."""
     db = Database(url, pool_size=1)
     try:
-        await bootstrap(db, settings)
+        async with db.lease() as lease:
+            await bootstrap(lease, settings)
     finally:
         await db.dispose()
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))

@@ -43,7 +43,7 @@ from bench.generate import IMAGE_SIZE, generate
 from db.embedded import EmbeddedCluster
 from db.migrate import upgrade
 from gateway.app import GC_THRESHOLD
-from gateway.settings import Settings
+from settings import Settings
 
 HOME: Final = Path(__file__).parent / ".data"
 PUBLIC_KEY: Final = "b3nch000-0000-4000-8000-000000000001"

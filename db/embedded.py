@@ -132,18 +132,37 @@ class EmbeddedCluster:
         self._socket_dir = Path(tempfile.mkdtemp(prefix="cytogate-pg-"))
         if owner is not None:
             os.chown(self._socket_dir, owner.pw_uid, owner.pw_gid)
-        options = f"-k {self._socket_dir} -c listen_addresses='' -p {PORT} -c fsync=on"
-        if not self.durable:
-            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         log_file = self.home / "postgres.log"
         if owner is not None and not log_file.exists():
             log_file.touch()
             os.chown(log_file, owner.pw_uid, owner.pw_gid)
+        self._launch(bindir, owner)
+        self._owned = True
+
+    def _launch(self, bindir: Path, owner: pwd.struct_passwd | None) -> None:
+        """Start the postmaster on this cluster's socket directory."""
+        options = f"-k {self._socket_dir} -c listen_addresses='' -p {PORT} -c fsync=on"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._pg(
             bindir, owner, "pg_ctl", "-D", str(self.data_dir), "-o", options,
-            "-l", str(log_file), "-w", "-t", "60", "start",
+            "-l", str(self.home / "postgres.log"), "-w", "-t", "60", "start",
         )  # fmt: skip
-        self._owned = True
+
+    def pause(self) -> None:
+        """Stop the postmaster of a cluster this process runs, keeping its socket directory
+        and the home's lock, so that `resume` brings it back at the same URLs (what a
+        PostgreSQL restart looks like to a running server)."""
+        if not self._owned:
+            raise EmbeddedError("only the process that started the cluster may pause it")
+        self._pg(find_bindir(), _run_as(), "pg_ctl", "-D", str(self.data_dir), "-m", "fast",
+                 "-w", "stop")  # fmt: skip
+
+    def resume(self) -> None:
+        """Start again a cluster `pause` stopped."""
+        if not self._owned:
+            raise EmbeddedError("only the process that started the cluster may resume it")
+        self._launch(find_bindir(), _run_as())
 
     def _initdb(self, bindir: Path, owner: pwd.struct_passwd | None) -> None:
         log.info("initialising the embedded PostgreSQL cluster in %s", self.data_dir)

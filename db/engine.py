@@ -1,65 +1,385 @@
-"""`Database`: the engine and the two ways resolvers touch it (a read, or one transaction)."""
+"""The database: one pool per process (`Database`), one lease per request (`Lease`).
+
+The connection model (DESIGN.md, "Connections and load"):
+
+- A request holds at most one pooled connection, its lease's, and nothing it does can ask the
+  pool for a second one. Every read and write of the request goes through `Lease.read()` and
+  `Lease.transaction()`, which hand out the same `Connection`; DataLoader batches, sibling
+  resolvers and aliased listings are concurrent tasks of one request, so the lease runs their
+  statements one at a time on its connection (`_statement`, held only while one statement
+  runs, never while the caller awaits anything else). A request waiting for its first
+  connection holds none, so a full pool only queues requests: it cannot deadlock. The wait is
+  bounded (`pool_timeout`); past it the request fails with `DatabaseUnavailable` (503 with
+  `Retry-After`), and the others go on.
+- The lease checks a connection out at its first statement and keeps it until the request
+  ends (`Lease.close`): a checkout costs about as much as a short statement, so one per
+  request rather than one per statement. Reads run in autocommit (no BEGIN/ROLLBACK round
+  trips); `transaction()` switches the connection into one real transaction, committed when the
+  block ends and rolled back if it raises. A read issued while a transaction is open (a loader
+  of the mutation) runs inside it and sees its writes. One transaction at a time per lease; a
+  nested `transaction()` of the same task joins the open one, so a tool made of several
+  ordinary writes commits or fails as one.
+- Every connection carries a statement timeout. A connection found dead (PostgreSQL
+  restarted) is replaced: SQLAlchemy then recycles the rest of the pool, and the statement is
+  retried once on a fresh connection when nothing can have been applied yet (a read, or the
+  first statement of a transaction). Otherwise, or while PostgreSQL cannot be reached, the
+  statement fails with `DatabaseUnavailable`; a transaction cut short is rolled back by
+  PostgreSQL, so no write is half-applied.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import Any, Final, TypeVar, overload
 
 import orjson
+from sqlalchemy import Executable, text
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.selectable import TypedReturnsRows
+from sqlalchemy.util.typing import TupleAny, TypeVarTuple, Unpack
 
-__all__ = ["Database"]
+__all__ = ["Connection", "Database", "DatabaseUnavailable", "Lease"]
 
-#: The transaction the current task runs in (with its database), which a nested
-#: `transaction()` on the same database joins.
-_CURRENT: ContextVar[tuple[Database, AsyncConnection] | None] = ContextVar(
-    "cytogate_transaction", default=None
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+#: Bound parameters of a statement: one mapping, or several for an executemany.
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+Options = Mapping[str, Any]
+Ts = TypeVarTuple("Ts")
+
+#: SQLSTATE of a statement cancelled by `statement_timeout`.
+QUERY_CANCELED: Final = "57014"
+#: SQLSTATE classes meaning "the server cannot serve now": 08 connection exceptions, 53
+#: insufficient resources, 57P0x shutdown / starting up.
+_UNREACHABLE: Final = ("08", "53", "57P")
+#: How long a client should wait before retrying, by cause (seconds).
+RETRY_BUSY: Final = 1
+RETRY_DOWN: Final = 5
+
+#: The states of a lease's open transaction.
+FRESH: Final = "fresh"
+USED: Final = "used"
+LOST: Final = "lost"
+LOST_MESSAGE: Final = (
+    "The database connection was lost; nothing of this request's unfinished writes was kept. "
+    "Try again shortly"
 )
+
+#: The lease whose transaction the current task (and the tasks it starts) runs in.
+_CURRENT: ContextVar[Lease | None] = ContextVar("cytogate_transaction", default=None)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve this statement now: no free connection within the wait,
+    PostgreSQL unreachable or restarting, or the statement ran past the timeout.
+
+    Args:
+        message: what happened, for the client.
+        retry_after: seconds after which a retry may succeed.
+    """
+
+    def __init__(self, message: str, retry_after: int = RETRY_DOWN) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
 
 
 def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-class Database:
-    """An async engine over asyncpg.
+def _sqlstate(error: BaseException) -> str:
+    cause = getattr(getattr(error, "orig", None), "__cause__", None) or error
+    return str(getattr(cause, "sqlstate", "") or "")
 
-    Reads take a short connection of their own (DataLoader batches run as concurrent tasks, so
-    they never share one); a mutation runs in exactly one transaction.
+
+class Database:
+    """The process's engine and pool.
+
+    Args:
+        url: a `postgresql+asyncpg://` URL.
+        pool_size: connections in the pool, which is also the number of requests using the
+            database at once (each holds at most one).
+        pool_timeout: seconds a request waits for a connection (and a connection for
+            PostgreSQL to answer its opening) before `DatabaseUnavailable`.
+        statement_timeout: seconds a statement may run; 0 for no limit.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 10.0,
+        statement_timeout: float = 0,
+    ) -> None:
+        server_settings = {"statement_timeout": str(int(statement_timeout * 1000))}
+        self.pool_timeout = pool_timeout
+        self.statement_timeout = statement_timeout
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
+            pool_timeout=pool_timeout,
             pool_pre_ping=False,
+            connect_args={"timeout": pool_timeout, "server_settings": server_settings},
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
         )
 
+    def lease(self) -> Lease:
+        """A new lease: what one request (or one command-line task) uses the database with."""
+        return Lease(self)
+
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads; nothing it does is committed."""
-        async with self.engine.connect() as conn:
+    async def read(self) -> AsyncIterator[Connection]:
+        """A one-off lease's connection, for code outside a request (start-up, commands)."""
+        async with self.lease() as lease, lease.read() as conn:
             yield conn
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """One unit of work: committed when the block ends, rolled back if it raises. Inside
-        another one of the same task it joins it, so a tool made of several ordinary writes
-        (a correction: an update and deletes) commits or fails as one."""
-        joined = _CURRENT.get()
-        if joined is not None and joined[0] is self:
-            yield joined[1]
-            return
-        async with self.engine.begin() as conn:
-            token = _CURRENT.set((self, conn))
-            try:
-                yield conn
-            finally:
-                _CURRENT.reset(token)
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A one-off lease's transaction, for code outside a request."""
+        async with self.lease() as lease, lease.transaction() as conn:
+            yield conn
+
+    async def checkout(self) -> AsyncConnection:
+        """A pooled connection in autocommit mode; `DatabaseUnavailable` when none can be had
+        within the wait or PostgreSQL cannot be reached."""
+        try:
+            conn = await self.engine.connect()
+        except PoolTimeout:
+            raise DatabaseUnavailable(
+                f"The server is busy: no database connection was free within "
+                f"{self.pool_timeout:g} s",
+                RETRY_BUSY,
+            ) from None
+        except (DBAPIError, OSError, TimeoutError) as error:
+            log.warning("database unreachable: %s", str(error).splitlines()[0] if str(error) else
+                        type(error).__name__)  # fmt: skip
+            raise DatabaseUnavailable("The database is unreachable; try again shortly") from None
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class Connection:
+    """The request's connection as resolvers see it: `execute` and `scalar`, each run by the
+    lease on its one pooled connection (results come back buffered, so nothing stays open)."""
+
+    __slots__ = ("_lease",)
+
+    def __init__(self, lease: Lease) -> None:
+        self._lease = lease
+
+    # The overloads mirror AsyncConnection.execute's, so that rows keep their column types.
+    @overload
+    async def execute(
+        self,
+        statement: TypedReturnsRows[Unpack[Ts]],
+        parameters: Params | None = None,
+        *,
+        execution_options: Options | None = None,
+    ) -> CursorResult[Unpack[Ts]]: ...
+
+    @overload
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Params | None = None,
+        *,
+        execution_options: Options | None = None,
+    ) -> CursorResult[Unpack[TupleAny]]: ...
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Params | None = None,
+        *,
+        execution_options: Options | None = None,
+    ) -> CursorResult[Unpack[TupleAny]]:
+        return await self._lease.run(
+            lambda conn: conn.execute(statement, parameters, execution_options=execution_options)
+        )
+
+    async def scalar(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Any:
+        return await self._lease.run(lambda conn: conn.scalar(statement, parameters))
+
+    @property
+    def memo(self) -> dict[str, Any]:
+        """What the open transaction keeps for its own duration (the undo group id of its
+        commands); a fresh dict for each transaction."""
+        memo = self._lease.memo
+        if memo is None:
+            raise RuntimeError("no transaction is open on this connection")
+        return memo
+
+
+class Lease:
+    """One request's use of the database (see the module docstring).
+
+    Attributes:
+        after_transaction: called when a transaction ends, committed or rolled back (the
+            request's context forgets what its loaders cached: later fields read what was
+            written, and nothing read inside a rolled-back transaction survives it).
+    """
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.after_transaction: Callable[[], None] | None = None
+        self._conn: AsyncConnection | None = None
+        self._statement = asyncio.Lock()
+        self._transactions = asyncio.Lock()
+        #: The open transaction: FRESH until a statement ran in it, USED after, LOST once its
+        #: connection died; None outside one.
+        self._state: str | None = None
+        #: `Connection.memo` of the open transaction.
+        self.memo: dict[str, Any] | None = None
+        self._proxy = Connection(self)
+
+    async def __aenter__(self) -> Lease:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Connection]:
+        """The request's connection, for reads (inside a transaction, they see its writes)."""
+        yield self._proxy
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """One unit of work: committed when the block ends, rolled back if it raises; joined
+        when this task already runs in one of this lease."""
+        if _CURRENT.get() is self:
+            yield self._proxy
+            return
+        async with self._transactions:
+            token = _CURRENT.set(self)
+            try:
+                async with self._statement:
+                    self._state = FRESH
+                    self.memo = {}
+                    if self._conn is not None:
+                        await _begin(self._conn)
+                try:
+                    yield self._proxy
+                except BaseException:
+                    await self._end(commit=False)
+                    raise
+                await self._end(commit=True)
+            finally:
+                _CURRENT.reset(token)
+                if self.after_transaction is not None:
+                    self.after_transaction()
+
+    async def run(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run one statement on the lease's connection, one at a time; replace a dead
+        connection, retrying once when nothing can have been applied (a read, or the first
+        statement of a transaction)."""
+        async with self._statement:
+            for attempt in (1, 2):
+                if self._state == LOST:
+                    raise DatabaseUnavailable(LOST_MESSAGE)
+                conn = await self._connection()
+                try:
+                    result = await operation(conn)
+                except DBAPIError as error:
+                    if not error.connection_invalidated:
+                        raise self._translated(error) from error
+                    await self._discard()
+                    if attempt == 1 and self._state in (None, FRESH):
+                        continue
+                    if self._state is not None:
+                        self._state = LOST
+                    raise self._translated(error) from error
+                if self._state == FRESH:
+                    self._state = USED
+                return result
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    async def reachable(self) -> bool:
+        """Whether PostgreSQL answers a trivial statement now (for `/server/ping`)."""
+        try:
+            await self._proxy.execute(text("SELECT 1"))
+        except DatabaseUnavailable:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Give the connection back to the pool (the request is over)."""
+        async with self._statement:
+            await self._discard()
+
+    async def _connection(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await self.database.checkout()
+            if self._state == FRESH:
+                await _begin(self._conn)
+        return self._conn
+
+    async def _end(self, *, commit: bool) -> None:
+        async with self._statement:
+            state, self._state = self._state, None
+            self.memo = None
+            conn = self._conn
+            if conn is None:
+                if commit and state == LOST:  # the block went on after losing its connection
+                    raise DatabaseUnavailable(LOST_MESSAGE)
+                return
+            try:
+                if commit:
+                    await conn.commit()
+                else:
+                    await conn.rollback()
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            except DBAPIError as error:
+                await self._discard()
+                if commit:
+                    raise self._translated(error) from error
+                # a rollback that fails has nothing left to undo: the connection is gone
+
+    async def _discard(self) -> None:
+        """Return the connection to the pool (or drop it when it is dead)."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.close()
+        except (DBAPIError, OSError):
+            await conn.invalidate()
+
+    def _translated(self, error: DBAPIError) -> Exception:
+        """`DatabaseUnavailable` for a lost connection, an unreachable server or a statement
+        cancelled by the timeout; the error itself otherwise."""
+        state = _sqlstate(error)
+        if state == QUERY_CANCELED:
+            return DatabaseUnavailable(
+                f"The request ran longer than the statement timeout "
+                f"({self.database.statement_timeout:g} s)",
+                RETRY_BUSY,
+            )
+        if error.connection_invalidated or state.startswith(_UNREACHABLE):
+            return DatabaseUnavailable(LOST_MESSAGE)
+        return error
+
+
+async def _begin(conn: AsyncConnection) -> None:
+    """Switch an autocommit connection into a real transaction (no round trip until its first
+    statement, which carries the BEGIN)."""
+    await conn.commit()  # ends autocommit's logical transaction; nothing is sent
+    await conn.execution_options(isolation_level="READ COMMITTED")
+    await conn.begin()

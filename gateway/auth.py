@@ -16,11 +16,11 @@ from email.utils import parsedate_to_datetime
 
 from aiohttp import web
 
-from db.engine import Database
-from gateway.settings import Settings
+from db.engine import Lease
 from resolvers.auth import SESSION_COOKIE, credential_by_public_key, sign, viewer_by_token
 from resolvers.errors import Unauthenticated
 from resolvers.viewer import Viewer
+from settings import Settings
 
 __all__ = ["Authentication", "authenticate", "canonical_strings"]
 
@@ -73,7 +73,7 @@ def _check_date(request: web.Request, max_skew: int) -> None:
         )
 
 
-async def _hmac(request: web.Request, header: str, db: Database, settings: Settings) -> Viewer:
+async def _hmac(request: web.Request, header: str, db: Lease, settings: Settings) -> Viewer:
     _, _, credentials = header.partition(" ")
     public_key, colon, signature = credentials.partition(":")
     if not colon or "Date" not in request.headers:
@@ -90,7 +90,7 @@ async def _hmac(request: web.Request, header: str, db: Database, settings: Setti
     return credential.viewer
 
 
-async def authenticate(request: web.Request, db: Database, settings: Settings) -> Authentication:
+async def authenticate(request: web.Request, db: Lease, settings: Settings) -> Authentication:
     """Authenticate from the first credential present; raises `Unauthenticated` on a bad one."""
     header = request.headers.get("Authorization") or request.query.get("Authorization", "")
     if header.startswith("CYTOMINE "):

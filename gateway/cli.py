@@ -15,16 +15,17 @@ from aiohttp import web
 from sqlalchemy import select
 
 from db.embedded import EmbeddedCluster, EmbeddedError
-from db.engine import Database
+from db.engine import Database, Lease
 from db.migrate import upgrade
 from db.models import SecRole, SecUser, SecUserSecRole
-from gateway.app import BOOTSTRAPPED, create_app
-from gateway.settings import ConfigError, Settings
+from gateway.app import create_app
+from gateway.state import BOOTSTRAPPED
 from resolvers.context import Context
 from resolvers.errors import CytogateError
 from resolvers.user import UserFields, add_user_role, create_user
 from resolvers.viewer import ADMIN, SUPER_ADMIN, Viewer
 from schema.root import build_schema
+from settings import ConfigError, Settings
 
 __all__ = ["main"]
 
@@ -75,40 +76,46 @@ async def _create_user(settings: Settings, url: str, username: str, admin: bool,
                        password: str) -> None:  # fmt: skip
     db = Database(url, pool_size=1)
     try:
-        async with db.read() as conn:
-            acting = (
-                await conn.execute(
-                    select(SecUser.id, SecUser.username)
-                    .join(SecUserSecRole, SecUserSecRole.sec_user_id == SecUser.id)
-                    .join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
-                    .where(SecRole.authority == SUPER_ADMIN)
-                    .order_by(SecUser.id)
-                    .limit(1)
-                )
-            ).first()
-        if acting is None:
-            raise CytogateError("no super-administrator exists yet: run `cytogate serve` once")
-        viewer = Viewer(acting.id, acting.username, frozenset({SUPER_ADMIN, ADMIN}), True)
-        ctx = Context(db, settings, viewer)
-        fields = UserFields(
-            username=username,
-            firstname=username,
-            lastname=username,
-            email=f"{username}@localhost.localdomain",
-            password=password,
-        )
-        created = (await create_user(ctx, fields)).row
-        if admin:
-            async with db.read() as conn:
-                role_id = (
-                    await conn.execute(select(SecRole.id).where(SecRole.authority == ADMIN))
-                ).scalar_one()
-            await add_user_role(ctx, created.id, role_id)
-        print(f"Created the user {username!r} (id {created.id}).")
-        print(f"  public key:  {created.public_key}")
-        print(f"  private key: {created.private_key}")
+        async with db.lease() as lease:
+            await _create_user_on(lease, settings, username, admin, password)
     finally:
         await db.dispose()
+
+
+async def _create_user_on(lease: Lease, settings: Settings, username: str, admin: bool,
+                          password: str) -> None:  # fmt: skip
+    async with lease.read() as conn:
+        acting = (
+            await conn.execute(
+                select(SecUser.id, SecUser.username)
+                .join(SecUserSecRole, SecUserSecRole.sec_user_id == SecUser.id)
+                .join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
+                .where(SecRole.authority == SUPER_ADMIN)
+                .order_by(SecUser.id)
+                .limit(1)
+            )
+        ).first()
+    if acting is None:
+        raise CytogateError("no super-administrator exists yet: run `cytogate serve` once")
+    viewer = Viewer(acting.id, acting.username, frozenset({SUPER_ADMIN, ADMIN}), True)
+    ctx = Context(lease, settings, viewer)
+    fields = UserFields(
+        username=username,
+        firstname=username,
+        lastname=username,
+        email=f"{username}@localhost.localdomain",
+        password=password,
+    )
+    created = (await create_user(ctx, fields)).row
+    if admin:
+        async with lease.read() as conn:
+            role_id = (
+                await conn.execute(select(SecRole.id).where(SecRole.authority == ADMIN))
+            ).scalar_one()
+        await add_user_role(ctx, created.id, role_id)
+    print(f"Created the user {username!r} (id {created.id}).")
+    print(f"  public key:  {created.public_key}")
+    print(f"  private key: {created.private_key}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,8 @@ from urllib.parse import quote
 
 from sqlalchemy import BigInteger, Row, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -49,7 +48,6 @@ from resolvers.pixels import (
 from resolvers.project import project_access
 from resolvers.storage import (
     readable_storages,
-    require_user,
     uploaded_files_by_id,
 )
 from resolvers.tag import record_tags
@@ -144,7 +142,7 @@ async def _may_write_slice(ctx: Context, row: Mapping[str, Any]) -> None:
         await require_storage_of_file(ctx, image.uploaded_file_id, WRITE)
 
 
-async def _remeasure(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def _remeasure(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """A replayed edit may bring an older calibration back into the instances' measures."""
     await remeasure_instances_of(conn, [row["id"] for row in rows])
 
@@ -184,19 +182,19 @@ def _grouped(rows: Sequence[Row[Any]], key: str, ids: list[int]) -> list[list[Ro
     return [grouped[value] for value in ids]
 
 
-async def abstract_images_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def abstract_images_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*IMAGE_TABLE.c).where(AbstractImage.id.in_(ids)))).all()
     return _by_id(rows, ids)
 
 
-async def abstract_slices_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def abstract_slices_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*SLICE_TABLE.c).where(AbstractSlice.id.in_(ids)))).all()
     return _by_id(rows, ids)
 
 
-async def abstract_images_by_uploaded_file(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def abstract_images_by_uploaded_file(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The abstract images of each uploaded file, oldest first (the first is "the" image)."""
     stmt = (
         select(*IMAGE_TABLE.c)
@@ -210,14 +208,14 @@ async def abstract_images_by_uploaded_file(db: Database, ids: list[int]) -> list
 _PLANE_ORDER: Final = (AbstractSlice.channel, AbstractSlice.z_stack, AbstractSlice.time)
 
 
-async def slices_by_abstract_image(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def slices_by_abstract_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The slices of each abstract image, by channel, z, time."""
     stmt = select(*SLICE_TABLE.c).where(AbstractSlice.image_id.in_(ids)).order_by(*_PLANE_ORDER)
     async with db.read() as conn:
         return _grouped((await conn.execute(stmt)).all(), "image_id", ids)
 
 
-async def slices_by_uploaded_file(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def slices_by_uploaded_file(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The slices stored in each uploaded file, by id."""
     stmt = (
         select(*SLICE_TABLE.c)
@@ -499,7 +497,7 @@ def abstract_image_values(fields: AbstractImageFields) -> dict[str, Any]:
     }
 
 
-async def _uploaded_file_exists(conn: AsyncConnection, file_id: int | None) -> None:
+async def _uploaded_file_exists(conn: Connection, file_id: int | None) -> None:
     if file_id is None:
         raise InvalidInput("Property uploadedFile must be set")
     found = await conn.execute(select(UploadedFile.id).where(UploadedFile.id == file_id))
@@ -509,7 +507,7 @@ async def _uploaded_file_exists(conn: AsyncConnection, file_id: int | None) -> N
 
 async def create_abstract_image(ctx: Context, fields: AbstractImageFields) -> Changed:
     """Describe a physical image of an uploaded file (WRITE on the file's storage)."""
-    viewer = require_user(ctx, "create images")
+    viewer = ctx.require_user("create images")
     values = abstract_image_values(fields)
     async with ctx.db.transaction() as conn:
         await _uploaded_file_exists(conn, values["uploaded_file_id"])
@@ -525,7 +523,7 @@ CALIBRATION: Final = ("physical_size_x", "magnification")
 
 
 async def _propagate_calibration(
-    conn: AsyncConnection, log: CommandLog, before: Row[Any], after: Row[Any]
+    conn: Connection, log: CommandLog, before: Row[Any], after: Row[Any]
 ) -> None:
     """Move the instances that copied the old calibration to the new one, each recorded as a
     cascaded edit so undo puts them back."""
@@ -566,7 +564,7 @@ async def update_abstract_image(
     """Replace an image's fields (WRITE on its storage, and on the new one if its file moves);
     a calibration change follows into the instances that copied it and re-measures their
     annotations."""
-    viewer = require_user(ctx, "change images")
+    viewer = ctx.require_user("change images")
     image = await _image(ctx, image_id, WRITE)
     values = abstract_image_values(fields)
     async with ctx.db.transaction() as conn:
@@ -578,7 +576,6 @@ async def update_abstract_image(
         await _propagate_calibration(conn, log, before, after)
         if before.physical_size_x != after.physical_size_x:
             await remeasure_instances_of(conn, [image_id])
-    ctx.forget(abstract_images_by_id, image_id)
     return Changed(after, command)
 
 
@@ -590,9 +587,7 @@ def _in_use(subject: str, uses: Sequence[Any]) -> Forbidden:
     return Forbidden(message, {"projectNames": projects, "imageNames": images})
 
 
-async def refuse_used(
-    conn: AsyncConnection, image_ids: Sequence[int], slice_ids: Sequence[int]
-) -> None:
+async def refuse_used(conn: Connection, image_ids: Sequence[int], slice_ids: Sequence[int]) -> None:
     """Forbidden when a project uses one of the images (an instance) or slices (a slice
     instance), or when an image has companion files (§2.3, §2.4)."""
     uses = (
@@ -626,7 +621,7 @@ async def refuse_used(
 
 async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
     """Delete an unused image with its slices and tag associations (WRITE on its storage)."""
-    viewer = require_user(ctx, "delete images")
+    viewer = ctx.require_user("delete images")
     await _image(ctx, image_id, WRITE)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, AbstractImage, "AbstractImage", image_id)
@@ -640,14 +635,13 @@ async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
         command = await log.delete(ABSTRACT_IMAGE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.image_id == image_id))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id == image_id))
-    ctx.forget(abstract_images_by_id, image_id)
     return Changed(row, command)
 
 
 async def extract_abstract_image_properties(ctx: Context, image_id: int, deep: bool) -> None:
     """Refresh an image's fields (and, `deep`, its slices' channel names) from the image
     server's description of the file (WRITE on its storage; §2.3)."""
-    require_user(ctx, "change images")
+    ctx.require_user("change images")
     await _image(ctx, image_id, WRITE)
     what = "regenerating" if deep else "extracting"
     await call_image_server(ctx, f"{what} the properties of AbstractImage {image_id}")
@@ -768,7 +762,7 @@ def _plane_conflict(values: Mapping[str, Any]) -> str:
 async def create_abstract_slice(ctx: Context, fields: AbstractSliceFields) -> Changed:
     """Add a plane to an abstract image (WRITE on its storage). Instances of the image that
     already exist get their slice instance at once, so no plane is ever missing from them."""
-    viewer = require_user(ctx, "create images")
+    viewer = ctx.require_user("create images")
     values = abstract_slice_values(fields)
     await _writable_image(ctx, values["image_id"])
     async with ctx.db.transaction() as conn:
@@ -797,7 +791,7 @@ async def update_abstract_slice(
 ) -> Changed:
     """Replace a slice's fields (WRITE on its storage); a slice that projects use stays with
     its image."""
-    viewer = require_user(ctx, "change images")
+    viewer = ctx.require_user("change images")
     piece = await _slice(ctx, slice_id, WRITE)
     values = abstract_slice_values(fields)
     if values["image_id"] != piece.image_id:
@@ -816,20 +810,18 @@ async def update_abstract_slice(
             values,
             conflict=_plane_conflict(values),
         )
-    ctx.forget(abstract_slices_by_id, slice_id)
     return Changed(after, command)
 
 
 async def delete_abstract_slice(ctx: Context, slice_id: int) -> Changed:
     """Delete a slice no project uses (WRITE on its storage)."""
-    viewer = require_user(ctx, "delete images")
+    viewer = ctx.require_user("delete images")
     await _slice(ctx, slice_id, WRITE)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, AbstractSlice, "AbstractSlice", slice_id)
         await refuse_used(conn, (), [slice_id])
         command = await CommandLog(conn, viewer).delete(ABSTRACT_SLICE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.id == slice_id))
-    ctx.forget(abstract_slices_by_id, slice_id)
     return Changed(row, command)
 
 

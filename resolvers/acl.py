@@ -32,9 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AclEntry, Project
 from resolvers.context import Context
 from resolvers.errors import Forbidden
@@ -100,13 +99,13 @@ def _masks_query(user_id: int, object_ids: list[int]):  # type: ignore[no-untype
     return select(both.c.object_id, func.bit_or(both.c.mask)).group_by(both.c.object_id)
 
 
-async def mask_of(conn: AsyncConnection, user_id: int, object_id: int) -> int:
+async def mask_of(conn: Connection, user_id: int, object_id: int) -> int:
     """The bits `user_id` holds on one object (0: none), read on `conn`."""
     row = (await conn.execute(_masks_query(user_id, [object_id]))).first()
     return int(row[1]) if row else 0
 
 
-async def acl_masks(db: Database, keys: list[tuple[int, int]]) -> list[int]:
+async def acl_masks(db: Lease, keys: list[tuple[int, int]]) -> list[int]:
     """Batch loader: the mask of each (user id, object id); one SELECT per distinct user."""
     by_user: defaultdict[int, list[int]] = defaultdict(list)
     for user_id, object_id in keys:
@@ -150,7 +149,7 @@ async def require_recorded(ctx: Context, row: Mapping[str, Any], permission: int
         raise Forbidden("You don't have the right to read or modify this resource!")
 
 
-async def grant(conn: AsyncConnection, object_id: int, user_ids: Iterable[int], bits: int) -> None:
+async def grant(conn: Connection, object_id: int, user_ids: Iterable[int], bits: int) -> None:
     """Add `bits` to each user's entry on the object (created when missing)."""
     rows = [{"object_id": object_id, "user_id": user_id, "mask": bits} for user_id in user_ids]
     if not rows:
@@ -163,7 +162,7 @@ async def grant(conn: AsyncConnection, object_id: int, user_ids: Iterable[int], 
     await conn.execute(stmt)
 
 
-async def revoke(conn: AsyncConnection, object_id: int, user_id: int, bits: int) -> None:
+async def revoke(conn: Connection, object_id: int, user_id: int, bits: int) -> None:
     """Remove `bits` from the user's entry on the object; an entry left empty is deleted."""
     await conn.execute(
         update(AclEntry)

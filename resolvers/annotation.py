@@ -17,9 +17,8 @@ from typing import Any, Final
 from geoalchemy2.shape import from_shape
 from sqlalchemy import BigInteger, Row, delete, distinct, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AnnotationTerm,
     AnnotationTrack,
@@ -94,7 +93,7 @@ def _location(row: Mapping[str, Any]) -> Any:
     return func.ST_GeomFromText(row["wkt_location"], 0)
 
 
-async def _recount_reviews(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def _recount_reviews(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """A restored annotation's reviewed copy may have outlived its deletion: count it again
     (snapshots never carry counters)."""
     table = table_of(UserAnnotation)
@@ -139,7 +138,7 @@ SHARED_ANNOTATION: Final = register(
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def annotations_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """User annotations by id (with their term ids), one SELECT for the batch."""
     stmt = select(*ANNOTATION_COLUMNS).where(UserAnnotation.id.in_(ids))
     async with db.read() as conn:
@@ -148,7 +147,7 @@ async def annotations_by_id(db: Database, ids: list[int]) -> list[Row[Any] | Non
     return [found.get(key) for key in ids]
 
 
-async def _read(conn: AsyncConnection, annotation_id: int) -> Row[Any]:
+async def _read(conn: Connection, annotation_id: int) -> Row[Any]:
     """An annotation as readers see it, read inside the writing transaction."""
     stmt = select(*ANNOTATION_COLUMNS).where(UserAnnotation.id == annotation_id)
     return (await conn.execute(stmt)).one()
@@ -240,7 +239,7 @@ async def _author(ctx: Context, place: _Place, user_id: int | None) -> int:
 
 
 async def check_terms(
-    conn: AsyncConnection, project_id: int, term_ids: Sequence[int], *, unknown_is_404: bool = False
+    conn: Connection, project_id: int, term_ids: Sequence[int], *, unknown_is_404: bool = False
 ) -> None:
     """Every term must belong to the ontology of the annotation's project (400 otherwise);
     routes that name one term answer 404 for an unknown one (`unknown_is_404`)."""
@@ -304,7 +303,7 @@ async def _prepare(ctx: Context, fields: AnnotationFields) -> _Prepared:
 
 
 async def _insert(
-    conn: AsyncConnection, log: CommandLog, viewer: Viewer, prepared: _Prepared, *, printed: bool
+    conn: Connection, log: CommandLog, viewer: Viewer, prepared: _Prepared, *, printed: bool
 ) -> Created:
     await check_terms(conn, prepared.values["project_id"], prepared.terms)
     inserted = (
@@ -387,11 +386,10 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
                 .values(slice_id=after.slice_id)
             )
         row = await _read(conn, annotation_id)
-    ctx.loader(annotations_by_id).clear(annotation_id)
     return Changed(row, command)
 
 
-async def _lock(conn: AsyncConnection, annotation_id: int) -> Row[Any]:
+async def _lock(conn: Connection, annotation_id: int) -> Row[Any]:
     """The annotation's stored row, locked for the rest of the transaction."""
     stmt = select(*STORED_COLUMNS).where(UserAnnotation.id == annotation_id).with_for_update()
     row = (await conn.execute(stmt)).first()
@@ -420,11 +418,10 @@ async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
         await record_tags(conn, log, USER_ANNOTATION_CLASS, [annotation_id])
         command = await log.delete(USER_ANNOTATION, row)
         await conn.execute(delete(UserAnnotation).where(UserAnnotation.id == annotation_id))
-    ctx.loader(annotations_by_id).clear(annotation_id)
     return Changed(row, command)
 
 
-async def terms_by_annotation(db: Database, ids: list[int]) -> list[list[Any]]:
+async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The term links of each user annotation, oldest first."""
     stmt = (
         select(*TERM_LINK_TABLE.c)
@@ -438,7 +435,7 @@ async def terms_by_annotation(db: Database, ids: list[int]) -> list[list[Any]]:
     return [grouped[key] for key in ids]
 
 
-async def tracks_by_annotation(db: Database, ids: list[int]) -> list[list[Any]]:
+async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The track links of each user annotation."""
     stmt = (
         select(*table_of(AnnotationTrack).c)

@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import shapely
 from sqlalchemy import Integer, cast, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Connection
 from db.models import AnnotationIndex, SliceInstance
 from resolvers.annotation_listing import (
     REVIEWED_LAYER,
@@ -42,7 +42,6 @@ __all__ = [
     "Clustering",
     "auto_mode",
     "cluster_annotations",
-    "kmeans_mode",
 ]
 
 #: How many clusters the matching annotations are split into.
@@ -58,8 +57,6 @@ class ClusterMode(Enum):
     CENTROIDS = "centroids"
 
 
-#: Cytomine's `kmeansValue`: 3 plain, 2 hull clusters, 1 centroid clusters.
-KMEANS_VALUES: Final = {3: ClusterMode.PLAIN, 2: ClusterMode.HULLS, 1: ClusterMode.CENTROIDS}
 #: Per share of the image width the box shows (in quarters, 100 = all of it), the number of
 #: annotations from which hulls replace the plain listing; below 50 it never does.
 HULLS_FROM: Final = {100: 2_000, 75: 10_000, 50: 100_000}
@@ -86,25 +83,12 @@ class Clustering:
     layer: Layer = USER_LAYER
 
 
-def kmeans_mode(value: Any) -> ClusterMode:
-    """The mode Cytomine's `kmeansValue` forces (3, 2 or 1); AUTO when absent."""
-    if value is None or value == "":
-        return ClusterMode.AUTO
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {value!r}") from None
-    if number not in KMEANS_VALUES:
-        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {number}")
-    return KMEANS_VALUES[number]
-
-
 def _slices(query: AnnotationSearch) -> list[int]:
     return [*(query.slices or ()), *(() if query.slice is None else (query.slice,))]
 
 
 async def auto_mode(
-    ctx: Context, conn: AsyncConnection, query: AnnotationSearch, layer: Layer = USER_LAYER
+    ctx: Context, conn: Connection, query: AnnotationSearch, layer: Layer = USER_LAYER
 ) -> ClusterMode:
     """PLAIN or HULLS from the box's share of the image width and the number of annotations
     of the layer on the slices: the annotation index's counts of `users` (of `reviewUsers`
@@ -141,7 +125,7 @@ async def auto_mode(
 
 
 async def _clusters(
-    conn: AsyncConnection, listing: Any, layer: Layer, mode: ClusterMode
+    conn: Connection, listing: Any, layer: Layer, mode: ClusterMode
 ) -> list[Cluster]:
     """Split the listing's annotations into (at most) CLUSTERS clusters, in SQL."""
     geometry = layer.table.c.location.label("geom")

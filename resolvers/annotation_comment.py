@@ -17,16 +17,15 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Row, func, literal, or_, select, true
 
-from db.engine import Database
+from db.engine import Lease
 from db.models import SharedAnnotation
-from resolvers.annotation import SHARED_ANNOTATION, annotations_by_id, get_annotation
+from resolvers.annotation import SHARED_ANNOTATION, get_annotation
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.project_access import existing_users, project_access
-from resolvers.storage import require_user
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -51,7 +50,7 @@ class CommentFields:
     receivers: list[int] = field(default_factory=list)
 
 
-async def comments_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def comments_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Comments by id, one SELECT for the batch."""
     async with db.read() as conn:
         rows = (
@@ -121,7 +120,7 @@ def _receivers(ids: Sequence[int]) -> list[int]:
 async def create_comment(ctx: Context, fields: CommentFields) -> Changed:
     """Comment an annotation, from the caller to `receivers` (every one must be a user: 400
     otherwise)."""
-    viewer = require_user(ctx, "comment annotations")
+    viewer = ctx.require_user("comment annotations")
     if fields.annotation is None:
         raise InvalidInput("Which annotation is commented? annotationIdent must be set")
     annotation = await get_annotation(ctx, fields.annotation)
@@ -138,5 +137,4 @@ async def create_comment(ctx: Context, fields: CommentFields) -> Changed:
         with constraint_errors("Comment already exists", f"Annotation {annotation.id} is gone"):
             row = await insert_row(conn, SharedAnnotation, values)
         command = await CommandLog(conn, viewer).add(SHARED_ANNOTATION, row)
-    ctx.forget(annotations_by_id, annotation.id)  # its comment count changed
     return Changed(row, command)

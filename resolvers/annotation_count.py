@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, func, select
 
-from db.engine import Database
+from db.engine import Lease
 from db.models import AnnotationIndex, ReviewedAnnotation, UserAnnotation
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -31,7 +31,7 @@ __all__ = [
 INDEX_TABLE: Final = table_of(AnnotationIndex)
 
 
-async def index_by_slice(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def index_by_slice(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The index rows of each slice instance (one per user who drew or reviewed there), by
     user."""
     stmt = (

@@ -20,8 +20,8 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Connection
 from db.models import Project, Term
 from resolvers.annotation_listing import (
     REVIEWED_LAYER,
@@ -73,7 +73,7 @@ class IncludedSearch:
     relation: Relation = Relation.INTERSECTS
 
 
-async def ontology_term_ids(conn: AsyncConnection, project_id: int) -> list[int] | None:
+async def ontology_term_ids(conn: Connection, project_id: int) -> list[int] | None:
     """The terms of the project's ontology; None when it has no ontology or no term (then
     there is nothing to filter on)."""
     stmt = (

@@ -44,9 +44,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.encoded_json import encoded_json
+from db.engine import Connection
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -176,7 +176,7 @@ class AnnotationSearch:
 # --- scope -----------------------------------------------------------------------------------
 
 
-async def _scope(ctx: Context, conn: AsyncConnection, query: AnnotationSearch) -> ProjectAccess:
+async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> ProjectAccess:
     """The one project the listing is about (400 without one), with READ checked."""
     project_id: int | None = None
     images = [*(query.images or ()), *(() if query.image is None else (query.image,))]
@@ -267,7 +267,7 @@ InProjects = Callable[[Any], ColumnElement[bool]]
 Visible = Callable[[Layer], ColumnElement[bool]]
 
 
-async def _geometry_of(conn: AsyncConnection, annotation_id: int, visible: Visible) -> Any:
+async def _geometry_of(conn: Connection, annotation_id: int, visible: Visible) -> Any:
     """The geometry of an annotation of either kind (one id sequence names both), found only
     among those the listing may read: a filter never reaches into another project or a hidden
     layer."""
@@ -304,7 +304,7 @@ def _tracks(layer: Layer, tracks: Sequence[int] | None = None) -> Any:
     return exists(stmt)
 
 
-async def _known(conn: AsyncConnection, model: Any, ids: Sequence[int], domain: str) -> None:
+async def _known(conn: Connection, model: Any, ids: Sequence[int], domain: str) -> None:
     found = set((await conn.execute(select(model.id).where(model.id.in_(ids)))).scalars())
     for wanted in ids:
         if wanted not in found:
@@ -312,7 +312,7 @@ async def _known(conn: AsyncConnection, model: Any, ids: Sequence[int], domain: 
 
 
 async def _conditions(
-    conn: AsyncConnection, layer: Layer, query: AnnotationSearch, visible: Visible
+    conn: Connection, layer: Layer, query: AnnotationSearch, visible: Visible
 ) -> list[Any]:
     """The filters of `query` on the layer's table (the scope aside, `projects` bounding the
     annotations a filter names)."""
@@ -382,9 +382,7 @@ async def _conditions(
     return where
 
 
-async def _track_conditions(
-    conn: AsyncConnection, layer: Layer, query: AnnotationSearch
-) -> list[Any]:
+async def _track_conditions(conn: Connection, layer: Layer, query: AnnotationSearch) -> list[Any]:
     """The filters only user annotations have: tracks, and whether a reviewed copy exists."""
     where: list[Any] = []
     if query.tracks:
@@ -632,7 +630,7 @@ def _readable(ctx: Context) -> tuple[InProjects, InProjects]:
 
 async def annotation_select(
     ctx: Context,
-    conn: AsyncConnection,
+    conn: Connection,
     query: AnnotationSearch,
     *,
     wanted: Iterable[str] = (),
@@ -674,7 +672,7 @@ async def annotation_select(
     return stmt.where(and_(*where))
 
 
-async def _rank_bound(conn: AsyncConnection, rank: Any, slice_id: int, side: str) -> Any:
+async def _rank_bound(conn: Connection, rank: Any, slice_id: int, side: str) -> Any:
     """Keep annotations whose plane comes before (or after) the given slice's."""
     image = _ABSTRACT.alias("bound_image")
     bound = (

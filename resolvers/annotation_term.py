@@ -18,7 +18,6 @@ from sqlalchemy import Row, delete, select
 from db.models import AnnotationTerm, ImageInstance, ReviewedAnnotationTerm, SecUser
 from resolvers.annotation import (
     ANNOTATION_TERM,
-    annotations_by_id,
     check_terms,
     get_annotation,
     terms_by_annotation,
@@ -106,11 +105,6 @@ async def _term(ctx: Context, project_id: int, term_id: int) -> None:
         await check_terms(conn, project_id, [term_id], unknown_is_404=True)
 
 
-def _forget(ctx: Context, annotation_id: int) -> None:
-    ctx.forget(annotations_by_id, annotation_id)
-    ctx.forget(terms_by_annotation, annotation_id)
-
-
 async def _author(ctx: Context, user_id: int | None) -> int:
     """Who the link is put by: `user_id` when it names a user, else the caller (§3.11)."""
     viewer = ctx.require_viewer()
@@ -137,7 +131,6 @@ async def add_annotation_term(
         with constraint_errors(f"Term {term_id} is already on annotation {annotation_id}"):
             link = await insert_row(conn, AnnotationTerm, values)
         command = await CommandLog(conn, viewer).add(ANNOTATION_TERM, link)
-    _forget(ctx, annotation_id)
     return Changed(link, command)
 
 
@@ -168,7 +161,6 @@ async def remove_annotation_term(
             raise NotFound("AnnotationTerm", key, "annotation/term/user")
         command = await CommandLog(conn, viewer).delete(ANNOTATION_TERM, link)
         await conn.execute(delete(AnnotationTerm).where(AnnotationTerm.id == link.id))
-    _forget(ctx, annotation_id)
     return Changed(link, command)
 
 
@@ -206,5 +198,4 @@ async def set_annotation_term(
         with constraint_errors(f"Term {term_id} is already on annotation {annotation_id}"):
             link = await insert_row(conn, AnnotationTerm, values)
         command = await log.add(ANNOTATION_TERM, link)
-    _forget(ctx, annotation_id)
     return TermSet(Changed(link, command), False)

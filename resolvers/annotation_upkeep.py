@@ -33,8 +33,8 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Connection
 from db.models import (
     AbstractImage,
     AnnotationTerm,
@@ -80,7 +80,7 @@ def _on(model: Any, image_ids: Sequence[int], slice_ids: Sequence[int]) -> Colum
 
 
 async def record_annotations(
-    conn: AsyncConnection,
+    conn: Connection,
     log: CommandLog,
     *,
     image_ids: Sequence[int] = (),
@@ -119,7 +119,7 @@ def _half_up(value: Any) -> Any:
     return func.floor(value + literal(0.5, Float))
 
 
-async def remeasure_annotations(conn: AsyncConnection, image_ids: Sequence[int]) -> None:
+async def remeasure_annotations(conn: Connection, image_ids: Sequence[int]) -> None:
     """Recompute area and perimeter of the images' annotations with each image's effective
     calibration (its own `physicalSizeX` when set and not 0, else its abstract image's)."""
     if not image_ids:
@@ -150,13 +150,13 @@ async def remeasure_annotations(conn: AsyncConnection, image_ids: Sequence[int])
         )
 
 
-async def remeasure_instances_of(conn: AsyncConnection, abstract_image_ids: Sequence[int]) -> None:
+async def remeasure_instances_of(conn: Connection, abstract_image_ids: Sequence[int]) -> None:
     """`remeasure_annotations` for every instance of these abstract images."""
     instances = select(ImageInstance.id).where(ImageInstance.base_image_id.in_(abstract_image_ids))
     await remeasure_annotations(conn, list((await conn.execute(instances)).scalars()))
 
 
-async def image_is_annotated(conn: AsyncConnection, image_id: int) -> bool:
+async def image_is_annotated(conn: Connection, image_id: int) -> bool:
     """Whether any annotation or track lies on this image. Such an image stays in its project:
     moving it would hand other users' work to another project's members."""
     found = [select(model.id).where(model.image_id == image_id) for model in (*LOCATED, Track)]

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
@@ -90,7 +89,7 @@ def _viewer_query(now: datetime):  # type: ignore[no-untyped-def]
     ).where(SecUser.enabled.is_(True))
 
 
-async def credential_by_public_key(db: Database, public_key: str) -> Credential | None:
+async def credential_by_public_key(db: Lease, public_key: str) -> Credential | None:
     now = datetime.now(UTC)
     async with db.read() as conn:
         row = (
@@ -102,7 +101,7 @@ async def credential_by_public_key(db: Database, public_key: str) -> Credential 
     return Credential(viewer, row.private_key)
 
 
-async def viewer_by_token(db: Database, token: str, method: str) -> Viewer | None:
+async def viewer_by_token(db: Lease, token: str, method: str) -> Viewer | None:
     """The user of a live bearer or session token; short-term tokens serve GET only."""
     now = datetime.now(UTC)
     stmt = (
@@ -121,7 +120,7 @@ async def viewer_by_token(db: Database, token: str, method: str) -> Viewer | Non
 
 
 async def issue_token(
-    conn: AsyncConnection, user_id: int, lifetime: timedelta, *, get_only: bool = False
+    conn: Connection, user_id: int, lifetime: timedelta, *, get_only: bool = False
 ) -> str:
     """A new bearer token for the user, valid for `lifetime`; only its hash is stored."""
     token = secrets.token_urlsafe(32)

@@ -7,14 +7,13 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import ImageServer, SecRole, SecUser, SecUserSecRole, Storage
-from gateway.settings import Settings
 from resolvers.acl import OWNER, grant
 from resolvers.passwords import hash_password
 from resolvers.viewer import ROLE_ORDER
+from settings import Settings
 
 __all__ = ["BootstrapAdmin", "bootstrap"]
 
@@ -29,7 +28,7 @@ class BootstrapAdmin:
     generated: bool
 
 
-async def _describe_image_server(conn: AsyncConnection, settings: Settings) -> None:
+async def _describe_image_server(conn: Connection, settings: Settings) -> None:
     """Keep the one image-server record in step with the configuration (clients that list
     image servers find it; it is available only when a URL is configured)."""
     url = settings.image_server_url or ""
@@ -41,7 +40,7 @@ async def _describe_image_server(conn: AsyncConnection, settings: Settings) -> N
         await conn.execute(update(ImageServer).where(ImageServer.id == first.id).values(**values))
 
 
-async def bootstrap(db: Database, settings: Settings) -> BootstrapAdmin | None:
+async def bootstrap(db: Lease, settings: Settings) -> BootstrapAdmin | None:
     """Create the roles and the first admin on an empty database; None when already done.
 
     The admin holds every role, ROLE_SUPER_ADMIN included, so client-3 scripts (whose

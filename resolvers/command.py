@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     DateTime,
@@ -37,9 +36,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
     Command,
@@ -129,7 +127,7 @@ class Spec:
     acl: bool = False
     counters: tuple[str, ...] = ()
     derived: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
-    after_replay: Callable[[AsyncConnection, list[JSON]], Awaitable[None]] | None = None
+    after_replay: Callable[[Connection, list[JSON]], Awaitable[None]] | None = None
     restorable: tuple[str, ...] = field(init=False, default=())
 
     @property
@@ -193,7 +191,7 @@ def _decode(spec: Spec, data: Mapping[str, Any], *, with_id: bool) -> JSON:
     return out
 
 
-async def _snapshot(conn: AsyncConnection, spec: Spec, row: Row[Any] | Mapping[str, Any]) -> JSON:
+async def _snapshot(conn: Connection, spec: Spec, row: Row[Any] | Mapping[str, Any]) -> JSON:
     data = row_data(row)
     if spec.acl:
         acl = await conn.execute(
@@ -208,11 +206,6 @@ async def _snapshot(conn: AsyncConnection, spec: Spec, row: Row[Any] | Mapping[s
 # --- recording -------------------------------------------------------------------------------
 
 
-#: The undo group id of each open transaction, by its connection (a connection object serves
-#: one transaction of `Database.transaction` and is then dropped, and its entry with it).
-_TRANSACTION_IDS: Final[WeakKeyDictionary[AsyncConnection, int]] = WeakKeyDictionary()
-
-
 class CommandLog:
     """The commands of one mutation, run in its transaction under one transaction id.
 
@@ -221,7 +214,7 @@ class CommandLog:
             history): for a change that cannot be taken back, such as one that sent an e-mail.
     """
 
-    def __init__(self, conn: AsyncConnection, viewer: Viewer, *, undoable: bool = True) -> None:
+    def __init__(self, conn: Connection, viewer: Viewer, *, undoable: bool = True) -> None:
         self.conn = conn
         self.viewer = viewer
         self.undoable = undoable
@@ -231,13 +224,12 @@ class CommandLog:
         """The id grouping the commands of this database transaction for undo, shared by
         every log of the transaction (a tool joining several writes is undone as one)."""
         if self._transaction_id is None:
-            found = _TRANSACTION_IDS.get(self.conn)
-            if found is None:
-                found = int(
+            memo = self.conn.memo
+            if "transaction_id" not in memo:
+                memo["transaction_id"] = int(
                     (await self.conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one()
                 )
-                _TRANSACTION_IDS[self.conn] = found
-            self._transaction_id = found
+            self._transaction_id = int(memo["transaction_id"])
         return self._transaction_id
 
     async def record(
@@ -401,7 +393,7 @@ def _rows_of(command: Row[Any], spec: Spec, state: Literal["previous", "new"]) -
     return [data]
 
 
-async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+async def _insert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
     with constraint_errors(
         f"Cannot restore {spec.domain}: an object with the same unique values exists",
         f"Cannot restore {spec.domain}: an object it refers to no longer exists",
@@ -418,14 +410,14 @@ async def _insert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
             await conn.execute(stmt.on_conflict_do_nothing())
 
 
-async def _delete(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+async def _delete(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
     refused = f"Cannot delete {spec.domain}: other objects still refer to it"
     with constraint_errors(refused, refused):  # a RESTRICT foreign key (a tag in use)
         ids = [row["id"] for row in rows]
         await conn.execute(delete(spec.table).where(spec.table.c.id.in_(ids)))
 
 
-async def _revert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
+async def _revert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
     with constraint_errors(f"Cannot restore {spec.domain}: its unique values are taken"):
         for row in rows:
             values = _decode(spec, row, with_id=False)
@@ -437,7 +429,7 @@ async def _revert(conn: AsyncConnection, spec: Spec, rows: list[JSON]) -> None:
                 raise NotFound(spec.domain, row["id"])
 
 
-async def _apply(conn: AsyncConnection, command: Row[Any], *, forward: bool) -> Replayed:
+async def _apply(conn: Connection, command: Row[Any], *, forward: bool) -> Replayed:
     """Run a command again (redo) or its inverse (undo)."""
     spec = SPECS[command.domain]
     action: Action = command.type if forward else INVERSE[command.type]
@@ -597,7 +589,7 @@ async def list_history(
         return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
 
 
-async def commands_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def commands_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Commands by id, one SELECT per batch."""
     async with db.read() as conn:
         rows = (await conn.execute(select(Command).where(Command.id.in_(ids)))).all()

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, select
 
-from db.engine import Database
+from db.engine import Lease
 from db.models import CompanionFile
 from resolvers.abstract_image import (
     abstract_images_by_id,
@@ -27,7 +27,7 @@ from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request
-from resolvers.storage import require_user, uploaded_files_by_id
+from resolvers.storage import uploaded_files_by_id
 from resolvers.user import users_by_id
 
 __all__ = [
@@ -63,14 +63,14 @@ COMPANION_FILE: Final = register(
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def companion_files_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def companion_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     stmt = select(*COMPANION_TABLE.c).where(CompanionFile.id.in_(ids))
     async with db.read() as conn:
         found = {row.id: row for row in await conn.execute(stmt)}
     return [found.get(key) for key in ids]
 
 
-async def _grouped(db: Database, column: Any, ids: list[int]) -> list[list[Row[Any]]]:
+async def _grouped(db: Lease, column: Any, ids: list[int]) -> list[list[Row[Any]]]:
     stmt = select(*COMPANION_TABLE.c).where(column.in_(ids)).order_by(CompanionFile.id)
     grouped: dict[int, list[Row[Any]]] = {key: [] for key in ids}
     async with db.read() as conn:
@@ -79,12 +79,12 @@ async def _grouped(db: Database, column: Any, ids: list[int]) -> list[list[Row[A
     return [grouped[key] for key in ids]
 
 
-async def companion_files_by_image(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def companion_files_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The companion files of each abstract image, oldest first."""
     return await _grouped(db, CompanionFile.image_id, ids)
 
 
-async def companion_files_by_uploaded_file(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def companion_files_by_uploaded_file(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The companion files stored in each uploaded file, oldest first."""
     return await _grouped(db, CompanionFile.uploaded_file_id, ids)
 
@@ -210,7 +210,7 @@ _DUPLICATE: Final = "A companion file of this image already refers to this uploa
 
 async def create_companion_file(ctx: Context, fields: CompanionFileFields) -> Changed:
     """Attach a file to an abstract image (WRITE on its storage)."""
-    viewer = require_user(ctx, "create companion files")
+    viewer = ctx.require_user("create companion files")
     values = _values(fields)
     await _check_targets(ctx, values)
     async with ctx.db.transaction() as conn:
@@ -222,7 +222,7 @@ async def create_companion_file(ctx: Context, fields: CompanionFileFields) -> Ch
 
 async def update_companion_file(ctx: Context, file_id: int, fields: CompanionFileFields) -> Changed:
     """Replace a companion file's fields (WRITE on its image's storage and on the new one)."""
-    viewer = require_user(ctx, "change companion files")
+    viewer = ctx.require_user("change companion files")
     await _companion(ctx, file_id, WRITE)
     values = _values(fields)
     await _check_targets(ctx, values)
@@ -230,15 +230,13 @@ async def update_companion_file(ctx: Context, file_id: int, fields: CompanionFil
         _, after, command = await update_logged(
             CommandLog(conn, viewer), COMPANION_FILE, file_id, values, conflict=_DUPLICATE
         )
-    ctx.forget(companion_files_by_id, file_id)
     return Changed(after, command)
 
 
 async def delete_companion_file(ctx: Context, file_id: int) -> Changed:
     """Delete a companion file (WRITE on its image's storage)."""
-    viewer = require_user(ctx, "delete companion files")
+    viewer = ctx.require_user("delete companion files")
     await _companion(ctx, file_id, WRITE)
     async with ctx.db.transaction() as conn:
         row, command = await delete_logged(CommandLog(conn, viewer), COMPANION_FILE, file_id)
-    ctx.forget(companion_files_by_id, file_id)
     return Changed(row, command)

@@ -13,9 +13,9 @@ from resolvers.errors import Forbidden, NotFound, Unauthenticated
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from db.engine import Database
-    from gateway.settings import Settings
+    from db.engine import Lease
     from resolvers.viewer import Viewer
+    from settings import Settings
 
 __all__ = ["BatchFn", "Context"]
 
@@ -23,14 +23,17 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 #: A batch function: given the database and keys, one value (or exception) per key, in order.
-BatchFn = Callable[["Database", list[K]], Awaitable[Sequence[V | BaseException]]]
+BatchFn = Callable[["Lease", list[K]], Awaitable[Sequence[V | BaseException]]]
 
 
 class Context:
     """What every resolver receives.
 
     Args:
-        db: the database.
+        db: the request's lease on the database (db/engine.py): every read and write of the
+            request, loaders included, goes through its one connection. After each
+            transaction the context forgets everything its loaders cached, so a later field or
+            mutation of the same document reads what was written.
         settings: the process configuration.
         viewer: the authenticated caller, or None for an anonymous request.
         request: the HTTP request.
@@ -43,7 +46,7 @@ class Context:
 
     def __init__(
         self,
-        db: Database,
+        db: Lease,
         settings: Settings,
         viewer: Viewer | None,
         *,
@@ -62,6 +65,7 @@ class Context:
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+        db.after_transaction = self.forget_all
 
     def loader(self, batch_fn: BatchFn[K, V]) -> DataLoader[K, V]:
         """The request's DataLoader for `batch_fn` (one per function per request)."""
@@ -89,6 +93,12 @@ class Context:
             if loader.cache_map.get(key) is not None:
                 loader.clear(key)
 
+    def forget_all(self) -> None:
+        """Drop everything the request's loaders cached (after a write: a cached row, or a
+        group of rows, may no longer be what the database holds)."""
+        for loader in self._loaders.values():
+            loader.clear_all()
+
     @property
     def public_url(self) -> str:
         """The server's public base URL for absolute links in JSON (`thumb`, …): the
@@ -111,6 +121,22 @@ class Context:
         viewer = self.require_viewer()
         if not viewer.is_guest:
             raise Forbidden()
+        return viewer
+
+    def require_user(self, doing: str = "do this") -> Viewer:
+        """The caller, who must hold ROLE_USER (or be an administrator): a guest reads but
+        writes nothing (core.md §7.1)."""
+        viewer = self.require_viewer()
+        if not viewer.is_user:
+            raise Forbidden(f"A guest may not {doing}")
+        return viewer
+
+    def require_admin(self) -> Viewer:
+        """The caller, who must be an administrator now (ROLE_ADMIN in an admin session, or
+        ROLE_SUPER_ADMIN)."""
+        viewer = self.require_viewer()
+        if not viewer.is_admin:
+            raise Forbidden("You must be an administrator to do this")
         return viewer
 
     def page_limit(self, requested: int | None, default: int = 100) -> int | None:

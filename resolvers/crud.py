@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Row, Table, delete, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.engine import Connection
 from db.models.base import Base
 from resolvers.errors import Conflict, InvalidInput, NotFound
 
@@ -73,15 +73,13 @@ def constraint_errors(
         raise InvalidInput(invalid) from None
 
 
-async def insert_row(
-    conn: AsyncConnection, model: type[Base], values: Mapping[str, Any]
-) -> Row[Any]:
+async def insert_row(conn: Connection, model: type[Base], values: Mapping[str, Any]) -> Row[Any]:
     """INSERT one row and return it whole."""
     table = table_of(model)
     return (await conn.execute(insert(table).values(**values).returning(*table.c))).one()
 
 
-async def lock_row(conn: AsyncConnection, model: type[Base], domain: str, row_id: int) -> Row[Any]:
+async def lock_row(conn: Connection, model: type[Base], domain: str, row_id: int) -> Row[Any]:
     """The row, locked for the rest of the transaction; `NotFound` when missing."""
     table = table_of(model)
     row = (
@@ -93,7 +91,7 @@ async def lock_row(conn: AsyncConnection, model: type[Base], domain: str, row_id
 
 
 async def update_row(
-    conn: AsyncConnection, model: type[Base], domain: str, row_id: int, values: Mapping[str, Any]
+    conn: Connection, model: type[Base], domain: str, row_id: int, values: Mapping[str, Any]
 ) -> tuple[Row[Any], Row[Any]]:
     """UPDATE one row; return it before and after (the before is locked first)."""
     table = table_of(model)
@@ -106,9 +104,7 @@ async def update_row(
     return before, after
 
 
-async def delete_row(
-    conn: AsyncConnection, model: type[Base], domain: str, row_id: int
-) -> Row[Any]:
+async def delete_row(conn: Connection, model: type[Base], domain: str, row_id: int) -> Row[Any]:
     """DELETE one row and return it as it was; `NotFound` when missing."""
     table = table_of(model)
     row = (

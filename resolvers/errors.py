@@ -8,12 +8,16 @@ CytogateError
 ├── Conflict          409  CONFLICT          uniqueness violated
 ├── NotSupported      501  NOT_SUPPORTED     routed but not provided by this server
 ├── BadGateway        502  BAD_GATEWAY       a backing service failed (a mail server refused)
-└── Unavailable       503  UNAVAILABLE       a backing service cannot answer now
+└── Unavailable       503  UNAVAILABLE       a backing service cannot answer now (the database
+                                             among them: `domain_error` turns db's own error
+                                             into one), with the seconds to wait
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from db.engine import DatabaseUnavailable
 
 __all__ = [
     "BadGateway",
@@ -25,6 +29,7 @@ __all__ = [
     "NotSupported",
     "Unauthenticated",
     "Unavailable",
+    "domain_error",
 ]
 
 
@@ -89,5 +94,25 @@ class BadGateway(CytogateError):
 
 
 class Unavailable(CytogateError):
+    """A backing service cannot answer now.
+
+    Args:
+        retry_after: seconds after which the client may try again (`Retry-After`).
+    """
+
     code = "UNAVAILABLE"
     status = 503
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def domain_error(error: BaseException) -> CytogateError | None:
+    """The error a client is shown for `error`: itself when it is a domain error, 503 when the
+    database could not serve; None for anything else (a bug)."""
+    if isinstance(error, CytogateError):
+        return error
+    if isinstance(error, DatabaseUnavailable):
+        return Unavailable(error.message, error.retry_after)
+    return None

@@ -41,9 +41,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -165,14 +164,14 @@ async def _may_edit_slice(ctx: Context, row: Mapping[str, Any]) -> None:
     (await project_access(ctx, row["project_id"])).require_writable()
 
 
-async def _refuse_annotated_move(conn: AsyncConnection, image_id: int) -> None:
+async def _refuse_annotated_move(conn: Connection, image_id: int) -> None:
     if await image_is_annotated(conn, image_id):
         raise InvalidInput(
             f"Image instance {image_id} holds annotations or tracks: it stays in its project"
         )
 
 
-async def _remeasure(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def _remeasure(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """A replayed image edit may change its calibration back: its annotations are measured
     again."""
     await remeasure_annotations(conn, [row["id"] for row in rows])
@@ -326,21 +325,21 @@ def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
     return [found.get(key) for key in ids]
 
 
-async def image_instances_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def image_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Image instances (as `ImageRow`s) by id, one SELECT for the batch."""
     async with db.read() as conn:
         rows = (await conn.execute(_images().where(_II.c.id.in_(ids)))).all()
     return _by_id(rows, ids)
 
 
-async def slice_instances_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def slice_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Slice instances (as `SliceRow`s) by id, one SELECT for the batch."""
     async with db.read() as conn:
         rows = (await conn.execute(_slices().where(_SI.c.id.in_(ids)))).all()
     return _by_id(rows, ids)
 
 
-async def slices_by_image_instance(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def slices_by_image_instance(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The slice instances of each image instance, by channel, z, time (slices without an
     uploaded file included, unlike Cytomine, §2.7)."""
     stmt = _slices().where(_SI.c.image_id.in_(ids)).order_by(*SLICE_ORDER)
@@ -351,7 +350,7 @@ async def slices_by_image_instance(db: Database, ids: list[int]) -> list[list[Ro
     return [grouped[key] for key in ids]
 
 
-async def neighbours_by_image(db: Database, ids: list[int]) -> list[tuple[int | None, int | None]]:
+async def neighbours_by_image(db: Lease, ids: list[int]) -> list[tuple[int | None, int | None]]:
     """For each image instance, the ids of the instance of its project created just before it
     and just after it (ties by id); one SELECT for the batch."""
     me = _II.alias("me")
@@ -391,7 +390,7 @@ def _consultations(user_id: int) -> Any:
     return union_all(*(source(user_id) for source in CONSULTATION_SOURCES)).subquery()
 
 
-async def last_opened_by_image(db: Database, keys: list[tuple[int, int]]) -> list[datetime | None]:
+async def last_opened_by_image(db: Lease, keys: list[tuple[int, int]]) -> list[datetime | None]:
     """When each (user id, image id) was last opened by that user (None: never); one SELECT
     per distinct user, none without a consultation source."""
     if not CONSULTATION_SOURCES:
@@ -713,7 +712,7 @@ class ImageQuery:
     filters: tuple[Filter, ...] = ()
 
 
-async def images_by_project(db: Database, keys: list[ImageQuery]) -> list[Page[Any]]:
+async def images_by_project(db: Lease, keys: list[ImageQuery]) -> list[Page[Any]]:
     """Pages of images of many projects in one windowed SELECT per distinct (page, sort,
     filters): each project's rows are ranked and counted in the same statement, and a project
     whose page is empty still sends its last row, so its total is known."""
@@ -729,7 +728,7 @@ async def images_by_project(db: Database, keys: list[ImageQuery]) -> list[Page[A
             stmt = _filtered(_images(), filters, managed)
             order_by = _ordering(sort, order)
             found = await pages_by_parent(
-                conn, stmt, _II.c.project_id, order_by, project_ids, limit=limit or None,
+                conn, stmt, _II.c.project_id, order_by, project_ids, limit=limit,
                 offset=offset,
             )  # fmt: skip
             for key in group:
@@ -969,14 +968,14 @@ async def _readable_base_image(ctx: Context, image_id: int | None) -> Any:
     return await get_abstract_image(ctx, image_id)
 
 
-async def _check_reviewer(conn: AsyncConnection, user_id: int | None) -> None:
+async def _check_reviewer(conn: Connection, user_id: int | None) -> None:
     if user_id is None:
         return
     if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
         raise InvalidInput(f"reviewUser was not found with id: {user_id}")
 
 
-async def _image_in(conn: AsyncConnection, image_id: int) -> Row[Any]:
+async def _image_in(conn: Connection, image_id: int) -> Row[Any]:
     """An image instance as an `ImageRow`, read inside a write's transaction."""
     return (await conn.execute(_images().where(_II.c.id == image_id))).one()
 
@@ -1022,7 +1021,6 @@ async def create_image_instance(ctx: Context, fields: ImageInstanceFields) -> Ch
         )
         await log.add_many(SLICE_INSTANCE, added.all())
         image = await _image_in(conn, row.id)
-    ctx.forget(projects_by_id, access.row.id)
     return Changed(image, command)
 
 
@@ -1089,9 +1087,6 @@ async def update_image_instance(
         if _effective_size(current, values) != _effective_size(current, {}):
             await remeasure_annotations(conn, [image_id])
         image = await _image_in(conn, image_id)
-    ctx.forget(projects_by_id, current.project_id, target.row.id)
-    ctx.forget(image_instances_by_id, image_id)
-    ctx.forget(slices_by_image_instance, image_id)
     return Changed(image, command)
 
 
@@ -1102,7 +1097,7 @@ def _effective_size(current: Any, values: Mapping[str, Any]) -> float | None:
     return own or current.base_physical_size_x  # type: ignore[no-any-return]
 
 
-async def _move_slices(conn: AsyncConnection, log: CommandLog, image_id: int, project: int) -> None:
+async def _move_slices(conn: Connection, log: CommandLog, image_id: int, project: int) -> None:
     """Slice instances follow their image to another project, each edit recorded silently so
     undo moves them back."""
     before = (
@@ -1145,8 +1140,6 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
         command = await log.delete(IMAGE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.image_id == image_id))
         await conn.execute(delete(IMAGE_TABLE).where(_II.c.id == image_id))
-    ctx.forget(projects_by_id, current.project_id)
-    ctx.forget(image_instances_by_id, image_id)
     return Changed(image, command)
 
 
@@ -1197,7 +1190,7 @@ def _slice_conflict(values: Mapping[str, Any]) -> str:
     return f"SliceInstance of slice {slice_id} already exists in image {image_id}"
 
 
-async def _slice_in(conn: AsyncConnection, slice_id: int) -> Row[Any]:
+async def _slice_in(conn: Connection, slice_id: int) -> Row[Any]:
     return (await conn.execute(_slices().where(_SI.c.id == slice_id))).one()
 
 
@@ -1210,7 +1203,6 @@ async def create_slice_instance(ctx: Context, fields: SliceInstanceFields) -> Ch
             row = await insert_row(conn, SliceInstance, values)
         command = await CommandLog(conn, viewer).add(SLICE_INSTANCE, row)
         shown = await _slice_in(conn, row.id)
-    ctx.forget(slices_by_image_instance, row.image_id)
     return Changed(shown, command)
 
 
@@ -1237,7 +1229,6 @@ async def update_slice_instance(
             conflict=_slice_conflict(values),
         )
         shown = await _slice_in(conn, slice_id)
-    ctx.forget(slice_instances_by_id, slice_id)
     return Changed(shown, command)
 
 
@@ -1256,7 +1247,6 @@ async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
         await record_tags(conn, log, SLICE_INSTANCE_CLASS, [slice_id])
         command = await log.delete(SLICE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.id == slice_id))
-    ctx.forget(slice_instances_by_id, slice_id)
     return Changed(shown, command)
 
 

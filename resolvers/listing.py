@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
 from sqlalchemy import String, and_, exists, func, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.engine import Connection
 from resolvers.errors import CytogateError, InvalidInput
 
 __all__ = [
@@ -216,18 +216,19 @@ def apply_sort(
 
 
 async def fetch_page(
-    conn: AsyncConnection, stmt: SelectAny, *, limit: int | None, offset: int
+    conn: Connection, stmt: SelectAny, *, limit: int | None, offset: int
 ) -> Page[Any]:
-    """Run `stmt` for one page; the total comes from a window count in the same statement."""
+    """Run `stmt` for one page (`limit` None: every row from `offset`; 0: none, only the
+    total); the total comes from a window count in the same statement."""
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("max and offset must not be negative")
     paged = stmt.add_columns(func.count().over().label("_total")).offset(offset)
-    if limit:
+    if limit is not None:
         paged = paged.limit(limit)
-    rows = (await conn.execute(paged)).all()
+    rows = (await conn.execute(paged)).all() if limit != 0 else []
     if rows:
         total = int(rows[0]._total)
-    elif offset:
+    elif offset or limit == 0:
         counted = select(func.count()).select_from(stmt.order_by(None).subquery())
         total = int((await conn.execute(counted)).scalar_one())
     else:
@@ -236,7 +237,7 @@ async def fetch_page(
 
 
 async def pages_by_parent(
-    conn: AsyncConnection,
+    conn: Connection,
     stmt: SelectAny,
     parent: Any,
     order: Sequence[Any],

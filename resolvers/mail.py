@@ -12,8 +12,8 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from gateway.settings import Settings, SmtpServer
 from resolvers.errors import BadGateway, Unavailable
+from settings import Settings, SmtpServer
 
 __all__ = ["mail_server", "send_mail"]
 

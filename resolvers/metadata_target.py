@@ -34,9 +34,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AbstractImage,
     ImageInstance,
@@ -50,7 +49,6 @@ from resolvers.acl import entries_of
 from resolvers.context import Context
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.project_access import project_access
-from resolvers.storage import require_user
 
 __all__ = [
     "ABSTRACT_IMAGE_CLASS",
@@ -160,7 +158,7 @@ def _lookup(class_name: str, ids: set[int]) -> Any:
     ).where(source.model.id.in_(ids))
 
 
-async def targets_by_key(db: Database, keys: list[tuple[str, int]]) -> list[Target | None]:
+async def targets_by_key(db: Lease, keys: list[tuple[str, int]]) -> list[Target | None]:
     """The objects named by (class name, id), None for a missing one, in one SELECT per batch;
     the annotation alias finds an annotation of either kind."""
     wanted: defaultdict[str, set[int]] = defaultdict(set)
@@ -206,7 +204,7 @@ async def writable_target(ctx: Context, class_name: str | None, ident: int | Non
     """The object, when the caller may change its metadata (the "meta rule" of §9.10)."""
     target = await _target(ctx, class_name, ident)
     if target.class_name in USER_ROLE_CLASSES:
-        require_user(ctx, f"change the metadata of a {simple_name(target.class_name)}")
+        ctx.require_user(f"change the metadata of a {simple_name(target.class_name)}")
     else:
         ctx.require_guest()
     if target.project_id is None:
@@ -219,9 +217,7 @@ async def writable_target(ctx: Context, class_name: str | None, ident: int | Non
     return target
 
 
-async def hold_targets(
-    conn: AsyncConnection, keys: Iterable[tuple[str, int]]
-) -> list[tuple[str, int]]:
+async def hold_targets(conn: Connection, keys: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     """Lock the objects named by (class name, id) against deletion until the transaction ends
     (KEY SHARE: edits pass), so metadata is never attached to an object deleted meanwhile;
     returns the keys whose object does not exist (an unsupported class: none does)."""
@@ -239,7 +235,7 @@ async def hold_targets(
     return missing
 
 
-async def hold_target(conn: AsyncConnection, target: Target) -> None:
+async def hold_target(conn: Connection, target: Target) -> None:
     """`hold_targets` for one object; 404 when it is already gone."""
     if await hold_targets(conn, [(target.class_name, target.id)]):
         raise NotFound(simple_name(target.class_name), target.id)

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, Row, delete, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
     AnnotationTerm,
@@ -45,7 +44,6 @@ from resolvers.errors import Conflict, Forbidden, InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
 from resolvers.project import project_access, reader_of
 from resolvers.user import USER_COLUMNS
-from resolvers.viewer import Viewer
 
 __all__ = [
     "ONTOLOGY",
@@ -137,21 +135,21 @@ RELATION_TERM: Final = register(
 # --- batch loaders ---------------------------------------------------------------------------
 
 
-async def ontologies_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def ontologies_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*ONTOLOGY_TABLE.c).where(Ontology.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def terms_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def terms_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*TERM_TABLE.c).where(Term.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def terms_by_ontology(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def terms_by_ontology(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The terms of each ontology, by name."""
     stmt = select(*TERM_TABLE.c).where(Term.ontology_id.in_(ids)).order_by(Term.name, Term.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
@@ -169,7 +167,7 @@ def _parent_links() -> Any:
     )
 
 
-async def parent_by_term(db: Database, ids: list[int]) -> list[int | None]:
+async def parent_by_term(db: Lease, ids: list[int]) -> list[int | None]:
     """The parent term id of each term (None for a root)."""
     async with db.read() as conn:
         rows = (await conn.execute(_parent_links().where(RelationTerm.term2_id.in_(ids)))).all()
@@ -177,7 +175,7 @@ async def parent_by_term(db: Database, ids: list[int]) -> list[int | None]:
     return [parents.get(key) for key in ids]
 
 
-async def children_by_term(db: Database, ids: list[int]) -> list[list[Any]]:
+async def children_by_term(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The child terms of each term, by name."""
     stmt = (
         select(*TERM_TABLE.c, RelationTerm.term1_id.label("parent_id"))
@@ -194,13 +192,6 @@ async def children_by_term(db: Database, ids: list[int]) -> list[list[Any]]:
 
 
 # --- checks ----------------------------------------------------------------------------------
-
-
-def _require_user(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_user:
-        raise Forbidden("A guest may not do this")
-    return viewer
 
 
 def _required(value: str | None, name: str, limit: int = 255) -> str:
@@ -265,7 +256,7 @@ async def list_ontology_users(ctx: Context, ontology_id: int) -> Sequence[Any]:
 
 async def create_ontology(ctx: Context, fields: OntologyFields) -> Changed:
     """Create an ontology owned by the caller, who gets ADMINISTRATION on it."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user()
     name = _required(fields.name, "name")
     async with ctx.db.transaction() as conn:
         with constraint_errors(f"Ontology {name} already exist!"):
@@ -277,7 +268,7 @@ async def create_ontology(ctx: Context, fields: OntologyFields) -> Changed:
 
 async def update_ontology(ctx: Context, ontology_id: int, fields: OntologyFields) -> Changed:
     """Rename an ontology (WRITE); its creator never changes."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user()
     await _ontology(ctx, ontology_id, WRITE)
     name = _required(fields.name, "name")
     async with ctx.db.transaction() as conn:
@@ -293,7 +284,7 @@ async def update_ontology(ctx: Context, ontology_id: int, fields: OntologyFields
 
 async def delete_ontology(ctx: Context, ontology_id: int) -> Changed:
     """Delete an unused ontology with its terms and their links (DELETE permission)."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user()
     await _ontology(ctx, ontology_id, DELETE)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, Ontology, "Ontology", ontology_id)
@@ -375,7 +366,7 @@ async def create_term(ctx: Context, fields: TermFields) -> Changed:
 async def update_term(ctx: Context, term_id: int, fields: TermFields) -> Changed:
     """Replace a term's name, colour and comment (WRITE); moving it to another ontology is
     refused while it has a parent or children there."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user()
     term = await _term(ctx, term_id, WRITE)
     values = _term_values(fields)
     if values["ontology_id"] != term.ontology_id:
@@ -393,7 +384,7 @@ async def update_term(ctx: Context, term_id: int, fields: TermFields) -> Changed
 async def delete_term(ctx: Context, term_id: int) -> Changed:
     """Delete a term and its links (DELETE on the ontology); refused (400) while annotations
     of either kind carry it (§5.2). The lock on the term row holds back new links meanwhile."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user()
     await _term(ctx, term_id, DELETE)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, Term, "Term", term_id)
@@ -427,7 +418,7 @@ async def get_relation(ctx: Context, relation_id: int) -> Any:
     return row
 
 
-async def _relation_id(conn: AsyncConnection, relation_id: int | None) -> int:
+async def _relation_id(conn: Connection, relation_id: int | None) -> int:
     if relation_id is not None:
         found = await conn.execute(select(Relation.id).where(Relation.id == relation_id))
         if found.first() is None:
@@ -438,7 +429,7 @@ async def _relation_id(conn: AsyncConnection, relation_id: int | None) -> int:
     )
 
 
-async def _links_of(conn: AsyncConnection, term_ids: list[int]) -> list[Row[Any]]:
+async def _links_of(conn: Connection, term_ids: list[int]) -> list[Row[Any]]:
     """Every link touching the terms (either end)."""
     if not term_ids:
         return []
@@ -449,7 +440,7 @@ async def _links_of(conn: AsyncConnection, term_ids: list[int]) -> list[Row[Any]
 
 
 async def _link(
-    conn: AsyncConnection,
+    conn: Connection,
     log: CommandLog,
     parent_id: int,
     child_id: int,
@@ -491,7 +482,7 @@ async def _link(
     return row, await log.add(RELATION_TERM, row, printed=printed)
 
 
-async def _ancestors(conn: AsyncConnection, term_id: int, relation_id: int) -> set[int]:
+async def _ancestors(conn: Connection, term_id: int, relation_id: int) -> set[int]:
     """The term's ancestors along `relation_id`, itself included."""
     base = select(literal(term_id, BigInteger).label("id")).cte("up", recursive=True)
     step = (
@@ -520,9 +511,7 @@ async def create_relation_term(
     return Changed(row, command)
 
 
-async def _find_link(
-    conn: AsyncConnection, relation_id: int | None, term1: int, term2: int
-) -> Row[Any]:
+async def _find_link(conn: Connection, relation_id: int | None, term1: int, term2: int) -> Row[Any]:
     relation = await _relation_id(conn, relation_id)
     row = (
         await conn.execute(

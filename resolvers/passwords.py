@@ -14,7 +14,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from gateway.settings import Settings
+from settings import Settings
 
 __all__ = ["hash_password", "verify_password"]
 

@@ -31,7 +31,7 @@ from typing import Any, Final, NoReturn
 
 from sqlalchemy import Row, select
 
-from db.engine import Database
+from db.engine import Lease
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -155,14 +155,14 @@ def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
 # --- the image-server record -----------------------------------------------------------------
 
 
-async def image_servers_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def image_servers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*SERVER_TABLE.c).where(ImageServer.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def available_image_servers(db: Database, keys: list[bool]) -> list[Row[Any] | None]:
+async def available_image_servers(db: Lease, keys: list[bool]) -> list[Row[Any] | None]:
     """The image server that serves requests (the first available one), whatever the key:
     a loader so a request reads it once however many objects ask."""
     stmt = (

@@ -25,10 +25,9 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
     AnnotationTerm,
@@ -189,7 +188,7 @@ async def _authorize(ctx: Context, row: Mapping[str, Any]) -> None:
     await require_recorded(ctx, row, ADMINISTRATION)
 
 
-async def _terms_fit_the_ontology(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def _terms_fit_the_ontology(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """A replay may give a project another ontology back: refused while its annotations carry
     terms outside it (put on since, from the ontology being replaced), as the edit would be."""
     for row in rows:
@@ -210,7 +209,7 @@ PROJECT: Final = register(
 
 
 async def projects_by_ontology(
-    db: Database, keys: list[tuple[int | None, int]]
+    db: Lease, keys: list[tuple[int | None, int]]
 ) -> list[list[Row[Any]]]:
     """Batch loader: for each (reader, ontology id), the projects using the ontology that the
     reader may read (see `reader_of`), by name; one SELECT per distinct reader."""
@@ -248,13 +247,13 @@ def _last_activity() -> Any:
     )
 
 
-async def _by_project(db: Database, stmt: Any) -> dict[int, Any]:
+async def _by_project(db: Lease, stmt: Any) -> dict[int, Any]:
     """A two-column SELECT (project id, value) as a mapping."""
     async with db.read() as conn:
         return {key: value for key, value in await conn.execute(stmt)}
 
 
-async def members_count_by_project(db: Database, ids: list[int]) -> list[int]:
+async def members_count_by_project(db: Lease, ids: list[int]) -> list[int]:
     """How many members each project has; one GROUP BY for the batch."""
     stmt = (
         select(AclEntry.object_id, func.count())
@@ -265,7 +264,7 @@ async def members_count_by_project(db: Database, ids: list[int]) -> list[int]:
     return [int(found.get(key, 0)) for key in ids]
 
 
-async def last_activity_by_project(db: Database, ids: list[int]) -> list[datetime | None]:
+async def last_activity_by_project(db: Lease, ids: list[int]) -> list[datetime | None]:
     """The newest history entry of each project (None without history)."""
     stmt = (
         select(CommandHistory.project_id, func.max(CommandHistory.created))
@@ -387,7 +386,7 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
 
 
 async def _release_terms(
-    conn: AsyncConnection, log: CommandLog, project_id: int, *, force: bool
+    conn: Connection, log: CommandLog, project_id: int, *, force: bool
 ) -> None:
     """After an ontology change no term outside the new ontology stays on the project's
     annotations (core.md §9.3): 403 with the counts while some remain, unless `force` lets the
@@ -402,7 +401,7 @@ async def _release_terms(
         )
 
 
-async def _stray_terms(conn: AsyncConnection, project_id: int) -> tuple[Sequence[Row[Any]], int]:
+async def _stray_terms(conn: Connection, project_id: int) -> tuple[Sequence[Row[Any]], int]:
     """The user term links on the project's annotations whose term is not of the project's
     ontology, and the number of such reviewed term links."""
     ontology = select(Project.ontology_id).where(Project.id == project_id).scalar_subquery()

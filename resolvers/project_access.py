@@ -16,10 +16,9 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
     Project,
@@ -76,7 +75,7 @@ class ProjectRow(Protocol):
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def projects_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def projects_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Projects by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
         rows = (await conn.execute(select(*PROJECT_TABLE.c).where(Project.id.in_(ids)))).all()
@@ -178,7 +177,7 @@ async def readable_project(ctx: Context, project_id: int) -> ProjectAccess:
 # --- users and members ---------------------------------------------------------------------
 
 
-async def existing_users(conn: AsyncConnection, ids: Sequence[int]) -> list[int]:
+async def existing_users(conn: Connection, ids: Sequence[int]) -> list[int]:
     """The ids among `ids` that name users, in the given order (unknown ids are skipped)."""
     if not ids:
         return []
@@ -186,7 +185,7 @@ async def existing_users(conn: AsyncConnection, ids: Sequence[int]) -> list[int]
     return [user_id for user_id in dict.fromkeys(ids) if user_id in found]
 
 
-async def member_ids(conn: AsyncConnection, project_id: int, *, manager: bool) -> set[int]:
+async def member_ids(conn: Connection, project_id: int, *, manager: bool) -> set[int]:
     """The project's members (`manager`: its managers), read on `conn`."""
     stmt = select(AclEntry.user_id).where(AclEntry.object_id == project_id)
     if manager:
@@ -194,7 +193,7 @@ async def member_ids(conn: AsyncConnection, project_id: int, *, manager: bool) -
     return set((await conn.execute(stmt)).scalars())
 
 
-async def user_exists(conn: AsyncConnection, user_id: int) -> None:
+async def user_exists(conn: Connection, user_id: int) -> None:
     """`NotFound` unless the user exists (a user named by the path)."""
     if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
         raise NotFound("User", user_id)

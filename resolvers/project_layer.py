@@ -18,9 +18,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     ProjectDefaultLayer,
     ProjectRepresentativeUser,
@@ -119,19 +118,19 @@ def _named(table: Any) -> Any:
     return select(*table.c, _user_name(table.c.user_id))
 
 
-async def _write_named(conn: AsyncConnection, table: Any, stmt: Any) -> list[Row[Any]]:
+async def _write_named(conn: Connection, table: Any, stmt: Any) -> list[Row[Any]]:
     """Run an INSERT or UPDATE and read back the rows it wrote with the user's name."""
     ids = list((await conn.execute(stmt.returning(table.c.id))).scalars())
     return await _read_named(conn, table, table.c.id.in_(ids))
 
 
-async def _read_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
+async def _read_named(conn: Connection, table: Any, *where: Any) -> list[Row[Any]]:
     """The rows with the user's name, locked for the rest of the transaction."""
     stmt: Any = _named(table).where(*where).order_by(table.c.id).with_for_update(of=table)
     return list((await conn.execute(stmt)).all())
 
 
-async def _delete_named(conn: AsyncConnection, table: Any, *where: Any) -> list[Row[Any]]:
+async def _delete_named(conn: Connection, table: Any, *where: Any) -> list[Row[Any]]:
     """Delete rows; return them as they were, with the user's name."""
     rows = await _read_named(conn, table, *where)
     if rows:
@@ -142,17 +141,17 @@ async def _delete_named(conn: AsyncConnection, table: Any, *where: Any) -> list[
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def representatives_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def representatives_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The representative rows of each project, oldest first."""
     return await _named_by_project(db, REPRESENTATIVE_TABLE, ids)
 
 
-async def default_layers_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def default_layers_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The default layers of each project, oldest first."""
     return await _named_by_project(db, LAYER_TABLE, ids)
 
 
-async def _named_by_project(db: Database, table: Any, ids: list[int]) -> list[list[Row[Any]]]:
+async def _named_by_project(db: Lease, table: Any, ids: list[int]) -> list[list[Row[Any]]]:
     stmt = _named(table).where(table.c.project_id.in_(ids)).order_by(table.c.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     async with db.read() as conn:
@@ -161,15 +160,15 @@ async def _named_by_project(db: Database, table: Any, ids: list[int]) -> list[li
     return [grouped[key] for key in ids]
 
 
-async def _layers_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def _layers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     return await _named_by_id(db, LAYER_TABLE, ids)
 
 
-async def _representatives_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def _representatives_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     return await _named_by_id(db, REPRESENTATIVE_TABLE, ids)
 
 
-async def _named_by_id(db: Database, table: Any, ids: list[int]) -> list[Row[Any] | None]:
+async def _named_by_id(db: Lease, table: Any, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(_named(table).where(table.c.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
@@ -180,7 +179,7 @@ async def _named_by_id(db: Database, table: Any, ids: list[int]) -> list[Row[Any
 
 
 async def add_representative(
-    conn: AsyncConnection, log: CommandLog, project_id: int, user_id: int, *, printed: bool = False
+    conn: Connection, log: CommandLog, project_id: int, user_id: int, *, printed: bool = False
 ) -> Changed:
     """Make a user a representative (silently by default: a project's creation or a hand-over
     records it under its own command); 409 when already one."""
@@ -191,7 +190,7 @@ async def add_representative(
 
 
 async def set_representatives(
-    conn: AsyncConnection, log: CommandLog, project_id: int, wanted: Sequence[int]
+    conn: Connection, log: CommandLog, project_id: int, wanted: Sequence[int]
 ) -> None:
     """Replace the representatives by the members among `wanted` (a project PUT); the last
     one cannot go unless another member replaces them."""
@@ -217,7 +216,7 @@ async def set_representatives(
 
 
 async def remove_representative_rows(
-    conn: AsyncConnection, project_id: int, user_id: int
+    conn: Connection, project_id: int, user_id: int
 ) -> list[Row[Any]]:
     """Delete the user's representative rows in the project (not recorded); returns them."""
     return await _delete_named(
@@ -261,7 +260,7 @@ def _required_id(value: int | None, name: str) -> int:
     return value
 
 
-async def _check_member(conn: AsyncConnection, project_id: int, user_id: int) -> None:
+async def _check_member(conn: Connection, project_id: int, user_id: int) -> None:
     """The user exists (400: a body reference) and is a member of the project (400)."""
     if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
         raise InvalidInput(f"user was not found with id: {user_id}")

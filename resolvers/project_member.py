@@ -20,10 +20,9 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
     ProjectRepresentativeUser,
@@ -91,7 +90,7 @@ MEMBER_REPORT_COLUMNS: Final = ("Username", "Name", "Role")
 
 
 async def set_members(
-    conn: AsyncConnection, project_id: int, wanted: set[int], *, manager: bool
+    conn: Connection, project_id: int, wanted: set[int], *, manager: bool
 ) -> None:
     current = await member_ids(conn, project_id, manager=manager)
     for user_id in await existing_users(conn, sorted(wanted - current)):
@@ -124,7 +123,7 @@ async def remove_member(ctx: Context, project_id: int, user_id: int, *, manager:
 
 
 async def _leave(
-    conn: AsyncConnection, viewer: Viewer, project_id: int, user_id: int, *, manager: bool
+    conn: Connection, viewer: Viewer, project_id: int, user_id: int, *, manager: bool
 ) -> None:
     """Revoke the user's rights; a departing last representative hands over to the caller."""
     await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
@@ -262,7 +261,7 @@ def _member_conditions(query: MemberQuery) -> list[Any]:
     return conditions
 
 
-async def member_pages(db: Database, keys: list[tuple[int, MemberQuery]]) -> list[Page[Any]]:
+async def member_pages(db: Lease, keys: list[tuple[int, MemberQuery]]) -> list[Page[Any]]:
     """Batch loader: a page of members per (project, query); one SELECT per distinct query,
     paged per project with a window, so the count does not grow with the projects."""
     by_query: defaultdict[MemberQuery, list[int]] = defaultdict(list)
@@ -319,7 +318,7 @@ async def member_report(ctx: Context, project_id: int, format: ReportFormat) -> 
     return ReportFile("users", access.row, format, datetime.now(UTC))
 
 
-async def members_by_project(db: Database, ids: list[int]) -> list[list[Any]]:
+async def members_by_project(db: Lease, ids: list[int]) -> list[list[Any]]:
     """Every member of each project (user columns, `mask`, `role`), by username."""
     stmt = _members_select(ids).order_by(SecUser.username, SecUser.id)
     grouped: defaultdict[int, list[Any]] = defaultdict(list)

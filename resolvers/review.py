@@ -22,9 +22,8 @@ import shapely
 from geoalchemy2.shape import from_shape
 from shapely.errors import GEOSException, ShapelyError
 from sqlalchemy import BigInteger, Row, delete, exists, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import (
     AnnotationTerm,
     ReviewedAnnotation,
@@ -63,7 +62,7 @@ from resolvers.image import (
     slice_instances_by_id,
 )
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
-from resolvers.project_access import project_access, projects_by_id
+from resolvers.project_access import project_access
 from resolvers.tag import record_tags
 from resolvers.viewer import Viewer
 
@@ -146,7 +145,7 @@ REVIEWED_ANNOTATION_TERM: Final = register(
 # --- loaders and reads -----------------------------------------------------------------------
 
 
-async def reviewed_annotations_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def reviewed_annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Reviewed annotations by id (with their term ids), one SELECT for the batch."""
     stmt = select(*REVIEWED_COLUMNS).where(ReviewedAnnotation.id.in_(ids))
     async with db.read() as conn:
@@ -154,7 +153,7 @@ async def reviewed_annotations_by_id(db: Database, ids: list[int]) -> list[Row[A
     return [found.get(key) for key in ids]
 
 
-async def reviewed_by_parent(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def reviewed_by_parent(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """The reviewed copy of each user annotation (None when it has none)."""
     stmt = select(*REVIEWED_COLUMNS).where(ReviewedAnnotation.parent_ident.in_(ids))
     async with db.read() as conn:
@@ -162,7 +161,7 @@ async def reviewed_by_parent(db: Database, ids: list[int]) -> list[Row[Any] | No
     return [found.get(key) for key in ids]
 
 
-async def _read(conn: AsyncConnection, reviewed_id: int) -> Row[Any]:
+async def _read(conn: Connection, reviewed_id: int) -> Row[Any]:
     """A reviewed annotation as readers see it, inside the writing transaction."""
     return (
         await conn.execute(select(*REVIEWED_COLUMNS).where(REVIEWED_TABLE.c.id == reviewed_id))
@@ -231,7 +230,6 @@ async def _set_review(
         _, _, command = await update_logged(
             CommandLog(conn, viewer), IMAGE_INSTANCE, image_id, values
         )
-    ctx.forget(image_instances_by_id, image_id)
     return Changed(await ctx.loader(image_instances_by_id).load(image_id), command)
 
 
@@ -273,7 +271,7 @@ def _copies(where: Any, reviewer_id: int) -> Any:
     return insert(REVIEWED_TABLE).from_select(columns, source).returning(*STORED)
 
 
-async def _copy_terms(conn: AsyncConnection, log: CommandLog, reviewed_ids: Sequence[int]) -> None:
+async def _copy_terms(conn: Connection, log: CommandLog, reviewed_ids: Sequence[int]) -> None:
     """Give each new reviewed annotation the distinct terms of its original."""
     source = (
         select(REVIEWED_TABLE.c.id, AnnotationTerm.term_id)
@@ -290,7 +288,7 @@ async def _copy_terms(conn: AsyncConnection, log: CommandLog, reviewed_ids: Sequ
 
 
 async def _set_terms(
-    conn: AsyncConnection, log: CommandLog, reviewed_id: int, terms: Sequence[int]
+    conn: Connection, log: CommandLog, reviewed_id: int, terms: Sequence[int]
 ) -> None:
     """Make the term set of a reviewed annotation exactly `terms`, recording what changes."""
     current = (
@@ -312,16 +310,6 @@ async def _set_terms(
             await conn.execute(insert(TERM_SET_TABLE).values(values).returning(*TERM_SET_TABLE.c))
         ).all()
         await log.add_many(REVIEWED_ANNOTATION_TERM, rows)
-
-
-def _forget(ctx: Context, row: Any) -> None:
-    """Drop what the request's loaders hold about what a review changed (counters, flags)."""
-    ctx.forget(reviewed_annotations_by_id, row.id)
-    if row.parent_ident is not None:
-        ctx.forget(annotations_by_id, row.parent_ident)
-        ctx.forget(reviewed_by_parent, row.parent_ident)
-    ctx.forget(image_instances_by_id, row.image_id)
-    ctx.forget(projects_by_id, row.project_id)
 
 
 async def _image_of(ctx: Context, image_id: int) -> Any:
@@ -353,13 +341,10 @@ async def review_annotation(
         else:
             await _copy_terms(conn, log, [row.id])
         reviewed = await _read(conn, row.id)
-    _forget(ctx, reviewed)
     return Changed(reviewed, command)
 
 
-async def _delete_reviewed(
-    conn: AsyncConnection, log: CommandLog, rows: Sequence[Any]
-) -> CommandInfo:
+async def _delete_reviewed(conn: Connection, log: CommandLog, rows: Sequence[Any]) -> CommandInfo:
     """Delete reviewed annotations with their term sets and tag associations, recorded so undo
     brings them back (after their annotation); one command for one annotation, else one for
     all."""
@@ -406,7 +391,6 @@ async def unreview_annotation(ctx: Context, annotation_id: int) -> Changed:
         await lock_row(conn, ReviewedAnnotation, "ReviewedAnnotation", reviewed.id)
         row = await _read(conn, reviewed.id)
         command = await _delete_reviewed(conn, CommandLog(conn, viewer), [row])
-    _forget(ctx, row)
     return Changed(row, command)
 
 
@@ -450,8 +434,6 @@ async def accept_layers(
         log = CommandLog(conn, viewer)
         command = await _record_rows(log, "ADD", rows, image.project_id)
         await _copy_terms(conn, log, [row.id for row in rows])
-    for row in rows:
-        _forget(ctx, row)
     return Layers([row.id for row in rows], command)
 
 
@@ -475,8 +457,6 @@ async def reject_layers(
         if not rows:
             return Layers([], None)
         command = await _delete_reviewed(conn, CommandLog(conn, viewer), rows)
-    for row in rows:
-        _forget(ctx, row)
     return Layers([row.id for row in rows], command)
 
 
@@ -511,7 +491,7 @@ def _raw_shape(text: str | None) -> Shaped:
     return prepare_edit(text, None, None, None)
 
 
-async def _users_exist(conn: AsyncConnection, fields: ReviewedFields) -> None:
+async def _users_exist(conn: Connection, fields: ReviewedFields) -> None:
     for value, name in ((fields.user, "user"), (fields.review_user, "reviewUser")):
         if value is None:
             raise InvalidInput(f"Property {name} must be set")
@@ -596,7 +576,6 @@ async def create_reviewed_annotation(ctx: Context, fields: ReviewedFields) -> Ch
         command = await log.add(REVIEWED_ANNOTATION, row)
         await _set_terms(conn, log, row.id, terms)
         reviewed = await _read(conn, row.id)
-    _forget(ctx, reviewed)
     return Changed(reviewed, command)
 
 
@@ -624,7 +603,6 @@ async def _edit(
         if wanted is not None:
             await _set_terms(conn, log, current.id, wanted)
         reviewed = await _read(conn, current.id)
-    _forget(ctx, reviewed)
     return Changed(reviewed, command)
 
 
@@ -657,7 +635,6 @@ async def delete_reviewed_annotation(ctx: Context, reviewed_id: int) -> Changed:
         await lock_row(conn, ReviewedAnnotation, "ReviewedAnnotation", reviewed_id)
         row = await _read(conn, reviewed_id)
         command = await _delete_reviewed(conn, CommandLog(conn, viewer), [row])
-    _forget(ctx, row)
     return Changed(row, command)
 
 

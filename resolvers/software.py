@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import Project, Software, SoftwareProject
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -83,21 +82,21 @@ SOFTWARE_PROJECT: Final = register(
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def softwares_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def softwares_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*SOFTWARE_TABLE.c).where(Software.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def _links_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def _links_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*LINK_TABLE.c).where(SoftwareProject.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def software_projects_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def software_projects_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The software associations of each project, oldest first."""
     stmt = (
         select(*LINK_TABLE.c)
@@ -111,7 +110,7 @@ async def software_projects_by_project(db: Database, ids: list[int]) -> list[lis
     return [grouped[key] for key in ids]
 
 
-async def softwares_by_project(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def softwares_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The software available in each project, by name."""
     stmt: Any = (
         select(*SOFTWARE_TABLE.c, SoftwareProject.project_id.label("in_project"))
@@ -161,13 +160,6 @@ def _software_values(fields: SoftwareFields) -> dict[str, Any]:
     }
 
 
-def _require_user(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_user:
-        raise Forbidden("A guest may not register software")
-    return viewer
-
-
 async def _software(ctx: Context, software_id: int) -> Any:
     ctx.require_viewer()
     return await ctx.found(softwares_by_id, software_id, "Software")
@@ -188,7 +180,7 @@ async def list_softwares(ctx: Context, *, limit: int | None, offset: int = 0) ->
 
 async def create_software(ctx: Context, fields: SoftwareFields) -> Changed:
     """Register software; the caller becomes its creator."""
-    viewer = _require_user(ctx)
+    viewer = ctx.require_user("register software")
     values = _software_values(fields)
     async with ctx.db.transaction() as conn:
         row = await insert_row(conn, Software, {**values, "user_id": viewer.id})
@@ -236,7 +228,7 @@ class SoftwareProjectFields:
     project: int | None = None
 
 
-async def _exists(conn: AsyncConnection, model: Any, row_id: int, name: str) -> None:
+async def _exists(conn: Connection, model: Any, row_id: int, name: str) -> None:
     """A body reference must exist: 400 otherwise (core.md §5.2)."""
     if (await conn.execute(select(model.id).where(model.id == row_id))).first() is None:
         raise InvalidInput(f"{name} was not found with id: {row_id}")

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Row, delete, exists, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AclEntry, SecUser, Storage, UploadedFile
 from resolvers.acl import (
     ADMINISTRATION,
@@ -57,7 +56,6 @@ __all__ = [
     "member_ids_by_storage",
     "readable_storages",
     "remove_storage_member",
-    "require_user",
     "storages_by_id",
     "update_storage",
     "uploaded_file_status",
@@ -108,14 +106,6 @@ UPLOADED_FILE: Final = register(
 )  # fmt: skip
 
 
-def require_user(ctx: Context, doing: str) -> Viewer:
-    """The caller, who must hold ROLE_USER (a guest writes nothing on the storage side)."""
-    viewer = ctx.require_viewer()
-    if not viewer.is_user:
-        raise Forbidden(f"A guest may not {doing}")
-    return viewer
-
-
 def readable_storages(viewer: Viewer) -> Any:
     """The ids of the storages the viewer reads (SELECT), or None for an admin: no limit."""
     if viewer.is_admin:
@@ -126,14 +116,14 @@ def readable_storages(viewer: Viewer) -> Any:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def storages_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def storages_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
         rows = (await conn.execute(select(*STORAGE_TABLE.c).where(Storage.id.in_(ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
-async def uploaded_files_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def uploaded_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     stmt = select(*UPLOADED_FILE_TABLE.c).where(UploadedFile.id.in_(ids))
     async with db.read() as conn:
         rows = (await conn.execute(stmt)).all()
@@ -141,7 +131,7 @@ async def uploaded_files_by_id(db: Database, ids: list[int]) -> list[Row[Any] | 
     return [found.get(key) for key in ids]
 
 
-async def member_ids_by_storage(db: Database, ids: list[int]) -> list[list[int]]:
+async def member_ids_by_storage(db: Lease, ids: list[int]) -> list[list[int]]:
     """The users holding rights on each storage, by username (the users themselves come from
     `resolvers.user.users_by_id`, which imports this module)."""
     stmt = (
@@ -222,14 +212,14 @@ def _owner(fields: StorageFields, current: int | None) -> int | None:
     return given.pop() if given else None
 
 
-async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
+async def _user_exists(conn: Connection, user_id: int) -> None:
     found = await conn.execute(select(SecUser.id).where(SecUser.id == user_id))
     if found.first() is None:
         raise InvalidInput(f"user was not found with id: {user_id}")
 
 
 async def create_storage_row(
-    conn: AsyncConnection, log: CommandLog, name: str, owner_id: int, *, printed: bool = True
+    conn: Connection, log: CommandLog, name: str, owner_id: int, *, printed: bool = True
 ) -> tuple[Row[Any], CommandInfo]:
     """Insert a storage owned by `owner_id`, grant the owner's rights, record the command."""
     row = await insert_row(conn, Storage, {"name": name, "user_id": owner_id})
@@ -239,7 +229,7 @@ async def create_storage_row(
 
 async def create_storage(ctx: Context, fields: StorageFields) -> Changed:
     """Create a storage (ROLE_USER). Admins may give it to anyone; anyone else owns theirs."""
-    viewer = require_user(ctx, "create a storage")
+    viewer = ctx.require_user("create a storage")
     name = _name(fields.name)
     owner = _owner(fields, None) if viewer.is_admin else None
     async with ctx.db.transaction() as conn:
@@ -254,7 +244,7 @@ async def create_storage(ctx: Context, fields: StorageFields) -> Changed:
 async def update_storage(ctx: Context, storage_id: int, fields: StorageFields) -> Changed:
     """Rename a storage (ADMINISTRATION); only an admin gives it another owner, who then
     holds the owner's rights too."""
-    viewer = require_user(ctx, "change a storage")
+    viewer = ctx.require_user("change a storage")
     storage = await _storage(ctx, storage_id, ADMINISTRATION)
     name = _name(fields.name)
     owner = _owner(fields, storage.user_id)
@@ -269,14 +259,13 @@ async def update_storage(ctx: Context, storage_id: int, fields: StorageFields) -
         _, after, command = await update_logged(
             CommandLog(conn, viewer), STORAGE, storage_id, {"name": name, "user_id": owner}
         )
-    ctx.forget(storages_by_id, storage_id)
     return Changed(after, command)
 
 
 async def delete_storage(ctx: Context, storage_id: int) -> Changed:
     """Delete an empty storage and its rights (ADMINISTRATION); one holding files is refused
     (core.md §6.4)."""
-    viewer = require_user(ctx, "delete a storage")
+    viewer = ctx.require_user("delete a storage")
     await _storage(ctx, storage_id, ADMINISTRATION)
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, Storage, "Storage", storage_id)
@@ -285,11 +274,10 @@ async def delete_storage(ctx: Context, storage_id: int) -> Changed:
             raise InvalidInput("Storage contains data")
         command = await CommandLog(conn, viewer).delete(STORAGE, row)
         await conn.execute(delete(Storage).where(Storage.id == storage_id))
-    ctx.forget(storages_by_id, storage_id)
     return Changed(row, command)
 
 
-async def _member_target(conn: AsyncConnection, user_id: int) -> None:
+async def _member_target(conn: Connection, user_id: int) -> None:
     found = await conn.execute(select(SecUser.id).where(SecUser.id == user_id))
     if found.first() is None:
         raise NotFound("User", user_id)
@@ -297,7 +285,7 @@ async def _member_target(conn: AsyncConnection, user_id: int) -> None:
 
 async def add_storage_member(ctx: Context, storage_id: int, user_id: int) -> None:
     """Give a user READ and WRITE on a storage (its administrators); idempotent."""
-    require_user(ctx, "manage storage members")
+    ctx.require_user("manage storage members")
     await _storage(ctx, storage_id, ADMINISTRATION)
     async with ctx.db.transaction() as conn:
         await _member_target(conn, user_id)
@@ -310,7 +298,7 @@ async def remove_storage_member(ctx: Context, storage_id: int, user_id: int) -> 
     viewer = ctx.require_viewer()
     storage = await ctx.found(storages_by_id, storage_id, "Storage")
     if user_id != viewer.id:
-        require_user(ctx, "manage storage members")
+        ctx.require_user("manage storage members")
         await require(ctx, storage_id, ADMINISTRATION)
     if user_id == storage.user_id:
         raise InvalidInput("The storage owner cannot be deleted.")

@@ -25,9 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import Row, Select, and_, delete, exists, func, literal, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import SecUser, Tag, TagDomainAssociation
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -43,7 +42,6 @@ from resolvers.metadata_target import (
     writable_target,
 )
 from resolvers.project_access import reader_of
-from resolvers.storage import require_user
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -111,7 +109,7 @@ TAG_ORDER: Final = (func.lower(Tag.name), Tag.id)
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def tags_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def tags_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tags by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
         rows = (await conn.execute(_tags().where(Tag.id.in_(ids)))).all()
@@ -119,7 +117,7 @@ async def tags_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
     return [found.get(key) for key in ids]
 
 
-async def associations_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def associations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Associations by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
         rows = (await conn.execute(_links().where(TagDomainAssociation.id.in_(ids)))).all()
@@ -127,7 +125,7 @@ async def associations_by_id(db: Database, ids: list[int]) -> list[Row[Any] | No
     return [found.get(key) for key in ids]
 
 
-async def tags_by_domain(db: Database, keys: list[tuple[str, int]]) -> list[list[Row[Any]]]:
+async def tags_by_domain(db: Lease, keys: list[tuple[str, int]]) -> list[list[Row[Any]]]:
     """The tags of each object named by (class name, id), by name; one SELECT for the batch."""
     owner = (TagDomainAssociation.domain_class_name, TagDomainAssociation.domain_ident)
     stmt = (
@@ -172,7 +170,7 @@ async def _may_edit_link(ctx: Context, row: Mapping[str, Any]) -> None:
     await writable_target(ctx, row["domain_class_name"], row["domain_ident"])
 
 
-async def _objects_still_exist(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+async def _objects_still_exist(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Restored associations must be on existing objects (kept so until the transaction ends):
     one deleted since the association was recorded makes the replay a 400, never an orphan."""
     keys = [(row["domain_class_name"], row["domain_ident"]) for row in rows]
@@ -248,7 +246,7 @@ def _duplicate(name: str) -> str:
     return f"Tag {name} already exist!"
 
 
-async def _read_tag(conn: AsyncConnection, tag_id: int) -> Row[Any]:
+async def _read_tag(conn: Connection, tag_id: int) -> Row[Any]:
     """A tag as its JSON shows it, read in the writing transaction (the loader's copy is
     stale)."""
     return (await conn.execute(_tags().where(Tag.id == tag_id))).one()
@@ -273,7 +271,7 @@ async def list_tags(
 async def create_tag(ctx: Context, name: str | None) -> Changed:
     """Create a tag (the user role); its creator is the caller, its name unique whatever the
     case (409)."""
-    viewer = require_user(ctx, "create tags")
+    viewer = ctx.require_user("create tags")
     tag_name = _name(name)
     async with ctx.db.transaction() as conn:
         with constraint_errors(_duplicate(tag_name)):
@@ -298,11 +296,10 @@ async def update_tag(ctx: Context, tag_id: int, name: str | None) -> Changed:
         _, _, command = await update_logged(log, TAG, tag_id, {"name": new_name},
                                             conflict=_duplicate(new_name))  # fmt: skip
         tag = await _read_tag(conn, tag_id)
-    ctx.forget(tags_by_id, tag_id)
     return Changed(tag, command)
 
 
-async def _in_use(conn: AsyncConnection, tag_id: int) -> bool:
+async def _in_use(conn: Connection, tag_id: int) -> bool:
     """Whether the tag is on any object (then only an administrator renames it)."""
     found = select(exists().where(TagDomainAssociation.tag_id == tag_id))
     return bool((await conn.execute(found)).scalar_one())
@@ -321,7 +318,6 @@ async def delete_tag(ctx: Context, tag_id: int) -> Changed:
         await _record_links(log, of_tag)
         await conn.execute(delete(TagDomainAssociation).where(of_tag))
         _, command = await delete_logged(log, TAG, tag_id)
-    ctx.forget(tags_by_id, tag_id)
     return Changed(tag, command)
 
 
@@ -335,7 +331,7 @@ async def _record_links(log: CommandLog, where: Any) -> None:
     await log.delete_many(TAG_DOMAIN_ASSOCIATION, rows)
 
 
-async def record_tags(conn: AsyncConnection, log: CommandLog, class_name: str, ids: Any) -> None:
+async def record_tags(conn: Connection, log: CommandLog, class_name: str, ids: Any) -> None:
     """Record, as a silent delete command, the associations of objects about to be deleted
     (`ids`: a list or a SELECT of ids of `class_name` objects); the trigger then deletes them
     with their objects, and undo brings them back."""
@@ -408,7 +404,6 @@ async def create_association(
         snapshot = {**row._mapping, "tag_name": tag.name, "project_id": target.project_id}
         command = await CommandLog(conn, viewer).add(TAG_DOMAIN_ASSOCIATION, snapshot)
         link = (await conn.execute(_links().where(TagDomainAssociation.id == row.id))).one()
-    ctx.forget(tags_by_domain, (target.class_name, target.id))
     return Changed(link, command)
 
 
@@ -424,6 +419,4 @@ async def delete_association(ctx: Context, association_id: int) -> Changed:
         await conn.execute(
             delete(TagDomainAssociation).where(TagDomainAssociation.id == association_id)
         )
-    ctx.forget(associations_by_id, association_id)
-    ctx.forget(tags_by_domain, (target.class_name, target.id))
     return Changed(current, command)

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AbstractSlice, AnnotationTrack, SliceInstance, Track, UserAnnotation
 from resolvers.command import (
     CommandInfo,
@@ -34,7 +33,6 @@ from resolvers.image import image_instances_by_id
 from resolvers.listing import Page, fetch_page
 from resolvers.metadata_target import TRACK_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project_access import ProjectAccess, project_access
-from resolvers.storage import require_user
 from resolvers.tag import record_tags
 
 __all__ = [
@@ -85,7 +83,7 @@ class TrackFields:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-async def tracks_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def tracks_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tracks by id, one SELECT for the batch."""
     async with db.read() as conn:
         rows = (await conn.execute(select(*TRACK_TABLE.c).where(Track.id.in_(ids)))).all()
@@ -93,7 +91,7 @@ async def tracks_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
     return [found.get(key) for key in ids]
 
 
-async def tracks_by_image(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def tracks_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The tracks of each image instance, by name."""
     stmt = select(*TRACK_TABLE.c).where(Track.image_id.in_(ids)).order_by(Track.name, Track.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
@@ -103,7 +101,7 @@ async def tracks_by_image(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
     return [grouped[key] for key in ids]
 
 
-async def links_by_track(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
+async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The annotation links of each track, in plane order (the track's path through the
     image)."""
     stmt = (
@@ -120,7 +118,7 @@ async def links_by_track(db: Database, ids: list[int]) -> list[list[Row[Any]]]:
     return [grouped[key] for key in ids]
 
 
-async def annotation_places_by_id(db: Database, ids: list[int]) -> list[Row[Any] | None]:
+async def annotation_places_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Where each user annotation is and who drew it (PLACE_COLUMNS), for the link rules; the
     annotation module builds on this one, so it cannot lend its own loader."""
     async with db.read() as conn:
@@ -240,7 +238,7 @@ async def create_track(ctx: Context, fields: TrackFields) -> Changed:
     the image (409)."""
     viewer = ctx.require_viewer()
     image = await _writable_image(ctx, fields.image)
-    require_user(ctx, "create tracks")
+    ctx.require_user("create tracks")
     values = {"name": _name(fields.name), "color": _color(fields.color), "image_id": image.id,
               "project_id": image.project_id}  # fmt: skip
     async with ctx.db.transaction() as conn:
@@ -257,7 +255,7 @@ async def update_track(ctx: Context, track_id: int, fields: TrackFields) -> Chan
     viewer = ctx.require_viewer()
     current = await _track(ctx, track_id)
     await _writable_image(ctx, current.image_id)
-    require_user(ctx, "change tracks")
+    ctx.require_user("change tracks")
     image = await _writable_image(ctx, fields.image)
     values = {"name": _name(fields.name), "color": _color(fields.color), "image_id": image.id,
               "project_id": image.project_id}  # fmt: skip
@@ -268,11 +266,10 @@ async def update_track(ctx: Context, track_id: int, fields: TrackFields) -> Chan
         _, after, command = await update_logged(
             CommandLog(conn, viewer), TRACK, track_id, values, conflict=_duplicate(values["name"])
         )
-    ctx.forget(tracks_by_id, track_id)
     return Changed(after, command)
 
 
-async def _links_of(conn: AsyncConnection, track_id: int) -> list[Row[Any]]:
+async def _links_of(conn: Connection, track_id: int) -> list[Row[Any]]:
     stmt = select(*LINK_TABLE.c).where(AnnotationTrack.track_id == track_id)
     return list((await conn.execute(stmt.order_by(AnnotationTrack.id))).all())
 
@@ -283,7 +280,7 @@ async def delete_track(ctx: Context, track_id: int) -> Changed:
     viewer = ctx.require_viewer()
     current = await _track(ctx, track_id)
     await _writable_image(ctx, current.image_id)
-    require_user(ctx, "delete tracks")
+    ctx.require_user("delete tracks")
     async with ctx.db.transaction() as conn:
         await lock_row(conn, Track, "Track", track_id)  # no link is added while we delete
         log = CommandLog(conn, viewer)
@@ -291,7 +288,6 @@ async def delete_track(ctx: Context, track_id: int) -> Changed:
         await conn.execute(delete(AnnotationTrack).where(AnnotationTrack.track_id == track_id))
         await record_tags(conn, log, TRACK_CLASS, [track_id])
         row, command = await delete_logged(log, TRACK, track_id)
-    ctx.forget(tracks_by_id, track_id)
     return Changed(row, command)
 
 
@@ -299,7 +295,7 @@ async def delete_track(ctx: Context, track_id: int) -> Changed:
 
 
 async def _link(
-    conn: AsyncConnection, log: CommandLog, annotation: Row[Any], track_id: int, *, printed: bool
+    conn: Connection, log: CommandLog, annotation: Row[Any], track_id: int, *, printed: bool
 ) -> tuple[Row[Any], CommandInfo]:
     """Put an annotation in one track of its image, on its slice."""
     track = (await conn.execute(select(*TRACK_TABLE.c).where(Track.id == track_id))).first()
@@ -317,7 +313,7 @@ async def _link(
 
 
 async def link_tracks(
-    conn: AsyncConnection,
+    conn: Connection,
     log: CommandLog,
     annotation: Row[Any],
     track_ids: Sequence[int],
@@ -333,7 +329,7 @@ async def link_tracks(
     return links
 
 
-async def _find_link(conn: AsyncConnection, annotation_id: int, track_id: int) -> Row[Any]:
+async def _find_link(conn: Connection, annotation_id: int, track_id: int) -> Row[Any]:
     stmt = select(*LINK_TABLE.c).where(
         AnnotationTrack.annotation_id == annotation_id, AnnotationTrack.track_id == track_id
     )
@@ -376,7 +372,7 @@ async def create_annotation_track(
     viewer = ctx.require_viewer()
     place, access = await _annotation(ctx, annotation_id)
     access.require_owner_or_mode(place.user_id)
-    require_user(ctx, "put annotations in tracks")
+    ctx.require_user("put annotations in tracks")
     if track_id is None:
         raise InvalidInput("Property track must be set: which track?")
     async with ctx.db.transaction() as conn:
@@ -386,7 +382,6 @@ async def create_annotation_track(
             raise NotFound("UserAnnotation", place.id)
         link, command = await _link(conn, CommandLog(conn, viewer), annotation, track_id,
                                     printed=True)  # fmt: skip
-    ctx.forget(links_by_track, track_id)
     return Changed(link, command)
 
 
@@ -396,10 +391,9 @@ async def delete_annotation_track(ctx: Context, annotation_id: int, track_id: in
     viewer = ctx.require_viewer()
     place, access = await _annotation(ctx, annotation_id)
     access.require_owner_or_mode(place.user_id)
-    require_user(ctx, "take annotations out of tracks")
+    ctx.require_user("take annotations out of tracks")
     await _track(ctx, track_id)
     async with ctx.db.transaction() as conn:
         link = await _find_link(conn, annotation_id, track_id)
         row, command = await delete_logged(CommandLog(conn, viewer), ANNOTATION_TRACK, link.id)
-    ctx.forget(links_by_track, track_id)
     return Changed(row, command)

@@ -27,11 +27,10 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AbstractImage, AbstractSlice, CompanionFile, SecUser, Storage, UploadedFile
 from db.models.base import ID_SEQUENCE
 from resolvers.abstract_image import (
@@ -62,7 +61,6 @@ from resolvers.storage import (
     ARCHIVE_TYPES,
     UPLOADED_FILE,
     readable_storages,
-    require_user,
     uploaded_files_by_id,
 )
 from resolvers.tag import record_tags
@@ -97,7 +95,7 @@ PageKey = tuple[int, int | None, int, bool]
 
 
 async def _paged(
-    db: Database, keys: list[PageKey], parent: Any, order: Sequence[Any]
+    db: Lease, keys: list[PageKey], parent: Any, order: Sequence[Any]
 ) -> list[Page[Any]]:
     """Batch pages keyed (parent id, limit, offset, roots only): one SELECT per paging."""
     by_paging: defaultdict[tuple[int | None, int, bool], list[int]] = defaultdict(list)
@@ -110,19 +108,19 @@ async def _paged(
             if roots:
                 stmt = stmt.where(UploadedFile.parent_id.is_(None))
             pages = await pages_by_parent(conn, stmt, parent, order, parent_ids,
-                                          limit=limit or None, offset=offset)  # fmt: skip
+                                          limit=limit, offset=offset)  # fmt: skip
             for parent_id, page in pages.items():
                 found[(parent_id, limit, offset, roots)] = page
     return [found[key] for key in keys]
 
 
-async def uploaded_files_by_storage(db: Database, keys: list[PageKey]) -> list[Page[Any]]:
+async def uploaded_files_by_storage(db: Lease, keys: list[PageKey]) -> list[Page[Any]]:
     """A page of each storage's files, newest first (key: storage, limit, offset, roots)."""
     order = (UploadedFile.created.desc(), UploadedFile.id.desc())
     return await _paged(db, keys, UploadedFile.storage_id, order)
 
 
-async def children_by_uploaded_file(db: Database, keys: list[PageKey]) -> list[Page[Any]]:
+async def children_by_uploaded_file(db: Lease, keys: list[PageKey]) -> list[Page[Any]]:
     """A page of each file's children, oldest first (key: file, limit, offset, unused)."""
     order = (UploadedFile.created, UploadedFile.id)
     return await _paged(db, keys, UploadedFile.parent_id, order)
@@ -401,7 +399,7 @@ def _text(value: str | None, name: str, limit: int, *, required: bool = False) -
 
 
 async def _file_values(
-    ctx: Context, conn: AsyncConnection, fields: UploadedFileFields, current: Any | None
+    ctx: Context, conn: Connection, fields: UploadedFileFields, current: Any | None
 ) -> dict[str, Any]:
     """Validated column values of a create (`current` None) or a full update.
 
@@ -442,7 +440,7 @@ async def _file_values(
     }
 
 
-async def _tree_path(conn: AsyncConnection, file_id: int, parent_id: int | None) -> str:
+async def _tree_path(conn: Connection, file_id: int, parent_id: int | None) -> str:
     """The file's id path from its root, "<root>.<…>.<id>"; a parent under the file itself
     would make a cycle."""
     if parent_id is None:
@@ -459,7 +457,7 @@ async def _tree_path(conn: AsyncConnection, file_id: int, parent_id: int | None)
 
 async def create_uploaded_file(ctx: Context, fields: UploadedFileFields) -> Changed:
     """Register a file in a storage (WRITE on it), under `parent` when given."""
-    viewer = require_user(ctx, "upload files")
+    viewer = ctx.require_user("upload files")
     async with ctx.db.transaction() as conn:
         values = await _file_values(ctx, conn, fields, None)
         file_id = int((await conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one())
@@ -473,7 +471,7 @@ async def create_uploaded_file(ctx: Context, fields: UploadedFileFields) -> Chan
 async def update_uploaded_file(ctx: Context, file_id: int, fields: UploadedFileFields) -> Changed:
     """Replace a file's fields: WRITE on its storage and on the new one. The image server
     moves status, size, format and path this way; a new parent moves the subtree with it."""
-    viewer = require_user(ctx, "change uploaded files")
+    viewer = ctx.require_user("change uploaded files")
     await _file(ctx, file_id, WRITE)
     async with ctx.db.transaction() as conn:
         current = await lock_row(conn, UploadedFile, "UploadedFile", file_id)
@@ -483,11 +481,10 @@ async def update_uploaded_file(ctx: Context, file_id: int, fields: UploadedFileF
         before, after, command = await update_logged(log, UPLOADED_FILE, file_id, values)
         if after.l_tree != before.l_tree:
             await _move_subtree(conn, log, before.l_tree, after.l_tree)
-    ctx.forget(uploaded_files_by_id, file_id)
     return Changed(after, command)
 
 
-async def _move_subtree(conn: AsyncConnection, log: CommandLog, old: str, new: str) -> None:
+async def _move_subtree(conn: Connection, log: CommandLog, old: str, new: str) -> None:
     """Give the descendants of a file that moved their new tree paths, recorded so undo
     moves them back."""
     below = UploadedFile.l_tree.startswith(old + ".")
@@ -508,7 +505,7 @@ async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
     storage; §2.1): their abstract slices, companion files and abstract images (with their
     tag associations), refused (403) while a project uses one of them. Every row deleted is
     recorded, so undo brings the whole tree back, parents first."""
-    viewer = require_user(ctx, "delete uploaded files")
+    viewer = ctx.require_user("delete uploaded files")
     found = await _file(ctx, file_id, WRITE)
     if found.parent_id is not None:
         raise Forbidden("Only a root uploaded file can be deleted; its parent holds this one")
@@ -550,7 +547,6 @@ async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
         await conn.execute(delete(CompanionFile).where(in_tree(CompanionFile)))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id.in_(image_ids)))
         await conn.execute(delete(UploadedFile).where(UploadedFile.id.in_(files)))
-    ctx.forget(uploaded_files_by_id, file_id)
     return Changed(row, command)
 
 

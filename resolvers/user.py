@@ -12,9 +12,8 @@ from email.headerregistry import Address
 from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.engine import Database
+from db.engine import Connection, Lease
 from db.models import AuthToken, SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
 from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
@@ -33,7 +32,7 @@ from resolvers.storage import STORAGE, create_storage_row
 from resolvers.viewer import ADMIN, GUEST, ROLE_RANK, SUPER_ADMIN, USER, Viewer
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings
+    from settings import Settings
 
 __all__ = [
     "USER_COLUMNS",
@@ -146,7 +145,7 @@ class UserFields:
 # --- batch loaders ---------------------------------------------------------------------------
 
 
-async def users_by_id(db: Database, ids: list[int]) -> list[Any | None]:
+async def users_by_id(db: Lease, ids: list[int]) -> list[Any | None]:
     """Users by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
         rows = (await conn.execute(select(*USER_COLUMNS).where(SecUser.id.in_(ids)))).all()
@@ -154,7 +153,7 @@ async def users_by_id(db: Database, ids: list[int]) -> list[Any | None]:
     return [found.get(key) for key in ids]
 
 
-async def roles_by_user(db: Database, user_ids: list[int]) -> list[frozenset[str]]:
+async def roles_by_user(db: Lease, user_ids: list[int]) -> list[frozenset[str]]:
     """The real role authorities of each user, one SELECT for the batch."""
     stmt = (
         select(SecUserSecRole.sec_user_id, SecRole.authority)
@@ -195,13 +194,6 @@ _HIGHEST_ROLE: Final = (
     .where(SecUserSecRole.sec_user_id == SecUser.id)
     .scalar_subquery()
 )
-
-
-def _require_admin(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
-    if not viewer.is_admin:
-        raise Forbidden("You must be an administrator to do this")
-    return viewer
 
 
 async def get_user(ctx: Context, *, id: int | None = None, username: str | None = None) -> Any:
@@ -345,7 +337,7 @@ def _check_password(password: str | None) -> str:
 
 
 async def _admin_only(ctx: Context, row: Mapping[str, Any]) -> None:
-    _require_admin(ctx)
+    ctx.require_admin()
 
 
 USER_SPEC: Final = register(
@@ -358,7 +350,7 @@ LINK_SPEC: Final = register(
 )  # fmt: skip
 
 
-async def _grant(conn: AsyncConnection, user_id: int, authorities: Sequence[str]) -> None:
+async def _grant(conn: Connection, user_id: int, authorities: Sequence[str]) -> None:
     roles = select(literal(user_id, BigInteger), SecRole.id).where(
         SecRole.authority.in_(authorities)
     )
@@ -398,7 +390,7 @@ async def insert_user(log: CommandLog, values: Mapping[str, Any]) -> Changed:
 async def create_user(ctx: Context, fields: UserFields) -> Changed:
     """Create a user with fresh keys, ROLE_USER and a storage of their own; administrators
     only (decision 1)."""
-    viewer = _require_admin(ctx)
+    viewer = ctx.require_admin()
     values = await new_user_values(ctx.settings, fields)
     async with ctx.db.transaction() as conn:
         return await insert_user(CommandLog(conn, viewer), values)
@@ -446,7 +438,7 @@ async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[st
     return Changed(after, command)
 
 
-async def _end_tokens(conn: AsyncConnection, user_id: int) -> None:
+async def _end_tokens(conn: Connection, user_id: int) -> None:
     """A new password ends every login token of the user (an invitation's too): a leaked token
     does not outlive a password reset, and the user signs in again with the new password."""
     await conn.execute(delete(AuthToken).where(AuthToken.user_id == user_id))
@@ -454,7 +446,7 @@ async def _end_tokens(conn: AsyncConnection, user_id: int) -> None:
 
 async def set_user_enabled(ctx: Context, user_id: int, enabled: bool) -> Changed:
     """Lock or unlock a user (administrators); a locked user can no longer authenticate."""
-    viewer = _require_admin(ctx)
+    viewer = ctx.require_admin()
     async with ctx.db.read() as conn:
         current = (await conn.execute(select(SecUser.enabled).where(SecUser.id == user_id))).first()
     if current is None:
@@ -509,7 +501,7 @@ async def delete_user(ctx: Context, user_id: int) -> Changed:
     Refused while one of the user's storages holds files (core.md §9.1). Role links and
     storages are recorded before the user goes, so undo brings them back with it.
     """
-    viewer = _require_admin(ctx)
+    viewer = ctx.require_admin()
     if user_id == viewer.id:
         raise InvalidInput("You cannot delete yourself")
     async with ctx.db.transaction() as conn:
@@ -560,7 +552,7 @@ def _links() -> Any:
     return select(*LINK_COLUMNS).join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
 
 
-async def _user_exists(conn: AsyncConnection, user_id: int) -> None:
+async def _user_exists(conn: Connection, user_id: int) -> None:
     if (await conn.execute(select(SecUser.id).where(SecUser.id == user_id))).first() is None:
         raise NotFound("User", user_id)
 
@@ -586,7 +578,7 @@ async def get_user_role(ctx: Context, user_id: int, role_id: int) -> Any:
     return row
 
 
-async def _role_authority(conn: AsyncConnection, role_id: int) -> str:
+async def _role_authority(conn: Connection, role_id: int) -> str:
     """The authority of a role; 404 when unknown."""
     authority = (
         await conn.execute(select(SecRole.authority).where(SecRole.id == role_id))
@@ -626,7 +618,7 @@ def _refuse_own_role(viewer: Viewer, user_id: int, authorities: set[str]) -> Non
 
 async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
     """Withdraw a role (administrators; never one of your own but ROLE_SUPER_ADMIN)."""
-    viewer = _require_admin(ctx)
+    viewer = ctx.require_admin()
     async with ctx.db.transaction() as conn:
         row = (
             await conn.execute(
@@ -645,7 +637,7 @@ async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
 
 async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Any]:
     """Replace a user's roles by the canonical set of `role_id`; returns the active roles."""
-    viewer = _require_admin(ctx)
+    viewer = ctx.require_admin()
     async with ctx.db.transaction() as conn:
         await _user_exists(conn, user_id)
         authority = await _role_authority(conn, role_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from resolvers.pixels import KINDS
 from rest_compat.envelopes import bare, command, page, single
 from rest_compat.pixels import pixel_routes
 from rest_compat.routes import Route
 from rest_compat.shapes import JSON, domain
 from rest_compat.user import user_json
+from schema.pixels import KINDS
 
 __all__ = ["ROUTES", "abstract_image_json", "abstract_slice_json"]
 

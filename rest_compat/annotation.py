@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from resolvers.errors import NotFound
-from resolvers.listing import parse_bool
 from rest_compat.envelopes import command, page, single
 from rest_compat.routes import Route
 from rest_compat.shapes import CLASS_NAMES, JSON, domain, epoch_ms
 from rest_compat.track import annotation_track_json
+from schema.common import parse_bool
 
 __all__ = [
     "ROUTES",

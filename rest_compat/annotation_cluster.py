@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from resolvers.annotation_cluster import kmeans_mode
+from resolvers.errors import InvalidInput
 from rest_compat.annotation import annotation_groups, listed_annotation_json
 from rest_compat.envelopes import Call, items, page
 from rest_compat.review import listed_reviewed_json
@@ -18,6 +18,10 @@ from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
 
 __all__ = ["ROUTES"]
+
+#: Cytomine's `kmeansValue`: 3 plain, 2 hull clusters, 1 centroid clusters (the GraphQL
+#: `ClusterMode` names).
+KMEANS_VALUES: Final = {3: "PLAIN", 2: "HULLS", 1: "CENTROIDS"}
 
 _listing = page(listed_annotation_json)
 _reviewed_listing = page(listed_reviewed_json)
@@ -42,8 +46,20 @@ def _answer(data: Any, call: Call) -> web.Response:
 
 def _derive(params: Mapping[str, Any]) -> dict[str, Any]:
     """The listing's groups and the mode `kmeansValue` forces (AUTO without it)."""
-    mode = kmeans_mode(params.get("kmeansValue"))
-    return {**annotation_groups(params), "mode": mode.name}
+    return {**annotation_groups(params), "mode": _kmeans_mode(params.get("kmeansValue"))}
+
+
+def _kmeans_mode(value: Any) -> str:
+    """The mode Cytomine's `kmeansValue` forces (3, 2 or 1); AUTO when absent."""
+    if value is None or value == "":
+        return "AUTO"
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {value!r}") from None
+    if number not in KMEANS_VALUES:
+        raise InvalidInput(f"kmeansValue must be 1, 2 or 3, not {number}")
+    return KMEANS_VALUES[number]
 
 
 _RENAME: Final = {"userForTerm": "usersForTerm", "reviewusers": "reviewUsers"}

@@ -7,13 +7,13 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from resolvers.pixels import KINDS, PixelKind
 from rest_compat.annotation import annotation_json, with_track_links
 from rest_compat.envelopes import Call, bare, command_body, items, single
 from rest_compat.pixels import pixel_routes, relay
 from rest_compat.review import any_command
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
+from schema.pixels import KINDS, PixelKind
 
 __all__ = ["ROUTES"]
 

@@ -251,11 +251,12 @@ class Bridge:
     ) -> web.StreamResponse:
         data, error = await self._execute(request, operation, variables)
         if error is not None:
-            code = (error.extensions or {}).get("code", "")
-            values = (error.extensions or {}).get("errorValues") or {}
+            extensions = error.extensions or {}
+            retry_after = extensions.get("retryAfter")
             return json_response(
-                error_body(error.message, values, command=route.command),
-                status=STATUS_BY_CODE.get(code, 500),
+                error_body(error.message, extensions.get("errorValues"), command=route.command),
+                status=STATUS_BY_CODE.get(extensions.get("code", ""), 500),
+                headers={"Retry-After": str(retry_after)} if retry_after else None,
             )
         return route.envelope(data, call)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Final
 
-from resolvers.pixels import PixelKind
 from rest_compat.envelopes import command, page, single
 from rest_compat.pixels import pixel_routes
 from rest_compat.routes import Route
 from rest_compat.shapes import domain
 from rest_compat.user import user_json
+from schema.pixels import PixelKind
 
 __all__ = ["ROUTES", "companion_file_json"]
 

@@ -10,12 +10,12 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from resolvers.listing import parse_bool
-from resolvers.pixels import KINDS
 from rest_compat.envelopes import Call, bare, command, items, page, single, within
 from rest_compat.pixels import pixel_routes
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON, domain, epoch_ms, epoch_ms_number
+from schema.common import parse_bool
+from schema.pixels import KINDS
 
 __all__ = ["ROUTES", "image_json", "slice_json"]
 

@@ -18,10 +18,10 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from resolvers.pixels import PixelKind
 from rest_compat.envelopes import Call, error_body, items, json_response, page, single
 from rest_compat.routes import Route
 from rest_compat.shapes import JSON, domain
+from schema.pixels import PixelKind
 
 __all__ = ["PIXEL_PATHS", "ROUTES", "image_server_json", "pixel_routes", "relay"]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from resolvers.listing import parse_bool
 from rest_compat.envelopes import Envelope
+from schema.common import parse_bool
 
 __all__ = ["Match", "Predicate", "Route", "Router", "flag", "given"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from resolvers.pixels import PixelKind
 from rest_compat.envelopes import command, page, single
 from rest_compat.pixels import pixel_routes
 from rest_compat.routes import Route, flag, given
 from rest_compat.shapes import JSON, domain, epoch_ms_number
+from schema.pixels import PixelKind
 
 __all__ = ["ROUTES", "uploaded_file_json"]
 

@@ -23,7 +23,7 @@ from graphql import (
 )
 
 from resolvers.errors import InvalidInput
-from resolvers.listing import parse_bool
+from schema.common import parse_bool
 
 __all__ = ["from_body", "from_text"]
 

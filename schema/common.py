@@ -13,7 +13,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.command import CommandInfo
 from resolvers.context import Context
-from resolvers.listing import Filter, Page
+from resolvers.listing import Filter, Page, parse_bool
 
 __all__ = [
     "SCALARS",
@@ -27,6 +27,7 @@ __all__ = [
     "PageInfo",
     "StringBounds",
     "connection",
+    "parse_bool",
     "selected",
     "to_filters",
 ]

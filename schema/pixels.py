@@ -17,14 +17,16 @@ import strawberry
 
 from resolvers import pixels
 from resolvers.context import Context
-from resolvers.pixels import ImageServerRequest, PixelArgs, PixelKind
+from resolvers.pixels import KINDS, ImageServerRequest, PixelArgs, PixelKind
 from schema.common import Connection, Info, Long, connection
 
 __all__ = [
+    "KINDS",
     "ImageFormat",
     "ImageServer",
     "ImageServerQuery",
     "ImageServerRequestType",
+    "PixelKind",
     "PixelKindType",
     "image_server_request_field",
 ]

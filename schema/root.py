@@ -7,19 +7,11 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from gateway.errors import INTERNAL, DomainErrors, error_code
-from gateway.settings import Settings
 from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
 from schema.annotation import AnnotationMutation, AnnotationQuery
 from schema.annotation_cluster import AnnotationClusterQuery
@@ -32,8 +24,10 @@ from schema.annotation_tool import AnnotationToolMutation, AnnotationToolQuery
 from schema.command import CommandMutation, CommandQuery
 from schema.common import SCALARS
 from schema.companion_file import CompanionFileMutation, CompanionFileQuery
+from schema.errors import INTERNAL, DomainErrors, error_code
 from schema.executor import ListExecutionContext
 from schema.image import ImageMutation, ImageQuery
+from schema.limits import limit_extensions
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
 from schema.project import ProjectMutation, ProjectQuery
@@ -44,6 +38,7 @@ from schema.tag import TagMutation, TagQuery
 from schema.track import TrackMutation, TrackQuery
 from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
+from settings import Settings
 
 __all__ = ["CytogateSchema", "build_schema"]
 
@@ -116,7 +111,7 @@ class CytogateSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with this configuration's limits on depth, aliases and tokens."""
+    """The schema with this configuration's limits (schema/limits.py) and token count."""
     return CytogateSchema(
         query=Query,
         mutation=Mutation,
@@ -124,8 +119,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         execution_context_class=ListExecutionContext,
         extensions=[
             DomainErrors,
-            partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-            partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+            *limit_extensions(settings),
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
             partial(ParserCache, maxsize=512),
             partial(ValidationCache, maxsize=512),

@@ -19,8 +19,8 @@ import requests
 from db.embedded import EmbeddedCluster
 from db.engine import Database
 from db.migrate import upgrade
-from gateway.settings import Settings
 from resolvers.bootstrap import bootstrap
+from settings import Settings
 from tests.harness import (
     ADMIN_PASSWORD,
     ADMIN_PRIVATE_KEY,
@@ -49,7 +49,8 @@ def base_settings() -> Settings:
 async def _bootstrap(url: str) -> None:
     db = Database(url, pool_size=1)
     try:
-        await bootstrap(db, base_settings())
+        async with db.lease() as lease:
+            await bootstrap(lease, base_settings())
     finally:
         await db.dispose()
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from sqlalchemy import event
 
 from gateway.app import DATABASE, Interface, create_app
-from gateway.settings import Settings
+from settings import Settings
 
 ADMIN_PUBLIC_KEY = "a0a0a0a0-0000-4000-8000-000000000001"
 ADMIN_PRIVATE_KEY = "3b1f3f0e-7c1a-4d7e-9a55-2f1c0d9a8e11"
@@ -150,3 +150,15 @@ def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
     assert body.get("errors"), body
     assert isinstance(body["message"], str) and body["message"], body
     return body  # type: ignore[no-any-return]
+
+
+def assert_graphql_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    """`response` is `/graphql`'s refusal: `status`, GraphQL's error shape, `code`."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["data"] is None, body
+    (error,) = body["errors"]
+    assert isinstance(error["message"], str) and error["message"], body
+    assert error["extensions"]["code"] == code, body
+    return error  # type: ignore[no-any-return]

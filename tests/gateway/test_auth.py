@@ -14,8 +14,8 @@ import requests
 from aiohttp.test_utils import make_mocked_request
 
 from gateway.auth import canonical_strings
-from gateway.settings import Settings
 from resolvers.auth import SESSION_COOKIE, sign
+from settings import Settings
 from tests.harness import (
     ADMIN_PASSWORD,
     ADMIN_PRIVATE_KEY,

@@ -125,3 +125,36 @@ def test_create_user_prints_working_keys(settings, database_url, server):
     assert body["username"] == "bob"
     assert body["admin"] is True
     assert body["adminByNow"] is False
+
+
+def test_serve_embedded_survives_its_cluster_restarting(home):
+    """PostgreSQL restarted under a running `cytogate serve`: the requests after it succeed
+    (its pooled connections are found dead and replaced)."""
+    from db.embedded import _run_as, find_bindir
+    from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api
+
+    port = _free_port()
+    keys = {"CYTOGATE_ADMIN_PUBLIC_KEY": ADMIN_PUBLIC_KEY,
+            "CYTOGATE_ADMIN_PRIVATE_KEY": ADMIN_PRIVATE_KEY}  # fmt: skip
+    process = subprocess.Popen(
+        [CYTOGATE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(home, **keys), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_ping(f"http://127.0.0.1:{port}", process)
+        api = Api(f"http://127.0.0.1:{port}", ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        for _ in range(4):
+            assert api.get("/api/user/current.json").status_code == 200
+        owner = _run_as()
+        subprocess.run(  # the new postmaster must not inherit a pipe: its log goes to a file
+            [str(find_bindir() / "pg_ctl"), "-D", str(home / "pgdata"), "-m", "fast", "-w",
+             "-l", str(home / "postgres.log"), "restart"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+            user=owner.pw_uid if owner else None, group=owner.pw_gid if owner else None,
+            timeout=120,
+        )  # fmt: skip
+        statuses = [api.get("/api/user/current.json").status_code for _ in range(12)]
+        assert statuses == [200] * 12
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import rest_compat.table
 from db.models import Base
-from gateway.settings import Settings
 from rest_compat.bridge import Bridge
 from schema.root import build_schema
+from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = ROOT / "db" / "migrations" / "env.py"

@@ -13,7 +13,7 @@ def test_current_user_has_keys(api):
 def test_settings_from_env_reads_and_validates_variables():
     import pytest
 
-    from gateway.settings import ConfigError, Settings
+    from settings import ConfigError, Settings
 
     settings = Settings.from_env({"CYTOGATE_REMEMBER_ME_DAYS": "7", "CYTOGATE_PORT": "9000"})
     assert (settings.remember_me_days, settings.port) == (7, 9000)

@@ -17,7 +17,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from gateway.settings import ConfigError, Settings, SmtpServer
+from settings import ConfigError, Settings, SmtpServer
 from tests.conftest import base_settings
 from tests.harness import Api, Server, assert_error, serve
 from tests.project.conftest import Team

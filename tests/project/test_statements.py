@@ -16,11 +16,11 @@ MAX_STATEMENTS = 12
 _numbers = itertools.count()
 
 PROJECTS_GRAPH = """{
-  projects(first: 1000) {
+  projects(first: 50) {
     totalCount
     nodes {
       name ontologyName membersCount currentUserRoles { admin representative }
-      members(first: 1000) { totalCount nodes { role user { username } } }
+      members(first: 50) { totalCount nodes { role user { username } } }
       managers { totalCount nodes { username } }
       representatives { user { username } }
       creator { username }

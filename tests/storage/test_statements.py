@@ -13,15 +13,15 @@ from tests.harness import Api, Server
 
 NESTED = """
 {
-  storages(all: true, first: 1000) {
+  storages(all: true, first: 50) {
     totalCount
     nodes {
       name user { username } members { username }
-      uploadedFiles(first: 1000) {
+      uploadedFiles(first: 20) {
         totalCount
         nodes {
           originalFilename statusText storage { name } thumbUrl
-          children { totalCount nodes { id } }
+          children(first: 5) { totalCount nodes { id } }
           abstractImages {
             path contentType isVirtual macroUrl dimensions storage { id } uploader { id }
             companionFiles { id }

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import CytogateError
+from resolvers.errors import Unavailable, domain_error
 
 __all__ = ["INTERNAL", "DomainErrors", "error_code"]
 
@@ -45,9 +46,12 @@ def _classify(error: GraphQLError) -> GraphQLError:
     if "code" in (error.extensions or {}):  # already classified (result and pre-execution
         return error  # lists may hold the same error): never log or rebuild it twice
     original = error.original_error
-    if isinstance(original, CytogateError):
-        extensions = {"code": original.code, "errorValues": original.values}
-        return GraphQLError(original.message, error.nodes, error.source, error.positions,
+    domain = domain_error(original) if original is not None else None
+    if domain is not None:
+        extensions: dict[str, Any] = {"code": domain.code, "errorValues": domain.values}
+        if isinstance(domain, Unavailable) and domain.retry_after is not None:
+            extensions["retryAfter"] = domain.retry_after
+        return GraphQLError(domain.message, error.nodes, error.source, error.positions,
                             error.path, original, extensions)  # fmt: skip
     if original is None or (error.path is None and error.nodes):  # the document or variables
         code = "BAD_USER_INPUT" if "Variable" in error.message else "GRAPHQL_VALIDATION_FAILED"

@@ -154,7 +154,10 @@ class Settings:
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 5000
     graphql_max_page: int = 1000
+    graphql_max_rows: int = 50_000
     pool_size: int = 10
+    pool_timeout: int = 10
+    statement_timeout: int = 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     smtp: SmtpServer | None = None
@@ -197,7 +200,10 @@ class Settings:
             graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),
             graphql_max_tokens=_int(env, "CYTOGATE_GRAPHQL_MAX_TOKENS", 5000, minimum=100),
             graphql_max_page=_int(env, "CYTOGATE_GRAPHQL_MAX_PAGE", 1000, minimum=1),
+            graphql_max_rows=_int(env, "CYTOGATE_GRAPHQL_MAX_ROWS", 50_000, minimum=1),
             pool_size=_int(env, "CYTOGATE_DB_POOL_SIZE", 10, minimum=1),
+            pool_timeout=_int(env, "CYTOGATE_DB_POOL_TIMEOUT", 10, minimum=1),
+            statement_timeout=_int(env, "CYTOGATE_STATEMENT_TIMEOUT", 60),
             argon2_time_cost=_int(env, "CYTOGATE_ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "CYTOGATE_ARGON2_MEMORY_KIB", 65536, minimum=32),
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,

@@ -1,0 +1,79 @@
+"""`/graphql`: strawberry's aiohttp view with our context, orjson, our GraphiQL page, JSON
+errors for refused requests, and no WebSocket endpoint.
+
+There are no subscriptions yet, so a WebSocket handshake is treated as the plain GET it is
+(answered with GraphiQL or a 400), never upgraded. A request the view refuses before executing
+(a body that is not JSON, a wrong method) answers GraphQL's error shape with a code. When the
+database cannot serve at all (every error UNAVAILABLE, no data), the answer is 503 with
+`Retry-After`, as a REST call would get.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeGuard
+
+import orjson
+from aiohttp import web
+from cross_web import HTTPException
+from strawberry.aiohttp.views import GraphQLView
+
+from gateway import graphiql
+from gateway.middleware import error_response
+from gateway.state import make_context
+from resolvers.context import Context
+
+__all__ = ["CytogateGraphQLView"]
+
+
+def _unavailable(response_data: Any) -> int | None:
+    """The seconds to wait when the whole result failed for want of the database."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return None
+    errors = response_data.get("errors") or []
+    waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
+    codes = {(e.get("extensions") or {}).get("code") for e in errors}
+    if codes != {"UNAVAILABLE"}:
+        return None
+    return max((w for w in waits if isinstance(w, int)), default=1)
+
+
+class CytogateGraphQLView(GraphQLView[Context, None]):
+    """Strawberry's view, adapted as the module docstring says."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(subscription_protocols=(), **kwargs)
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        except HTTPException as refused:
+            return error_response(request, refused.reason, refused.status_code)
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        return False
+
+    async def get_context(self, request: web.Request, response: Any) -> Context:
+        return make_context(request, trusted=False)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body, which must be an object (or a batch): strawberry reads keys from it."""
+        body = super().parse_json(data)
+        if not isinstance(body, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return body
+
+    def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
+        sub_response.body = orjson.dumps(response_data)
+        sub_response.content_type = "application/json"
+        retry_after = _unavailable(response_data)
+        if retry_after is not None:
+            sub_response.set_status(503)
+            sub_response.headers["Retry-After"] = str(retry_after)
+        return sub_response
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """Our GraphiQL page, whose files this server serves (gateway/graphiql.py)."""
+        return graphiql.page()

@@ -1,0 +1,147 @@
+"""The middleware every request passes: a lease on the database, authentication, one JSON
+error shape per surface, and one access line.
+
+Errors are JSON whatever their origin: a domain error keeps its status and message, a refused
+transport (a bad body, a wrong method) its status, and anything else is a bug, logged once with
+its traceback and answered 500. `/graphql` answers in GraphQL's shape (`errors` a list, each with
+`extensions.code`); every other path in Cytomine's (core.md §5.1). A 503 carries `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from aiohttp import web
+
+from gateway import graphiql
+from gateway.auth import Authentication, authenticate
+from gateway.state import AUTH, CONTEXT, DATABASE, LEASE, SETTINGS
+from resolvers.context import Context
+from resolvers.errors import CytogateError, Unauthenticated, Unavailable, domain_error
+from rest_compat.envelopes import NO_STORE, error_body, json_response
+
+__all__ = ["ANONYMOUS", "GRAPHQL_PATH", "error_response", "middleware"]
+
+log = logging.getLogger("cytogate")
+access_log = logging.getLogger("cytogate.access")
+
+GRAPHQL_PATH: Final = "/graphql"
+#: Reachable without credentials (core.md §2); every other /api route answers 401 to anonymous.
+ANONYMOUS: Final = frozenset(
+    ("/server/ping", "/server/ping.json", "/status.json", "/api/authenticate", GRAPHQL_PATH)
+).union(graphiql.ASSET_PATHS)
+#: The GraphQL code of a transport-level refusal, by HTTP status.
+CODE_BY_STATUS: Final[Mapping[int, str]] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_SERVER_ERROR",
+    503: "UNAVAILABLE",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_response(
+    request: web.Request,
+    message: str,
+    status: int,
+    *,
+    code: str | None = None,
+    values: Mapping[str, Any] | None = None,
+    retry_after: int | None = None,
+) -> web.Response:
+    """An error answer in the shape of the request's surface (GraphQL or Cytomine REST)."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    if request.path == GRAPHQL_PATH:
+        extensions: dict[str, Any] = {
+            "code": code or CODE_BY_STATUS.get(status, "BAD_REQUEST"),
+            "errorValues": dict(values or {}),
+        }
+        if retry_after is not None:
+            extensions["retryAfter"] = retry_after
+        body: Any = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+        return json_response(body, status=status, headers=headers)
+    return json_response(error_body(message, values), status=status, headers=headers)
+
+
+def _domain_response(request: web.Request, error: CytogateError) -> web.Response:
+    retry_after = error.retry_after if isinstance(error, Unavailable) else None
+    return error_response(request, error.message, error.status, code=error.code,
+                          values=error.values, retry_after=retry_after)  # fmt: skip
+
+
+def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
+    ctx: Context | None = request.get(CONTEXT)
+    if ctx is None or response.prepared:
+        return
+    settings = request.app[SETTINGS]
+    for name, value in ctx.cookies.items():
+        if value is None:
+            response.del_cookie(name, path="/")
+        else:
+            response.set_cookie(
+                name, value, path="/", httponly=True, samesite="Lax",
+                max_age=settings.token_hours * 3600,
+            )  # fmt: skip
+
+
+async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Authenticate (an anonymous path goes on anonymously past a failure), then handle."""
+    try:
+        request[AUTH] = await authenticate(request, request[LEASE], request.app[SETTINGS])
+    except Exception as error:
+        if domain_error(error) is None:
+            raise
+        request[AUTH] = Authentication(None)
+        if request.path not in ANONYMOUS or request.path == GRAPHQL_PATH:
+            raise
+    if request[AUTH].viewer is None and request.path not in ANONYMOUS:
+        raise Unauthenticated()
+    response = await handler(request)
+    _apply_cookies(request, response)
+    return response
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Lease, authenticate, turn every failure into a JSON error, log one line per request."""
+    started = time.perf_counter()
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+    request[LEASE] = lease = request.app[DATABASE].lease()
+    try:
+        if request.method == "OPTIONS":
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await _authenticated(request, handler)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        response = error_response(request, error.reason, error.status)
+    except Exception as error:
+        domain = domain_error(error)
+        if domain is not None:
+            response = _domain_response(request, domain)
+        else:
+            log.exception("unexpected error on %s %s (request %s)", request.method,
+                          request.path, request_id)  # fmt: skip
+            response = error_response(request, "Internal error", 500)
+    finally:
+        await lease.close()
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+        for key, value in NO_STORE.items():
+            response.headers.setdefault(key, value)
+    access_log.info(
+        "%s %s %s %.1fms id=%s", request.method, request.path, response.status,
+        (time.perf_counter() - started) * 1000, request_id,
+    )  # fmt: skip
+    return response

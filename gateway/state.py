@@ -1,0 +1,51 @@
+"""What the application and each request keep (typed aiohttp keys), and the request's
+`Context`, built on the request's lease the same way for GraphQL and REST."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import strawberry
+from aiohttp import web
+
+from db.engine import Database, Lease
+from gateway.auth import Authentication
+from resolvers.bootstrap import BootstrapAdmin
+from resolvers.context import Context
+from settings import Settings
+
+__all__ = [
+    "AUTH",
+    "BOOTSTRAPPED",
+    "CONTEXT",
+    "DATABASE",
+    "LEASE",
+    "SCHEMA",
+    "SETTINGS",
+    "make_context",
+]
+
+SETTINGS: Final = web.AppKey("settings", Settings)
+DATABASE: Final = web.AppKey("database", Database)
+SCHEMA: Final = web.AppKey("schema", strawberry.Schema)
+BOOTSTRAPPED: Final = web.AppKey("bootstrapped", list[BootstrapAdmin])
+AUTH: Final = web.RequestKey("auth", Authentication)
+#: The request's one lease on the database (db/engine.py), opened and closed by the middleware.
+LEASE: Final = web.RequestKey("lease", Lease)
+CONTEXT: Final = web.RequestKey("context", Context)
+
+
+def make_context(request: web.Request, *, trusted: bool) -> Context:
+    """The request's Context; kept on the request so the middleware can apply its cookies."""
+    auth: Authentication = request[AUTH]
+    ctx = Context(
+        request[LEASE],
+        request.app[SETTINGS],
+        auth.viewer,
+        request=request,
+        trusted=trusted,
+        token=auth.token,
+        by_cookie=auth.by_cookie,
+    )
+    request[CONTEXT] = ctx
+    return ctx

@@ -1,0 +1,197 @@
+"""Limits on what one GraphQL document may ask of the server (DESIGN.md, "Connections and load").
+
+Depth, aliases and tokens bound the document itself. Their validation rules are built once per
+schema, not per request: strawberry's validation cache is keyed by the rule classes, so rules
+built per request (as `QueryDepthLimiter(...)` in a factory does) would never hit it.
+
+`RowBudget` bounds the work: before executing, it counts the list items the operation may
+return, with its variables, as GitHub's node limit does. A paged list (a field with `first`)
+returns at most its page, `first` clamped to `CYTOGATE_GRAPHQL_MAX_PAGE` (100 when absent, 0
+for `first: 0`); nesting multiplies (ten images each with fifty annotations are five hundred
+rows) and aliases add. A list without paging (the terms of an annotation, the slices of an
+image: small by design, since the schema pages every list that can grow large) counts one item
+per parent; a single object counts nothing. A document over
+`CYTOGATE_GRAPHQL_MAX_ROWS` is refused before anything runs, with `ROW_LIMIT_EXCEEDED`; every
+answer reports its count in `extensions.cost`. The REST bridge's own documents are trusted
+(`max=0` means every row to Cytomine clients) and not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+    value_from_ast,
+)
+from graphql.type.definition import GraphQLNamedType
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+
+from resolvers.context import Context
+from settings import Settings
+
+__all__ = ["ROW_LIMIT_EXCEEDED", "RowBudget", "limit_extensions", "rows_of"]
+
+ROW_LIMIT_EXCEEDED: Final = "ROW_LIMIT_EXCEEDED"
+#: The page of a paged list whose `first` is not given.
+DEFAULT_PAGE: Final = 100
+
+ExtensionFactory = Callable[[], SchemaExtension]
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """What counting one operation needs: the schema, its fragments, its variables."""
+
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: Mapping[str, Any]
+    max_page: int
+
+    def page(self, field: GraphQLField, node: FieldNode) -> int:
+        """The rows a paged list field returns at most."""
+        first: Any = DEFAULT_PAGE
+        for argument in node.arguments or ():
+            if argument.name.value == "first":
+                if isinstance(argument.value, VariableNode):
+                    first = self.variables.get(argument.value.name.value, DEFAULT_PAGE)
+                else:
+                    first = value_from_ast(argument.value, field.args["first"].type)
+        size = first if isinstance(first, int) and not isinstance(first, bool) else DEFAULT_PAGE
+        return max(0, min(size, self.max_page))
+
+    def rows(self, selections: SelectionSetNode, parent: GraphQLNamedType, each: int) -> int:
+        """The rows below `selections` of `each` objects of type `parent`."""
+        total = 0
+        for node, owner in self._fields(selections, parent):
+            field = owner.fields.get(node.name.value)
+            if field is None or node.selection_set is None:
+                continue  # a leaf, or __typename
+            inner = get_named_type(field.type)
+            count = each * self.page(field, node) if "first" in field.args else each
+            if is_list_type(get_nullable_type(field.type)):
+                total += count
+            total += self.rows(node.selection_set, inner, count)
+        return total
+
+    def _fields(
+        self, selections: SelectionSetNode, parent: GraphQLNamedType
+    ) -> Iterator[tuple[FieldNode, GraphQLObjectType]]:
+        """The field nodes of `selections`, through fragments, with the type owning each."""
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if isinstance(parent, GraphQLObjectType):
+                    yield selection, parent
+                else:  # an interface or union: count the field on any type that has it
+                    owner = self._owner(parent, selection.name.value)
+                    if owner is not None:
+                        yield selection, owner
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                narrowed = self.schema.get_type(condition.name.value) if condition else parent
+                yield from self._fields(selection.selection_set, narrowed or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    narrowed = self.schema.get_type(fragment.type_condition.name.value)
+                    yield from self._fields(fragment.selection_set, narrowed or parent)
+
+    def _owner(self, parent: GraphQLNamedType, name: str) -> GraphQLObjectType | None:
+        for possible in self.schema.get_possible_types(parent):  # type: ignore[arg-type]
+            if name in possible.fields:
+                return possible
+        return None
+
+
+def rows_of(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+    max_page: int,
+) -> int:
+    """The rows `operation` may return at most, as the module docstring counts them."""
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    return _Walk(schema, fragments, variables, max_page).rows(operation.selection_set, root, 1)
+
+
+class RowBudget(SchemaExtension):
+    """Refuse an operation that may return more rows than the configured budget, before it runs;
+    report the count of every other one in `extensions.cost`."""
+
+    def __init__(self, max_rows: int, max_page: int) -> None:
+        self.max_rows = max_rows
+        self.max_page = max_page
+        self.rows: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        document = self.execution_context.graphql_document
+        if document is not None and not (isinstance(context, Context) and context.trusted):
+            self.rows = self._count(document)
+            if self.rows > self.max_rows:
+                raise GraphQLError(
+                    f"This document may return up to {self.rows} rows, more than the "
+                    f"{self.max_rows} allowed (CYTOGATE_GRAPHQL_MAX_ROWS): ask for smaller "
+                    "pages or fewer lists",
+                    extensions={
+                        "code": ROW_LIMIT_EXCEEDED,
+                        "cost": {"rows": self.rows, "limit": self.max_rows},
+                    },
+                )
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.rows is None:
+            return {}
+        return {"cost": {"rows": self.rows, "limit": self.max_rows}}
+
+    def _count(self, document: Any) -> int:
+        fragments: dict[str, FragmentDefinitionNode] = {}
+        operations: list[OperationDefinitionNode] = []
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode):
+                operations.append(definition)
+        name = self.execution_context.operation_name
+        chosen = next(
+            (op for op in operations if name is None or (op.name and op.name.value == name)), None
+        )
+        if chosen is None:
+            return 0
+        schema = self.execution_context.schema._schema
+        variables = self.execution_context.variables or {}
+        return rows_of(schema, chosen, fragments, variables, self.max_page)
+
+
+def limit_extensions(settings: Settings) -> list[ExtensionFactory]:
+    """The limit extensions of a schema: document rules built once, and the row budget."""
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(settings.graphql_max_depth, should_ignore=None),
+        aliases_rule(settings.graphql_max_aliases),
+    ]
+    return [
+        lambda: AddValidationRules(rules),
+        lambda: RowBudget(settings.graphql_max_rows, settings.graphql_max_page),
+    ]
