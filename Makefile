@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench
+.PHONY: install run test lint schema bench bench-load
 
 install:
 	@bash scripts/install.sh
@@ -22,3 +22,6 @@ schema: install
 
 bench: install
 	$(VENV)/python -m bench.run
+
+bench-load: install
+	$(VENV)/python -m bench.load

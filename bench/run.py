@@ -17,41 +17,35 @@ Each is the median of several runs, and is shown as a ratio to (a). No assertion
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
-import hashlib
-import hmac
 import math
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
 import asyncpg
 import orjson
 
+from bench.common import HOME, bench_settings, server, signed
 from bench.generate import IMAGE_SIZE, generate
 from db.embedded import EmbeddedCluster
 from db.migrate import upgrade
 from gateway.app import GC_THRESHOLD
-from settings import Settings
 
-HOME: Final = Path(__file__).parent / ".data"
-PUBLIC_KEY: Final = "b3nch000-0000-4000-8000-000000000001"
-PRIVATE_KEY: Final = "b3nch000-0000-4000-8000-000000000002"
 SIZES: Final = (10_000, 100_000)
 RUNS: Final = {10_000: 7, 100_000: 5}
 VIEWPORT: Final = 1_000
-BASE: Final = "http://127.0.0.1"
+#: (c) asks GraphQL for the whole listing in one page.
+WHOLE_LISTS: Final = {
+    "CYTOGATE_GRAPHQL_MAX_PAGE": "1000000",
+    "CYTOGATE_GRAPHQL_MAX_ROWS": "10000000",
+}
 
 ANCHOR_SQL: Final = """
 SELECT ua.id, ua.created, ua.updated, ua.image_id, ua.slice_id, ua.project_id, ua.user_id,
@@ -79,10 +73,6 @@ query($image: Long!, $first: Int) {
   }
 }
 """
-
-
-def _settings() -> Settings:
-    return Settings(admin_public_key=PUBLIC_KEY, admin_private_key=PRIVATE_KEY)
 
 
 def _ms(moment: datetime) -> int:
@@ -119,50 +109,6 @@ async def anchor(dsn: str, image: int, server: str) -> bytes:
                          "totalPages": 1 if size else 0})  # fmt: skip
 
 
-def _signed(method: str, content_type: str = "") -> dict[str, str]:
-    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())
-    canonical = f"{method}\n\n{content_type}\n{date}"
-    digest = hmac.new(PRIVATE_KEY.encode(), canonical.encode(), hashlib.sha1).digest()
-    headers = {"date": date, "authorization": f"CYTOMINE {PUBLIC_KEY}:"
-               f"{base64.b64encode(digest).decode()}"}  # fmt: skip
-    if content_type:
-        headers["content-type"] = content_type
-    return headers
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def server(url: str) -> Iterator[str]:
-    """`cytogate serve` over the database at `url`, in a process of its own."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CYTOGATE_ADMIN_PUBLIC_KEY": PUBLIC_KEY,
-           "CYTOGATE_ADMIN_PRIVATE_KEY": PRIVATE_KEY,
-           "CYTOGATE_GRAPHQL_MAX_PAGE": "1000000"}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"{BASE}:{port}"
-    try:
-        for _ in range(300):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(30)
-
-
 def median_ms(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
     """The median wall time of `runs` calls (after one warm-up), and the last result."""
     result = work()
@@ -187,12 +133,12 @@ async def _fetch(method: str, url: str, **kw: Any) -> bytes:
 
 
 def _get(base: str, path: str, params: dict[str, str]) -> bytes:
-    return asyncio.run(_fetch("GET", base + path, params=params, headers=_signed("GET")))
+    return asyncio.run(_fetch("GET", base + path, params=params, headers=signed("GET")))
 
 
 def _graphql(base: str, image: int, first: int) -> bytes:
     body = orjson.dumps({"query": GRAPHQL, "variables": {"image": image, "first": first}})
-    headers = _signed("POST", "application/json")
+    headers = signed("POST", "application/json")
     return asyncio.run(_fetch("POST", f"{base}/graphql", data=body, headers=headers))
 
 
@@ -209,7 +155,7 @@ async def _database(cluster: EmbeddedCluster, n: int) -> tuple[str, int]:
             url = await cluster.ensure_database(draft)
             await asyncio.to_thread(upgrade, url)
             print(f"generating {n:,} annotations", file=sys.stderr)
-            await generate(url, n, _settings())
+            await generate(url, n, bench_settings())
             await admin.execute(f'ALTER DATABASE "{draft}" RENAME TO "{name}"')
     finally:
         await admin.close()
@@ -232,7 +178,7 @@ def measure(cluster: EmbeddedCluster, n: int) -> dict[str, tuple[float, int]]:
     bbox = f"{low:.0f},{low:.0f},{low + side:.0f},{low + side:.0f}"
     listing = {"image": str(image), "showWKT": "true", "showTerm": "true", "max": "0"}
     results: dict[str, tuple[float, int]] = {}
-    with server(url) as base:
+    with server(url, WHOLE_LISTS) as base:
         a, body = median_ms(runs, lambda: asyncio.run(anchor(dsn, image, base)))
         results["a"] = (a, len(orjson.loads(body)["collection"]))
         b, body = median_ms(runs, lambda: _get(base, "/api/annotation.json", listing))

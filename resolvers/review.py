@@ -39,7 +39,7 @@ from resolvers.annotation import (
     get_annotation,
     update_annotation,
 )
-from resolvers.annotation_listing import REVIEWED_LAYER, term_ids
+from resolvers.annotation.listing import REVIEWED_LAYER, term_ids
 from resolvers.command import (
     Action,
     CommandInfo,

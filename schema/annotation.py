@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import annotation, annotation_listing
+from resolvers import annotation
 from resolvers.annotation import (
     AnnotationFields,
     Created,
@@ -24,7 +24,8 @@ from resolvers.annotation import (
     terms_by_annotation,
     tracks_by_annotation,
 )
-from resolvers.annotation_listing import USER_LAYER, AnnotationSearch, annotation_urls
+from resolvers.annotation import listing as annotation_listing
+from resolvers.annotation.listing import USER_LAYER, AnnotationSearch, annotation_urls
 from resolvers.crud import Changed
 from resolvers.image import image_instances_by_id, slice_instances_by_id
 from resolvers.metadata_target import USER_ANNOTATION_CLASS

@@ -1,5 +1,5 @@
 """k-means overviews of annotation layers in the graph (contract images-annotations.md §3.6);
-the rules live in resolvers/annotation_cluster.py.
+the rules live in resolvers/annotation/cluster.py.
 
 A separate field rather than a flag on the listing: its items are clusters, not annotations.
 When the mode comes out PLAIN, `rows` is the listing itself, so a viewer asks once.
@@ -11,8 +11,8 @@ from typing import Any
 
 import strawberry
 
-from resolvers.annotation_cluster import Clustering, ClusterMode, cluster_annotations
-from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, Layer, list_annotations
+from resolvers.annotation.cluster import Clustering, ClusterMode, cluster_annotations
+from resolvers.annotation.listing import REVIEWED_LAYER, USER_LAYER, Layer, list_annotations
 from schema.annotation import AnnotationFilter, AnnotationRow, AnnotationRowConnection
 from schema.common import Connection, Info, Long, connection, selected
 from schema.review import (

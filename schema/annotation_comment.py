@@ -8,9 +8,9 @@ from typing import Any
 
 import strawberry
 
-from resolvers import annotation_comment as comments
 from resolvers.annotation import annotations_by_id
-from resolvers.annotation_comment import CommentFields
+from resolvers.annotation import comment as comments
+from resolvers.annotation.comment import CommentFields
 from resolvers.crud import Changed
 from resolvers.user import users_by_id
 from schema.annotation import UserAnnotation

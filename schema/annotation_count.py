@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from resolvers import annotation_count as counts
+from resolvers.annotation import count as counts
 from resolvers.image import slice_instances_by_id
 from resolvers.user import users_by_id
 from schema.common import Info, Long

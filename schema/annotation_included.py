@@ -1,11 +1,11 @@
 """Included annotations in the graph (contract images-annotations.md §3.7); the rules live in
-resolvers/annotation_included.py."""
+resolvers/annotation/included.py."""
 
 from __future__ import annotations
 
 import strawberry
 
-from resolvers.annotation_included import IncludedSearch, Relation, list_included
+from resolvers.annotation.included import IncludedSearch, Relation, list_included
 from schema.annotation import AnnotationRow, AnnotationRowConnection
 from schema.common import Info, Long, connection, selected
 from schema.review import ReviewedAnnotationRow, ReviewedAnnotationRowConnection

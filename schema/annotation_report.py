@@ -1,5 +1,5 @@
 """Annotation reports and the administrators' light list in the graph (contract
-images-annotations.md §3.15, §3.4); the rules live in resolvers/annotation_report.py.
+images-annotations.md §3.15, §3.4); the rules live in resolvers/annotation/report.py.
 
 A report gives what its file holds: the header, the users and terms it was made for, the names
 of the ontology's terms, and its rows as listing rows. The REST downloads write these as CSV,
@@ -13,8 +13,8 @@ from typing import Any
 
 import strawberry
 
-from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, list_annotations
-from resolvers.annotation_report import (
+from resolvers.annotation.listing import REVIEWED_LAYER, USER_LAYER, list_annotations
+from resolvers.annotation.report import (
     COLUMNS,
     Report,
     ReportRequest,

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from resolvers import annotation_term
-from resolvers.annotation_term import TermLinks
+from resolvers.annotation import term as annotation_term
+from resolvers.annotation.term import TermLinks
 from resolvers.ontology import terms_by_id
 from resolvers.user import users_by_id
 from schema.annotation import AnnotationTerm

@@ -1,6 +1,6 @@
 """Geometry tools on annotations in the graph: simplify, fill, correction, repeat, and what the
 image server is asked for an annotation's crop, mask or alpha mask (contract
-images-annotations.md §3.4, §3.8, §3.14). The rules live in resolvers/annotation_tool.py."""
+images-annotations.md §3.4, §3.8, §3.14). The rules live in resolvers/annotation/tool.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from resolvers import annotation_tool
+from resolvers.annotation import tool as annotation_tool
 from resolvers.pixels import ImageServerRequest, PixelArgs, PixelKind
 from resolvers.review import AnyAnnotation
 from schema.annotation import (

@@ -1,7 +1,7 @@
 """Image instances and slice instances in the graph (contract images-annotations.md §2.6–§2.7,
 §11): `project { images { slices abstractImage { uploadedFile storage } } }`.
 
-Sources are the rows of resolvers/image.py, which already carry what the abstract image and
+Sources are the rows of resolvers/image/rows.py, which already carry what the abstract image and
 its file give an instance; links to other objects go through DataLoaders. Names follow blind
 mode (resolvers.image.image_names), so GraphQL and REST show the same thing to the same viewer.
 """
@@ -24,7 +24,7 @@ from resolvers.abstract_image import (
     zoom_levels,
 )
 from resolvers.abstract_image import is_virtual as is_virtual_format
-from resolvers.annotation_count import index_by_slice
+from resolvers.annotation.count import index_by_slice
 from resolvers.crud import Changed
 from resolvers.image import (
     FieldBounds,

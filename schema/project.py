@@ -359,6 +359,21 @@ class LastOpenedProject:
         return cls(project_id=Long(row.project_id), date=row.date, opened=row.opened)
 
 
+@strawberry.type(description="A user's membership of a project, as a change left it.")
+class ProjectMembership:
+    project_id: Long
+    user_id: Long
+    manager: bool = strawberry.field(description="The change was to the manager role.")
+
+    @strawberry.field(graphql_type=ProjectType)
+    async def project(self, info: Info) -> Any:
+        return await info.context.found(projects_by_id, int(self.project_id), "Project")
+
+    @strawberry.field(graphql_type=User)
+    async def user(self, info: Info) -> Any:
+        return await info.context.found(users_by_id, int(self.user_id), "User")
+
+
 @strawberry.type(description="What a multi-user membership change did.")
 class ProjectMembersPayload:
     project_id: Long
@@ -602,9 +617,9 @@ class ProjectMutation:
     @strawberry.mutation(description="Add a contributor, or a manager (managers only).")
     async def project_member_add(
         self, info: Info, project_id: Long, user_id: Long, manager: bool = False
-    ) -> bool:
+    ) -> ProjectMembership:
         await project.add_member(info.context, project_id, user_id, manager=manager)
-        return True
+        return ProjectMembership(project_id=project_id, user_id=user_id, manager=manager)
 
     @strawberry.mutation(
         description="Remove a member from the project, or (`manager`) only their manager role. "
@@ -612,9 +627,9 @@ class ProjectMutation:
     )
     async def project_member_remove(
         self, info: Info, project_id: Long, user_id: Long, manager: bool = False
-    ) -> bool:
+    ) -> ProjectMembership:
         await project.remove_member(info.context, project_id, user_id, manager=manager)
-        return True
+        return ProjectMembership(project_id=project_id, user_id=user_id, manager=manager)
 
     @strawberry.mutation(
         description="Add several contributors (managers); ids naming no user, or that are not "

@@ -20,9 +20,9 @@ from strawberry.scalars import JSON
 
 from resolvers import review
 from resolvers.annotation import annotations_by_id
-from resolvers.annotation_count import count_project_annotations
-from resolvers.annotation_listing import REVIEWED_LAYER, AnnotationSearch
-from resolvers.annotation_listing import list_annotations as list_layer
+from resolvers.annotation.count import count_project_annotations
+from resolvers.annotation.listing import REVIEWED_LAYER, AnnotationSearch
+from resolvers.annotation.listing import list_annotations as list_layer
 from resolvers.crud import Changed
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS
 from resolvers.ontology import terms_by_id

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers import storage, uploaded_file
 from resolvers.crud import Changed
-from resolvers.storage import StorageFields, member_ids_by_storage
+from resolvers.storage import StorageFields, member_ids_by_storage, storages_by_id
 from resolvers.user import users_by_id
 from schema.common import Command, Connection, Info, Long, connection
 from schema.user import User
@@ -104,6 +104,20 @@ class StorageQuery:
         return await _users(info, await storage.list_storage_members(info.context, storage_id))
 
 
+@strawberry.type(description="A user's rights on a storage, as a change left them.")
+class StorageMembership:
+    storage_id: Long
+    user_id: Long
+
+    @strawberry.field(graphql_type=Storage)
+    async def storage(self, info: Info) -> Any:
+        return await info.context.found(storages_by_id, int(self.storage_id), "Storage")
+
+    @strawberry.field(graphql_type=User)
+    async def user(self, info: Info) -> Any:
+        return await info.context.found(users_by_id, int(self.user_id), "User")
+
+
 @strawberry.type
 class StorageMutation:
     @strawberry.mutation(description="Create a storage; you own it unless an admin says who.")
@@ -119,13 +133,17 @@ class StorageMutation:
         return _payload(await storage.delete_storage(info.context, id))
 
     @strawberry.mutation(description="Give a user READ and WRITE on a storage.")
-    async def storage_member_add(self, info: Info, storage_id: Long, user_id: Long) -> bool:
+    async def storage_member_add(
+        self, info: Info, storage_id: Long, user_id: Long
+    ) -> StorageMembership:
         await storage.add_storage_member(info.context, storage_id, user_id)
-        return True
+        return StorageMembership(storage_id=storage_id, user_id=user_id)
 
     @strawberry.mutation(
         description="Withdraw a user's rights on a storage (anyone may leave; the owner stays)."
     )
-    async def storage_member_remove(self, info: Info, storage_id: Long, user_id: Long) -> bool:
+    async def storage_member_remove(
+        self, info: Info, storage_id: Long, user_id: Long
+    ) -> StorageMembership:
         await storage.remove_storage_member(info.context, storage_id, user_id)
-        return True
+        return StorageMembership(storage_id=storage_id, user_id=user_id)

@@ -739,14 +739,14 @@ def test_a_consultation_source_feeds_last_opened_and_last_activity(
     from sqlalchemy import select
 
     from db.models import ImageInstance
-    from resolvers import image as resolvers_image
+    from resolvers.image import rows as image_rows
 
     def added(user_id: int) -> Any:
         return select(
             ImageInstance.id.label("image_id"), ImageInstance.created.label("date")
         ).where(ImageInstance.user_id == user_id)
 
-    monkeypatch.setattr(resolvers_image, "CONSULTATION_SOURCES", (added,))
+    monkeypatch.setattr(image_rows, "CONSULTATION_SOURCES", (added,))
     member = make_user()
     shared = make_project(api, users=(member["id"],))
     mine = [add_image(api, project["id"], make_abstract_image()["id"]) for _ in range(3)]

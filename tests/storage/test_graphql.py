@@ -87,16 +87,20 @@ def test_storage_mutations_record_commands_rest_sees(api, make_user):
     assert data(renamed)["storageUpdate"]["storage"] == {"name": "again", "userId": alice["id"]}
     bob = make_user()
     added = alice["api"].gql(
-        "mutation($s: Long!, $u: Long!) { storageMemberAdd(storageId: $s, userId: $u) }",
+        "mutation($s: Long!, $u: Long!) { storageMemberAdd(storageId: $s, userId: $u) "
+        "{ storage { name } user { username } } }",
         {"s": storage["id"], "u": bob["id"]},
     )
-    assert data(added) == {"storageMemberAdd": True}
+    assert data(added) == {
+        "storageMemberAdd": {"storage": {"name": "again"}, "user": {"username": bob["username"]}}
+    }
     members = data(alice["api"].gql(
         "query($s: Long!) { storageMembers(storageId: $s) { id } }", {"s": storage["id"]}
     ))["storageMembers"]  # fmt: skip
     assert {m["id"] for m in members} == {alice["id"], bob["id"]}
     owner_out = alice["api"].gql(
-        "mutation($s: Long!, $u: Long!) { storageMemberRemove(storageId: $s, userId: $u) }",
+        "mutation($s: Long!, $u: Long!) { storageMemberRemove(storageId: $s, userId: $u) "
+        "{ userId } }",
         {"s": storage["id"], "u": alice["id"]},
     )
     assert codes(owner_out) == ["BAD_USER_INPUT"]

@@ -16,12 +16,9 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.models import AnnotationTerm, ImageInstance, ReviewedAnnotationTerm, SecUser
-from resolvers.annotation import (
-    ANNOTATION_TERM,
-    check_terms,
-    get_annotation,
-    terms_by_annotation,
-)
+from resolvers.annotation.reads import get_annotation
+from resolvers.annotation.rows import terms_by_annotation
+from resolvers.annotation.rules import ANNOTATION_TERM, check_terms
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of

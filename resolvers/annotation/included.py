@@ -6,7 +6,7 @@ a point with the region, the one a viewer's selection tool picks. `CONTAINED` as
 annotations lying wholly inside the region instead (its boundary included: PostGIS
 `ST_CoveredBy`), what an export of a drawn area wants. Both use the GiST index.
 
-The rest is the listing (resolvers/annotation_listing.py): the same scope check, filters,
+The rest is the listing (resolvers/annotation/listing.py): the same scope check, filters,
 optional columns and order, narrowed by the region, on the user layer or (Cytomine's `user=0`)
 the reviewed one.
 """
@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from db.engine import Connection
 from db.models import Project, Term
-from resolvers.annotation_listing import (
+from resolvers.annotation.listing import (
     REVIEWED_LAYER,
     USER_LAYER,
     AnnotationSearch,

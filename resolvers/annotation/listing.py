@@ -65,7 +65,7 @@ from db.models import (
     UserAnnotation,
 )
 from resolvers.acl import ADMINISTRATION, entries_of
-from resolvers.annotation import STORED_COLUMNS, distinct_term_ids
+from resolvers.annotation.rows import STORED_COLUMNS, distinct_term_ids
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound

@@ -19,7 +19,8 @@ from sqlalchemy import ColumnElement, Row, func, literal, or_, select, true
 
 from db.engine import Lease
 from db.models import SharedAnnotation
-from resolvers.annotation import SHARED_ANNOTATION, get_annotation
+from resolvers.annotation.reads import get_annotation
+from resolvers.annotation.rules import SHARED_ANNOTATION
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of

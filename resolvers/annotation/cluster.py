@@ -3,7 +3,7 @@
 
 A viewer zoomed out on a slice with many annotations asks for a handful of clusters instead of
 every geometry. The annotations are those of the listing of either layer (user or reviewed;
-resolvers/annotation_listing.py: same scope check, same filters); PostGIS `ST_ClusterKMeans`
+resolvers/annotation/listing.py: same scope check, same filters); PostGIS `ST_ClusterKMeans`
 splits them into five clusters, and each cluster is answered as the convex hull of its members
 (HULLS) or their centroid (CENTROIDS). AUTO decides between the plain listing and hulls from
 how much of the image the box shows and how many annotations the annotation index counts on
@@ -22,7 +22,7 @@ from sqlalchemy import Integer, cast, func, select
 
 from db.engine import Connection
 from db.models import AnnotationIndex, SliceInstance
-from resolvers.annotation_listing import (
+from resolvers.annotation.listing import (
     REVIEWED_LAYER,
     USER_LAYER,
     AnnotationSearch,

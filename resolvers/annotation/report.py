@@ -1,7 +1,7 @@
 """Annotation reports of a project (contract images-annotations.md §3.15) and the
 administrators' light list of annotations (§3.4 "Light list").
 
-A report is a listing (resolvers/annotation_listing.py: its scope check, filters and columns)
+A report is a listing (resolvers/annotation/listing.py: its scope check, filters and columns)
 with the parameters Cytomine requires of a download: the users, terms and images, each of
 which must be given though the first two may be empty (every member, every term of the
 ontology). The file itself (CSV, XLSX, PDF, GeoJSON) is written by the REST layer from the
@@ -18,8 +18,8 @@ from typing import Any, Final
 from sqlalchemy import func, select
 
 from db.models import UserAnnotation
-from resolvers.annotation_included import ontology_term_ids
-from resolvers.annotation_listing import REVIEWED_LAYER, USER_LAYER, AnnotationSearch, Layer
+from resolvers.annotation.included import ontology_term_ids
+from resolvers.annotation.listing import REVIEWED_LAYER, USER_LAYER, AnnotationSearch, Layer
 from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput
 from resolvers.listing import Page, fetch_page

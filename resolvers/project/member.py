@@ -46,17 +46,17 @@ from resolvers.listing import (
     order_clauses,
     pages_by_parent,
 )
+from resolvers.project.layer import (
+    REPRESENTATIVE,
+    add_representative,
+    remove_representative_rows,
+)
 from resolvers.project_access import (
     existing_users,
     member_ids,
     project_access,
     readable_project,
     user_exists,
-)
-from resolvers.project_layer import (
-    REPRESENTATIVE,
-    add_representative,
-    remove_representative_rows,
 )
 from resolvers.report import ReportFile, ReportFormat
 from resolvers.user import USER_COLUMNS, USER_FILTERS, users_by_id

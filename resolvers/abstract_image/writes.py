@@ -1,0 +1,222 @@
+"""What the schema calls to change abstract images and their slices: creation, full
+updates (a calibration change follows into the instances that copied it) and the deletion of
+unused ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import BigInteger, Row, case, delete, exists, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from db.engine import Connection
+from db.models import AbstractImage, AbstractSlice, ImageInstance, SliceInstance
+from resolvers.abstract_image.reads import _image, _slice
+from resolvers.abstract_image.rows import CALIBRATION, INSTANCE_TABLE, SLICE_TABLE
+from resolvers.abstract_image.rules import (
+    ABSTRACT_IMAGE,
+    ABSTRACT_SLICE,
+    AbstractImageFields,
+    AbstractSliceFields,
+    _uploaded_file_exists,
+    _writable_image,
+    abstract_image_values,
+    abstract_slice_values,
+    refuse_used,
+    require_storage_of_file,
+)
+from resolvers.acl import WRITE
+from resolvers.annotation_upkeep import remeasure_instances_of
+from resolvers.command import CommandLog, spec_of, update_logged
+from resolvers.context import Context
+from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
+from resolvers.errors import InvalidInput
+from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
+from resolvers.pixels import call_image_server
+from resolvers.tag import record_tags
+
+__all__ = [
+    "create_abstract_image",
+    "create_abstract_slice",
+    "delete_abstract_image",
+    "delete_abstract_slice",
+    "extract_abstract_image_properties",
+    "update_abstract_image",
+    "update_abstract_slice",
+]
+
+
+# --- abstract images -------------------------------------------------------------------------
+
+
+async def create_abstract_image(ctx: Context, fields: AbstractImageFields) -> Changed:
+    """Describe a physical image of an uploaded file (WRITE on the file's storage)."""
+    viewer = ctx.require_user("create images")
+    values = abstract_image_values(fields)
+    async with ctx.db.transaction() as conn:
+        await _uploaded_file_exists(conn, values["uploaded_file_id"])
+        await require_storage_of_file(ctx, values["uploaded_file_id"], WRITE)
+        row = await insert_row(conn, AbstractImage, {**values, "user_id": viewer.id})
+        command = await CommandLog(conn, viewer).add(ABSTRACT_IMAGE, row)
+    return Changed(row, command)
+
+
+async def _propagate_calibration(
+    conn: Connection, log: CommandLog, before: Row[Any], after: Row[Any]
+) -> None:
+    """Move the instances that copied the old calibration to the new one, each recorded as a
+    cascaded edit so undo puts them back."""
+    changed = [c for c in CALIBRATION if before._mapping[c] is not None
+               and before._mapping[c] != after._mapping[c]]  # fmt: skip
+    if not changed:
+        return
+    columns = INSTANCE_TABLE.c
+    copied = [columns[c] == before._mapping[c] for c in changed]
+    previous = (
+        await conn.execute(
+            select(*columns)
+            .where(ImageInstance.base_image_id == after.id, or_(*copied))
+            .order_by(ImageInstance.id)
+            .with_for_update()
+        )
+    ).all()
+    if not previous:
+        return
+    values = {
+        c: case((columns[c] == before._mapping[c], after._mapping[c]), else_=columns[c])
+        for c in changed
+    }
+    updated = (
+        await conn.execute(
+            update(ImageInstance)
+            .where(ImageInstance.id.in_([row.id for row in previous]))
+            .values(values)
+            .returning(*columns)
+        )
+    ).all()
+    await log.edit_each(spec_of("ImageInstance"), previous, updated)
+
+
+async def update_abstract_image(
+    ctx: Context, image_id: int, fields: AbstractImageFields
+) -> Changed:
+    """Replace an image's fields (WRITE on its storage, and on the new one if its file moves);
+    a calibration change follows into the instances that copied it and re-measures their
+    annotations."""
+    viewer = ctx.require_user("change images")
+    image = await _image(ctx, image_id, WRITE)
+    values = abstract_image_values(fields)
+    async with ctx.db.transaction() as conn:
+        if values["uploaded_file_id"] != image.uploaded_file_id:
+            await _uploaded_file_exists(conn, values["uploaded_file_id"])
+            await require_storage_of_file(ctx, values["uploaded_file_id"], WRITE)
+        log = CommandLog(conn, viewer)
+        before, after, command = await update_logged(log, ABSTRACT_IMAGE, image_id, values)
+        await _propagate_calibration(conn, log, before, after)
+        if before.physical_size_x != after.physical_size_x:
+            await remeasure_instances_of(conn, [image_id])
+    return Changed(after, command)
+
+
+async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
+    """Delete an unused image with its slices and tag associations (WRITE on its storage)."""
+    viewer = ctx.require_user("delete images")
+    await _image(ctx, image_id, WRITE)
+    async with ctx.db.transaction() as conn:
+        row = await lock_row(conn, AbstractImage, "AbstractImage", image_id)
+        slices = (
+            await conn.execute(select(*SLICE_TABLE.c).where(AbstractSlice.image_id == image_id))
+        ).all()
+        await refuse_used(conn, [image_id], [piece.id for piece in slices])
+        log = CommandLog(conn, viewer)
+        await log.delete_many(ABSTRACT_SLICE, slices)
+        await record_tags(conn, log, ABSTRACT_IMAGE_CLASS, [image_id])
+        command = await log.delete(ABSTRACT_IMAGE, row)
+        await conn.execute(delete(AbstractSlice).where(AbstractSlice.image_id == image_id))
+        await conn.execute(delete(AbstractImage).where(AbstractImage.id == image_id))
+    return Changed(row, command)
+
+
+async def extract_abstract_image_properties(ctx: Context, image_id: int, deep: bool) -> None:
+    """Refresh an image's fields (and, `deep`, its slices' channel names) from the image
+    server's description of the file (WRITE on its storage; §2.3)."""
+    ctx.require_user("change images")
+    await _image(ctx, image_id, WRITE)
+    what = "regenerating" if deep else "extracting"
+    await call_image_server(ctx, f"{what} the properties of AbstractImage {image_id}")
+
+
+# --- abstract slices -------------------------------------------------------------------------
+
+
+def _plane_conflict(values: Mapping[str, Any]) -> str:
+    c, z, t = values["channel"], values["z_stack"], values["time"]
+    return f"AbstractSlice (c={c}, z={z}, t={t}) already exists in image"
+
+
+async def create_abstract_slice(ctx: Context, fields: AbstractSliceFields) -> Changed:
+    """Add a plane to an abstract image (WRITE on its storage). Instances of the image that
+    already exist get their slice instance at once, so no plane is ever missing from them."""
+    viewer = ctx.require_user("create images")
+    values = abstract_slice_values(fields)
+    await _writable_image(ctx, values["image_id"])
+    async with ctx.db.transaction() as conn:
+        log = CommandLog(conn, viewer)
+        with constraint_errors(_plane_conflict(values)):
+            row = await insert_row(conn, AbstractSlice, values)
+        command = await log.add(ABSTRACT_SLICE, row)
+        added = await conn.execute(
+            pg_insert(SliceInstance)
+            .from_select(
+                ["base_slice_id", "image_id", "project_id"],
+                select(
+                    literal(row.id, BigInteger), ImageInstance.id, ImageInstance.project_id
+                ).where(ImageInstance.base_image_id == row.image_id),
+            )
+            .returning(*table_of(SliceInstance).c)
+        )
+        slice_instance = spec_of("SliceInstance")
+        for instance_slice in added.all():  # one command each: they may be in several projects
+            await log.add(slice_instance, instance_slice, printed=False)
+    return Changed(row, command)
+
+
+async def update_abstract_slice(
+    ctx: Context, slice_id: int, fields: AbstractSliceFields
+) -> Changed:
+    """Replace a slice's fields (WRITE on its storage); a slice that projects use stays with
+    its image."""
+    viewer = ctx.require_user("change images")
+    piece = await _slice(ctx, slice_id, WRITE)
+    values = abstract_slice_values(fields)
+    if values["image_id"] != piece.image_id:
+        await _writable_image(ctx, values["image_id"])
+    async with ctx.db.transaction() as conn:
+        if values["image_id"] != piece.image_id:
+            used = await conn.execute(
+                select(exists().where(SliceInstance.base_slice_id == slice_id))
+            )
+            if used.scalar_one():
+                raise InvalidInput("A slice that projects use cannot move to another image")
+        _, after, command = await update_logged(
+            CommandLog(conn, viewer),
+            ABSTRACT_SLICE,
+            slice_id,
+            values,
+            conflict=_plane_conflict(values),
+        )
+    return Changed(after, command)
+
+
+async def delete_abstract_slice(ctx: Context, slice_id: int) -> Changed:
+    """Delete a slice no project uses (WRITE on its storage)."""
+    viewer = ctx.require_user("delete images")
+    await _slice(ctx, slice_id, WRITE)
+    async with ctx.db.transaction() as conn:
+        row = await lock_row(conn, AbstractSlice, "AbstractSlice", slice_id)
+        await refuse_used(conn, (), [slice_id])
+        command = await CommandLog(conn, viewer).delete(ABSTRACT_SLICE, row)
+        await conn.execute(delete(AbstractSlice).where(AbstractSlice.id == slice_id))
+    return Changed(row, command)

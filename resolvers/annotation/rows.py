@@ -1,0 +1,93 @@
+"""How user annotations are read: tables, the columns every read returns (the stored WKT
+instead of the PostGIS geometry, and the term ids), and the batch loaders.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import BigInteger, Row, distinct, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from db.engine import Lease
+from db.models import AnnotationTerm, AnnotationTrack, UserAnnotation
+from resolvers.crud import table_of
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "ANNOTATION_TABLE",
+    "MAX_BATCH",
+    "STORED_COLUMNS",
+    "TERM_IDS",
+    "TERM_LINK_TABLE",
+    "annotations_by_id",
+    "distinct_term_ids",
+    "terms_by_annotation",
+    "tracks_by_annotation",
+]
+
+
+#: Most annotations one `annotationCreateMany` may carry.
+MAX_BATCH: Final = 1000
+ANNOTATION_TABLE: Final = table_of(UserAnnotation)
+TERM_LINK_TABLE: Final = table_of(AnnotationTerm)
+#: The columns of an annotation row: everything but the PostGIS geometry, which is read back
+#: through the stored WKT (and rebuilt from it when undo re-inserts a row).
+STORED_COLUMNS: Final = tuple(c for c in ANNOTATION_TABLE.c if c.key != "location")
+
+
+def distinct_term_ids(term_id: Any, linked: Any, annotation_id: Any) -> Any:
+    """The distinct `term_id`s of the links whose `linked` column names the annotation (an
+    empty array when none), as a correlated subquery."""
+    return (
+        select(func.coalesce(func.array_agg(distinct(term_id)), literal([], ARRAY(BigInteger))))
+        .where(linked == annotation_id)
+        .scalar_subquery()
+    )
+
+
+TERM_IDS: Final = distinct_term_ids(
+    AnnotationTerm.term_id, AnnotationTerm.user_annotation_id, UserAnnotation.id
+).label("term_ids")
+#: What every read of a single annotation returns: the stored columns and its term ids.
+ANNOTATION_COLUMNS: Final = (*STORED_COLUMNS, TERM_IDS)
+
+
+# --- loaders ---------------------------------------------------------------------------------
+
+
+async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
+    """User annotations by id (with their term ids), one SELECT for the batch."""
+    stmt = select(*ANNOTATION_COLUMNS).where(UserAnnotation.id.in_(ids))
+    async with db.read() as conn:
+        rows = (await conn.execute(stmt)).all()
+    found = {row.id: row for row in rows}
+    return [found.get(key) for key in ids]
+
+
+async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
+    """The term links of each user annotation, oldest first."""
+    stmt = (
+        select(*TERM_LINK_TABLE.c)
+        .where(AnnotationTerm.user_annotation_id.in_(ids))
+        .order_by(AnnotationTerm.id)
+    )
+    grouped: dict[int, list[Any]] = {key: [] for key in ids}
+    async with db.read() as conn:
+        for row in await conn.execute(stmt):
+            grouped[row.user_annotation_id].append(row)
+    return [grouped[key] for key in ids]
+
+
+async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
+    """The track links of each user annotation."""
+    stmt = (
+        select(*table_of(AnnotationTrack).c)
+        .where(AnnotationTrack.annotation_id.in_(ids))
+        .order_by(AnnotationTrack.id)
+    )
+    grouped: dict[int, list[Any]] = {key: [] for key in ids}
+    async with db.read() as conn:
+        for row in await conn.execute(stmt):
+            grouped[row.annotation_id].append(row)
+    return [grouped[key] for key in ids]
