@@ -164,15 +164,14 @@ class Database:
         try:
             await asyncio.wait_for(self._turns.acquire(), self.pool_timeout)
         except TimeoutError:
-            raise DatabaseUnavailable(
-                f"The server is busy: no database connection was free within "
-                f"{self.pool_timeout:g} s",
-                RETRY_BUSY,
-            ) from None
+            raise self._busy() from None
         try:
             conn = await self.engine.connect()
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-        except (DBAPIError, OSError, TimeoutError, PoolTimeout) as error:
+        except PoolTimeout:
+            self._turns.release()
+            raise self._busy() from None
+        except (DBAPIError, OSError, TimeoutError) as error:
             self._turns.release()
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             log.warning("database unreachable: %s", first)
@@ -181,6 +180,12 @@ class Database:
             self._turns.release()
             raise
         return conn
+
+    def _busy(self) -> DatabaseUnavailable:
+        return DatabaseUnavailable(
+            f"The server is busy: no database connection was free within {self.pool_timeout:g} s",
+            RETRY_BUSY,
+        )
 
     async def checkin(self, conn: AsyncConnection) -> None:
         """Give back a connection of `checkout` (dropped from the pool when it is dead)."""
