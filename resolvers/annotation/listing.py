@@ -482,6 +482,7 @@ def _user_by_term(reading: Reading) -> Any:
         )
         .where(layer.linked == layer.table.c.id)
         .group_by(layer.links.c.term_id)
+        .correlate(layer.table)  # the row's own links: a derived table is not correlated alone
         .subquery()
     )
     item = func.jsonb_build_object("id", grouped.c.first, "term", grouped.c.term_id,
