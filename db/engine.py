@@ -38,7 +38,7 @@ from typing import Any, Final, TypeVar, overload
 
 import orjson
 from sqlalchemy import Executable, text
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -337,6 +337,35 @@ class Lease:
                     self._state = USED
                 return result
             raise AssertionError("unreachable")  # pragma: no cover
+
+    async def stream(self, statement: Executable, size: int) -> AsyncIterator[Sequence[Row[Any]]]:
+        """The rows of `statement` in partitions of `size`, from a server-side cursor: memory
+        holds one partition whatever the number of rows (REST's `max=0`, decision 6).
+
+        The cursor needs a transaction, and it keeps the request's connection to itself until
+        the iteration ends or is closed; a request streams its answer last, when nothing else
+        of it needs the database.
+        """
+        async with self._statement:
+            conn = await self._connection()
+            own = self._state is None
+            try:
+                if own:
+                    await _begin(conn)
+                result = await conn.stream(statement)
+                try:
+                    async for partition in result.partitions(size):
+                        yield partition
+                finally:
+                    await result.close()
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    await self._discard()
+                raise self._translated(error) from error
+            finally:
+                if own and self._conn is not None:
+                    await self._conn.rollback()
+                    await self._conn.execution_options(isolation_level="AUTOCOMMIT")
 
     async def reachable(self) -> bool:
         """Whether PostgreSQL answers a trivial statement now (for `/server/ping`)."""

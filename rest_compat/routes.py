@@ -54,6 +54,8 @@ class Route:
         envelope: how the result is answered.
         body: the variable that receives the JSON body, if any.
         bulk: the body may be a JSON array; each element runs as its own operation (§3.3).
+        bulk_operation: with `bulk`, the operation an array runs as one instead: it takes the
+            elements in `$inputs` and answers, per element in order, `id` or `error`.
         when: a predicate on the query parameters choosing this route over its plain twin.
         rename: query parameter → variable name, for parameters named unlike the variable.
         fixed: variables with a fixed value for this route.
@@ -70,6 +72,7 @@ class Route:
     envelope: Envelope
     body: str | None = None
     bulk: bool = False
+    bulk_operation: str | None = None
     when: Predicate | None = None
     rename: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)

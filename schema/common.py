@@ -13,7 +13,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.command import CommandInfo
 from resolvers.context import Context
-from resolvers.listing import Filter, Page, parse_bool
+from resolvers.listing import Filter, Page, RowStream, parse_bool
 
 __all__ = [
     "SCALARS",
@@ -77,8 +77,13 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
-def connection(page: Page[Any]) -> Connection[Any]:
-    """Wrap a page of rows (the rows stay rows: fields read their attributes)."""
+def connection(page: Page[Any] | RowStream) -> Connection[Any]:
+    """Wrap a page of rows (the rows stay rows: fields read their attributes). A `RowStream`
+    (every row, for the REST bridge) stays unread: its nodes are read as the answer is
+    written, and its total, unknown until then, is -1."""
+    if isinstance(page, RowStream):
+        info = PageInfo(has_next_page=False, has_previous_page=False, offset=0)
+        return Connection(total_count=-1, nodes=page, page_info=info)  # type: ignore[arg-type]
     end = page.offset + len(page.rows)
     return Connection(
         total_count=page.total,

@@ -19,7 +19,7 @@ usual. Lists of anything else
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,7 +40,9 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-__all__ = ["PLANS", "ListExecutionContext", "PlanCache"]
+from resolvers.listing import RowStream
+
+__all__ = ["PLANS", "CompletedRows", "ListExecutionContext", "PlanCache"]
 
 _MAX_INT: Final = 2**31 - 1
 #: Inline checks for built-in scalars: the value passes unchanged exactly when the scalar's
@@ -171,12 +173,47 @@ def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> 
     return True
 
 
+class CompletedRows:
+    """A `RowStream` completed as it is read: partitions of result dicts, for the REST bridge
+    to write as they come (only the bridge's own documents ask for whole lists)."""
+
+    def __init__(self, rows: RowStream, complete: Completer) -> None:
+        self.rows = rows
+        self.complete = complete
+
+    async def __aiter__(self) -> AsyncIterator[list[Any]]:
+        async for partition in self.rows:
+            try:
+                yield self.complete(partition)
+            except _Bail:
+                raise ValueError("a streamed row has a value its type refuses") from None
+
+
 class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the fast path for lists of plain objects."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[tuple[int, int], tuple[Any, Completer | None]] = {}
+
+    def complete_list_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A `RowStream` of plain rows stays a stream (`CompletedRows`); lists go on."""
+        if isinstance(result, RowStream):
+            complete = self._plan(return_type.of_type, field_details_list)
+            if complete is None:
+                raise TypeError("only lists of plain rows can be streamed")
+            return CompletedRows(result, complete)
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def complete_iterable_value(
         self,

@@ -38,6 +38,7 @@ from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
+from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
     Connection,
@@ -113,6 +114,7 @@ class SliceInstance:
     channel_color: str | None
     z_name: str | None
     tags = tags_field(SLICE_INSTANCE_CLASS)
+    annotations = annotations_field("slice", "on this slice")
 
     @strawberry.field(description="The plane's file; null where the project hides names.")
     @staticmethod
@@ -174,6 +176,7 @@ class ImageInstance:
     colorspace: str | None
     tile_size: int
     tags = tags_field(IMAGE_INSTANCE_CLASS)
+    annotations = annotations_field("image", "on this image")
 
     @strawberry.field(
         description="Its name in the project, else the original file name; in a blind project "

@@ -27,6 +27,7 @@ from resolvers.project import (
 from resolvers.report import ReportFormat
 from resolvers.software import project_software_projects, project_softwares
 from resolvers.user import users_by_id
+from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
     Connection,
@@ -192,6 +193,7 @@ class Project:
         description="Its images, newest first; sort and filters as `imageInstances`.",
     )
     tags = tags_field(PROJECT_CLASS)
+    annotations = annotations_field("project", "of this project")
 
     @strawberry.field
     @staticmethod

@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.encoded_json import encoded_json
-from db.engine import Connection
+from db.engine import Connection, Lease
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -70,7 +70,7 @@ from resolvers.annotation.rows import STORED_COLUMNS, distinct_term_ids
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound
-from resolvers.listing import Page
+from resolvers.listing import Page, RowStream
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
 from resolvers.tag import tagged
@@ -85,9 +85,12 @@ __all__ = [
     "annotation_listing",
     "annotation_select",
     "annotation_urls",
+    "columns_of",
+    "conditions",
     "list_annotations",
     "parse_bbox",
     "term_ids",
+    "visible_to",
 ]
 
 UA: Final = table_of(UserAnnotation)
@@ -132,6 +135,9 @@ REVIEWED_LAYER: Final = Layer("reviewedannotation", RA, REVIEWED_BASE, _RAT,
                               _RAT.c.reviewed_annotation_id, None, False,
                               REVIEWED_ANNOTATION_CLASS)  # fmt: skip
 
+
+#: Rows read per partition of a streamed listing: a few megabytes of WKT at most.
+STREAM_PARTITION = 2000
 
 _LAYERS: Final = {layer.kind: layer for layer in (USER_LAYER, REVIEWED_LAYER)}
 
@@ -321,7 +327,7 @@ async def _known(conn: Connection, model: Any, ids: Sequence[int], domain: str) 
             raise NotFound(domain, wanted)
 
 
-async def _conditions(
+async def conditions(
     conn: Connection, layer: Layer, query: AnnotationSearch, visible: Visible
 ) -> list[Any]:
     """The filters of `query` on the layer's table (the scope aside, `projects` bounding the
@@ -590,7 +596,7 @@ def _ranked(source: Any, table: Table) -> Any:
     )
 
 
-def _columns(reading: Reading, wanted: Iterable[str], source: Any) -> tuple[list[Any], Any]:
+def columns_of(reading: Reading, wanted: Iterable[str], source: Any) -> tuple[list[Any], Any]:
     """The base columns and the `wanted` extras of rows read from `source` (the layer's table,
     or a page joined to it), with the joins the extras need."""
     chosen = tuple(sorted(name for name in wanted if name in EXTRAS))
@@ -632,12 +638,14 @@ class Listing:
     """A listing ready to run: what its rows may show (`reading`), the condition rows pass, the
     order (by plane rank when `ranked`), and `counter`, the SELECT of a kept counter equal to
     the number of rows when there is one (None when the conditions narrow below what counters
-    count)."""
+    count), and the caller's access to the listing's one project (None when it spans every
+    project the caller reads)."""
 
     reading: Reading
     where: ColumnElement[bool]
     ranked: bool
     counter: Any | None
+    access: ProjectAccess | None = None
 
     def select(self, wanted: Iterable[str] = ()) -> Any:
         """Every row, with the `wanted` extras, in the listing's order."""
@@ -645,7 +653,7 @@ class Listing:
         source: Any = table
         if self.ranked:
             source = _ranked(source, table)
-        columns, source = _columns(self.reading, wanted, source)
+        columns, source = columns_of(self.reading, wanted, source)
         order = [_RANK, table.c.id.desc()] if self.ranked else [table.c.id.desc()]
         return select(*columns).select_from(source).where(self.where).order_by(*order)
 
@@ -654,6 +662,10 @@ class Listing:
         if self.counter is not None:
             return self.counter
         return select(func.count()).select_from(self.reading.layer.table).where(self.where)
+
+    def stream(self, lease: Lease, wanted: Iterable[str]) -> RowStream:
+        """Every row, read later from a server-side cursor."""
+        return RowStream(lease, self.select(wanted), STREAM_PARTITION)
 
     async def page(
         self, conn: Connection, wanted: Iterable[str], *, limit: int | None, offset: int,
@@ -677,7 +689,9 @@ class Listing:
         if probe is not None:
             keys = keys.limit(probe)
         page = keys.cte("page")
-        columns, joined = _columns(self.reading, wanted, page.join(table, table.c.id == page.c.id))
+        columns, joined = columns_of(
+            self.reading, wanted, page.join(table, table.c.id == page.c.id)
+        )
         summed = counted and limit is not None
         if summed:
             columns.append(self.count().scalar_subquery().label("_total"))
@@ -704,15 +718,62 @@ async def list_annotations(
     layer: Layer = USER_LAYER,
     everywhere: bool = False,
     counted: bool = True,
-) -> Page[Any]:
+    streamed: bool = False,
+) -> Page[Any] | RowStream:
     """A page of the annotations matching `query`, with the `wanted` extras (EXTRAS keys);
     `layer` and `everywhere` as for `annotation_select`; without `counted`, the page's total
-    only tells whether another page follows (GraphQL when `totalCount` is not selected)."""
+    only tells whether another page follows (GraphQL when `totalCount` is not selected). With
+    `streamed`, a request for every row (REST's `max=0`) gets them as a `RowStream`."""
     ctx.require_viewer()
     async with ctx.db.read() as conn:
         listing = await annotation_listing(ctx, conn, query, layer=layer, everywhere=everywhere)
-        return await listing.page(conn, wanted, limit=ctx.page_limit(limit), offset=offset,
-                                  counted=counted)  # fmt: skip
+        limit = ctx.page_limit(limit)
+        if streamed and limit is None and offset == 0:  # past an offset, a count is needed
+            return listing.stream(ctx.db, wanted)
+        return await listing.page(conn, wanted, limit=limit, offset=offset, counted=counted)
+
+
+def visible_to(viewer: int | None) -> tuple[Visible, Any]:
+    """The rows of a layer the viewer sees in whatever project they lie (None: an
+    administrator, who sees every row), and the condition "the viewer manages the row's
+    project" for the columns that depend on it (blinded names).
+
+    A row is seen by its project's members; on the user layer the hide-layer flags of its
+    project (core.md §7.4) hide it too, unless the viewer manages the project or drew it: the
+    listing's own rule, decided in SQL per row, for lists whose rows span projects.
+    """
+    if viewer is None:
+        return (lambda _: true()), true()
+    readable, managed = entries_of(viewer), entries_of(viewer, managed=True)
+    flags = _PROJECT.alias("flags")
+
+    def visible(layer: Layer) -> ColumnElement[bool]:
+        t = layer.table
+        member = t.c.project_id.in_(readable)
+        if not layer.authored:
+            return member
+        drawn_by_manager = t.c.user_id.in_(
+            select(AclEntry.user_id)
+            .where(AclEntry.object_id == t.c.project_id, AclEntry.mask >= ADMINISTRATION)
+            .correlate_except(AclEntry)  # the row's table, from however deep it is read
+        )
+        shown = exists(
+            select(literal(1))
+            .correlate_except(flags)
+            .where(
+                flags.c.id == t.c.project_id,
+                or_(
+                    and_(~flags.c.hide_users_layers, ~flags.c.hide_admins_layers),
+                    and_(flags.c.hide_users_layers, ~flags.c.hide_admins_layers,
+                         drawn_by_manager),
+                    and_(flags.c.hide_admins_layers, ~flags.c.hide_users_layers,
+                         ~drawn_by_manager),
+                ),
+            )
+        )  # fmt: skip
+        return and_(member, or_(t.c.user_id == viewer, t.c.project_id.in_(managed), shown))
+
+    return visible, USER_LAYER.table.c.project_id.in_(managed)
 
 
 def _in_projects(projects: InProjects) -> Visible:
@@ -779,7 +840,7 @@ async def annotation_listing(
             of being refused (the reviewed layer's own listing, §3.10); hide-layer flags do not
             apply there, so it is refused on the user layer.
     """
-    counter = own = None
+    counter = own = access = None
     if everywhere and not query.scoped:
         if layer.authored:
             raise ValueError("an unscoped listing skips hide-layer flags: reviewed layer only")
@@ -797,13 +858,13 @@ async def annotation_listing(
             # image's index alone.
             own = _visible_layers(layer, access)
     where = [own if own is not None else visible(layer),
-             *await _conditions(conn, layer, query, visible)]  # fmt: skip
+             *await conditions(conn, layer, query, visible)]  # fmt: skip
     ranked = layer.authored and bool(query.tracks)
     if ranked:
         for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
             if base_slice is not None:
                 where.append(await _rank_bound(conn, _RANK, base_slice, name))
-    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter)
+    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter, access)
 
 
 async def annotation_select(

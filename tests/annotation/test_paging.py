@@ -113,3 +113,26 @@ def test_listing_in_a_project_of_hidden_layers_counts_what_the_caller_sees(
     listed = contributor["api"].get(f"/api/annotation.json?image={image}&max=1").json()
     assert listed["size"] == 1
     assert api.get(f"/api/annotation.json?image={image}&max=1").json()["size"] == 2
+
+
+def test_max_zero_streams_the_whole_list_in_parts(api, scene, fifty, monkeypatch):
+    """`max=0` is written as its rows are read from a cursor (chunked, no length known ahead),
+    and says the same as the list read in pages."""
+    from resolvers.annotation import listing
+
+    monkeypatch.setattr(listing, "STREAM_PARTITION", 7)
+    image = scene["image"]["id"]
+    whole = api.get(f"/api/annotation.json?image={image}&max=0&showTerm=true&showWKT=true")
+    assert whole.status_code == 200
+    assert whole.headers.get("Transfer-Encoding") == "chunked"
+    assert "Content-Length" not in whole.headers
+    body = whole.json()
+    assert [row["id"] for row in body["collection"]] == fifty
+    assert (body["size"], body["perPage"], body["offset"], body["totalPages"]) == (50, 50, 0, 1)
+    paged = api.get(f"/api/annotation.json?image={image}&max=50&showTerm=true&showWKT=true")
+    assert body["collection"] == paged.json()["collection"]
+    after = api.get(f"/api/annotation.json?image={image}&max=0&offset=45").json()
+    assert [row["id"] for row in after["collection"]] == fifty[45:]
+    assert after["size"] == 50
+    empty = api.get(f"/api/annotation.json?image={image}&max=0&offset=80").json()
+    assert (empty["collection"], empty["size"]) == ([], 50)
