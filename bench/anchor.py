@@ -237,9 +237,13 @@ def _postgraphile(dsn: str) -> Iterator[str]:
     )  # fmt: skip
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("READY "):
-            raise RuntimeError(f"PostGraphile did not start: {line}{process.stdout.read(2000)}")
+        said: list[str] = []
+        for line in process.stdout:  # its notices, then READY (or its end)
+            if line.startswith("READY "):
+                break
+            said.append(line)
+        else:
+            raise RuntimeError("PostGraphile did not start:\n" + "".join(said[-20:]))
         yield line.split()[1]
     finally:
         process.terminate()
@@ -276,6 +280,11 @@ async def _prepare(cluster: EmbeddedCluster) -> tuple[str, int, int, int]:
     finally:
         await conn.close()
     return cluster.url(DATABASE), int(project), int(big), int(small)
+
+
+def _progress(system: str, shape: Shape, conns: int, result: Result) -> Result:
+    print(f"{system} {shape.name[:3]} {conns}: {result.rate:,.1f} req/s", file=sys.stderr)
+    return result
 
 
 def measure(seconds: float) -> list[tuple[Shape, int, dict[str, Result]]]:
