@@ -66,6 +66,7 @@ __all__ = [
     "class_name_of",
     "hold_target",
     "hold_targets",
+    "project_column",
     "readable_condition",
     "readable_target",
     "simple_name",
@@ -157,6 +158,15 @@ def class_name_of(text: str | None) -> str:
     if found is None:
         raise InvalidInput(f"Metadata cannot be attached to objects of class {text}")
     return found
+
+
+def project_column(class_name: str, ident: Any) -> Any:
+    """The project of the `class_name` object whose id is `ident` (a column), as a correlated
+    subquery; NULL for objects outside projects."""
+    source = SOURCES[class_name]
+    if source.project is None:
+        return literal(None, BigInteger)
+    return select(source.project).where(source.model.id == ident).scalar_subquery()
 
 
 def _lookup(class_name: str, ids: set[int]) -> Any:

@@ -16,6 +16,7 @@ from rest_compat.shapes import JSON, Shape
 __all__ = [
     "NO_STORE",
     "STATUS_BY_CODE",
+    "Answer",
     "Call",
     "Envelope",
     "bare",
@@ -44,6 +45,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
     "NOT_SUPPORTED": 501,
     "BAD_GATEWAY": 502,
     "UNAVAILABLE": 503,
@@ -76,15 +78,19 @@ def error_body(
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """What an envelope knows of the request: paging asked for, and the route's context."""
+    """What an envelope knows of the request: paging asked for, the query and the path's
+    parameters, and the route's context."""
 
     max: int | None
     offset: int
     query: Mapping[str, str]
     headers: dict[str, str] = field(default_factory=dict)
+    path: Mapping[str, str] = field(default_factory=dict)
 
 
 Envelope = Callable[[Any, Call], web.Response]
+#: What a route answers with: an envelope, or a streamed answer (a file download).
+Answer = Callable[[Any, Call], web.StreamResponse]
 
 
 def _root(data: Mapping[str, Any]) -> Any:

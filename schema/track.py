@@ -22,6 +22,7 @@ from resolvers.project import projects_by_id
 from resolvers.track import TrackFields, links_by_track
 from schema.annotation import AnnotationTrack, UserAnnotation
 from schema.common import Command, Connection, Info, Long, connection
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class Track:
     image_id: Long
     project_id: Long = strawberry.field(description="Always the image's project.")
     tags = tags_field(TRACK_CLASS)
+    properties = properties_field(TRACK_CLASS)
+    attached_files = attached_files_field(TRACK_CLASS)
+    description = description_field(TRACK_CLASS)
 
     @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
     @staticmethod
