@@ -33,7 +33,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    insert,
     or_,
     select,
     values,
@@ -153,7 +152,8 @@ class ActivityRecorder:
 
     async def flush(self) -> int:
         """Write every queued row; returns how many went (rows naming deleted objects are
-        dropped). On failure the rows stay queued for the next write."""
+        dropped). On failure, or when the caller is cancelled, the rows stay queued for the
+        next write."""
         async with self._write_lock:
             queued, self._queued = self._queued, defaultdict(list)
             followers, self._followers = self._followers, {}
@@ -170,10 +170,11 @@ class ActivityRecorder:
                             await _insert(conn, table, rows)
                     if followers:
                         await _follow(conn, followers)
-            except (DatabaseUnavailable, OSError) as error:
-                log.warning("activity records not written yet (%s): kept for the next try",
-                            error)  # fmt: skip
+            except BaseException as error:  # a failure or a cancellation: nothing is lost
                 self._requeue(queued, followers, connections)
+                if isinstance(error, DatabaseUnavailable | OSError):
+                    log.warning("activity records not written yet (%s): kept for the next try",
+                                error)  # fmt: skip
                 raise
             finally:
                 self._writing -= 1
@@ -244,7 +245,10 @@ async def _insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
     names = [c.key for c in table.c]
     for start in range(0, len(rows), CHUNK):
         chunk = [tuple(row.get(name) for name in names) for row in rows[start : start + CHUNK]]
-        await conn.execute(insert(table).from_select(names, _queued(table, names, chunk)))
+        stmt = pg_insert(table).from_select(names, _queued(table, names, chunk))
+        # a row written by a flush whose caller was cancelled after its commit comes back:
+        # its id is taken, so it is skipped, never written twice nor failing the batch
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
 
 
 async def _follow(conn: Connection, followers: Mapping[tuple[int, int, int], datetime]) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from db.engine import Database
 from resolvers.activity import ActivityRecorder
+from resolvers.activity.rows import CONNECTION_TABLE
 from tests.activity.conftest import flush, ok, open_project, viewport
 from tests.factories import abstract_image, add_image, make_project
 from tests.harness import assert_error
@@ -372,7 +373,7 @@ def test_records_wait_in_the_queue_until_written_and_old_ones_are_pruned(
     assert ids == [made["id"]] and old[0] not in ids
 
 
-def test_a_closing_recorder_writes_what_is_queued(api, scene, database_url):
+def test_a_closing_recorder_writes_what_is_queued_once(api, scene, database_url):
     project, user = scene["project"]["id"], me(api)
 
     async def record() -> int:
@@ -386,12 +387,12 @@ def test_a_closing_recorder_writes_what_is_queued(api, scene, database_url):
             "browser": None,
             "browser_version": None,
         }
-        from resolvers.activity.rows import CONNECTION_TABLE
-
         recorder.add(CONNECTION_TABLE, row)
         recorder.add(
             CONNECTION_TABLE, {**row, "id": await recorder.next_id(), "project_id": 999999999}
         )  # a project gone meanwhile
+        await recorder.flush()
+        recorder.add(CONNECTION_TABLE, row)  # requeued after a cancelled caller's commit
         await recorder.close()
         return int(row["id"])
 
