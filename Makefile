@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench bench-load
+.PHONY: install run test lint schema bench bench-load bench-anchor
 
 install:
 	@bash scripts/install.sh
@@ -25,3 +25,8 @@ bench: install
 
 bench-load: install
 	$(VENV)/python -m bench.load
+
+# PostGraphile and the Node.js it needs come from the npm registry into bench/anchor/ only.
+bench-anchor: install
+	cd bench/anchor && npm ci --no-audit --no-fund --engine-strict=false --loglevel=error
+	$(VENV)/python -m bench.anchor

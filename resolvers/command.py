@@ -293,6 +293,13 @@ class CommandLog:
         their parent and redo brings them back."""
         await self._record_rows(spec, "ADD", rows)
 
+    async def add_rows(
+        self, spec: Spec, rows: Sequence[Row[Any] | Mapping[str, Any]]
+    ) -> CommandInfo | None:
+        """Record many objects a mutation created as one command of the history (a bulk
+        create), which undo removes as a whole."""
+        return await self._record_rows(spec, "ADD", rows, printed=True)
+
     async def edit(
         self,
         spec: Spec,
@@ -332,15 +339,30 @@ class CommandLog:
         """Record rows deleted by a cascade as one silent command, so undo brings them back."""
         await self._record_rows(spec, "DELETE", rows)
 
+    async def delete_rows(
+        self, spec: Spec, rows: Sequence[Row[Any] | Mapping[str, Any]]
+    ) -> CommandInfo | None:
+        """Record many objects a mutation deleted as one command of the history (a delete by
+        filter), which undo brings back as a whole."""
+        return await self._record_rows(spec, "DELETE", rows, printed=True)
+
     async def _record_rows(
-        self, spec: Spec, action: Action, rows: Sequence[Row[Any] | Mapping[str, Any]]
-    ) -> None:
-        """One silent command holding the snapshots of `rows` (replay reads `rows`)."""
-        if rows:
-            data = {"rows": [await _snapshot(self.conn, spec, row) for row in rows]}
-            message = f"{len(rows)} {spec.domain} {VERBS[action]}"
-            project_id = spec.project_of(data["rows"][0])
-            await self.record(spec, action, data, message, project_id=project_id, printed=False)
+        self,
+        spec: Spec,
+        action: Action,
+        rows: Sequence[Row[Any] | Mapping[str, Any]],
+        *,
+        printed: bool = False,
+    ) -> CommandInfo | None:
+        """One command holding the snapshots of `rows` (replay reads `rows`); None without
+        rows."""
+        if not rows:
+            return None
+        data = {"rows": [await _snapshot(self.conn, spec, row) for row in rows]}
+        message = f"{len(rows)} {spec.domain} {VERBS[action]}"
+        project_id = spec.project_of(data["rows"][0])
+        return await self.record(spec, action, data, message, project_id=project_id,
+                                 printed=printed)  # fmt: skip
 
 
 async def update_logged(

@@ -10,7 +10,7 @@ same whatever the number of parents.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
@@ -18,7 +18,7 @@ from typing import Any, Final, Generic, Literal, TypeVar, cast
 from sqlalchemy import String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.engine import Connection
+from db.engine import Connection, Lease
 from resolvers.errors import CytogateError, InvalidInput
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "FilterOp",
     "Page",
     "Related",
+    "RowStream",
     "apply_filters",
     "apply_sort",
     "fetch_page",
@@ -70,6 +71,22 @@ class Related:
 
     column: Any
     link: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RowStream:
+    """Rows read later, partition by partition, from a server-side cursor: what a listing
+    gives for its whole list (REST's `max=0`), so no answer is ever held whole. Nothing is
+    read until it is iterated; its total is the number of rows it yields."""
+
+    lease: Lease
+    statement: Any
+    size: int = 2000
+
+    offset: int = 0
+
+    def __aiter__(self) -> AsyncIterator[Sequence[Any]]:
+        return self.lease.stream(self.statement, self.size).__aiter__()
 
 
 @dataclass(frozen=True, slots=True)

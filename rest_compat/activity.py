@@ -68,7 +68,7 @@ def _total(value: Any) -> JSON:
     return {"total": value}
 
 
-def _last_position(data: Any, call: Call) -> web.Response:
+def _last_position(data: Any, call: Call) -> web.StreamResponse:
     """The user's last position, or `{}` when they have none (core.md §9.18)."""
     found = next(iter(data.values()))
     return bare(lambda _: {} if found is None else last_position_json(found))(data, call)

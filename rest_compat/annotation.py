@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from resolvers.errors import NotFound
-from rest_compat.envelopes import command, page, single
+from rest_compat.envelopes import bare, command, page, single
 from rest_compat.routes import Route
 from rest_compat.shapes import CLASS_NAMES, JSON, domain, epoch_ms
 from rest_compat.track import annotation_track_json
@@ -92,15 +92,26 @@ _command = command("annotation", "UserAnnotation", annotation_json, object_field
 _show = single(annotation_json)
 _listing = page(listed_annotation_json)
 
+
+def _deleted_json(deleted: JSON) -> JSON:
+    """cytogate's answer to a delete by filter (Cytomine has none): the ids and the command
+    that undo reverses."""
+    ids = deleted["ids"]
+    return {"success": True, "message": f"{len(ids)} annotations deleted", "deleted": ids,
+            "command": deleted["command"]["id"] if deleted["command"] else None}  # fmt: skip
+
+
 ROUTES: Final = (
     *(
         route
         for path in ("/api/annotation.json", "/api/userannotation.json")
         for route in (
             Route("POST", path, "AnnotationCreate", _command, body="input", bulk=True,
-                  command=True),
+                  bulk_operation="AnnotationCreateEach", command=True),
         )
     ),
+    Route("DELETE", "/api/annotation.json", "AnnotationDeleteMany", bare(_deleted_json),
+          rename={"userForTerm": "usersForTerm"}, command=True),
     Route("GET", "/api/annotation.json", "AnnotationListing", _listing,
           rename={"userForTerm": "usersForTerm"}, derive=annotation_groups),
     *(

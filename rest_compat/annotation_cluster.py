@@ -35,7 +35,7 @@ def _cluster_json(node: JSON) -> JSON:
 _clusters = items(_cluster_json)
 
 
-def _answer(data: Any, call: Call) -> web.Response:
+def _answer(data: Any, call: Call) -> web.StreamResponse:
     clustering = next(iter(data.values()))
     if clustering["mode"] == "PLAIN" and "reviewedRows" in clustering:
         return _reviewed_listing({"rows": clustering["reviewedRows"]}, call)

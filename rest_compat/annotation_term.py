@@ -38,7 +38,7 @@ _command = command("annotationterm", "AnnotationTerm", annotation_term_json,
 _reviewed = bare(lambda payload: reviewed_annotation_json(payload["reviewedAnnotation"]))
 
 
-def _set(data: Any, call: Call) -> web.Response:
+def _set(data: Any, call: Call) -> web.StreamResponse:
     """Clear-before answers the new link's command, or the reviewed annotation (§3.11)."""
     payload = next(iter(data.values()))
     return (_reviewed if payload["annotationTerm"] is None else _command)(data, call)

@@ -18,7 +18,7 @@ from graphql import GraphQLError
 
 from resolvers.context import Context
 from resolvers.errors import CytogateError, InvalidInput, Unavailable
-from rest_compat.envelopes import STATUS_BY_CODE, Call, error_body, json_response
+from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body, json_response
 from rest_compat.operations import Operation, load_operations
 from rest_compat.routes import Match, Route, Router
 from rest_compat.upload import FileStore, Staged, stage
@@ -65,6 +65,11 @@ def _check(route: Route, operations: dict[str, Operation]) -> None:
         raise ValueError(
             f"{route.method} {route.path}: {route.operation} lacks ${route.upload.variable}"
         )
+    if route.bulk_operation is not None:
+        at_once = operations.get(route.bulk_operation)
+        if at_once is None or "inputs" not in at_once.variables:
+            raise ValueError(f"{route.method} {route.path}: {route.bulk_operation} must exist "
+                             "and take $inputs")  # fmt: skip
 
 
 class Bridge:
@@ -115,6 +120,10 @@ class Bridge:
             variables, call = self._variables(route, operation, found.path_params, query)
             body = await self._body(request, route) if route.body is not None else None
             if route.bulk and isinstance(body, list):
+                if route.bulk_operation is not None:
+                    return await self._bulk_at_once(
+                        request, route, operation, variables, body, found.path_params
+                    )
                 return await self._bulk(
                     request, route, operation, variables, body, call, found.path_params
                 )
@@ -293,14 +302,11 @@ class Bridge:
     ) -> web.StreamResponse:
         data, error = await self._execute(request, operation, variables)
         if error is not None:
-            extensions = error.extensions or {}
-            retry_after = extensions.get("retryAfter")
-            return json_response(
-                error_body(error.message, extensions.get("errorValues"), command=route.command),
-                status=STATUS_BY_CODE.get(extensions.get("code", ""), 500),
-                headers={"Retry-After": str(retry_after)} if retry_after else None,
-            )
-        return route.envelope(data, call)
+            return _error_answer(route, error)
+        answer = route.envelope(data, call)
+        if isinstance(answer, StreamedJSON):  # written now, while the lease reads its rows
+            await answer.send(request)
+        return answer
 
     async def _bulk(
         self,
@@ -318,12 +324,7 @@ class Bridge:
         failed: list[dict[str, Any]] = []
         for element in elements:
             try:
-                if not isinstance(element, dict):
-                    raise InvalidInput("Each element of the array must be a JSON object")
-                element_vars = {
-                    **variables,
-                    **self._body_variables(route, operation, element, path),
-                }
+                element_vars = {**variables, **self._element(route, operation, element, path)}
             except CytogateError as invalid:
                 failed.append({"data": element, "message": invalid.message})
                 continue
@@ -334,13 +335,76 @@ class Bridge:
             payload = next(iter(data.values()))
             obj = next(value for key, value in payload.items() if key != "command")
             created.append(str(obj["id"]))
-        word = route.operation.removesuffix("Create").lower() + "s"
-        if not failed:
-            body = {"data": {"message": f"{word} {','.join(created)} added"}, "status": 200}
-        elif created:
-            message = f"Only part of the entries ({word} {','.join(created)}) were added"
-            body = {"data": {"success": False, "message": message, "errors": failed}, "status": 206}
-        else:
-            body = {"data": {"success": False, "message": "No entry saved", "errors": failed},
-                    "status": 400}  # fmt: skip
-        return json_response(body)
+        return _bulk_answer(route, created, failed)
+
+    async def _bulk_at_once(
+        self,
+        request: web.Request,
+        route: Route,
+        operation: Operation,
+        variables: dict[str, Any],
+        elements: list[Any],
+        path: dict[str, str],
+    ) -> web.StreamResponse:
+        """The whole array as one operation (`Route.bulk_operation`): the elements that read
+        as inputs go in `$inputs`, and each answers its id or its error, as `_bulk` would."""
+        assert route.bulk_operation is not None
+        at_once = self.operations[route.bulk_operation]
+        inputs: list[Any] = []
+        read: list[tuple[Any, str | None]] = []  # each element, and its error if unreadable
+        for element in elements:
+            try:
+                inputs.append(self._element(route, operation, element, path)[route.body or ""])
+                read.append((element, None))
+            except CytogateError as invalid:
+                read.append((element, invalid.message))
+        outcomes: list[Any] = []
+        if inputs:
+            data, error = await self._execute(request, at_once, {**variables, "inputs": inputs})
+            if error is not None:  # the whole operation refused (too many, no credentials…)
+                return _error_answer(route, error)
+            outcomes = next(iter(data.values()))
+        answers = iter(outcomes)
+        created: list[str] = []
+        failed: list[dict[str, Any]] = []
+        for element, unreadable in read:
+            outcome = {"error": unreadable} if unreadable else next(answers)
+            if outcome["error"]:
+                failed.append({"data": element, "message": outcome["error"]})
+            else:
+                created.append(str(outcome["id"]))
+        return _bulk_answer(route, created, failed)
+
+    def _element(
+        self, route: Route, operation: Operation, element: Any, path: dict[str, str]
+    ) -> dict[str, Any]:
+        """One array element as the route's body variables; 400 when it cannot be one."""
+        if not isinstance(element, dict):
+            raise InvalidInput("Each element of the array must be a JSON object")
+        return self._body_variables(route, operation, element, path)
+
+
+def _error_answer(route: Route, error: GraphQLError) -> web.Response:
+    """A GraphQL error as Cytomine's error answer: the status of its code, `Retry-After` when
+    the database asked for a wait."""
+    extensions = error.extensions or {}
+    retry_after = extensions.get("retryAfter")
+    return json_response(
+        error_body(error.message, extensions.get("errorValues"), command=route.command),
+        status=STATUS_BY_CODE.get(extensions.get("code", ""), 500),
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
+    )
+
+
+def _bulk_answer(route: Route, created: list[str], failed: list[dict[str, Any]]) -> web.Response:
+    """Cytomine's answer to an array (core.md §3.3): HTTP 200, the status in the body."""
+    word = route.operation.removesuffix("Create").lower() + "s"
+    if not failed:
+        body = {"data": {"message": f"{word} {','.join(created)} added"}, "status": 200}
+    elif created:
+        message = f"Only part of the entries ({word} {','.join(created)}) were added"
+        body = {"data": {"success": False, "message": message, "errors": failed}, "status": 206}
+    else:
+        body = {"data": {"success": False, "message": "No entry saved", "errors": failed},
+                "status": 400}  # fmt: skip
+    return json_response(body)

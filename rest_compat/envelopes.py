@@ -4,7 +4,7 @@ bulk result, bare value, and the error bodies and statuses (contract core.md §3
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -12,13 +12,14 @@ import orjson
 from aiohttp import web
 
 from rest_compat.shapes import JSON, Shape
+from schema.executor import CompletedRows
 
 __all__ = [
     "NO_STORE",
     "STATUS_BY_CODE",
-    "Answer",
     "Call",
     "Envelope",
+    "StreamedJSON",
     "bare",
     "command",
     "command_body",
@@ -88,9 +89,7 @@ class Call:
     path: Mapping[str, str] = field(default_factory=dict)
 
 
-Envelope = Callable[[Any, Call], web.Response]
-#: What a route answers with: an envelope, or a streamed answer (a file download).
-Answer = Callable[[Any, Call], web.StreamResponse]
+Envelope = Callable[[Any, Call], web.StreamResponse]
 
 
 def _root(data: Mapping[str, Any]) -> Any:
@@ -138,7 +137,7 @@ def within(field: str, envelope: Envelope) -> Envelope:
     """An envelope applied to a field of the root object (`project(id) { members {…} }`), so a
     route can read a list through its parent and the parent's permission check."""
 
-    def nested(data: Any, call: Call) -> web.Response:
+    def nested(data: Any, call: Call) -> web.StreamResponse:
         return envelope({field: _root(data)[field]}, call)
 
     return nested
@@ -156,11 +155,44 @@ def _list_envelope(collection: list[JSON], size: int, call: Call) -> JSON:
     }
 
 
-def page(shape: Shape) -> Envelope:
-    """A list page from a connection `{totalCount nodes}` paged in SQL (§4.1)."""
+class StreamedJSON(web.StreamResponse):
+    """A JSON answer written part by part as its parts come (the bridge calls `send` while
+    the request still holds its database lease, which reads the parts)."""
 
-    def envelope(data: Any, call: Call) -> web.Response:
+    def __init__(self, parts: AsyncIterator[bytes], headers: Mapping[str, str]) -> None:
+        super().__init__(status=200, headers={**NO_STORE, **headers})
+        self.content_type = "application/json"
+        self.parts = parts
+
+    async def send(self, request: web.Request) -> None:
+        await self.prepare(request)
+        async for part in self.parts:
+            await self.write(part)
+        await self.write_eof()
+
+
+async def _streamed_page(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
+    """The list envelope of a whole list (from offset 0), a partition of items at a time; its
+    counts, known once every row is read, close it (a JSON object's keys have no order)."""
+    yield b'{"collection":['
+    count = 0
+    async for partition in nodes:
+        if partition:
+            items = orjson.dumps([shape(node) for node in partition])[1:-1]
+            yield items if count == 0 else b"," + items
+            count += len(partition)
+    tail = {"offset": 0, "perPage": count, "size": count, "totalPages": 1 if count else 0}
+    yield b"]," + orjson.dumps(tail)[1:]
+
+
+def page(shape: Shape) -> Envelope:
+    """A list page from a connection `{totalCount nodes}` paged in SQL (§4.1); a whole list
+    (`max=0`) streamed as its rows are read."""
+
+    def envelope(data: Any, call: Call) -> web.StreamResponse:
         connection = _root(data)
+        if isinstance(connection["nodes"], CompletedRows):
+            return StreamedJSON(_streamed_page(connection["nodes"], shape), call.headers)
         nodes = [shape(node) for node in connection["nodes"]]
         return json_response(
             _list_envelope(nodes, connection["totalCount"], call), headers=call.headers

@@ -59,7 +59,7 @@ def _listed(with_image_group: bool) -> Callable[[JSON], JSON]:
     return shape
 
 
-def _project_listing(data: Any, call: Call) -> web.Response:
+def _project_listing(data: Any, call: Call) -> web.StreamResponse:
     return page(_listed(parse_bool(call.query.get("withImageGroup", ""))))(data, call)
 
 

@@ -76,7 +76,7 @@ def _bounds_json(bounds: JSON) -> JSON:
     return bounds
 
 
-def _creator(data: Any, call: Call) -> web.Response:
+def _creator(data: Any, call: Call) -> web.StreamResponse:
     """A list holding the creator; 404 when the project records none (§9.4)."""
     found = data["project"]
     if found["creator"] is None:

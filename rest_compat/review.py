@@ -58,7 +58,7 @@ def by_type(envelopes: Mapping[str, Envelope], field: str | None = None) -> Enve
     """The envelope of the union member an answer holds (at `field` of the root object, or
     the root itself), told by its `__typename`, which is dropped."""
 
-    def envelope(data: Any, call: Call) -> web.Response:
+    def envelope(data: Any, call: Call) -> web.StreamResponse:
         root = next(iter(data.values()))
         node = root if field is None else root[field]
         return envelopes[node.pop("__typename")](data, call)
@@ -70,7 +70,7 @@ def _both_keys(key: str, also: str, class_name: str, shape: Any, object_field: s
     """A command envelope carrying the object under `key` and under `also` (§3.5)."""
     body = command_body(key, class_name, shape, object_field)
 
-    def envelope(data: Any, call: Call) -> web.Response:
+    def envelope(data: Any, call: Call) -> web.StreamResponse:
         answer = body(next(iter(data.values())))
         answer[also] = answer[key]
         return json_response(answer, headers=call.headers)

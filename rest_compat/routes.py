@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from rest_compat.envelopes import Answer
+from rest_compat.envelopes import Envelope
 from rest_compat.upload import Upload
 from schema.common import parse_bool
 
@@ -55,6 +55,8 @@ class Route:
         envelope: how the result is answered.
         body: the variable that receives the JSON body, if any.
         bulk: the body may be a JSON array; each element runs as its own operation (§3.3).
+        bulk_operation: with `bulk`, the operation an array runs as one instead: it takes the
+            elements in `$inputs` and answers, per element in order, `id` or `error`.
         when: a predicate on the query parameters choosing this route over its plain twin.
         rename: query parameter → variable name, for parameters named unlike the variable.
         fixed: variables with a fixed value for this route.
@@ -70,9 +72,10 @@ class Route:
     method: str
     path: str
     operation: str
-    envelope: Answer
+    envelope: Envelope
     body: str | None = None
     bulk: bool = False
+    bulk_operation: str | None = None
     when: Predicate | None = None
     rename: Mapping[str, str] = field(default_factory=dict)
     fixed: Mapping[str, Any] = field(default_factory=dict)

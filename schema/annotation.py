@@ -21,6 +21,7 @@ from resolvers.annotation import (
     AnnotationFields,
     Created,
     annotations_by_id,
+    bulk,
     terms_by_annotation,
     tracks_by_annotation,
 )
@@ -33,7 +34,7 @@ from resolvers.ontology import terms_by_id
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_id
 from resolvers.user import users_by_id
-from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.common import Command, Connection, Info, Long, asks_total, connection, selected
 from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 from schema.user import User
@@ -346,6 +347,32 @@ class AnnotationPayload:
     )
 
 
+@strawberry.type(description="One element of annotationCreateEach: what became of it.")
+class AnnotationCreated:
+    annotation_id: Long | None = strawberry.field(description="Null when refused.")
+    annotation: Any = strawberry.field(graphql_type=UserAnnotation | None)
+    command: Command | None
+    error: str | None = strawberry.field(description="Why it was refused, if it was.")
+    code: str | None = strawberry.field(description="The error's code (BAD_USER_INPUT…).")
+
+    @classmethod
+    def of(cls, outcome: bulk.Outcome) -> AnnotationCreated:
+        created, error = outcome.created, outcome.error
+        return cls(
+            annotation_id=Long(outcome.annotation_id) if outcome.annotation_id else None,
+            annotation=created.row if created is not None else None,
+            command=Command.of(created.command) if created is not None else None,
+            error=error.message if error is not None else None,
+            code=error.code if error is not None else None,
+        )
+
+
+@strawberry.type(description="What annotationDeleteMany deleted.")
+class AnnotationsDeleted:
+    ids: list[Long]
+    command: Command | None = strawberry.field(description="Null when nothing matched.")
+
+
 AnnotationConnection = Connection[UserAnnotation]
 AnnotationRowConnection = Connection[AnnotationRow]
 
@@ -354,6 +381,17 @@ def annotation_payload(changed: Changed | Created) -> AnnotationPayload:
     tracks = changed.tracks if isinstance(changed, Created) else []
     return AnnotationPayload(annotation=changed.row, command=Command.of(changed.command),
                              annotation_tracks=tracks)  # fmt: skip
+
+
+def _with_bounds(
+    input: AnnotationInput, min_point: int | None, max_point: int | None
+) -> AnnotationFields:
+    """The input's fields, with the operation's simplification bounds where it has none."""
+    return dataclasses.replace(
+        input.fields(),
+        min_point=input.min_point if input.min_point is not None else min_point,
+        max_point=input.max_point if input.max_point is not None else max_point,
+    )
 
 
 @strawberry.type
@@ -368,7 +406,12 @@ class AnnotationQuery:
     ) -> AnnotationConnection:
         wanted = selected(info, UserAnnotation, "nodes")
         page = await annotation_listing.list_annotations(
-            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+            info.context,
+            filter.query(),
+            wanted=wanted,
+            limit=first,
+            offset=offset,
+            counted=asks_total(info),
         )
         return connection(page)
 
@@ -378,7 +421,13 @@ class AnnotationQuery:
     ) -> AnnotationRowConnection:
         wanted = selected(info, AnnotationRow, "nodes")
         page = await annotation_listing.list_annotations(
-            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+            info.context,
+            filter.query(),
+            wanted=wanted,
+            limit=first,
+            offset=offset,
+            counted=asks_total(info),
+            streamed=True,
         )
         return connection(page)
 
@@ -396,19 +445,48 @@ class AnnotationMutation:
         min_point: int | None = None,
         max_point: int | None = None,
     ) -> AnnotationPayload:
-        fields = dataclasses.replace(
-            input.fields(),
-            min_point=input.min_point if input.min_point is not None else min_point,
-            max_point=input.max_point if input.max_point is not None else max_point,
-        )
+        fields = _with_bounds(input, min_point, max_point)
         return annotation_payload(await annotation.create_annotation(info.context, fields))
 
-    @strawberry.mutation(description="Create several annotations at once: all or none.")
+    @strawberry.mutation(
+        description="Create several annotations as one operation (undone as a whole): all, or "
+        "none and the first element's error."
+    )
     async def annotation_create_many(
         self, info: Info, inputs: list[AnnotationInput]
     ) -> list[AnnotationPayload]:
-        created = await annotation.create_annotations(info.context, [i.fields() for i in inputs])
+        created = await bulk.create_annotations(info.context, [i.fields() for i in inputs])
         return [annotation_payload(item) for item in created]
+
+    @strawberry.mutation(
+        description="Create several annotations as one operation (undone as a whole); each "
+        "element is checked on its own and answers its annotation or its error."
+    )
+    async def annotation_create_each(
+        self,
+        info: Info,
+        inputs: list[AnnotationInput],
+        min_point: int | None = None,
+        max_point: int | None = None,
+    ) -> list[AnnotationCreated]:
+        rows = "annotation" in selected(info, AnnotationCreated)
+        many = [_with_bounds(i, min_point, max_point) for i in inputs]
+        outcomes = await bulk.create_each(info.context, many, rows=rows)
+        return [AnnotationCreated.of(outcome) for outcome in outcomes]
+
+    @strawberry.mutation(
+        description="Delete the annotations the listing of `filter` shows you (only those of "
+        "`ids` when given), with their links, as one operation that undo reverses as a whole; "
+        "you must be allowed to delete each one, or nothing is deleted."
+    )
+    async def annotation_delete_many(
+        self, info: Info, filter: AnnotationFilter, ids: list[Long] | None = None
+    ) -> AnnotationsDeleted:
+        deleted, command = await bulk.delete_matching(info.context, filter.query(), ids)
+        return AnnotationsDeleted(
+            ids=[Long(i) for i in deleted],
+            command=Command.of(command) if command is not None else None,
+        )
 
     @strawberry.mutation(description="Replace an annotation's geometry (and slice or creator).")
     async def annotation_update(

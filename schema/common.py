@@ -13,7 +13,7 @@ from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.command import CommandInfo
 from resolvers.context import Context
-from resolvers.listing import Filter, Page, parse_bool
+from resolvers.listing import Filter, Page, RowStream, parse_bool
 from resolvers.upload import StagedFile
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "StagedFile",
     "StringBounds",
     "Upload",
+    "asks_total",
     "connection",
     "parse_bool",
     "selected",
@@ -101,8 +102,13 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
 
-def connection(page: Page[Any]) -> Connection[Any]:
-    """Wrap a page of rows (the rows stay rows: fields read their attributes)."""
+def connection(page: Page[Any] | RowStream) -> Connection[Any]:
+    """Wrap a page of rows (the rows stay rows: fields read their attributes). A `RowStream`
+    (every row, for the REST bridge) stays unread: its nodes are read as the answer is
+    written, and its total, unknown until then, is -1."""
+    if isinstance(page, RowStream):
+        info = PageInfo(has_next_page=False, has_previous_page=False, offset=0)
+        return Connection(total_count=-1, nodes=page, page_info=info)  # type: ignore[arg-type]
     end = page.offset + len(page.rows)
     return Connection(
         total_count=page.total,
@@ -184,6 +190,12 @@ def _names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
         else:
             names.add(selection.name)
     return names
+
+
+def asks_total(info: Info) -> bool:
+    """Whether the list field being resolved selects `totalCount`: counting every matching
+    row can cost more than reading the page, so lists skip it when nobody reads it."""
+    return any("totalCount" in _names(field.selections, ()) for field in info.selected_fields)
 
 
 def selected(info: Info, type_: type, *path: str) -> frozenset[str]:

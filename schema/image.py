@@ -39,6 +39,7 @@ from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
 from schema.activity import online_users_field, positions_field
+from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
     Connection,
@@ -118,6 +119,7 @@ class SliceInstance:
     properties = properties_field(SLICE_INSTANCE_CLASS)
     attached_files = attached_files_field(SLICE_INSTANCE_CLASS)
     description = description_field(SLICE_INSTANCE_CLASS)
+    annotations = annotations_field("slice", "on this slice")
 
     @strawberry.field(description="The plane's file; null where the project hides names.")
     @staticmethod
@@ -184,6 +186,7 @@ class ImageInstance:
     description = description_field(IMAGE_INSTANCE_CLASS)
     positions = positions_field()
     online_users = online_users_field("image")
+    annotations = annotations_field("image", "on this image")
 
     @strawberry.field(
         description="Its name in the project, else the original file name; in a blind project "

@@ -22,6 +22,7 @@ from resolvers.ontology import (
 )
 from resolvers.project import projects_by_ontology, reader_of
 from resolvers.user import users_by_id
+from schema.annotation_nested import annotations_field
 from schema.common import Command, Connection, Info, Long, connection
 from schema.user import User
 
@@ -42,6 +43,7 @@ class Term:
     color: str
     comment: str | None
     ontology_id: Long
+    annotations = annotations_field("term", "carrying this term")
 
     @strawberry.field(graphql_type=Annotated["Ontology", strawberry.lazy("schema.ontology")])
     @staticmethod

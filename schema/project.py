@@ -34,6 +34,7 @@ from schema.activity import (
     member_activity_field,
     online_users_field,
 )
+from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
     Connection,
@@ -219,6 +220,7 @@ class Project:
     connections = connections_field()
     consultations = consultations_field()
     online_users = online_users_field("project")
+    annotations = annotations_field("project", "of this project")
 
     @strawberry.field
     @staticmethod

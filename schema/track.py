@@ -21,6 +21,7 @@ from resolvers.metadata_target import TRACK_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import TrackFields, links_by_track
 from schema.annotation import AnnotationTrack, UserAnnotation
+from schema.annotation_nested import annotations_field
 from schema.common import Command, Connection, Info, Long, connection
 from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
@@ -46,6 +47,9 @@ class Track:
     properties = properties_field(TRACK_CLASS)
     attached_files = attached_files_field(TRACK_CLASS)
     description = description_field(TRACK_CLASS)
+    annotations_page = annotations_field(
+        "track", "in this track (`annotations` lists them all, in plane order)"
+    )
 
     @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
     @staticmethod

@@ -12,6 +12,7 @@ from resolvers import auth, project, storage, user
 from resolvers.auth import SESSION_COOKIE
 from resolvers.user import UserFields, roles_by_user, users_by_id
 from resolvers.viewer import ADMIN, GUEST, SUPER_ADMIN, USER, Viewer, role_flags
+from schema.annotation_nested import annotations_field
 from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class User:
     is_developer: bool
     enabled: bool
     origin: str | None
+    annotations = annotations_field("user", "this user drew")
 
     @strawberry.field(description="Always false: cytogate has no algorithm (job) users.")
     @staticmethod

@@ -28,7 +28,6 @@ from resolvers.annotation.rules import (
 from resolvers.annotation.writes import (
     Created,
     create_annotation,
-    create_annotations,
     delete_annotation,
     update_annotation,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "annotations_by_id",
     "check_terms",
     "create_annotation",
-    "create_annotations",
     "delete_annotation",
     "distinct_term_ids",
     "get_annotation",

@@ -16,7 +16,6 @@ from resolvers.crud import table_of
 __all__ = [
     "ANNOTATION_COLUMNS",
     "ANNOTATION_TABLE",
-    "MAX_BATCH",
     "STORED_COLUMNS",
     "TERM_IDS",
     "TERM_LINK_TABLE",
@@ -27,8 +26,6 @@ __all__ = [
 ]
 
 
-#: Most annotations one `annotationCreateMany` may carry.
-MAX_BATCH: Final = 1000
 ANNOTATION_TABLE: Final = table_of(UserAnnotation)
 TERM_LINK_TABLE: Final = table_of(AnnotationTerm)
 #: The columns of an annotation row: everything but the PostGIS geometry, which is read back

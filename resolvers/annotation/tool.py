@@ -23,15 +23,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Table, func, select
 
 from db.models import AnnotationTrack, ReviewedAnnotation, UserAnnotation
+from resolvers.annotation.bulk import create_annotations
 from resolvers.annotation.reads import get_annotation
 from resolvers.annotation.rows import ANNOTATION_COLUMNS
 from resolvers.annotation.rules import USER_ANNOTATION, AnnotationFields
-from resolvers.annotation.writes import (
-    Created,
-    create_annotations,
-    delete_annotation,
-    update_annotation,
-)
+from resolvers.annotation.writes import Created, delete_annotation, update_annotation
 from resolvers.command import CommandInfo, Spec
 from resolvers.context import Context
 from resolvers.crud import Changed, table_of

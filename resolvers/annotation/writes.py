@@ -9,7 +9,6 @@ check with the annotation's creator as owner to change or delete (core.md §7.4)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,6 @@ from resolvers.annotation.reads import get_annotation
 from resolvers.annotation.rows import (
     ANNOTATION_COLUMNS,
     ANNOTATION_TABLE,
-    MAX_BATCH,
     STORED_COLUMNS,
 )
 from resolvers.annotation.rules import (
@@ -50,7 +48,6 @@ from resolvers.viewer import Viewer
 __all__ = [
     "Created",
     "create_annotation",
-    "create_annotations",
     "delete_annotation",
     "update_annotation",
 ]
@@ -96,18 +93,6 @@ async def create_annotation(ctx: Context, fields: AnnotationFields) -> Created:
     prepared = await _prepare(ctx, fields)
     async with ctx.db.transaction() as conn:
         return await _insert(conn, CommandLog(conn, viewer), viewer, prepared, printed=True)
-
-
-async def create_annotations(ctx: Context, many: Sequence[AnnotationFields]) -> list[Created]:
-    """Create several annotations in one transaction: all of them, or none (the REST bridge
-    answers a JSON array element by element instead, as Cytomine does)."""
-    viewer = ctx.require_guest()
-    if len(many) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} annotations may be created at once")
-    prepared = [await _prepare(ctx, fields) for fields in many]
-    async with ctx.db.transaction() as conn:
-        log = CommandLog(conn, viewer)
-        return [await _insert(conn, log, viewer, item, printed=True) for item in prepared]
 
 
 async def update_annotation(ctx: Context, annotation_id: int, fields: AnnotationFields) -> Changed:

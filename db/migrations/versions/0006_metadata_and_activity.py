@@ -7,8 +7,8 @@ statement removed. Deleting an attached file's row keeps its path in `attached_f
 whose files the sweep removes once no undo can bring the row back. Activity records reference
 their user, project, image and slice by foreign keys that cascade.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-06 10:01:53.133228
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""`annotations` on the types that hold annotations (images, slices, projects, users, terms,
+tracks): one factory, one batched loader (resolvers/annotation/nested.py) behind every field.
+
+The connection and filter types are referenced lazily: the user and image types that carry the
+field are themselves imported by the annotation types' module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from resolvers.annotation import nested
+from resolvers.annotation.listing import AnnotationSearch
+from schema.common import Connection, Info, asks_total, connection, selected
+
+__all__ = ["annotations_field"]
+
+if TYPE_CHECKING:
+    from schema.annotation import AnnotationFilter, UserAnnotation
+
+AnnotationFilterType = Annotated["AnnotationFilter", strawberry.lazy("schema.annotation")]
+UserAnnotationType = Annotated["UserAnnotation", strawberry.lazy("schema.annotation")]
+
+
+def annotations_field(parent: str, of: str) -> Any:
+    """The paged `annotations` field of a type whose objects are `parent`s (`nested.PARENTS`),
+    `of` completing its description."""
+
+    async def resolve(
+        root: strawberry.Parent[Any],
+        info: Info,
+        filter: AnnotationFilterType | None = None,
+        first: int | None = None,
+        offset: int = 0,
+    ) -> Connection[UserAnnotationType]:
+        from schema.annotation import UserAnnotation
+
+        search = filter.query() if filter is not None else AnnotationSearch()
+        page = await nested.annotations_of(
+            info.context, parent, root.id, search,
+            wanted=selected(info, UserAnnotation, "nodes"), limit=first, offset=offset,
+            counted=asks_total(info),
+        )  # fmt: skip
+        return connection(page)
+
+    return strawberry.field(
+        resolver=resolve,
+        description=f"The annotations {of} that you may see, newest first, narrowed by "
+        "`filter`: one statement for every parent of a query.",
+    )

@@ -1,0 +1,181 @@
+"""Many annotations at once: a REST array and annotationCreateMany/Each are one operation that
+keeps the answers of single creates element by element, undo reverses them as a whole, the
+counters stay exact, and a delete by filter is one operation too."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.harness import Api, Server
+
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
+
+SQUARE = "POLYGON ((10 10, 40 10, 40 40, 10 40, 10 10))"
+#: Elements that single creates refuse, with the words of each refusal.
+REFUSED = [
+    ({"location": "POLYGON ((0 0, 1 1"}, "Invalid WKT"),
+    ({"location": "POLYGON ((5000 5000, 5010 5000, 5010 5010, 5000 5000))"}, "outside the image"),
+    ({"location": "POLYGON ((0 0, 10 0, 0 10, 10 10, 0 0))"}, "not valid"),
+    ({"location": "POLYGON ((1 1, 1.5 1, 1.5 30, 1 30, 1 1))"}, "smaller than a pixel"),
+    ({"location": "MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))"}, "not accepted"),
+    ({"location": ""}, "location must be set"),
+]
+
+
+def single_answer(api: Api, body: dict[str, Any]) -> tuple[int, str]:
+    response = api.post("/api/annotation.json", json=body)
+    return response.status_code, response.json().get("message", "")
+
+
+def listed(api: Api, image: int) -> list[dict[str, Any]]:
+    return api.get(f"/api/annotation.json?image={image}&max=0&showTerm=true").json()["collection"]
+
+
+def test_an_array_answers_element_by_element_as_single_creates_do(api, scene):
+    image = scene["image"]["id"]
+    tumour = scene["terms"]["Tumour"]
+    elements = [
+        {"location": SQUARE, "term": [tumour]},
+        *({**body} for body, _ in REFUSED),
+        {"location": "POINT (5 5)"},
+        {"location": "LINESTRING (0 0, 0 0.2)"},
+        {"location": SQUARE, "term": [999_999_999]},
+    ]
+    for element in elements:
+        element["image"] = image
+    response = api.post("/api/annotation.json", json=elements)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == 206, body
+    failed = body["data"]["errors"]
+    expected_failures = [e for e in elements
+                         if single_answer(api, e)[0] != 200]  # fmt: skip
+    assert [f["data"] for f in failed] == expected_failures
+    for failure in failed:
+        status, message = single_answer(api, failure["data"])
+        assert status == 400 and failure["message"] == message
+    for (_, words), failure in zip(REFUSED, failed, strict=False):
+        assert words in failure["message"]
+    made = listed(api, image)
+    # the valid ones twice: once by the array, once by single_answer's probes
+    assert len(made) == 2 * (len(elements) - len(failed))
+
+
+def test_the_array_is_undone_and_redone_as_a_whole(api, scene):
+    image = scene["image"]["id"]
+    tumour = scene["terms"]["Tumour"]
+    body = [{"location": f"POINT ({i + 1} {i + 1})", "image": image, "term": [tumour]}
+            for i in range(40)]  # fmt: skip
+    assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+    assert len(listed(api, image)) == 40
+    counters = api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"]
+    assert counters == 40
+    undone = api.get("/command/undo.json")
+    assert undone.status_code == 200, undone.text
+    assert listed(api, image) == []
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 0
+    redone = api.get("/command/redo.json")
+    assert redone.status_code == 200, redone.text
+    again = listed(api, image)
+    assert len(again) == 40 and all(row["term"] == [tumour] for row in again)
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 40
+
+
+def test_create_many_is_all_or_none_and_create_each_reports_each(api, scene):
+    image = scene["image"]["id"]
+    bad = {"location": "POINT (1 2", "image": image}
+    good = {"location": "POINT (3 4)", "image": image}
+    refused = api.gql("mutation($i: [AnnotationInput!]!) { annotationCreateMany(inputs: $i) "
+                      "{ annotation { id } } }", {"i": [good, bad]})  # fmt: skip
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert listed(api, image) == []
+    each = api.gql("""mutation($i: [AnnotationInput!]!) { annotationCreateEach(inputs: $i) {
+        annotationId annotation { location } command { action } error code } }""",
+                   {"i": [good, bad, good]})["data"]["annotationCreateEach"]  # fmt: skip
+    assert [e["code"] for e in each] == [None, "BAD_USER_INPUT", None]
+    assert each[0]["annotation"] == {"location": "POINT (3 4)"} and each[1]["annotation"] is None
+    assert each[0]["command"] == each[2]["command"] == {"action": "ADD"}
+    assert sorted(row["id"] for row in listed(api, image)) == sorted(
+        [each[0]["annotationId"], each[2]["annotationId"]])  # fmt: skip
+
+
+def test_concurrent_arrays_in_one_project_keep_every_counter_exact(api, scene, database_url):
+    image = scene["image"]["id"]
+    clients = [api.as_keys(api.public_key, api.private_key) for _ in range(6)]
+
+    def post(k: int) -> Any:
+        body = [{"location": f"POINT ({k * 100 + i + 1} {i + 1})", "image": image}
+                for i in range(50)]  # fmt: skip
+        return clients[k].post("/api/annotation.json", json=body).json()["status"]
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(post, range(6))) == [200] * 6
+    project = scene["project"]["id"]
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 300
+    assert api.get(f"/api/project/{project}/userannotation/count.json").json()["total"] == 300
+    me = api.get("/api/user/current.json").json()["id"]
+    mine = api.get(f"/api/user/{me}/userannotation/count.json?project={project}").json()
+    assert mine["total"] == 300
+
+
+def test_statements_of_an_array_do_not_grow_with_it(server: Server, api, scene):
+    image = scene["image"]["id"]
+    tumour = scene["terms"]["Tumour"]
+
+    def count(n: int, offset: int) -> int:
+        body = [{"location": f"POINT ({offset + i + 1} {i + 1})", "image": image,
+                 "term": [tumour]} for i in range(n)]  # fmt: skip
+        with server.count_statements() as counter:
+            assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+        return counter.n
+
+    small, large = count(3, 0), count(300, 100)
+    assert small == large, (small, large)
+    assert large <= 20, large
+
+
+def test_delete_by_filter_is_one_operation_that_undo_reverses(api, scene, make_user):
+    image = scene["image"]["id"]
+    tumour, stroma = scene["terms"]["Tumour"], scene["terms"]["Stroma"]
+    body = [{"location": f"POINT ({i + 1} {i + 1})", "image": image,
+             "term": [tumour if i % 2 else stroma]} for i in range(20)]  # fmt: skip
+    assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+    deleted = api.delete(f"/api/annotation.json?image={image}&term={stroma}")
+    assert deleted.status_code == 200, deleted.text
+    answer = deleted.json()
+    assert len(answer["deleted"]) == 10 and answer["command"]
+    remaining = listed(api, image)
+    assert len(remaining) == 10 and all(row["term"] == [tumour] for row in remaining)
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 10
+    assert api.get("/command/undo.json").status_code == 200
+    assert len(listed(api, image)) == 20
+    assert api.get("/command/redo.json").status_code == 200
+    assert len(listed(api, image)) == 10
+    some = [row["id"] for row in listed(api, image)][:3]
+    picked = api.gql("mutation($image: Long!, $ids: [Long!]) { annotationDeleteMany(filter: "
+                     "{image: $image}, ids: $ids) { ids command { action } } }",
+                     {"image": image, "ids": some})["data"]["annotationDeleteMany"]  # fmt: skip
+    assert sorted(picked["ids"]) == sorted(some) and picked["command"] == {"action": "DELETE"}
+    assert len(listed(api, image)) == 7
+
+
+def test_delete_by_filter_needs_a_scope_and_the_right_to_delete_each(api, scene, make_user):
+    image = scene["image"]["id"]
+    assert api.delete("/api/annotation.json").status_code == 400
+    contributor = make_user()
+    project = scene["project"]["id"]
+    api.post(f"/api/project/{project}/user/{contributor['id']}.json")
+    assert api.post("/api/annotation.json", json={"location": "POINT (1 1)",
+                                                   "image": image}).status_code == 200  # fmt: skip
+    project_json = api.get(f"/api/project/{project}.json").json()
+    restricted = api.put(f"/api/project/{project}.json",
+                         json={**project_json, "mode": "RESTRICTED"})  # fmt: skip
+    assert restricted.status_code == 200, restricted.text
+    refused = contributor["api"].delete(f"/api/annotation.json?image={image}")
+    assert refused.status_code == 403
+    assert len(listed(api, image)) == 1
+    outsider = make_user()
+    assert outsider["api"].delete(f"/api/annotation.json?image={image}").status_code == 403

@@ -1,0 +1,176 @@
+"""`annotations` under images, slices, projects, users, terms and tracks: each parent's own page,
+newest first, the rows its caller may see, and one statement per level whatever the number of
+parents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.factories import abstract_image, add_image, make_ontology, make_project
+from tests.harness import Api, Server
+
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
+
+NESTED = """
+query($project: Long!, $first: Int) {
+  project(id: $project) {
+    images(first: 100) { nodes {
+      id
+      annotations(first: $first) {
+        totalCount
+        nodes { id imageId termIds terms { term { name } } user { username } }
+        pageInfo { hasNextPage }
+      }
+    } }
+  }
+}
+"""
+
+
+def annotate_many(api: Api, image: int, terms: list[int], n: int) -> list[int]:
+    """`n` annotations on the image, the i-th with the term i % len(terms); newest first."""
+    body = [{"location": f"POINT ({i + 1} {i + 1})", "image": image,
+             "term": [terms[i % len(terms)]]} for i in range(n)]  # fmt: skip
+    response = api.post("/api/annotation.json", json=body)
+    assert response.status_code == 200, response.text
+    listed = api.get(f"/api/annotation.json?image={image}&max=0").json()["collection"]
+    return [row["id"] for row in listed]
+
+
+@pytest.fixture
+def world(api: Api) -> dict[str, Any]:
+    """A project with two terms and three images holding 5, 3 and 0 annotations."""
+    ontology = make_ontology(api, terms=("Tumour", "Stroma"))
+    project = make_project(api, ontology=ontology["id"])
+    terms = [ontology["terms"]["Tumour"]["id"], ontology["terms"]["Stroma"]["id"]]
+    images = [add_image(api, project["id"], abstract_image(api)["id"])["id"] for _ in range(3)]
+    listed = {
+        image: annotate_many(api, image, terms, n)
+        for image, n in zip(images, (5, 3, 0), strict=True)
+    }
+    return {"ontology": ontology, "project": project, "terms": terms, "images": images,
+            "annotations": listed}  # fmt: skip
+
+
+def test_each_image_gets_its_own_page_newest_first_with_its_total(api, world):
+    body = api.gql(NESTED, {"project": world["project"]["id"], "first": 2})
+    assert "errors" not in body, body
+    by_image = {node["id"]: node["annotations"] for node in body["data"]["project"]["images"]
+                ["nodes"]}  # fmt: skip
+    for image in world["images"]:
+        expected = world["annotations"][image]
+        page = by_image[image]
+        assert [n["id"] for n in page["nodes"]] == expected[:2]
+        assert page["totalCount"] == len(expected)
+        assert page["pageInfo"]["hasNextPage"] == (len(expected) > 2)
+        assert {n["imageId"] for n in page["nodes"]} <= {image}
+        assert all(n["user"]["username"] == "admin" for n in page["nodes"])
+        assert all(len(n["terms"]) == 1 for n in page["nodes"])
+
+
+def test_offset_first_zero_and_no_count(api, world):
+    image = world["images"][0]
+    expected = world["annotations"][image]
+    query = """query($id: Long!, $first: Int, $offset: Int!) { imageInstance(id: $id) {
+      annotations(first: $first, offset: $offset) { nodes { id } pageInfo { hasNextPage } } } }"""
+    for offset in range(7):
+        page = api.gql(query, {"id": image, "first": 2, "offset": offset})
+        page = page["data"]["imageInstance"]["annotations"]
+        assert [n["id"] for n in page["nodes"]] == expected[offset : offset + 2]
+        assert page["pageInfo"]["hasNextPage"] == (offset + 2 < len(expected))
+    empty = api.gql("query($id: Long!) { imageInstance(id: $id) { annotations(first: 0) "
+                    "{ totalCount nodes { id } } } }", {"id": image})  # fmt: skip
+    assert empty["data"]["imageInstance"]["annotations"] == {"totalCount": 5, "nodes": []}
+
+
+def test_slices_projects_terms_users_and_tracks_list_their_annotations(api, world):
+    image = world["images"][0]
+    stroma = world["terms"][1]
+    everyone = [*world["annotations"][world["images"][1]], *world["annotations"][image]]
+    slices = api.get(f"/api/imageinstance/{image}/sliceinstance.json").json()["collection"]
+    track = api.post("/api/track.json", json={"name": "t", "color": "#fff", "image": image})
+    track_id = track.json()["track"]["id"]
+    tracked = world["annotations"][image][1]
+    linked = api.post("/api/annotationtrack.json", json={"annotationIdent": tracked,
+                                                          "track": track_id})  # fmt: skip
+    assert linked.status_code == 200, linked.text
+    admin = api.get("/api/user/current.json").json()["id"]
+    query = """query($slice: Long!, $project: Long!, $term: Long!, $user: Long!, $track: Long!) {
+      sliceInstance(id: $slice) { annotations { totalCount nodes { id } } }
+      project(id: $project) { annotations(first: 100) { totalCount nodes { id } } }
+      term(id: $term) { annotations(first: 100) { totalCount nodes { id termIds } } }
+      user(id: $user) { annotations(first: 100) { totalCount nodes { id } } }
+      track(id: $track) { annotationsPage { totalCount nodes { id } } }
+    }"""
+    data = api.gql(query, {"slice": slices[0]["id"], "project": world["project"]["id"],
+                           "term": stroma, "user": admin, "track": track_id})["data"]  # fmt: skip
+    assert [n["id"] for n in data["sliceInstance"]["annotations"]["nodes"]] == \
+        world["annotations"][image]  # fmt: skip
+    assert sorted(n["id"] for n in data["project"]["annotations"]["nodes"]) == sorted(everyone)
+    assert data["project"]["annotations"]["totalCount"] == 8
+    with_stroma = data["term"]["annotations"]["nodes"]
+    assert with_stroma and all(n["termIds"] == [stroma] for n in with_stroma)
+    assert data["term"]["annotations"]["totalCount"] == len(with_stroma) == 3
+    assert data["user"]["annotations"]["totalCount"] == 8
+    assert data["track"]["annotationsPage"] == {"totalCount": 1, "nodes": [{"id": tracked}]}
+
+
+def test_a_contributor_sees_only_what_hide_layers_lets_them(api, world, make_user):
+    """Under hideUsersLayers a contributor sees their own and the managers' layers; a user
+    outside the project sees none of its annotations, even through their own user object."""
+    contributor, stranger = make_user(), make_user()
+    project = make_project(api, ontology=world["ontology"]["id"], users=(contributor["id"],),
+                           hideUsersLayers=True)  # fmt: skip
+    image = add_image(api, project["id"], abstract_image(api)["id"])["id"]
+    other = make_user()
+    api.post(f"/api/project/{project['id']}/user/{other['id']}.json")
+    mine = annotate_many(contributor["api"], image, world["terms"], 2)
+    theirs = annotate_many(other["api"], image, world["terms"], 1)[0]
+    managers = annotate_many(api, image, world["terms"], 1)[0]
+    query = """query($id: Long!, $user: Long!) {
+      imageInstance(id: $id) { annotations { totalCount nodes { id } } }
+      user(id: $user) { annotations { totalCount nodes { id } } } }"""
+    seen = contributor["api"].gql(query, {"id": image, "user": other["id"]})["data"]
+    shown = {n["id"] for n in seen["imageInstance"]["annotations"]["nodes"]}
+    assert managers in shown and theirs not in shown
+    assert set(mine) <= shown and seen["imageInstance"]["annotations"]["totalCount"] == 4 - 1
+    assert seen["user"]["annotations"] == {"totalCount": 0, "nodes": []}
+    query = "query($u: Long!) { user(id: $u) { annotations { totalCount nodes { id } } } }"
+    outside = stranger["api"].gql(query, {"u": other["id"]})
+    assert outside["data"]["user"]["annotations"] == {"totalCount": 0, "nodes": []}
+
+
+def test_nested_filters_narrow_each_parents_page(api, world):
+    tumour, _ = world["terms"]
+    body = api.gql("""query($project: Long!, $term: Long!) { project(id: $project) {
+        images(first: 10) { nodes { id annotations(filter: {terms: [$term]}) {
+          totalCount nodes { termIds } } } } } }""",
+                   {"project": world["project"]["id"], "term": tumour})  # fmt: skip
+    for node in body["data"]["project"]["images"]["nodes"]:
+        page = node["annotations"]
+        assert all(n["termIds"] == [tumour] for n in page["nodes"])
+        assert page["totalCount"] == len(page["nodes"])
+    bad = api.gql("""query($project: Long!) { project(id: $project) { images { nodes {
+        annotations(filter: {terms: [999999999]}) { nodes { id } } } } } }""",
+                  {"project": world["project"]["id"]})  # fmt: skip
+    assert {e["extensions"]["code"] for e in bad["errors"]} == {"NOT_FOUND"}
+
+
+def _count(server: Server, api: Api, project: int) -> int:
+    with server.count_statements() as counter:
+        body = api.gql(NESTED, {"project": project, "first": 50})
+    assert "errors" not in body, body
+    return counter.n
+
+
+def test_statements_stay_flat_as_images_and_annotations_grow(server, api, world):
+    small = _count(server, api, world["project"]["id"])
+    project = make_project(api, ontology=world["ontology"]["id"])
+    for _ in range(8):
+        image = add_image(api, project["id"], abstract_image(api)["id"])["id"]
+        annotate_many(api, image, world["terms"], 12)
+    large = _count(server, api, project["id"])
+    assert small == large, (small, large)
+    assert large <= 10, large
