@@ -163,7 +163,16 @@ class Settings:
     smtp: SmtpServer | None = None
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
+    data_dir: Path | None = None
+    max_upload_bytes: int = 1024 * 1024 * 1024
+    activity_days: int = 0
     version: str = field(default="0.1.0")
+
+    @property
+    def data_root(self) -> Path:
+        """Where files are kept (attached files under `attached/`): `CYTOGATE_DATA_DIR`, by
+        default `data/` under `CYTOGATE_HOME`."""
+        return self.data_dir if self.data_dir is not None else self.home / "data"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -179,6 +188,7 @@ class Settings:
             raise ConfigError(
                 f"CYTOGATE_INVITATION_DAYS must be at most 366, not {invitation_days}"
             )
+        data_dir = _opt(env, "CYTOGATE_DATA_DIR")
         return cls(
             database_url=url,
             home=Path(env.get("CYTOGATE_HOME") or ".cytogate"),
@@ -209,4 +219,7 @@ class Settings:
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,
+            data_dir=Path(data_dir) if data_dir else None,
+            max_upload_bytes=_int(env, "CYTOGATE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1),
+            activity_days=_int(env, "CYTOGATE_ACTIVITY_DAYS", 0),
         )

@@ -1,9 +1,15 @@
 """The aiohttp application: the database's lifecycle, the schema, the GraphQL view, the health
-routes and the REST bridge, under the middleware of gateway/middleware.py."""
+routes and the REST bridge, under the middleware of gateway/middleware.py; and the upkeep task,
+which writes activity records in batches, prunes old ones and sweeps the files of deleted
+attached files."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -11,21 +17,29 @@ from typing import Final
 import strawberry
 from aiohttp import web
 
-from db.engine import Database
+from db.engine import Database, DatabaseUnavailable
 from db.migrate import current_revision, head_revision
 from gateway import graphiql
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
-from gateway.state import BOOTSTRAPPED, DATABASE, SCHEMA, SETTINGS, make_context
+from gateway.state import ACTIVITY, BOOTSTRAPPED, DATABASE, SCHEMA, SETTINGS, make_context
+from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
+from resolvers.metadata import sweep_files
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
 from rest_compat.table import ROUTES
+from rest_compat.upload import FileStore
 from schema.root import build_schema
 from settings import Settings
 
-__all__ = ["DATABASE", "SCHEMA", "Interface", "create_app", "open_database"]
+__all__ = ["ACTIVITY", "DATABASE", "SCHEMA", "Interface", "create_app", "open_database"]
+
+log = logging.getLogger("cytogate")
+
+#: Seconds between two prunes of old activity and sweeps of deleted files.
+CHORES_SECONDS: Final = 60.0
 
 
 def open_database(settings: Settings, url: str) -> Database:
@@ -56,10 +70,40 @@ def _database_context(
         if admin is not None:
             app[BOOTSTRAPPED].append(admin)
         app[DATABASE] = db
+        recorder = ActivityRecorder(
+            Database(url, pool_size=1, pool_timeout=settings.pool_timeout,
+                     statement_timeout=settings.statement_timeout)
+        )  # fmt: skip
+        app[ACTIVITY] = recorder
+        upkeep = asyncio.create_task(_upkeep(settings, recorder))
         yield
+        upkeep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await upkeep
+        await recorder.close()
         await db.dispose()
 
     return lifecycle
+
+
+async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
+    """Write queued activity records as they come due; every CHORES_SECONDS, prune activity
+    older than `CYTOGATE_ACTIVITY_DAYS` and sweep the files of deleted attached files. All on
+    the recorder's own connection, never the requests' pool. A failure is logged and tried
+    again at the next turn."""
+    chores = time.monotonic()
+    while True:
+        await recorder.wait_due()
+        try:
+            await recorder.flush()
+            if time.monotonic() - chores >= CHORES_SECONDS:
+                chores = time.monotonic()
+                await recorder.prune(settings.activity_days)
+                await sweep_files(recorder.database, settings.data_root)
+        except (DatabaseUnavailable, OSError) as error:
+            log.warning("upkeep postponed: %s", error)
+        except Exception:
+            log.exception("upkeep failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +146,15 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app[BOOTSTRAPPED] = []
     app.cleanup_ctx.append(_database_context(settings, url))
     app.on_startup.append(_tune_gc)
+    files = FileStore(settings.data_root, settings.max_upload_bytes)
     bridge = Bridge(
-        schema, ROUTES, lambda request: make_context(request, trusted=True), interface.operations
+        schema,
+        ROUTES,
+        lambda request: make_context(request, trusted=True),
+        interface.operations,
+        files=files,
     )
-    view = CytogateGraphQLView(schema=schema)
+    view = CytogateGraphQLView(schema=schema, files=files)
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)
     app.router.add_get("/status.json", status)

@@ -2,7 +2,11 @@
 errors for refused requests, and no WebSocket endpoint.
 
 There are no subscriptions yet, so a WebSocket handshake is treated as the plain GET it is
-(answered with GraphiQL or a 400), never upgraded. A request the view refuses before executing
+(answered with GraphiQL or a 400), never upgraded. A multipart request (the GraphQL multipart
+request spec: `operations`, `map`, then one file) has its file streamed to disk as REST uploads
+are (rest_compat/upload.py), and its `Upload` variable gets the staged file's handle; it needs
+a signed request or a bearer token, since a browser sends a form with its cookie from any
+site. A request the view refuses before executing
 (a body that is not JSON, a wrong method) answers GraphQL's error shape with a code. When the
 database cannot serve at all (every error UNAVAILABLE, no data), the answer is 503 with
 `Retry-After`, as a REST call would get.
@@ -10,19 +14,26 @@ database cannot serve at all (every error UNAVAILABLE, no data), the answer is 5
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from typing import Any, Final, TypeGuard
 
 import orjson
 from aiohttp import web
-from cross_web import HTTPException
+from cross_web import AiohttpHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 
 from gateway import graphiql
 from gateway.middleware import error_response
-from gateway.state import make_context
+from gateway.state import AUTH, LEASE, make_context
 from resolvers.context import Context
+from resolvers.errors import CytogateError, Unavailable
+from rest_compat.upload import FileStore, Staged, stage
 
 __all__ = ["CytogateGraphQLView"]
+
+#: Where a multipart request's file is staged (the only upload mutation keeps attached files).
+UPLOAD_DIRECTORY: Final = "attached"
+STAGED: Final = web.RequestKey("staged_upload", Staged)
 
 
 def _unavailable(response_data: Any) -> int | None:
@@ -40,14 +51,45 @@ def _unavailable(response_data: Any) -> int | None:
 class CytogateGraphQLView(GraphQLView[Context, None]):
     """Strawberry's view, adapted as the module docstring says."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(subscription_protocols=(), **kwargs)
+    def __init__(self, *, files: FileStore | None = None, **kwargs: Any) -> None:
+        super().__init__(
+            subscription_protocols=(), multipart_uploads_enabled=files is not None, **kwargs
+        )
+        self.files = files
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.run(request=request)
         except HTTPException as refused:
             return error_response(request, refused.reason, refused.status_code)
+        except CytogateError as error:  # refused while staging an upload
+            wait = error.retry_after if isinstance(error, Unavailable) else None
+            return error_response(request, error.message, error.status, code=error.code,
+                                  retry_after=wait)  # fmt: skip
+        finally:
+            staged = request.get(STAGED)
+            if staged is not None:
+                staged.discard()
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        """The operations of a multipart request with its file staged on disk (one file)."""
+        assert isinstance(request, AiohttpHTTPRequestAdapter) and self.files is not None
+        raw: web.Request = request.request
+        if raw[AUTH].by_cookie:
+            raise HTTPException(403, "An upload needs a signed request or a bearer token")
+        await raw[LEASE].close()  # a slow upload holds no pooled connection
+        staged = raw[STAGED] = await stage(raw, self.files, UPLOAD_DIRECTORY)
+        operations = self.parse_json(staged.fields.get("operations", "{}"))
+        files_map = self.parse_json(staged.fields.get("map", "{}"))
+        if not isinstance(files_map, dict):
+            raise HTTPException(400, "The multipart map must be a JSON object")
+        files: dict[str, Any] = {}
+        if staged.file is not None:
+            files = dict.fromkeys(files_map, staged.file)
+        try:
+            return replace_placeholders_with_files(operations, files_map, files)
+        except (KeyError, IndexError, TypeError):
+            raise HTTPException(400, "The multipart map names no file sent") from None
 
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         return False

@@ -1,15 +1,21 @@
 """`/server/ping` and `/status.json`: whether the server, and the database behind it, can
 serve (core.md §2.6). The python client's connection loop waits until ping answers 200, so
-while PostgreSQL is unreachable ping answers 503 with `Retry-After` and says so."""
+while PostgreSQL is unreachable ping answers 503 with `Retry-After` and says so.
+
+A signed-in caller's ping is their presence: it is recorded (with the project named by the
+query or the body's `project`, when they may read it), and "online" means a ping in the last
+300 s (core.md §9.16)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from db.engine import RETRY_DOWN
-from gateway.state import AUTH, LEASE, SETTINGS
+from gateway.state import AUTH, LEASE, SETTINGS, make_context
+from resolvers.activity import record_ping
 from rest_compat.envelopes import json_response
 
 __all__ = ["ping", "status"]
@@ -34,9 +40,26 @@ async def ping(request: web.Request) -> web.Response:
     }
     if viewer is not None:
         body["user"] = viewer.id
+        await record_ping(make_context(request, trusted=False), await _project_of(request))
     if not reachable:
         return json_response(body, status=503, headers={"Retry-After": str(RETRY_DOWN)})
     return json_response(body)
+
+
+async def _project_of(request: web.Request) -> int | None:
+    """The project a ping names, in its query or its JSON body (anything else: none)."""
+    value: Any = request.query.get("project")
+    if value is None and request.can_read_body:
+        try:
+            found = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            found = None
+        value = found.get("project") if isinstance(found, dict) else None
+    try:
+        number = int(value) if value not in (None, "", "null") else None
+    except (TypeError, ValueError):
+        return None
+    return number if number is not None and 0 < number < 2**63 else None
 
 
 async def status(request: web.Request) -> web.Response:

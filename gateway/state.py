@@ -10,11 +10,13 @@ from aiohttp import web
 
 from db.engine import Database, Lease
 from gateway.auth import Authentication
+from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin
 from resolvers.context import Context
 from settings import Settings
 
 __all__ = [
+    "ACTIVITY",
     "AUTH",
     "BOOTSTRAPPED",
     "CONTEXT",
@@ -27,6 +29,8 @@ __all__ = [
 
 SETTINGS: Final = web.AppKey("settings", Settings)
 DATABASE: Final = web.AppKey("database", Database)
+#: The activity recorder, with a connection of its own (resolvers/activity/recorder.py).
+ACTIVITY: Final = web.AppKey("activity", ActivityRecorder)
 SCHEMA: Final = web.AppKey("schema", strawberry.Schema)
 BOOTSTRAPPED: Final = web.AppKey("bootstrapped", list[BootstrapAdmin])
 AUTH: Final = web.RequestKey("auth", Authentication)
@@ -46,6 +50,7 @@ def make_context(request: web.Request, *, trusted: bool) -> Context:
         trusted=trusted,
         token=auth.token,
         by_cookie=auth.by_cookie,
+        activity=request.app.get(ACTIVITY),
     )
     request[CONTEXT] = ctx
     return ctx

@@ -48,12 +48,12 @@ from db.models import (
 )
 from resolvers.command import CommandLog, spec_of
 from resolvers.crud import table_of
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import (
     REVIEWED_ANNOTATION_CLASS,
     TRACK_CLASS,
     USER_ANNOTATION_CLASS,
 )
-from resolvers.tag import record_tags
 
 __all__ = [
     "image_is_annotated",
@@ -102,9 +102,9 @@ async def record_annotations(
         ("ReviewedAnnotation", ReviewedAnnotation, ReviewedAnnotation.id.in_(reviewed)),
         ("Track", Track, Track.id.in_(tracks)),
     ]  # fmt: skip
-    await record_tags(conn, log, USER_ANNOTATION_CLASS, users)
-    await record_tags(conn, log, REVIEWED_ANNOTATION_CLASS, reviewed)
-    await record_tags(conn, log, TRACK_CLASS, tracks)
+    await record_metadata(conn, log, USER_ANNOTATION_CLASS, users)
+    await record_metadata(conn, log, REVIEWED_ANNOTATION_CLASS, reviewed)
+    await record_metadata(conn, log, TRACK_CLASS, tracks)
     for domain, model, where in groups:
         rows = (await conn.execute(select(*_columns(model)).where(where).order_by(model.id))).all()
         await log.delete_many(spec_of(domain), rows)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from db.engine import Lease
+    from resolvers.activity.recorder import ActivityRecorder
     from resolvers.viewer import Viewer
     from settings import Settings
 
@@ -42,6 +43,8 @@ class Context:
             (`max=0` means "everything" to Cytomine clients, decision 6).
         by_cookie: the caller authenticated with the session cookie alone, which a browser
             attaches even to a request another site made it send.
+        activity: the process's activity recorder (resolvers/activity/recorder.py), which
+            writes activity records in batches; None where nothing records activity.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class Context:
         trusted: bool = False,
         token: str | None = None,
         by_cookie: bool = False,
+        activity: ActivityRecorder | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -62,6 +66,7 @@ class Context:
         self.trusted = trusted
         self.token = token
         self.by_cookie = by_cookie
+        self.activity = activity
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}

@@ -6,6 +6,7 @@ CytogateError
 ├── Forbidden         403  FORBIDDEN         authenticated but not allowed
 ├── NotFound          404  NOT_FOUND         unknown id
 ├── Conflict          409  CONFLICT          uniqueness violated
+├── TooLarge          413  PAYLOAD_TOO_LARGE an upload past its size limit
 ├── NotSupported      501  NOT_SUPPORTED     routed but not provided by this server
 ├── BadGateway        502  BAD_GATEWAY       a backing service failed (a mail server refused)
 └── Unavailable       503  UNAVAILABLE       a backing service cannot answer now (the database
@@ -27,6 +28,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "NotSupported",
+    "TooLarge",
     "Unauthenticated",
     "Unavailable",
     "domain_error",
@@ -81,6 +83,11 @@ class NotFound(CytogateError):
 class Conflict(CytogateError):
     code = "CONFLICT"
     status = 409
+
+
+class TooLarge(CytogateError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413
 
 
 class NotSupported(CytogateError):

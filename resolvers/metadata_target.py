@@ -5,8 +5,10 @@ Tags, properties, descriptions and attached files all name their object this way
 lookup and the rules live here, below those areas and below the image, annotation and track
 modules (which record metadata when they delete objects). Class names are Java's (core.md
 §6.2); a legacy Grails name (`be.cytomine.project.Project`) is read as the current one, `_` may
-stand for `.` (`be_cytomine_domain_project_Project`, as path segments write it), and the alias
-`AnnotationDomain` names an annotation of either kind by its id.
+stand for `.` (`be_cytomine_domain_project_Project`, as path segments write it), a short form
+(the simple name in any case, `Project`, `imageinstance`) as its class, and the alias
+`AnnotationDomain` (or the python client's `annotation`) names an annotation of either kind by
+its id.
 
 Rules: reading needs READ on the object's project (an abstract image: no check). Writing on a
 project needs WRITE on it (its managers); on an image instance the user role and the
@@ -64,6 +66,7 @@ __all__ = [
     "class_name_of",
     "hold_target",
     "hold_targets",
+    "project_column",
     "readable_condition",
     "readable_target",
     "simple_name",
@@ -116,6 +119,11 @@ SOURCES: Final[Mapping[str, Source]] = {
     TRACK_CLASS: Source(Track, Track.project_id, _adder_of(Track.image_id)),
 }  # fmt: skip
 TARGET_CLASSES: Final = frozenset(SOURCES)
+#: Short forms of the class names, lower-cased: simple names, and the client's `annotation`.
+SHORT_FORMS: Final[Mapping[str, str]] = {
+    **{name.rsplit(".", 1)[-1].lower(): name for name in (*SOURCES, ANNOTATION_ALIAS)},
+    "annotation": ANNOTATION_ALIAS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,16 +143,30 @@ def simple_name(class_name: str) -> str:
 
 def class_name_of(text: str | None) -> str:
     """The current class name of a supported class, or the annotation alias; `_` is read as
-    `.` (no class name holds one) and a legacy name (without `.domain`) as the current one.
-    Anything else is a 400 (§9.10)."""
+    `.` (no class name holds one), a legacy name (without `.domain`) as the current one, and
+    a short form as its class: the simple name in any case (`Project`, `imageinstance`) or
+    `annotation`, which the python client sends for an annotation of either kind. Anything
+    else is a 400 (§9.10)."""
     name = (text or "").strip().replace("_", ".")
     if not name:
         raise InvalidInput("Property domainClassName must be set")
     if name.startswith(PREFIX) and not name.startswith(DOMAIN_PREFIX):
         name = DOMAIN_PREFIX + name.removeprefix(PREFIX)
-    if name not in TARGET_CLASSES and name != ANNOTATION_ALIAS:
+    if name in TARGET_CLASSES or name == ANNOTATION_ALIAS:
+        return name
+    found = SHORT_FORMS.get(name.lower())
+    if found is None:
         raise InvalidInput(f"Metadata cannot be attached to objects of class {text}")
-    return name
+    return found
+
+
+def project_column(class_name: str, ident: Any) -> Any:
+    """The project of the `class_name` object whose id is `ident` (a column), as a correlated
+    subquery; NULL for objects outside projects."""
+    source = SOURCES[class_name]
+    if source.project is None:
+        return literal(None, BigInteger)
+    return select(source.project).where(source.model.id == ident).scalar_subquery()
 
 
 def _lookup(class_name: str, ids: set[int]) -> Any:

@@ -61,9 +61,9 @@ from resolvers.image import (
     reference_slice,
     slice_instances_by_id,
 )
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project_access import project_access
-from resolvers.tag import record_tags
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -353,7 +353,7 @@ async def _delete_reviewed(conn: Connection, log: CommandLog, rows: Sequence[Any
         select(*TERM_SET_TABLE.c).where(TERM_SET_TABLE.c.reviewed_annotation_id.in_(ids))
     )
     await log.delete_many(REVIEWED_ANNOTATION_TERM, terms.all())
-    await record_tags(conn, log, REVIEWED_ANNOTATION_CLASS, ids)
+    await record_metadata(conn, log, REVIEWED_ANNOTATION_CLASS, ids)
     stored = [{key: row._mapping[key] for key in (c.key for c in STORED)} for row in rows]
     if len(rows) == 1:
         command = await log.delete(REVIEWED_ANNOTATION, stored[0])

@@ -31,9 +31,9 @@ from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, tab
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.image import image_instances_by_id
 from resolvers.listing import Page, fetch_page
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import TRACK_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project_access import ProjectAccess, project_access
-from resolvers.tag import record_tags
 
 __all__ = [
     "ANNOTATION_TRACK",
@@ -286,7 +286,7 @@ async def delete_track(ctx: Context, track_id: int) -> Changed:
         log = CommandLog(conn, viewer)
         await log.delete_many(ANNOTATION_TRACK, await _links_of(conn, track_id))
         await conn.execute(delete(AnnotationTrack).where(AnnotationTrack.track_id == track_id))
-        await record_tags(conn, log, TRACK_CLASS, [track_id])
+        await record_metadata(conn, log, TRACK_CLASS, [track_id])
         row, command = await delete_logged(log, TRACK, track_id)
     return Changed(row, command)
 

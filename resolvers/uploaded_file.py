@@ -55,6 +55,7 @@ from resolvers.listing import (
     fetch_page,
     pages_by_parent,
 )
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request, pixel_url
 from resolvers.storage import (
@@ -63,7 +64,6 @@ from resolvers.storage import (
     readable_storages,
     uploaded_files_by_id,
 )
-from resolvers.tag import record_tags
 
 __all__ = [
     "UploadedFileFields",
@@ -539,7 +539,7 @@ async def delete_uploaded_file(ctx: Context, file_id: int) -> Changed:
         log = CommandLog(conn, viewer)
         await log.delete_many(ABSTRACT_SLICE, slices)
         await log.delete_many(COMPANION_FILE, companions)
-        await record_tags(conn, log, ABSTRACT_IMAGE_CLASS, image_ids)
+        await record_metadata(conn, log, ABSTRACT_IMAGE_CLASS, image_ids)
         await log.delete_many(ABSTRACT_IMAGE, images)
         await log.delete_many(UPLOADED_FILE, below)
         command = await log.delete(UPLOADED_FILE, row)

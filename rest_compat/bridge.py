@@ -17,10 +17,11 @@ from aiohttp import web
 from graphql import GraphQLError
 
 from resolvers.context import Context
-from resolvers.errors import CytogateError, InvalidInput
+from resolvers.errors import CytogateError, InvalidInput, Unavailable
 from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body, json_response
 from rest_compat.operations import Operation, load_operations
 from rest_compat.routes import Match, Route, Router
+from rest_compat.upload import FileStore, Staged, stage
 from rest_compat.variables import from_body, from_text
 
 __all__ = ["Bridge", "ContextFactory"]
@@ -60,6 +61,10 @@ def _check(route: Route, operations: dict[str, Operation]) -> None:
             raise ValueError(f"{route.method} {route.path}: {route.operation} lacks ${name}")
     if route.body not in (None, SPREAD) and route.body not in operation.variables:
         raise ValueError(f"{route.method} {route.path}: {route.operation} lacks ${route.body}")
+    if route.upload is not None and route.upload.variable not in operation.variables:
+        raise ValueError(
+            f"{route.method} {route.path}: {route.operation} lacks ${route.upload.variable}"
+        )
     if route.bulk_operation is not None:
         at_once = operations.get(route.bulk_operation)
         if at_once is None or "inputs" not in at_once.variables:
@@ -76,8 +81,10 @@ class Bridge:
         routes: Iterable[Route],
         context: ContextFactory,
         operations: dict[str, Operation] | None = None,
+        files: FileStore | None = None,
     ):
         self.schema = schema
+        self.files = files
         self.router = Router(routes)
         self.operations = operations if operations is not None else load_operations(schema._schema)
         self.context = context
@@ -107,6 +114,8 @@ class Bridge:
             )
         route = found.route
         operation = self.operations[route.operation]
+        if route.upload is not None:
+            return await self._upload(request, route, operation, found.path_params, query)
         try:
             variables, call = self._variables(route, operation, found.path_params, query)
             body = await self._body(request, route) if route.body is not None else None
@@ -128,6 +137,39 @@ class Bridge:
         except CytogateError as error:
             return json_response(error_body(error.message, command=route.command), error.status)
         return await self._run(request, route, operation, variables, call)
+
+    async def _upload(
+        self,
+        request: web.Request,
+        route: Route,
+        operation: Operation,
+        path: dict[str, str],
+        query: dict[str, str],
+    ) -> web.StreamResponse:
+        """A multipart route: stage the file, read the form's text fields as query parameters
+        (the query's own win), run the operation with the file's handle, and remove the staged
+        file unless the mutation kept it."""
+        assert route.upload is not None
+        staged = Staged()
+        try:
+            if self.files is None:
+                raise InvalidInput("This server takes no uploads")
+            # a slow upload must not hold a pooled connection (authentication took one)
+            await self.context(request).db.close()
+            staged = await stage(request, self.files, route.upload.directory)
+            fields = {k: v for k, v in staged.fields.items() if k not in path}
+            variables, call = self._variables(route, operation, path, {**fields, **query})
+            variables[route.upload.variable] = staged.file
+            return await self._run(request, route, operation, variables, call)
+        except CytogateError as error:
+            wait = error.retry_after if isinstance(error, Unavailable) else None
+            return json_response(
+                error_body(error.message, command=route.command),
+                error.status,
+                headers={"Retry-After": str(wait)} if wait else None,
+            )
+        finally:
+            staged.discard()
 
     def _variables(
         self, route: Route, operation: Operation, path: dict[str, str], query: dict[str, str]
@@ -155,7 +197,7 @@ class Bridge:
             variables["max"] = limit or None
         if "offset" in declared:
             variables["offset"] = offset
-        return variables, Call(max=limit or None, offset=offset, query=query)
+        return variables, Call(max=limit or None, offset=offset, query=query, path=path)
 
     @staticmethod
     def _paging(query: dict[str, str], name: str) -> int | None:

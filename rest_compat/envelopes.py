@@ -46,6 +46,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "FORBIDDEN": 403,
     "NOT_FOUND": 404,
     "CONFLICT": 409,
+    "PAYLOAD_TOO_LARGE": 413,
     "NOT_SUPPORTED": 501,
     "BAD_GATEWAY": 502,
     "UNAVAILABLE": 503,
@@ -78,12 +79,14 @@ def error_body(
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """What an envelope knows of the request: paging asked for, and the route's context."""
+    """What an envelope knows of the request: paging asked for, the query and the path's
+    parameters, and the route's context."""
 
     max: int | None
     offset: int
     query: Mapping[str, str]
     headers: dict[str, str] = field(default_factory=dict)
+    path: Mapping[str, str] = field(default_factory=dict)
 
 
 Envelope = Callable[[Any, Call], web.StreamResponse]

@@ -34,17 +34,28 @@ representative_json = domain("project.ProjectRepresentativeUser")
 
 
 def _project_list_json(node: JSON) -> JSON:
-    """A project of `project.json`, whose `lastActivity` is a number of epoch ms (§6.1)."""
+    """A project of `project.json`, whose `lastActivity` is a number of epoch ms (§6.1) and
+    whose `description` (with `withDescription`) is its text, or "" (core.md §9.3)."""
     node = project_json(node)
     if node.get("lastActivity") is not None:
         node["lastActivity"] = epoch_ms_number(node["lastActivity"])
+    if "description" in node:
+        node["description"] = (node["description"] or {}).get("data") or ""
     return node
 
 
 def _member_json(node: JSON) -> JSON:
-    """A member: the user JSON with its project role, lower-cased as Cytomine writes it."""
+    """A member: the user JSON with its project role, lower-cased as Cytomine writes it, and
+    what the `with…` flags asked for (its last image, last connection as a number of epoch
+    ms, how many connections; core.md §9.4)."""
     user = user_json(node["user"])
     user["role"] = node["role"].lower()
+    if "lastImage" in node:
+        user["lastImage"] = node["lastImage"]
+    if "lastConnection" in node:
+        user["lastConnection"] = epoch_ms_number(node["lastConnection"])
+    if "numberConnections" in node:
+        user["numberConnections"] = node["numberConnections"]
     return user
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from rest_compat.envelopes import Envelope
+from rest_compat.upload import Upload
 from schema.common import parse_bool
 
 __all__ = ["Match", "Predicate", "Route", "Router", "flag", "given"]
@@ -64,6 +65,8 @@ class Route:
             a JSON object body), for parameters whose meaning spans several of them.
         form: the body is optional, and may be form fields (`a=1&b=2&b=3`) instead of JSON:
             what the python client's `post(uri, dict)` sends under a JSON content type.
+        upload: the body is a multipart upload (rest_compat/upload.py): its file, streamed to
+            disk, goes to a variable; its text fields are read as query parameters.
     """
 
     method: str
@@ -79,6 +82,7 @@ class Route:
     command: bool = False
     derive: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     form: bool = False
+    upload: Upload | None = None
 
     @property
     def params(self) -> list[tuple[str, bool]]:

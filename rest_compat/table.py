@@ -6,6 +6,7 @@ from typing import Final
 
 from rest_compat import (
     abstract_image,
+    activity,
     annotation,
     annotation_cluster,
     annotation_comment,
@@ -17,6 +18,7 @@ from rest_compat import (
     command,
     companion_file,
     image,
+    metadata,
     ontology,
     pixels,
     project,
@@ -54,5 +56,7 @@ ROUTES: Final[tuple[Route, ...]] = (
     *annotation_count.ROUTES,
     *track.ROUTES,
     *tag.ROUTES,
+    *metadata.ROUTES,
+    *activity.ROUTES,
     *command.ROUTES,
 )

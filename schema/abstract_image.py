@@ -29,6 +29,7 @@ from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import pixel_url
 from resolvers.storage import storages_by_id, uploaded_files_by_id
 from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.pixels import image_server_request_field
 from schema.storage import Storage
 from schema.tag import tags_field
@@ -109,6 +110,9 @@ class AbstractImage:
     colorspace: str | None
     tile_size: int
     tags = tags_field(ABSTRACT_IMAGE_CLASS)
+    properties = properties_field(ABSTRACT_IMAGE_CLASS)
+    attached_files = attached_files_field(ABSTRACT_IMAGE_CLASS)
+    description = description_field(ABSTRACT_IMAGE_CLASS)
 
     @strawberry.field(description="Its name: the original file name.")
     @staticmethod

@@ -35,6 +35,7 @@ from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_id
 from resolvers.user import users_by_id
 from schema.common import Command, Connection, Info, Long, asks_total, connection, selected
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 from schema.user import User
 
@@ -146,6 +147,9 @@ class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[m
     )
     term_ids: list[Long] = strawberry.field(description="Distinct terms, from every user.")
     tags = tags_field(USER_ANNOTATION_CLASS)
+    properties = properties_field(USER_ANNOTATION_CLASS)
+    attached_files = attached_files_field(USER_ANNOTATION_CLASS)
+    description = description_field(USER_ANNOTATION_CLASS)
 
     @strawberry.field(description="Has a reviewed copy.")
     @staticmethod

@@ -14,6 +14,7 @@ from strawberry.types.scalar import ScalarDefinition
 from resolvers.command import CommandInfo
 from resolvers.context import Context
 from resolvers.listing import Filter, Page, RowStream, parse_bool
+from resolvers.upload import StagedFile
 
 __all__ = [
     "SCALARS",
@@ -25,7 +26,9 @@ __all__ = [
     "IntBounds",
     "Long",
     "PageInfo",
+    "StagedFile",
     "StringBounds",
+    "Upload",
     "asks_total",
     "connection",
     "parse_bool",
@@ -57,7 +60,29 @@ LONG_SCALAR: Final = strawberry.scalar(
 )
 
 
-SCALARS: Final[dict[object, ScalarDefinition]] = {Long: LONG_SCALAR}
+def _parse_upload(value: Any) -> StagedFile:
+    if not isinstance(value, StagedFile):
+        raise ValueError(
+            "Upload cannot represent a value sent as JSON: send the file as a part of a "
+            "multipart request (the GraphQL multipart request spec, or the REST upload route)"
+        )
+    return value
+
+
+#: Annotate uploaded files with `Upload`: the transport stages a multipart request's file on
+#: disk and hands the mutation its handle (resolvers/upload.py); no JSON value is one.
+Upload = NewType("Upload", StagedFile)
+
+UPLOAD_SCALAR: Final = strawberry.scalar(
+    name="Upload",
+    serialize=lambda value: None,
+    parse_value=_parse_upload,
+    description="A file sent as a part of a multipart request, streamed to disk before the "
+    "mutation runs (GraphQL multipart request spec: `operations`, `map`, then the files).",
+)
+
+
+SCALARS: Final[dict[object, ScalarDefinition]] = {Long: LONG_SCALAR, Upload: UPLOAD_SCALAR}
 
 
 @strawberry.type(description="Where a page sits in its list.")

@@ -38,6 +38,7 @@ from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
+from schema.activity import online_users_field, positions_field
 from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
@@ -49,6 +50,7 @@ from schema.common import (
     connection,
     to_filters,
 )
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.pixels import image_server_request_field
 from schema.tag import tags_field
 from schema.user import User
@@ -114,6 +116,9 @@ class SliceInstance:
     channel_color: str | None
     z_name: str | None
     tags = tags_field(SLICE_INSTANCE_CLASS)
+    properties = properties_field(SLICE_INSTANCE_CLASS)
+    attached_files = attached_files_field(SLICE_INSTANCE_CLASS)
+    description = description_field(SLICE_INSTANCE_CLASS)
     annotations = annotations_field("slice", "on this slice")
 
     @strawberry.field(description="The plane's file; null where the project hides names.")
@@ -176,6 +181,11 @@ class ImageInstance:
     colorspace: str | None
     tile_size: int
     tags = tags_field(IMAGE_INSTANCE_CLASS)
+    properties = properties_field(IMAGE_INSTANCE_CLASS)
+    attached_files = attached_files_field(IMAGE_INSTANCE_CLASS)
+    description = description_field(IMAGE_INSTANCE_CLASS)
+    positions = positions_field()
+    online_users = online_users_field("image")
     annotations = annotations_field("image", "on this image")
 
     @strawberry.field(
@@ -271,6 +281,8 @@ class ImageInstance:
     @staticmethod
     async def last_opened(parent: strawberry.Parent[Any], info: Info) -> datetime | None:
         viewer = info.context.require_viewer()
+        if info.context.activity is not None:
+            await info.context.activity.settle()
         return await info.context.loader(last_opened_by_image).load((viewer.id, parent.id))
 
     @strawberry.field(description="Whether you manage the image's project.")

@@ -12,6 +12,7 @@ import strawberry
 
 from resolvers import project
 from resolvers.crud import Changed
+from resolvers.listing import Filter
 from resolvers.metadata_target import PROJECT_CLASS
 from resolvers.ontology import ontologies_by_id
 from resolvers.project import (
@@ -27,6 +28,12 @@ from resolvers.project import (
 from resolvers.report import ReportFormat
 from resolvers.software import project_software_projects, project_softwares
 from resolvers.user import users_by_id
+from schema.activity import (
+    connections_field,
+    consultations_field,
+    member_activity_field,
+    online_users_field,
+)
 from schema.annotation_nested import annotations_field
 from schema.common import (
     Command,
@@ -41,6 +48,7 @@ from schema.common import (
     to_filters,
 )
 from schema.image import project_images
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.report import ReportFileFields
 from schema.tag import tags_field
 from schema.user import User, UserConnection
@@ -103,6 +111,19 @@ class ProjectMember:
     @staticmethod
     def user(parent: strawberry.Parent[Any]) -> Any:
         return parent
+
+    last_image = member_activity_field(
+        "last_image_id", Long | None, "The image they consulted last in the project."
+    )
+    last_image_name = member_activity_field(
+        "last_image_name", str | None, "That image's name as the project shows it."
+    )
+    last_connection = member_activity_field(
+        "last_connection", datetime | None, "When they last opened the project."
+    )
+    number_connections = member_activity_field(
+        "frequency", int, "How many times they opened the project."
+    )
 
 
 ProjectMemberConnection = Connection[ProjectMember]
@@ -193,6 +214,12 @@ class Project:
         description="Its images, newest first; sort and filters as `imageInstances`.",
     )
     tags = tags_field(PROJECT_CLASS)
+    properties = properties_field(PROJECT_CLASS)
+    attached_files = attached_files_field(PROJECT_CLASS)
+    description = description_field(PROJECT_CLASS)
+    connections = connections_field()
+    consultations = consultations_field()
+    online_users = online_users_field("project")
     annotations = annotations_field("project", "of this project")
 
     @strawberry.field
@@ -268,7 +295,8 @@ class Project:
 
     @strawberry.field(
         description="The members with their role; newest user first. Sort on user fields, "
-        "`projectRole` or `fullName`; filter on them (`projectRole` in, `fullName` ilike)."
+        "`projectRole` or `fullName`; filter on them (`projectRole` in, `fullName` ilike, "
+        "`status` equals online); `online` keeps those connected in the last 300 s."
     )
     @staticmethod
     async def members(
@@ -279,10 +307,14 @@ class Project:
         sort: str | None = None,
         order: str | None = None,
         filters: list[FilterInput] | None = None,
+        online: bool = False,
     ) -> ProjectMemberConnection:
+        chosen = to_filters(filters)
+        if online:
+            chosen.append(Filter("status", "equals", "online"))
         page = await project.project_members(
             info.context, parent.id, limit=first, offset=offset, sort=sort, order=order,
-            filters=to_filters(filters),
+            filters=chosen,
         )  # fmt: skip
         return connection(page)
 

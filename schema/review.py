@@ -37,6 +37,7 @@ from schema.annotation import (
     placed,
 )
 from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 from schema.user import User
 
@@ -107,6 +108,9 @@ class ReviewedAnnotationCore:
 )
 class ReviewedAnnotation(ReviewedAnnotationCore, placed(REVIEWED_LAYER.kind)):  # type: ignore[misc]
     tags = tags_field(REVIEWED_ANNOTATION_CLASS)
+    properties = properties_field(REVIEWED_ANNOTATION_CLASS)
+    attached_files = attached_files_field(REVIEWED_ANNOTATION_CLASS)
+    description = description_field(REVIEWED_ANNOTATION_CLASS)
 
     @strawberry.field(description="Always true: it is in the reviewed layer.")
     @staticmethod

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.abstract_image import AbstractImageMutation, AbstractImageQuery
+from schema.activity import ActivityMutation, ActivityQuery
 from schema.annotation import AnnotationMutation, AnnotationQuery
 from schema.annotation_cluster import AnnotationClusterQuery
 from schema.annotation_comment import AnnotationCommentMutation, AnnotationCommentQuery
@@ -28,6 +29,7 @@ from schema.errors import INTERNAL, DomainErrors, error_code
 from schema.executor import PLANS, ListExecutionContext, PlanCache
 from schema.image import ImageMutation, ImageQuery
 from schema.limits import limit_extensions
+from schema.metadata import MetadataMutation, MetadataQuery
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
 from schema.project import ProjectMutation, ProjectQuery
@@ -68,6 +70,8 @@ Query = merge_types(
         ReviewQuery,
         TrackQuery,
         TagQuery,
+        MetadataQuery,
+        ActivityQuery,
         CommandQuery,
     ),
 )
@@ -90,6 +94,8 @@ Mutation = merge_types(
         ReviewMutation,
         TrackMutation,
         TagMutation,
+        MetadataMutation,
+        ActivityMutation,
         CommandMutation,
     ),
 )

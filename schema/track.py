@@ -23,6 +23,7 @@ from resolvers.track import TrackFields, links_by_track
 from schema.annotation import AnnotationTrack, UserAnnotation
 from schema.annotation_nested import annotations_field
 from schema.common import Command, Connection, Info, Long, connection
+from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ class Track:
     image_id: Long
     project_id: Long = strawberry.field(description="Always the image's project.")
     tags = tags_field(TRACK_CLASS)
+    properties = properties_field(TRACK_CLASS)
+    attached_files = attached_files_field(TRACK_CLASS)
+    description = description_field(TRACK_CLASS)
     annotations_page = annotations_field(
         "track", "in this track (`annotations` lists them all, in plane order)"
     )

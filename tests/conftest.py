@@ -32,6 +32,8 @@ from tests.harness import (
 
 TEMPLATE = "cytogate_template"
 _numbers = itertools.count()
+#: The session's data directory (attached files), removed when the session ends.
+DATA_DIR = Path(tempfile.mkdtemp(prefix="cytogate-test-data-"))
 
 
 def base_settings() -> Settings:
@@ -43,6 +45,7 @@ def base_settings() -> Settings:
         admin_password=ADMIN_PASSWORD,
         argon2_time_cost=1,
         argon2_memory_kib=32,
+        data_dir=DATA_DIR,
     )
 
 
@@ -69,6 +72,7 @@ def cluster() -> Iterator[EmbeddedCluster]:
     finally:
         cluster.stop()
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,6 +1,14 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the drift test."""
 
 from db.models.acl import AclEntry
+from db.models.activity import (
+    AnnotationAction,
+    ImageConsultation,
+    PersistentConnection,
+    PositionFollower,
+    ProjectConnection,
+    UserPosition,
+)
 from db.models.annotation import (
     AnnotationIndex,
     AnnotationTerm,
@@ -19,6 +27,7 @@ from db.models.image import (
     ImageServer,
     SliceInstance,
 )
+from db.models.metadata import AttachedFile, AttachedFileTrash, Description, Property
 from db.models.ontology import Ontology, Relation, RelationTerm, Term
 from db.models.project import Project, ProjectDefaultLayer, ProjectRepresentativeUser
 from db.models.software import Software, SoftwareProject
@@ -32,20 +41,29 @@ __all__ = [
     "AbstractSlice",
     "AclEntry",
     "AdminSession",
+    "AnnotationAction",
     "AnnotationIndex",
     "AnnotationTerm",
     "AnnotationTrack",
+    "AttachedFile",
+    "AttachedFileTrash",
     "AuthToken",
     "Base",
     "Command",
     "CommandHistory",
     "CompanionFile",
+    "Description",
+    "ImageConsultation",
     "ImageInstance",
     "ImageServer",
     "Ontology",
+    "PersistentConnection",
+    "PositionFollower",
     "Project",
+    "ProjectConnection",
     "ProjectDefaultLayer",
     "ProjectRepresentativeUser",
+    "Property",
     "RedoStackItem",
     "Relation",
     "RelationTerm",
@@ -66,4 +84,5 @@ __all__ = [
     "UndoStackItem",
     "UploadedFile",
     "UserAnnotation",
+    "UserPosition",
 ]

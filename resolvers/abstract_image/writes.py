@@ -33,9 +33,9 @@ from resolvers.command import CommandLog, spec_of, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
 from resolvers.errors import InvalidInput
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import call_image_server
-from resolvers.tag import record_tags
 
 __all__ = [
     "create_abstract_image",
@@ -132,7 +132,7 @@ async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
         await refuse_used(conn, [image_id], [piece.id for piece in slices])
         log = CommandLog(conn, viewer)
         await log.delete_many(ABSTRACT_SLICE, slices)
-        await record_tags(conn, log, ABSTRACT_IMAGE_CLASS, [image_id])
+        await record_metadata(conn, log, ABSTRACT_IMAGE_CLASS, [image_id])
         command = await log.delete(ABSTRACT_IMAGE, row)
         await conn.execute(delete(AbstractSlice).where(AbstractSlice.image_id == image_id))
         await conn.execute(delete(AbstractImage).where(AbstractImage.id == image_id))

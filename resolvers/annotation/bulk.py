@@ -58,8 +58,8 @@ from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import CytogateError, InvalidInput
 from resolvers.geometry import prepare_many
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
-from resolvers.tag import record_tags
 from resolvers.track import ANNOTATION_TRACK
 
 __all__ = ["MAX_BULK", "Outcome", "create_annotations", "create_each", "delete_matching"]
@@ -351,7 +351,7 @@ async def delete_matching(
         ):
             children = await conn.execute(select(*table_of(model).c).where(column.in_(doomed_ids)))
             await log.delete_many(spec, children.all())
-        await record_tags(conn, log, USER_ANNOTATION_CLASS, doomed_ids)
+        await record_metadata(conn, log, USER_ANNOTATION_CLASS, doomed_ids)
         command = await log.delete_rows(USER_ANNOTATION, doomed)
         await conn.execute(delete(ANNOTATION_TABLE).where(ANNOTATION_TABLE.c.id.in_(doomed_ids)))
     return doomed_ids, command

@@ -39,9 +39,9 @@ from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import measure, prepare_edit
+from resolvers.metadata import record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
 from resolvers.project import project_access
-from resolvers.tag import record_tags
 from resolvers.track import ANNOTATION_TRACK, link_tracks
 from resolvers.viewer import Viewer
 
@@ -169,7 +169,7 @@ async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
         ):
             children = await conn.execute(select(*table_of(model).c).where(column == annotation_id))
             await log.delete_many(spec, children.all())
-        await record_tags(conn, log, USER_ANNOTATION_CLASS, [annotation_id])
+        await record_metadata(conn, log, USER_ANNOTATION_CLASS, [annotation_id])
         command = await log.delete(USER_ANNOTATION, row)
         await conn.execute(delete(UserAnnotation).where(UserAnnotation.id == annotation_id))
     return Changed(row, command)

@@ -158,6 +158,8 @@ async def last_opened_images(ctx: Context, limit: int | None = None) -> list[Ope
     # read through `rows`: a source plugged in there at run time (a test does) counts here too
     if not rows.CONSULTATION_SOURCES or wanted == 0:
         return []
+    if ctx.activity is not None:
+        await ctx.activity.settle()  # consultations just posted are in the list
     seen = rows._consultations(viewer.id)
     stmt = (
         select(seen.c.image_id, func.max(seen.c.date).label("date"))

@@ -36,6 +36,7 @@ from db.engine import Lease
 from db.models import (
     AbstractImage,
     AbstractSlice,
+    ImageConsultation,
     ImageInstance,
     Project,
     SliceInstance,
@@ -280,11 +281,17 @@ async def neighbours_by_image(db: Lease, ids: list[int]) -> list[tuple[int | Non
 
 # --- consultations (activity) ----------------------------------------------------------------
 
+
+def _consulted(user_id: int) -> Any:
+    """The user's image consultations (activity, core.md §9.17)."""
+    c = ImageConsultation
+    return select(c.image_id.label("image_id"), c.created.label("date")).where(c.user_id == user_id)
+
+
 #: Where "when did this user open this image" comes from: each source builds, for a user id,
-#: a SELECT of (`image_id`, `date`) rows. Image consultations are activity, which is not built
-#: yet; the activity area adds its source here, and "last opened" lists and `lastActivity`
-#: read every source. With none, nobody has opened anything.
-CONSULTATION_SOURCES: Final[tuple[Callable[[int], Any], ...]] = ()
+#: a SELECT of (`image_id`, `date`) rows; "last opened" lists and `lastActivity` read every
+#: source. The user's image consultations are the one source.
+CONSULTATION_SOURCES: Final[tuple[Callable[[int], Any], ...]] = (_consulted,)
 
 
 def _consultations(user_id: int) -> Any:

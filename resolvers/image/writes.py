@@ -45,9 +45,13 @@ from resolvers.image.rules import (
     _review,
     _slice_values,
 )
-from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
+from resolvers.metadata import copy_properties, record_metadata
+from resolvers.metadata_target import (
+    ABSTRACT_IMAGE_CLASS,
+    IMAGE_INSTANCE_CLASS,
+    SLICE_INSTANCE_CLASS,
+)
 from resolvers.project import project_access
-from resolvers.tag import record_tags
 
 __all__ = [
     "create_image_instance",
@@ -74,7 +78,8 @@ def _conflict(base_image_id: int, project_id: int) -> str:
 async def create_image_instance(ctx: Context, fields: ImageInstanceFields) -> Changed:
     """Add an abstract image to a project (§2.6): READ and the read-only check on the project,
     READ on the image's storage, user role. Each of the image's slices gets its slice instance
-    in the same transaction; the project's image count follows (a trigger)."""
+    and each of its properties a copy on the instance, in the same transaction; the project's
+    image count follows (a trigger)."""
     viewer = ctx.require_viewer()
     if not viewer.is_user:
         raise Forbidden("A guest may not add images to a project")
@@ -107,6 +112,8 @@ async def create_image_instance(ctx: Context, fields: ImageInstanceFields) -> Ch
             .returning(*SLICE_TABLE.c)
         )
         await log.add_many(SLICE_INSTANCE, added.all())
+        await copy_properties(conn, log, (ABSTRACT_IMAGE_CLASS, base.id),
+                              (IMAGE_INSTANCE_CLASS, row.id))  # fmt: skip
         image = await _image_in(conn, row.id)
     return Changed(image, command)
 
@@ -183,8 +190,8 @@ async def _move_slices(conn: Connection, log: CommandLog, image_id: int, project
 
 async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
     """Remove an image from its project (§2.6): owner-or-mode with its creator as owner. Its
-    slice instances, annotations and tag associations go with it, recorded so undo restores
-    them after the image."""
+    slice instances, annotations and metadata (tags, properties, description, attached files)
+    go with it, recorded so undo restores them after the image."""
     viewer = ctx.require_viewer()
     current = await _image(ctx, image_id)
     (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
@@ -198,9 +205,9 @@ async def delete_image_instance(ctx: Context, image_id: int) -> Changed:
             )
         ).all()
         await record_annotations(conn, log, image_ids=[image_id])
-        await record_tags(conn, log, SLICE_INSTANCE_CLASS, [piece.id for piece in slices])
+        await record_metadata(conn, log, SLICE_INSTANCE_CLASS, [piece.id for piece in slices])
         await log.delete_many(SLICE_INSTANCE, slices)
-        await record_tags(conn, log, IMAGE_INSTANCE_CLASS, [image_id])
+        await record_metadata(conn, log, IMAGE_INSTANCE_CLASS, [image_id])
         command = await log.delete(IMAGE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.image_id == image_id))
         await conn.execute(delete(IMAGE_TABLE).where(_II.c.id == image_id))
@@ -269,7 +276,7 @@ async def delete_slice_instance(ctx: Context, slice_id: int) -> Changed:
         shown = await _slice_in(conn, slice_id)
         log = CommandLog(conn, viewer)
         await record_annotations(conn, log, slice_ids=[slice_id])
-        await record_tags(conn, log, SLICE_INSTANCE_CLASS, [slice_id])
+        await record_metadata(conn, log, SLICE_INSTANCE_CLASS, [slice_id])
         command = await log.delete(SLICE_INSTANCE, row)
         await conn.execute(delete(SLICE_TABLE).where(_SI.c.id == slice_id))
     return Changed(shown, command)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import (
     and_,
     case,
+    exists,
     func,
     select,
 )
@@ -25,6 +26,7 @@ from sqlalchemy.orm import aliased
 from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
+    PersistentConnection,
     ProjectRepresentativeUser,
     SecUser,
 )
@@ -207,6 +209,20 @@ PROJECT_ROLE: Final = case(
     else_="contributor",
 ).label("role")
 _NAME_SEARCH: Final = SecUser.firstname + " " + SecUser.lastname + " " + SecUser.username
+#: A member is online when they pinged the project in the last 300 s (core.md §9.16).
+ONLINE_WINDOW: Final = timedelta(seconds=300)
+#: A member's `status` in a listing: online or offline (`status[equals]=online`, §4.4).
+MEMBER_STATUS: Final = case(
+    (
+        exists().where(
+            PersistentConnection.user_id == SecUser.id,
+            PersistentConnection.project_id == _MEMBER_ACL.object_id,
+            PersistentConnection.created > func.now() - ONLINE_WINDOW,
+        ),
+        "online",
+    ),
+    else_="offline",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +247,7 @@ def _member_columns(query: MemberQuery) -> dict[str, Any]:
         columns["email"] = SecUser.email
     columns["projectRole"] = PROJECT_ROLE
     columns["fullName"] = _NAME_SEARCH
+    columns["status"] = MEMBER_STATUS
     return columns
 
 
@@ -298,7 +315,7 @@ async def project_members(
 ) -> Page[Any]:
     """A page of the project's members, each with its role; newest user first by default
     (core.md §9.4). Sorts on user fields, `projectRole`, `fullName`; filters
-    `projectRole[in]`, `fullName[ilike]` and user fields."""
+    `projectRole[in]`, `fullName[ilike]`, `status[equals]=online` and user fields."""
     viewer = ctx.require_viewer()
     await readable_project(ctx, project_id)
     if offset < 0 or (limit is not None and limit < 0):
@@ -306,6 +323,8 @@ async def project_members(
     query = MemberQuery(ctx.page_limit(limit), offset, sort, order, tuple(filters),
                         managers_only, viewer.is_admin)  # fmt: skip
     _member_order(query)
+    if ctx.activity is not None and any(f.field == "status" for f in filters):
+        await ctx.activity.settle()  # the pings just posted count
     return await ctx.loader(member_pages).load((project_id, query))
 
 

@@ -244,6 +244,8 @@ async def last_opened_projects(ctx: Context, limit: int | None = None) -> list[O
     if wanted < 0:
         raise InvalidInput("max must not be negative")
     wanted = min(wanted, ctx.page_limit(wanted) or wanted)
+    if ctx.activity is not None:
+        await ctx.activity.settle()  # connections just posted are in the list
     found: list[OpenedProject] = []
     async with ctx.db.read() as conn:
         for opened, source in LAST_OPENED_SOURCES:

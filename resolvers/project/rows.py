@@ -13,7 +13,8 @@ from typing import Any, Final
 from sqlalchemy import Row, func, literal, select
 
 from db.engine import Lease
-from db.models import AclEntry, CommandHistory, Project
+from db.models import AclEntry, CommandHistory, Project, ProjectConnection
+from resolvers.acl import entries_of
 from resolvers.metadata_target import PROJECT_CLASS
 from resolvers.project_access import reader_of, visible_condition, visible_projects
 from resolvers.tag import tag_filter
@@ -152,10 +153,22 @@ def _recently_created(viewer: Viewer) -> Any:
     )
 
 
+def _connected(viewer: Viewer) -> Any:
+    """The projects the viewer opened (their project connections, core.md §9.16), with when
+    they last did, among those they may still read."""
+    c = ProjectConnection
+    stmt = select(c.project_id.label("id"), func.max(c.created).label("date"))
+    stmt = stmt.where(c.user_id == viewer.id)
+    if not viewer.is_admin:
+        stmt = stmt.where(c.project_id.in_(entries_of(viewer.id)))
+    return stmt.group_by(c.project_id)
+
+
 #: Where "last opened" rows come from, in order: (opened, SELECT of `id`, `date` of projects
-#: the viewer may read). Project connections (activity, not built yet) are the first source,
-#: opened; until they exist every row completes the list from recently created projects.
+#: the viewer may read). The viewer's project connections first; the list is completed from
+#: recently created projects (core.md §9.3).
 LAST_OPENED_SOURCES: Final[tuple[tuple[bool, Callable[[Viewer], Any]], ...]] = (
+    (True, _connected),
     (False, _recently_created),
 )
 DEFAULT_LAST_OPENED: Final = 5

@@ -131,7 +131,10 @@ def test_association_errors_carry_codes(api, scene, make_tag, make_user):
     data(api.gql(LINK, {"input": input}))
     assert code(api.gql(LINK, {"input": input})) == "CONFLICT"
     assert code(api.gql(LINK, {"input": {**input, "domainIdent": 999999999}})) == "NOT_FOUND"
+    # a short name names the same class: the association exists already
     assert code(api.gql(LINK, {"input": {**input, "domainClassName": "Project"}})) == (
+        "CONFLICT")  # fmt: skip
+    assert code(api.gql(LINK, {"input": {**input, "domainClassName": "Nonsense"}})) == (
         "BAD_USER_INPUT")  # fmt: skip
     assert code(api.gql(LINK, {"input": {**input, "tag": 999999999}})) == "BAD_USER_INPUT"
     stranger = make_user()

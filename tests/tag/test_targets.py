@@ -107,3 +107,29 @@ def test_deleting_slices_and_tracks_deletes_their_associations_until_undone(
 
     assert api.delete(f"/api/project/{scene['project']['id']}.json").status_code == 200
     assert stored(database_url) == set()
+
+
+def test_short_class_names_name_the_same_objects(api, scene, annotate, make_tag):
+    """The simple names (any case) and the client's `annotation` name the classes they stand
+    for, in paths and in GraphQL alike; the stored class is always the Java one."""
+    project, drawn, image = scene["project"]["id"], annotate(api), scene["image"]["id"]
+    tag = make_tag(api, "short")
+    for short, ident, stored_class in (
+        ("project", project, "be.cytomine.domain.project.Project"),
+        ("annotation", drawn["id"], "be.cytomine.domain.ontology.UserAnnotation"),
+        ("ImageInstance", image, "be.cytomine.domain.image.ImageInstance"),
+    ):
+        made = api.post(of_object(short, ident), json={"tag": tag["id"]})
+        assert made.status_code == 200, made.text
+        assert made.json()["tagdomainassociation"]["domainClassName"] == stored_class
+        assert api.get(of_object(stored_class, ident)).json()["size"] == 1
+    answer = api.gql(
+        """mutation($t: Long!, $s: Long!) { tagAssociationCreate(input: {tag: $t,
+        domainClassName: "sliceinstance", domainIdent: $s}) {
+        tagAssociation { domainClassName } } }""",
+        {"t": tag["id"], "s": scene["slices"][0]},
+    )
+    assert answer["data"]["tagAssociationCreate"]["tagAssociation"] == {
+        "domainClassName": SLICE_CLASS
+    }
+    assert_error(api.post(of_object("Nonsense", project), json={"tag": tag["id"]}), 400)
