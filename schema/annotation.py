@@ -34,7 +34,16 @@ from resolvers.ontology import terms_by_id
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_id
 from resolvers.user import users_by_id
-from schema.common import Command, Connection, Info, Long, asks_total, connection, selected
+from schema.common import (
+    Command,
+    Connection,
+    Info,
+    Long,
+    asks_total,
+    connection,
+    loaded,
+    selected,
+)
 from schema.metadata import attached_files_field, description_field, properties_field
 from schema.tag import tags_field
 from schema.user import User
@@ -122,20 +131,21 @@ def placed(kind: str) -> type:
         def image_url(parent: strawberry.Parent[Any], info: Info) -> str:
             return annotation_urls(info.context.public_url, parent, kind)["image_url"]
 
-        @strawberry.field(graphql_type=Annotated["SliceInstance", strawberry.lazy("schema.image")])
-        @staticmethod
-        async def slice(parent: strawberry.Parent[Any], info: Info) -> Any:
-            return await info.context.loader(slice_instances_by_id).load(parent.slice_id)
-
-        @strawberry.field(graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")])
-        @staticmethod
-        async def image(parent: strawberry.Parent[Any], info: Info) -> Any:
-            return await info.context.loader(image_instances_by_id).load(parent.image_id)
-
-        @strawberry.field(graphql_type=Annotated["Project", strawberry.lazy("schema.project")])
-        @staticmethod
-        async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
-            return await info.context.loader(projects_by_id).load(parent.project_id)
+        slice = loaded(
+            slice_instances_by_id,
+            "slice_id",
+            graphql_type=Annotated["SliceInstance", strawberry.lazy("schema.image")],
+        )
+        image = loaded(
+            image_instances_by_id,
+            "image_id",
+            graphql_type=Annotated["ImageInstance", strawberry.lazy("schema.image")],
+        )
+        project = loaded(
+            projects_by_id,
+            "project_id",
+            graphql_type=Annotated["Project", strawberry.lazy("schema.project")],
+        )
 
     return Placed
 
@@ -156,25 +166,18 @@ class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[m
     def reviewed(parent: strawberry.Parent[Any]) -> bool:
         return bool(parent.count_reviewed_annotations > 0)
 
-    @strawberry.field(graphql_type=User)
-    @staticmethod
-    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(users_by_id).load(parent.user_id)
-
-    @strawberry.field(
+    user = loaded(users_by_id, "user_id", graphql_type=User)
+    terms = loaded(
+        terms_by_annotation,
+        "id",
         graphql_type=list[Annotated["AnnotationTerm", strawberry.lazy("schema.annotation")]],
         description="Each term put on it, with who put it.",
     )
-    @staticmethod
-    async def terms(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(terms_by_annotation).load(parent.id)
-
-    @strawberry.field(
-        graphql_type=list[Annotated["AnnotationTrack", strawberry.lazy("schema.annotation")]]
+    tracks = loaded(
+        tracks_by_annotation,
+        "id",
+        graphql_type=list[Annotated["AnnotationTrack", strawberry.lazy("schema.annotation")]],
     )
-    @staticmethod
-    async def tracks(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(tracks_by_annotation).load(parent.id)
 
 
 @strawberry.type(description="A term put on an annotation by a user.")
@@ -186,20 +189,13 @@ class AnnotationTerm:
     term_id: Long
     user_id: Long
 
-    @strawberry.field(graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None)
-    @staticmethod
-    async def term(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(terms_by_id).load(parent.term_id)
-
-    @strawberry.field(graphql_type=User | None)
-    @staticmethod
-    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(users_by_id).load(parent.user_id)
-
-    @strawberry.field(graphql_type=UserAnnotation | None)
-    @staticmethod
-    async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(annotations_by_id).load(parent.user_annotation_id)
+    term = loaded(
+        terms_by_id,
+        "term_id",
+        graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None,
+    )
+    user = loaded(users_by_id, "user_id", graphql_type=User | None)
+    annotation = loaded(annotations_by_id, "user_annotation_id", graphql_type=UserAnnotation | None)
 
 
 @strawberry.type(description="An annotation in a track, on the annotation's slice.")
@@ -211,15 +207,12 @@ class AnnotationTrack:
     track_id: Long
     slice_id: Long
 
-    @strawberry.field(graphql_type=UserAnnotation | None)
-    @staticmethod
-    async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(annotations_by_id).load(parent.annotation_id)
-
-    @strawberry.field(graphql_type=Annotated["Track", strawberry.lazy("schema.track")] | None)
-    @staticmethod
-    async def track(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(tracks_by_id).load(parent.track_id)
+    annotation = loaded(annotations_by_id, "annotation_id", graphql_type=UserAnnotation | None)
+    track = loaded(
+        tracks_by_id,
+        "track_id",
+        graphql_type=Annotated["Track", strawberry.lazy("schema.track")] | None,
+    )
 
 
 @strawberry.type(

@@ -16,7 +16,7 @@ from resolvers.annotation.term import TermLinks
 from resolvers.ontology import terms_by_id
 from resolvers.user import users_by_id
 from schema.annotation import AnnotationTerm
-from schema.common import Command, Info, Long
+from schema.common import Command, Info, Long, loaded
 from schema.review import ReviewedAnnotation, cast_row
 from schema.user import User
 
@@ -34,17 +34,12 @@ class ReviewedAnnotationTerm:
         description="The reviewer of the annotation's image, if it is in review."
     )
 
-    @strawberry.field(graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None)
-    @staticmethod
-    async def term(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(terms_by_id).load(parent.term_id)
-
-    @strawberry.field(graphql_type=User | None)
-    @staticmethod
-    async def reviewer(parent: strawberry.Parent[Any], info: Info) -> Any:
-        if parent.reviewer_id is None:
-            return None
-        return await info.context.loader(users_by_id).load(parent.reviewer_id)
+    term = loaded(
+        terms_by_id,
+        "term_id",
+        graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None,
+    )
+    reviewer = loaded(users_by_id, "reviewer_id", graphql_type=User | None)
 
 
 AnnotationTermLink = Annotated[

@@ -12,9 +12,10 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment
 from strawberry.types.scalar import ScalarDefinition
 
 from resolvers.command import CommandInfo
-from resolvers.context import Context
+from resolvers.context import BatchFn, Context
 from resolvers.listing import Filter, Page, RowStream, parse_bool
 from resolvers.upload import StagedFile
+from schema.executor import LOADED, Loaded
 
 __all__ = [
     "SCALARS",
@@ -31,6 +32,7 @@ __all__ = [
     "Upload",
     "asks_total",
     "connection",
+    "loaded",
     "parse_bool",
     "selected",
     "to_filters",
@@ -190,6 +192,21 @@ def _names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
         else:
             names.add(selection.name)
     return names
+
+
+def loaded(
+    batch_fn: BatchFn[Any, Any], key: str, *, graphql_type: Any, description: str | None = None
+) -> Any:
+    """A field whose value is the request's DataLoader for `batch_fn` at the parent's `key`
+    attribute (null where that is null): what the list executor completes in one batch for a
+    whole list (schema/executor.py)."""
+
+    async def resolve(parent: strawberry.Parent[Any], info: Info) -> Any:
+        found = getattr(parent, key)
+        return None if found is None else await info.context.loader(batch_fn).load(found)
+
+    return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description,
+                            metadata={LOADED: Loaded(batch_fn, key)})  # fmt: skip
 
 
 def asks_total(info: Info) -> bool:

@@ -12,15 +12,22 @@ GraphQL's rules are kept: every leaf goes through its scalar's or enum's `serial
 built-in Int, Float, String and Boolean, and Long and JSON, are checked inline to the same
 effect), and a null in a non-null position, or any value a serializer refuses, abandons the
 fast path for that list, which is then completed the normal way and reports the error as
-usual. Lists of anything else
-(resolvers, DataLoaders, abstract types, `@stream`/`@defer`) take the normal path.
+usual.
+
+A field declared with `loaded` (schema/common.py) is a DataLoader read at an attribute of its
+parent (an annotation's terms, a term link's term): on the items of a list, the plan leaves it
+out of the generated function and fills it after, with one `load_many` for every item, its
+values completed by a plan of their own; a whole graph of such fields costs one batch per
+level, without a coroutine per field. Lists of anything else (other resolvers, abstract types,
+`@stream`/`@defer`) take the normal path.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from graphql import (
@@ -42,7 +49,15 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from resolvers.listing import RowStream
 
-__all__ = ["PLANS", "CompletedRows", "ListExecutionContext", "PlanCache"]
+__all__ = [
+    "LOADED",
+    "PLANS",
+    "CompletedRows",
+    "ListExecutionContext",
+    "Loaded",
+    "Plan",
+    "PlanCache",
+]
 
 _MAX_INT: Final = 2**31 - 1
 #: Inline checks for built-in scalars: the value passes unchanged exactly when the scalar's
@@ -102,6 +117,8 @@ class _Source:
     lines: list[str]
     names: dict[str, Any]
     counter: int = 0
+    #: The loaded fields of the items, filled after the generated function (`Plan`).
+    deferred: list[_Deferred] = field(default_factory=list)
 
     def name(self, value: Any, prefix: str) -> str:
         self.counter += 1
@@ -114,7 +131,92 @@ class _Source:
         return f"v{self.counter}"
 
 
-Completer = Callable[[Any], Any]
+#: What a field declared with `loaded` (schema/common.py) carries: the request's loader for
+#: `fn` at the parent's attribute `key` gives its value.
+LOADED: Final = "cytogate.loaded"
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    fn: Any
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """A loaded field of a list's items, filled after their plain fields: one `load_many` for
+    the whole list, its values completed by their own plan."""
+
+    response_key: str
+    loaded: Loaded
+    many: bool
+    non_null: bool
+    items_non_null: bool
+    plan: Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How a list's items complete: a generated function for their plain fields, then each
+    loaded field in one batch (when there are any, completion is awaited)."""
+
+    build: Callable[[Any], list[dict[str, Any]]]
+    deferred: tuple[_Deferred, ...] = ()
+
+    def run(self, items: Any, context: Any) -> Any:
+        out = self.build(items)
+        if not self.deferred:
+            return out
+        return self._fill(items, out, context)
+
+    async def _fill(self, items: Any, out: list[dict[str, Any]], context: Any) -> Any:
+        for deferred in self.deferred:
+            keys = [getattr(item, deferred.loaded.key) for item in items]
+            try:
+                found = await context.loader(deferred.loaded.fn).load_many(
+                    [key for key in keys if key is not None]
+                )
+            except Exception:  # an error value of the loader: the normal path reports it
+                raise _Bail from None
+            by_position = iter(found)
+            values = [None if key is None else next(by_position) for key in keys]
+            if deferred.many:
+                await self._fill_lists(deferred, values, out, context)
+            else:
+                await self._fill_objects(deferred, values, out, context)
+        return out
+
+    async def _fill_lists(
+        self, deferred: _Deferred, values: list[Any], out: list[dict[str, Any]], context: Any
+    ) -> None:
+        flat = [value for group in values if group is not None for value in group]
+        if deferred.items_non_null and any(value is None for value in flat):
+            raise _Bail
+        present = [value for value in flat if value is not None]
+        completed = iter(await _awaited(deferred.plan.run(present, context)))
+        for row, group in zip(out, values, strict=True):
+            if group is None:
+                if deferred.non_null:
+                    raise _Bail
+                row[deferred.response_key] = None
+            else:
+                row[deferred.response_key] = [
+                    None if value is None else next(completed) for value in group
+                ]
+
+    async def _fill_objects(
+        self, deferred: _Deferred, values: list[Any], out: list[dict[str, Any]], context: Any
+    ) -> None:
+        if deferred.non_null and any(value is None for value in values):
+            raise _Bail
+        present = [value for value in values if value is not None]
+        completed = iter(await _awaited(deferred.plan.run(present, context)))
+        for row, value in zip(out, values, strict=True):
+            row[deferred.response_key] = None if value is None else next(completed)
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 #: Key of the schema's plan cache in `GraphQLSchema.extensions` (set by `plan_cache`).
@@ -130,17 +232,15 @@ class PlanCache:
 
     def __init__(self, size: int = MAX_PLANS) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[object, ...], tuple[object, Completer | None]] = (
-            OrderedDict()
-        )
+        self.entries: OrderedDict[tuple[object, ...], tuple[object, Plan | None]] = OrderedDict()
 
-    def get(self, key: tuple[object, ...]) -> tuple[object, Completer | None] | None:
+    def get(self, key: tuple[object, ...]) -> tuple[object, Plan | None] | None:
         found = self.entries.get(key)
         if found is not None:
             self.entries.move_to_end(key)
         return found
 
-    def put(self, key: tuple[object, ...], keep: object, completer: Completer | None) -> None:
+    def put(self, key: tuple[object, ...], keep: object, completer: Plan | None) -> None:
         self.entries[key] = (keep, completer)
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
@@ -177,14 +277,14 @@ class CompletedRows:
     """A `RowStream` completed as it is read: partitions of result dicts, for the REST bridge
     to write as they come (only the bridge's own documents ask for whole lists)."""
 
-    def __init__(self, rows: RowStream, complete: Completer) -> None:
+    def __init__(self, rows: RowStream, plan: Plan) -> None:
         self.rows = rows
-        self.complete = complete
+        self.plan = plan
 
     async def __aiter__(self) -> AsyncIterator[list[Any]]:
         async for partition in self.rows:
             try:
-                yield self.complete(partition)
+                yield self.plan.build(partition)
             except _Bail:
                 raise ValueError("a streamed row has a value its type refuses") from None
 
@@ -194,7 +294,7 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[tuple[int, int], tuple[Any, Completer | None]] = {}
+        self._plans: dict[tuple[int, int], tuple[Any, Plan | None]] = {}
 
     def complete_list_value(
         self,
@@ -207,10 +307,10 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """A `RowStream` of plain rows stays a stream (`CompletedRows`); lists go on."""
         if isinstance(result, RowStream):
-            complete = self._plan(return_type.of_type, field_details_list)
-            if complete is None:
+            plan = self._plan(return_type.of_type, field_details_list)
+            if plan is None or plan.deferred:
                 raise TypeError("only lists of plain rows can be streamed")
-            return CompletedRows(result, complete)
+            return CompletedRows(result, plan)
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -225,17 +325,30 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         if isinstance(items, list | tuple) and not self.get_stream_usage(field_details_list, path):
-            complete = self._plan(item_type, field_details_list)
-            if complete is not None:
+            plan = self._plan(item_type, field_details_list)
+            if plan is not None:
                 try:
-                    return complete(items)
+                    result = plan.run(items, self.context_value)
                 except _Bail:
                     pass
+                else:
+                    if not inspect.isawaitable(result):
+                        return result
+                    return self._or_normally(result, item_type, field_details_list, info, path,
+                                             items, position_context)  # fmt: skip
         return super().complete_iterable_value(
             item_type, field_details_list, info, path, items, position_context
         )
 
-    def _plan(self, item_type: GraphQLOutputType, field_details_list: Any) -> Completer | None:
+    async def _or_normally(self, result: Any, *normal: Any) -> Any:
+        """The awaited fast completion, or the normal one when it met what only that path
+        handles (the loaders' values are cached: nothing is read twice)."""
+        try:
+            return await result
+        except _Bail:
+            return await _awaited(super().complete_iterable_value(*normal))
+
+    def _plan(self, item_type: GraphQLOutputType, field_details_list: Any) -> Plan | None:
         """The completer of a list's items: from the schema's plan cache, keyed by the
         selection's nodes and the values of the variables its `@include`/`@skip` read (the
         REST listings choose their columns so); memoised for this request alone, like
@@ -262,7 +375,7 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._plans[key] = (field_details_list, completer)
         return completer
 
-    def _compile(self, item_type: GraphQLOutputType, field_details_list: Any) -> Completer | None:
+    def _compile(self, item_type: GraphQLOutputType, field_details_list: Any) -> Plan | None:
         source = _Source(["def complete(items):", "    out = []", "    for item in items:"],
                          {"_Bail": _Bail, "_bail": _bail, "_serialize": _serialize,
                           "_inf": float("inf")})  # fmt: skip
@@ -272,7 +385,23 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         source.lines += [f"        out.append({result})", "    return out"]
         namespace = dict(source.names)
         exec("\n".join(source.lines), namespace)  # built from the schema only, no input
-        return namespace["complete"]  # type: ignore[no-any-return]
+        return Plan(namespace["complete"], tuple(source.deferred))
+
+    def _deferred(
+        self, response_key: str, loaded: Loaded, type_: GraphQLOutputType, details: Any
+    ) -> _Deferred | None:
+        """A loaded field of the items: its kind, nullability and the plan of its values."""
+        inner, non_null = _unwrap(type_)
+        many = isinstance(inner, GraphQLList)
+        items_non_null = False
+        if many:
+            inner, items_non_null = _unwrap(inner.of_type)  # type: ignore[union-attr]
+        if not isinstance(inner, GraphQLObjectType):
+            return None
+        plan = self._compile(inner, details)
+        if plan is None:
+            return None
+        return _Deferred(response_key, loaded, many, non_null, items_non_null, plan)
 
     def _value(
         self, source: _Source, value: str, type_: GraphQLOutputType, details: Any, indent: str
@@ -331,6 +460,14 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             definition = type_.fields[name]
             extensions = definition.extensions or {}
             field = extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            loaded = (field.metadata or {}).get(LOADED) if field is not None else None
+            if loaded is not None and value == "item" and not definition.args:
+                deferred = self._deferred(response_key, loaded, definition.type, sub_details)
+                if deferred is None:
+                    return None
+                source.deferred.append(deferred)
+                entries.append(f"{response_key!r}: None")  # filled once loaded, in its place
+                continue
             if field is None or not field.is_basic_field:
                 return None
             read = source.variable()

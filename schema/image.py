@@ -48,6 +48,7 @@ from schema.common import (
     Info,
     Long,
     connection,
+    loaded,
     to_filters,
 )
 from schema.metadata import attached_files_field, description_field, properties_field
@@ -93,10 +94,6 @@ class Calibration:
     magnification: int | None
 
 
-async def _project(parent: Any, info: Info) -> Any:
-    return await info.context.loader(projects_by_id).load(parent.project_id)
-
-
 @strawberry.type(description="One plane (channel, z, t) of an image instance: annotations are "
                  "drawn on it.")  # fmt: skip
 class SliceInstance:
@@ -126,15 +123,8 @@ class SliceInstance:
     async def path(parent: strawberry.Parent[Any], info: Info) -> str | None:
         return await images.slice_path(info.context, parent)
 
-    @strawberry.field(graphql_type=ImageInstanceType)
-    @staticmethod
-    async def image(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await info.context.loader(image_instances_by_id).load(parent.image_id)
-
-    @strawberry.field(graphql_type=ProjectType)
-    @staticmethod
-    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await _project(parent, info)
+    image = loaded(image_instances_by_id, "image_id", graphql_type=ImageInstanceType)
+    project = loaded(projects_by_id, "project_id", graphql_type=ProjectType)
 
     @strawberry.field(
         graphql_type=AbstractSliceType | None,
@@ -290,24 +280,9 @@ class ImageInstance:
     async def viewer_manages_project(parent: strawberry.Parent[Any], info: Info) -> bool:
         return await images.viewer_manages(info.context, parent.project_id)
 
-    @strawberry.field(graphql_type=ProjectType)
-    @staticmethod
-    async def project(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await _project(parent, info)
-
-    @strawberry.field(graphql_type=User | None)
-    @staticmethod
-    async def user(parent: strawberry.Parent[Any], info: Info) -> Any:
-        if parent.user_id is None:
-            return None
-        return await info.context.loader(users_by_id).load(parent.user_id)
-
-    @strawberry.field(graphql_type=User | None)
-    @staticmethod
-    async def review_user(parent: strawberry.Parent[Any], info: Info) -> Any:
-        if parent.review_user_id is None:
-            return None
-        return await info.context.loader(users_by_id).load(parent.review_user_id)
+    project = loaded(projects_by_id, "project_id", graphql_type=ProjectType)
+    user = loaded(users_by_id, "user_id", graphql_type=User | None)
+    review_user = loaded(users_by_id, "review_user_id", graphql_type=User | None)
 
     @strawberry.field(
         graphql_type=AbstractImageType | None,

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from db.engine import Connection
 from db.models import ImageInstance, SecUser, SliceInstance
 from resolvers.abstract_image import abstract_images_by_id, get_abstract_image
-from resolvers.acl import ADMINISTRATION, allows, viewer_mask
 from resolvers.annotation_upkeep import image_is_annotated, remeasure_annotations
 from resolvers.command import Spec, register
 from resolvers.context import Context
@@ -95,8 +94,7 @@ SLICE_INSTANCE: Final = register(
 
 async def viewer_manages(ctx: Context, project_id: int) -> bool:
     """Whether the caller manages the project (or is an admin-by-now)."""
-    viewer = ctx.require_viewer()
-    return viewer.is_admin or allows(await viewer_mask(ctx, project_id), ADMINISTRATION)
+    return (await project_access(ctx, project_id)).is_manager
 
 
 async def names_hidden(ctx: Context, row: ImageRow | SliceRow) -> bool:

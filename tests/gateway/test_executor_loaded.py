@@ -1,0 +1,150 @@
+"""Loaded fields (`schema.common.loaded`) on the fast list path answer exactly what
+graphql-core gives when it resolves each field on its own: same data, same errors, same
+nulls; and a whole list costs one batch per loaded field, not one per item."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import strawberry
+
+from resolvers.context import Context
+from schema.common import loaded
+from schema.executor import ListExecutionContext
+
+#: Every batch the loaders ran: (function name, keys).
+BATCHES: list[tuple[str, list[Any]]] = []
+
+
+@dataclass
+class TagRow:
+    id: int
+    label: Any
+
+
+@dataclass
+class ItemRow:
+    id: int
+    tag_id: int | None
+    group_id: int
+
+
+TAGS = {1: TagRow(1, "one"), 2: TagRow(2, "two"), 3: TagRow(3, None)}
+
+
+async def tags_by_id(db: Any, keys: list[int]) -> list[TagRow | BaseException | None]:
+    BATCHES.append(("tags_by_id", list(keys)))
+    return [ValueError("tag 99 is broken") if key == 99 else TAGS.get(key) for key in keys]
+
+
+async def tags_by_group(db: Any, keys: list[int]) -> list[list[TagRow | None]]:
+    BATCHES.append(("tags_by_group", list(keys)))
+    return [[TAGS[1], TAGS[2]] if key % 2 else [TAGS[2]] for key in keys]
+
+
+@strawberry.type
+class Tag:
+    id: int
+    label: str
+
+
+@strawberry.type
+class Item:
+    id: int
+    tag = loaded(tags_by_id, "tag_id", graphql_type=Tag | None)
+    strict_tag = loaded(tags_by_id, "tag_id", graphql_type=Tag)
+    group = loaded(tags_by_group, "group_id", graphql_type=list[Tag])
+
+
+def schemas(items: list[ItemRow]) -> tuple[strawberry.Schema, strawberry.Schema]:
+    @strawberry.type
+    class Query:
+        @strawberry.field(graphql_type=list[Item])
+        def items(self) -> Any:
+            return items
+
+    slow = strawberry.Schema(query=Query)
+    fast = strawberry.Schema(query=Query, execution_context_class=ListExecutionContext)
+    return slow, fast
+
+
+def run(schema: strawberry.Schema, query: str) -> Any:
+    """The answer and the batches it ran, with a fresh context (fresh loaders) each time."""
+    BATCHES.clear()
+    context = Context(SimpleNamespace(), None, None)  # type: ignore[arg-type]
+    result = asyncio.run(schema.execute(query, context_value=context))
+    errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
+    return result.data, errors, list(BATCHES)
+
+
+def items(n: int, **change: Any) -> list[ItemRow]:
+    made = [ItemRow(i, None if i % 4 == 0 else i % 2 + 1, i) for i in range(n)]
+    for position, tag_id in change.items():
+        made[int(position.removeprefix("at"))].tag_id = tag_id
+    return made
+
+
+QUERIES = [
+    "{ items { id tag { id label } } }",
+    "{ items { id group { id } } }",
+    "{ items { id tag { id } group { id label } } }",
+    "{ items { id t: tag { id } again: tag { id } } }",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_loaded_fields_answer_like_graphql_core(query):
+    slow, fast = schemas(items(30))
+    data, errors, _ = run(fast, query)
+    assert (data, errors) == run(slow, query)[:2]
+    assert errors == []
+
+
+def test_a_list_costs_one_batch_per_loaded_field():
+    _, fast = schemas(items(30))
+    _, _, batches = run(fast, "{ items { id tag { id } group { id } } }")
+    assert sorted(name for name, _ in batches) == ["tags_by_group", "tags_by_id"]
+    assert [keys for name, keys in batches if name == "tags_by_id"] == [[2, 1]]
+
+
+def test_null_keys_are_not_loaded_and_answer_null():
+    _, fast = schemas(items(8))
+    data, _, batches = run(fast, "{ items { id tag { id } } }")
+    assert [row["tag"] for row in data["items"]][:2] == [None, {"id": 2}]
+    assert all(None not in keys for _, keys in batches)
+
+
+@pytest.mark.parametrize(
+    "query, change",
+    [
+        ("{ items { id tag { id } } }", {"at3": 99}),  # the loader answers an error
+        ("{ items { id strictTag { id } } }", {}),  # null in a non-null field
+        ("{ items { id tag { id label } } }", {"at3": 3}),  # a null non-null leaf below
+        ("{ items { id strictTag { id } } }", {"at5": 7}),  # not found where required
+    ],
+)
+def test_errors_fall_back_to_the_normal_answer(query, change):
+    slow, fast = schemas(items(8, **change))
+    fast_answer = run(fast, query)[:2]
+    assert fast_answer == run(slow, query)[:2]
+    assert fast_answer[1] != []
+
+
+def test_loaded_fields_take_the_fast_path(monkeypatch):
+    plans: list[Any] = []
+    original = ListExecutionContext._plan
+
+    def spy(self: Any, item_type: Any, details: Any) -> Any:
+        plan = original(self, item_type, details)
+        plans.append(plan)
+        return plan
+
+    monkeypatch.setattr(ListExecutionContext, "_plan", spy)
+    _, fast = schemas(items(6))
+    run(fast, "{ items { id tag { id } group { label } } }")
+    assert len(plans) == 1
+    assert [deferred.response_key for deferred in plans[0].deferred] == ["tag", "group"]
