@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench bench-load bench-anchor
+.PHONY: install run test lint schema bench bench-scale bench-load bench-anchor
 
 install:
 	@bash scripts/install.sh
@@ -22,6 +22,10 @@ schema: install
 
 bench: install
 	$(VENV)/python -m bench.run
+
+# One image of 1 000 000 annotations (generated once into bench/.data, a few minutes).
+bench-scale: install
+	$(VENV)/python -m bench.scale
 
 bench-load: install
 	$(VENV)/python -m bench.load

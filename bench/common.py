@@ -18,7 +18,16 @@ from typing import Final
 
 from settings import Settings
 
-__all__ = ["BASE", "HOME", "PRIVATE_KEY", "PUBLIC_KEY", "bench_settings", "server", "signed"]
+__all__ = [
+    "BASE",
+    "HOME",
+    "PRIVATE_KEY",
+    "PUBLIC_KEY",
+    "bench_settings",
+    "server",
+    "server_process",
+    "signed",
+]
 
 #: Where the benchmarks keep their cluster and generated databases (ignored by git).
 HOME: Final = Path(__file__).parent / ".data"
@@ -57,6 +66,15 @@ def _free_port() -> int:
 @contextmanager
 def server(url: str, environment: Mapping[str, str] | None = None) -> Iterator[str]:
     """`cytogate serve` over the database at `url`, in a process of its own; its base URL."""
+    with server_process(url, environment) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(
+    url: str, environment: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`server`, with its process (for a benchmark that reads the server's memory)."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "CYTOGATE_ADMIN_PUBLIC_KEY": PUBLIC_KEY,
            "CYTOGATE_ADMIN_PRIVATE_KEY": PRIVATE_KEY, **(environment or {})}  # fmt: skip
@@ -74,7 +92,7 @@ def server(url: str, environment: Mapping[str, str] | None = None) -> Iterator[s
                 time.sleep(0.1)
         else:
             raise RuntimeError("the server did not start")
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(30)
