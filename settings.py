@@ -163,6 +163,11 @@ class Settings:
     smtp: SmtpServer | None = None
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
+    images_dir: Path = Path(".cytogate/images")
+    upload_max_bytes: int = 50 * 1024**3
+    render_threads: int = 4
+    import_workers: int = 1
+    pixel_cache_bytes: int = 256 * 1024 * 1024
     version: str = field(default="0.1.0")
 
     @classmethod
@@ -179,9 +184,10 @@ class Settings:
             raise ConfigError(
                 f"CYTOGATE_INVITATION_DAYS must be at most 366, not {invitation_days}"
             )
+        home = Path(env.get("CYTOGATE_HOME") or ".cytogate")
         return cls(
             database_url=url,
-            home=Path(env.get("CYTOGATE_HOME") or ".cytogate"),
+            home=home,
             host=env.get("CYTOGATE_HOST") or "0.0.0.0",
             port=_int(env, "CYTOGATE_PORT", 8080, minimum=0),
             public_url=public_url,
@@ -209,4 +215,11 @@ class Settings:
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,
+            images_dir=Path(env.get("CYTOGATE_IMAGES_DIR") or home / "images"),
+            upload_max_bytes=_int(env, "CYTOGATE_UPLOAD_MAX_MB", 50 * 1024, minimum=1) * 1024**2,
+            render_threads=_int(
+                env, "CYTOGATE_RENDER_THREADS", min(8, os.cpu_count() or 2) * 2, minimum=1
+            ),
+            import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
+            pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
         )

@@ -319,6 +319,16 @@ class Lease:
             return False
         return True
 
+    async def release(self) -> None:
+        """Give the connection back to the pool now, in the middle of the request: a later
+        statement checks one out again. A request about to do slow work that needs no database
+        (rendering pixels, streaming a file) calls it first, so it holds no connection
+        meanwhile. Refused inside a transaction (its connection holds the writes)."""
+        if _CURRENT.get() is self or self._state is not None:
+            raise RuntimeError("a lease cannot release its connection inside a transaction")
+        async with self._statement:
+            await self._discard()
+
     async def close(self) -> None:
         """Give the connection back to the pool (the request is over)."""
         async with self._statement:

@@ -4,6 +4,7 @@ routes and the REST bridge, under the middleware of gateway/middleware.py."""
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
@@ -17,8 +18,18 @@ from gateway import graphiql
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
-from gateway.state import BOOTSTRAPPED, DATABASE, SCHEMA, SETTINGS, make_context
+from gateway.state import (
+    BOOTSTRAPPED,
+    DATABASE,
+    PIXELS,
+    SCHEMA,
+    SETTINGS,
+    make_context,
+)
+from gateway.upload import BRIDGE, upload_handler
+from imaging.service import PixelService, ServiceLimits
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
+from resolvers.image_import import fail_interrupted_imports
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
 from rest_compat.table import ROUTES
@@ -26,6 +37,8 @@ from schema.root import build_schema
 from settings import Settings
 
 __all__ = ["DATABASE", "SCHEMA", "Interface", "create_app", "open_database"]
+
+log = logging.getLogger("cytogate")
 
 
 def open_database(settings: Settings, url: str) -> Database:
@@ -55,11 +68,29 @@ def _database_context(
             admin: BootstrapAdmin | None = await bootstrap(lease, settings)
         if admin is not None:
             app[BOOTSTRAPPED].append(admin)
+        if not settings.image_server_url:
+            failed = await fail_interrupted_imports(db)
+            if failed:
+                log.warning("%d upload(s) interrupted by a restart set to their error status",
+                            failed)  # fmt: skip
         app[DATABASE] = db
         yield
         await db.dispose()
 
     return lifecycle
+
+
+async def _pixels(app: web.Application) -> AsyncIterator[None]:
+    """The built-in image server's pools and caches, from start to stop; background imports
+    still running at the stop are cancelled (the next start marks them failed)."""
+    settings = app[SETTINGS]
+    limits = ServiceLimits(settings.render_threads, settings.import_workers,
+                           settings.pixel_cache_bytes)  # fmt: skip
+    service = PixelService(settings.images_dir, limits)
+    service.start()
+    app[PIXELS] = service
+    yield
+    await service.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +132,19 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app[SCHEMA] = schema
     app[BOOTSTRAPPED] = []
     app.cleanup_ctx.append(_database_context(settings, url))
+    app.cleanup_ctx.append(_pixels)
     app.on_startup.append(_tune_gc)
     bridge = Bridge(
         schema, ROUTES, lambda request: make_context(request, trusted=True), interface.operations
     )
+    app[BRIDGE] = bridge
     view = CytogateGraphQLView(schema=schema)
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)
     app.router.add_get("/status.json", status)
     app.router.add_route("*", GRAPHQL_PATH, view)
     app.router.add_get(graphiql.ASSET_ROUTE, graphiql.asset)
+    app.router.add_post("/upload", upload_handler)
     app.router.add_route("*", "/api/{tail:.*}", bridge.handle)
     app.router.add_route("*", "/session/{tail:.*}", bridge.handle)
     app.router.add_route("*", "/user/{tail:.*}", bridge.handle)

@@ -138,8 +138,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         await lease.close()
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
-        for key, value in NO_STORE.items():
-            response.headers.setdefault(key, value)
+        if "Cache-Control" not in response.headers:  # pixels say how long they keep
+            response.headers.update(NO_STORE)
     access_log.info(
         "%s %s %s %.1fms id=%s", request.method, request.path, response.status,
         (time.perf_counter() - started) * 1000, request_id,

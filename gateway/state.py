@@ -10,6 +10,7 @@ from aiohttp import web
 
 from db.engine import Database, Lease
 from gateway.auth import Authentication
+from imaging.service import PixelService
 from resolvers.bootstrap import BootstrapAdmin
 from resolvers.context import Context
 from settings import Settings
@@ -20,6 +21,7 @@ __all__ = [
     "CONTEXT",
     "DATABASE",
     "LEASE",
+    "PIXELS",
     "SCHEMA",
     "SETTINGS",
     "make_context",
@@ -29,6 +31,8 @@ SETTINGS: Final = web.AppKey("settings", Settings)
 DATABASE: Final = web.AppKey("database", Database)
 SCHEMA: Final = web.AppKey("schema", strawberry.Schema)
 BOOTSTRAPPED: Final = web.AppKey("bootstrapped", list[BootstrapAdmin])
+#: The built-in image server's pools, caches and image store (started with the app).
+PIXELS: Final = web.AppKey("pixels", PixelService)
 AUTH: Final = web.RequestKey("auth", Authentication)
 #: The request's one lease on the database (db/engine.py), opened and closed by the middleware.
 LEASE: Final = web.RequestKey("lease", Lease)
@@ -46,6 +50,7 @@ def make_context(request: web.Request, *, trusted: bool) -> Context:
         trusted=trusted,
         token=auth.token,
         by_cookie=auth.by_cookie,
+        pixels=request.app.get(PIXELS),
     )
     request[CONTEXT] = ctx
     return ctx

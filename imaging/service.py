@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import multiprocessing
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +81,39 @@ class PixelService:
         self._flights: dict[str, asyncio.Future[bytes]] = {}
         self._render: ThreadPoolExecutor | None = None
         self._workers: ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run `work` in the background (an import), kept until it ends; cancelled when the
+        service closes (the next start marks such an import failed)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for the background work running now (tests, orderly stops)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def relay_client(self) -> Any:
+        """The HTTP client requests to an external image server go through (made on first
+        use, closed with the service)."""
+        if self._client is None:
+            import aiohttp
+
+            timeout = aiohttp.ClientTimeout(total=120, connect=10)
+            self._client = aiohttp.ClientSession(timeout=timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the relay's client (async), then the pools."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.close()
+        self.close()
 
     def start(self) -> None:
         self.store.ensure()

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from db.engine import Lease
+    from imaging.service import PixelService
     from resolvers.viewer import Viewer
     from settings import Settings
 
@@ -42,6 +43,8 @@ class Context:
             (`max=0` means "everything" to Cytomine clients, decision 6).
         by_cookie: the caller authenticated with the session cookie alone, which a browser
             attaches even to a request another site made it send.
+        pixels: the built-in image server's machinery (pools, caches, image store), for the
+            pixel answers and imports; None where no server runs (command-line tasks).
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class Context:
         trusted: bool = False,
         token: str | None = None,
         by_cookie: bool = False,
+        pixels: PixelService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -62,6 +66,7 @@ class Context:
         self.trusted = trusted
         self.token = token
         self.by_cookie = by_cookie
+        self.pixels = pixels
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}

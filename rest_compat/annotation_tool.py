@@ -9,7 +9,7 @@ from aiohttp import web
 
 from rest_compat.annotation import annotation_json, with_track_links
 from rest_compat.envelopes import Call, bare, command_body, items, single
-from rest_compat.pixels import pixel_routes, relay
+from rest_compat.pixels import answer, pixel_routes
 from rest_compat.review import any_command
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
@@ -32,9 +32,9 @@ def _wkt(found: JSON) -> JSON:
     return {"wkt": found["wkt"]}
 
 
-def _pixels(data: Any, call: Call) -> web.Response:
-    """The shared relay, which reads the request one level down (`object { request }`)."""
-    return relay({"annotation": data}, call)
+async def _pixels(data: Any, call: Call) -> web.StreamResponse:
+    """The shared pixel answer, which reads the request one level down (`object { request }`)."""
+    return await answer({"annotation": data}, call)
 
 
 def _pixel_rows(

@@ -6,8 +6,10 @@ only privilege of the bridge's own documents is `trusted` paging (`max=0` means 
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -85,7 +87,9 @@ class Bridge:
             if key in query:
                 return json_response(error_body(f"Parameter {key} is repeated"), status=400)
             query[key] = value
-        found = self.router.match(request.method, request.path, query)
+        # HEAD is a GET without the body (aiohttp drops it): pixel routes answer headers only
+        method = "GET" if request.method == "HEAD" else request.method
+        found = self.router.match(method, request.path, query)
         if found is None:
             return json_response(error_body(f"No such endpoint: {request.path}"), status=404)
         if isinstance(found, set):
@@ -104,6 +108,7 @@ class Bridge:
         operation = self.operations[route.operation]
         try:
             variables, call = self._variables(route, operation, found.path_params, query)
+            call = replace(call, path=found.path_params, request=request)
             body = await self._body(request, route) if route.body is not None else None
             if route.bulk and isinstance(body, list):
                 return await self._bulk(
@@ -224,12 +229,23 @@ class Bridge:
     async def _execute(
         self, request: web.Request, operation: Operation, variables: dict[str, Any]
     ) -> tuple[Any, GraphQLError | None]:
+        data, error, _ = await self._execute_in(request, operation, variables)
+        return data, error
+
+    async def _execute_in(
+        self, request: web.Request, operation: Operation, variables: dict[str, Any]
+    ) -> tuple[Any, GraphQLError | None, Context]:
+        """Run the operation; its result, its first error and the context it ran in."""
         context = self.context(request)
         if operation.writes and request.method == "GET" and context.by_cookie:
-            return None, GraphQLError(
-                "A write over GET needs a signed request or a bearer token: a browser's session "
-                "cookie alone could come from a link on another site",
-                extensions={"code": "FORBIDDEN"},
+            return (
+                None,
+                GraphQLError(
+                    "A write over GET needs a signed request or a bearer token: a browser's "
+                    "session cookie alone could come from a link on another site",
+                    extensions={"code": "FORBIDDEN"},
+                ),
+                context,
             )
         result = await self.schema.execute(
             operation.text,
@@ -238,8 +254,8 @@ class Bridge:
             operation_name=operation.name,
         )
         if result.errors:
-            return None, result.errors[0]
-        return result.data, None
+            return None, result.errors[0], context
+        return result.data, None, context
 
     async def _run(
         self,
@@ -249,7 +265,7 @@ class Bridge:
         variables: dict[str, Any],
         call: Call,
     ) -> web.StreamResponse:
-        data, error = await self._execute(request, operation, variables)
+        data, error, context = await self._execute_in(request, operation, variables)
         if error is not None:
             extensions = error.extensions or {}
             retry_after = extensions.get("retryAfter")
@@ -258,7 +274,20 @@ class Bridge:
                 status=STATUS_BY_CODE.get(extensions.get("code", ""), 500),
                 headers={"Retry-After": str(retry_after)} if retry_after else None,
             )
-        return route.envelope(data, call)
+        answer = route.envelope(data, replace(call, context=context))
+        return await answer if inspect.isawaitable(answer) else answer
+
+    async def show(
+        self, request: web.Request, operation: str, object_id: int, shape: Callable[[Any], Any]
+    ) -> Any:
+        """One object as its REST route shows it (`operation` takes `$id`), for answers the
+        bridge does not route itself (the upload's); a domain error raises."""
+        data, error, _ = await self._execute_in(
+            request, self.operations[operation], {"id": object_id}
+        )
+        if error is not None:
+            raise InvalidInput(error.message)
+        return shape(next(iter(data.values())))
 
     async def _bulk(
         self,

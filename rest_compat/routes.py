@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from rest_compat.envelopes import Envelope
+from rest_compat.envelopes import AsyncEnvelope, Envelope
 from schema.common import parse_bool
 
 __all__ = ["Match", "Predicate", "Route", "Router", "flag", "given"]
@@ -67,7 +67,7 @@ class Route:
     method: str
     path: str
     operation: str
-    envelope: Envelope
+    envelope: Envelope | AsyncEnvelope
     body: str | None = None
     bulk: bool = False
     when: Predicate | None = None

@@ -22,6 +22,7 @@ from resolvers.image.reads import (
     neighbour_of,
     reference_slice,
     slice_instance_request,
+    slice_target,
     slices_of,
     thumb_url,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "slice_instance_request",
     "slice_instances_by_id",
     "slice_path",
+    "slice_target",
     "slices_by_image_instance",
     "slices_of",
     "stored_calibration",

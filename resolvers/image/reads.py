@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import false, func, literal, select, true
 
-from resolvers.abstract_image import get_abstract_image
+from resolvers.abstract_image import abstract_slices_by_id, get_abstract_image, image_target_of
 from resolvers.abstract_image import macro_url as abstract_macro_url
 from resolvers.acl import entries_of
 from resolvers.context import Context
@@ -41,6 +41,7 @@ from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
     PixelKind,
+    PixelTarget,
     image_server_request,
     pixel_url,
 )
@@ -302,7 +303,9 @@ async def image_instance_request(ctx: Context, image: Any, args: PixelArgs) -> I
     ):
         raise Forbidden("The project does not allow its images to be downloaded")
     _hide_file(ctx, hidden)
-    return await image_server_request(ctx, "ImageInstance", image.id, image.file_path, args)
+    target = PixelTarget(image.file_path, image.width, image.height, (0, 0, 0),
+                         None if hidden else image.original_filename)  # fmt: skip
+    return await image_server_request(ctx, "ImageInstance", image.id, target, args)
 
 
 async def slice_instance_request(ctx: Context, piece: Any, args: PixelArgs) -> ImageServerRequest:
@@ -310,4 +313,16 @@ async def slice_instance_request(ctx: Context, piece: Any, args: PixelArgs) -> I
     project)."""
     (await project_access(ctx, piece.project_id)).require_read()
     _hide_file(ctx, await names_hidden(ctx, piece))
-    return await image_server_request(ctx, "SliceInstance", piece.id, piece.file_path, args)
+    target = await slice_target(ctx, piece)
+    return await image_server_request(ctx, "SliceInstance", piece.id, target, args)
+
+
+async def slice_target(ctx: Context, piece: Any, geometry: str | None = None) -> PixelTarget:
+    """What a render needs of a slice instance the caller may read (and of an annotation on
+    it: its WKT)."""
+    base = await ctx.loader(abstract_slices_by_id).load(piece.base_slice_id)
+    image_id = None if base is None else base.image_id
+    plane = (piece.channel, piece.z_stack, piece.time)
+    if image_id is None:
+        return PixelTarget(piece.file_path, None, None, plane, None, geometry)
+    return await image_target_of(ctx, image_id, plane, piece.file_path, None, geometry)
