@@ -83,14 +83,11 @@ def dimensions(image: Any) -> str:
 
 
 def zoom_levels(image: Any) -> int:
-    """How many times the image halves until it fits one tile; 1 when a size is unknown."""
-    width, height, tile = image.width, image.height, image.tile_size
-    if width is None or height is None:
-        return 1
-    levels = 0
-    while width > tile or height > tile:
-        width, height, levels = width // 2, height // 2, levels + 1
-    return levels
+    """How many times the image halves, rounding up as core and PIMS do (a 513-px image: 2),
+    until it fits one tile; 1 when a size is unknown."""
+    from imaging.pyramid import zoom_levels as halvings
+
+    return halvings(image.width, image.height, image.tile_size or 256)
 
 
 def apparent_channels(image: Any) -> int:

@@ -179,3 +179,73 @@ def _raw_upload(api: Api, path: Path, project: int | None = None, sync: bool = T
         },
     )
     return response if response.status_code != 200 else response.json()
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_uploads_of_bad_files_end_in_their_error_status(api, pictures, tmp_path):
+    refused = _raw_upload(api, pictures["text"], sync=True)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()[0]["error"]
+    files = api.get("/api/uploadedfile.json").json()["collection"]
+    bad = next(f for f in files if f["originalFilename"] == "notes.txt")
+    assert bad["status"] == 11, bad  # ERROR_FORMAT, no image made
+    assert api.get(f"/api/uploadedfile/{bad['id']}/abstractimage.json").status_code == 404
+    truncated = tmp_path / "cut.tif"
+    truncated.write_bytes(pictures["tiff"].read_bytes()[: pictures["tiff"].stat().st_size // 3])
+    assert _raw_upload(api, truncated, sync=True).status_code == 400
+    sneaky = tmp_path / "sneaky.png"
+    sneaky.write_bytes(pictures["png"].read_bytes())
+    import requests
+
+    from tests.harness import http_date, signature
+
+    boundary, date = "b0undary", http_date()
+    content_type = f"multipart/form-data; boundary={boundary}"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files[]"; '
+            f'filename="../../etc/evil.png"\r\n\r\n').encode() + sneaky.read_bytes() + \
+        f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    auth = signature(api.private_key or "", f"POST\n\n{content_type}\n{date}")
+    answer = requests.post(f"{api.base}/upload?idStorage={_storage(api)}&sync=true", data=body,
+                           headers={"content-type": content_type, "date": date,
+                                    "authorization": f"CYTOMINE {api.public_key}:{auth}"},
+                           timeout=60)  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    stored = answer.json()[0]["uploadedFile"]["filename"]
+    assert stored.startswith("upload-") and stored.endswith("/evil.png") and ".." not in stored
+
+
+def test_uploads_check_storage_and_projects_before_storing(api, make_user, pictures):
+    stranger = make_user()
+    denied = _raw_upload(stranger["api"], pictures["png"], storage=_storage(api))
+    assert denied.status_code == 403, denied.text
+    assert _raw_upload(api, pictures["png"], project=987654321).status_code == 404
+    assert _raw_upload(api, pictures["png"], storage=987654321).status_code == 404
+    unsigned = Api(api.base, None, None).post("/upload?idStorage=1")
+    assert unsigned.status_code == 401
+
+
+def test_a_missing_file_is_a_clear_404_and_the_server_stays_up(api, pictures):
+    project = make_project(api)
+    made = _raw_upload(api, pictures["png"], project["id"], sync=True)
+    instance = made[0]["images"][0]["imageInstances"][0]
+    from tests.conftest import IMAGES
+
+    folder = IMAGES / made[0]["uploadedFile"]["filename"].split("/")[0]
+    for child in sorted(folder.rglob("*"), reverse=True):
+        child.unlink() if not child.is_dir() else child.rmdir()
+    gone = api.get(f"/api/imageinstance/{instance['id']}/crop.png?location=POINT(10 10)")
+    assert gone.status_code == 404 and "missing" in gone.json()["message"]
+    assert api.get("/api/project.json").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="properties arrive with issue 11")
+def test_upload_keys_and_values_become_properties(client, api, pictures):
+    uploaded = client.upload_image(str(pictures["png"]), _storage(api),
+                                   properties={"stain": "HE"}, sync=True)  # fmt: skip
+    image = uploaded.images[0]["abstractImage"]
+    found = api.get(f"/api/domain/be.cytomine.domain.image.AbstractImage/{image.id}/"
+                    "property.json").json()  # fmt: skip
+    assert {"key": "stain", "value": "HE"} in [
+        {"key": p["key"], "value": p["value"]} for p in found["collection"]]  # fmt: skip
