@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench bench-load
+.PHONY: install run test lint schema bench bench-load bench-pixels
 
 install:
 	@bash scripts/install.sh
@@ -25,3 +25,6 @@ bench: install
 
 bench-load: install
 	$(VENV)/python -m bench.load
+
+bench-pixels: install
+	$(VENV)/python -m bench.pixels
