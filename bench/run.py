@@ -146,7 +146,7 @@ async def _database(cluster: EmbeddedCluster, n: int) -> tuple[str, int]:
     """The URL and image id of the database of N annotations, generated when missing (under a
     temporary name, renamed once complete, so an interrupted run leaves nothing half made) and
     migrated to the code's schema when kept from an earlier run."""
-    name, draft = f"bench_{n}", f"bench_{n}_draft"
+    name, draft = f"annotations_{n}", f"annotations_{n}_draft"
     admin = await asyncpg.connect(host=str(cluster._socket_dir), user="cytogate",
                                   database="postgres")  # fmt: skip
     try:

@@ -124,6 +124,7 @@ class Database:
         server_settings = {"statement_timeout": str(int(statement_timeout * 1000))}
         self.pool_timeout = pool_timeout
         self.statement_timeout = statement_timeout
+        self._turns = asyncio.Semaphore(pool_size)
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -153,21 +154,47 @@ class Database:
 
     async def checkout(self) -> AsyncConnection:
         """A pooled connection in autocommit mode; `DatabaseUnavailable` when none can be had
-        within the wait or PostgreSQL cannot be reached."""
+        within the wait or PostgreSQL cannot be reached. Give it back with `checkin`.
+
+        Requests queue for connections in arrival order (`_turns`, a fair semaphore as large as
+        the pool): the pool's own queue lets a newcomer take a connection just given back
+        before the waiter it was meant for wakes up, so under a steady overload some requests
+        would wait far longer than others, past the bounded wait.
+        """
+        try:
+            await asyncio.wait_for(self._turns.acquire(), self.pool_timeout)
+        except TimeoutError:
+            raise self._busy() from None
         try:
             conn = await self.engine.connect()
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
         except PoolTimeout:
-            raise DatabaseUnavailable(
-                f"The server is busy: no database connection was free within "
-                f"{self.pool_timeout:g} s",
-                RETRY_BUSY,
-            ) from None
+            self._turns.release()
+            raise self._busy() from None
         except (DBAPIError, OSError, TimeoutError) as error:
-            log.warning("database unreachable: %s", str(error).splitlines()[0] if str(error) else
-                        type(error).__name__)  # fmt: skip
+            self._turns.release()
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
+            log.warning("database unreachable: %s", first)
             raise DatabaseUnavailable("The database is unreachable; try again shortly") from None
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            self._turns.release()
+            raise
         return conn
+
+    def _busy(self) -> DatabaseUnavailable:
+        return DatabaseUnavailable(
+            f"The server is busy: no database connection was free within {self.pool_timeout:g} s",
+            RETRY_BUSY,
+        )
+
+    async def checkin(self, conn: AsyncConnection) -> None:
+        """Give back a connection of `checkout` (dropped from the pool when it is dead)."""
+        try:
+            await conn.close()
+        except (DBAPIError, OSError):
+            await conn.invalidate()
+        finally:
+            self._turns.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -365,12 +392,8 @@ class Lease:
     async def _discard(self) -> None:
         """Return the connection to the pool (or drop it when it is dead)."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            await conn.close()
-        except (DBAPIError, OSError):
-            await conn.invalidate()
+        if conn is not None:
+            await self.database.checkin(conn)
 
     def _translated(self, error: DBAPIError) -> Exception:
         """`DatabaseUnavailable` for a lost connection, an unreachable server or a statement

@@ -70,6 +70,8 @@ class ProjectRow(Protocol):
     hide_users_layers: bool
     hide_admins_layers: bool
     are_images_downloadable: bool
+    count_annotations: int
+    count_reviewed_annotations: int
 
 
 # --- loaders ---------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from resolvers.ontology import terms_by_id
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_id
 from resolvers.user import users_by_id
-from schema.common import Command, Connection, Info, Long, connection, selected
+from schema.common import Command, Connection, Info, Long, asks_total, connection, selected
 from schema.tag import tags_field
 from schema.user import User
 
@@ -364,7 +364,12 @@ class AnnotationQuery:
     ) -> AnnotationConnection:
         wanted = selected(info, UserAnnotation, "nodes")
         page = await annotation_listing.list_annotations(
-            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+            info.context,
+            filter.query(),
+            wanted=wanted,
+            limit=first,
+            offset=offset,
+            counted=asks_total(info),
         )
         return connection(page)
 
@@ -374,7 +379,12 @@ class AnnotationQuery:
     ) -> AnnotationRowConnection:
         wanted = selected(info, AnnotationRow, "nodes")
         page = await annotation_listing.list_annotations(
-            info.context, filter.query(), wanted=wanted, limit=first, offset=offset
+            info.context,
+            filter.query(),
+            wanted=wanted,
+            limit=first,
+            offset=offset,
+            counted=asks_total(info),
         )
         return connection(page)
 

@@ -26,6 +26,7 @@ __all__ = [
     "Long",
     "PageInfo",
     "StringBounds",
+    "asks_total",
     "connection",
     "parse_bool",
     "selected",
@@ -159,6 +160,12 @@ def _names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
         else:
             names.add(selection.name)
     return names
+
+
+def asks_total(info: Info) -> bool:
+    """Whether the list field being resolved selects `totalCount`: counting every matching
+    row can cost more than reading the page, so lists skip it when nobody reads it."""
+    return any("totalCount" in _names(field.selections, ()) for field in info.selected_fields)
 
 
 def selected(info: Info, type_: type, *path: str) -> frozenset[str]:

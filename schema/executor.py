@@ -18,6 +18,7 @@ usual. Lists of anything else
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -39,7 +40,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-__all__ = ["ListExecutionContext"]
+__all__ = ["PLANS", "ListExecutionContext", "PlanCache"]
 
 _MAX_INT: Final = 2**31 - 1
 #: Inline checks for built-in scalars: the value passes unchanged exactly when the scalar's
@@ -114,6 +115,62 @@ class _Source:
 Completer = Callable[[Any], Any]
 
 
+#: Key of the schema's plan cache in `GraphQLSchema.extensions` (set by `plan_cache`).
+PLANS: Final = "cytogate.plans"
+#: Plans kept per schema: each is a few hundred bytes of generated code.
+MAX_PLANS: Final = 1024
+
+
+class PlanCache:
+    """The completers of lists, kept across requests: a parsed document is reused for the same
+    query text (the parser cache), so its field nodes identify a selection. An entry keeps its
+    type and nodes alive, so their ids cannot be reused by other objects while it is kept."""
+
+    def __init__(self, size: int = MAX_PLANS) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[object, ...], tuple[object, Completer | None]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: tuple[object, ...]) -> tuple[object, Completer | None] | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], keep: object, completer: Completer | None) -> None:
+        self.entries[key] = (keep, completer)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+#: Directives whose effect on a selection depends only on their `if` argument.
+_CONDITIONS: Final = frozenset(("include", "skip"))
+
+
+def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> bool:
+    """Gather into `found` the variables the `@include`/`@skip` below these selections read
+    (through fragments); False when another directive (`@defer`…) or a fragment with arguments
+    appears, whose plan is then not shared."""
+    for selection in selections or ():
+        for directive in selection.directives or ():
+            if directive.name.value not in _CONDITIONS:
+                return False
+            for argument in directive.arguments or ():
+                if argument.value.kind == "variable":
+                    found.add(argument.value.name.value)
+        if selection.kind == "fragment_spread":
+            fragment = fragments[selection.name.value]
+            if fragment.variable_signatures:
+                return False
+            below = fragment.definition.selection_set
+        else:
+            below = selection.selection_set
+        if below is not None and not _conditions(below.selections, fragments, found):
+            return False
+    return True
+
+
 class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with the fast path for lists of plain objects."""
 
@@ -142,14 +199,31 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _plan(self, item_type: GraphQLOutputType, field_details_list: Any) -> Completer | None:
-        """The completer of a list's items, memoised like `collect_subfields` (keeping the
-        list alive so its id is not reused while the request runs)."""
+        """The completer of a list's items: from the schema's plan cache, keyed by the
+        selection's nodes and the values of the variables its `@include`/`@skip` read (the
+        REST listings choose their columns so); memoised for this request alone, like
+        `collect_subfields` (keeping the list alive so its id is not reused while the request
+        runs), when other directives make the plan depend on more."""
         key = (id(item_type), id(field_details_list))
         cached = self._plans.get(key)
-        if cached is None:
-            cached = (field_details_list, self._compile(item_type, field_details_list))
-            self._plans[key] = cached
-        return cached[1]
+        if cached is not None:
+            return cached[1]
+        nodes = tuple(details.node for details in field_details_list)
+        shared: PlanCache | None = (self.schema.extensions or {}).get(PLANS)
+        read: set[str] = set()
+        if shared is None or not _conditions(nodes, self.fragments, read):
+            completer = self._compile(item_type, field_details_list)
+        else:
+            coerced = self.variable_values.coerced
+            values = tuple(bool(coerced.get(name)) for name in sorted(read))
+            shared_key = (id(item_type), *map(id, nodes), values)
+            found = shared.get(shared_key)
+            if found is None:
+                found = ((item_type, nodes), self._compile(item_type, field_details_list))
+                shared.put(shared_key, *found)
+            completer = found[1]
+        self._plans[key] = (field_details_list, completer)
+        return completer
 
     def _compile(self, item_type: GraphQLOutputType, field_details_list: Any) -> Completer | None:
         source = _Source(["def complete(items):", "    out = []", "    for item in items:"],

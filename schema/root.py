@@ -25,7 +25,7 @@ from schema.command import CommandMutation, CommandQuery
 from schema.common import SCALARS
 from schema.companion_file import CompanionFileMutation, CompanionFileQuery
 from schema.errors import INTERNAL, DomainErrors, error_code
-from schema.executor import ListExecutionContext
+from schema.executor import PLANS, ListExecutionContext, PlanCache
 from schema.image import ImageMutation, ImageQuery
 from schema.limits import limit_extensions
 from schema.ontology import OntologyMutation, OntologyQuery
@@ -111,8 +111,9 @@ class CytogateSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with this configuration's limits (schema/limits.py) and token count."""
-    return CytogateSchema(
+    """The schema with this configuration's limits (schema/limits.py) and token count, and the
+    list executor's plan cache (schema/executor.py)."""
+    schema = CytogateSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(scalar_map=SCALARS),
@@ -125,3 +126,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             partial(ValidationCache, maxsize=512),
         ],
     )
+    schema._schema.extensions = {**(schema._schema.extensions or {}), PLANS: PlanCache()}
+    return schema

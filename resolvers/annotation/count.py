@@ -1,8 +1,9 @@
 """How many annotations: the per-slice annotation index and the user-annotation counts
 (contract images-annotations.md §3.4 "Counts", §3.12, §3.13).
 
-The index rows are kept by triggers in the transaction of every annotation write (migration
-0003), so reading them is one SELECT. Counts are counted in SQL on the annotation table.
+The index rows and the projects' counters are kept by triggers in the transaction of every
+annotation write (migration 0003), so counts read them (one SELECT, whatever the number of
+annotations); only a count bounded by dates counts rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Row, func, select
 
 from db.engine import Lease
-from db.models import AnnotationIndex, ReviewedAnnotation, UserAnnotation
+from db.models import AnnotationIndex, ReviewedAnnotation, SliceInstance, UserAnnotation
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import Forbidden
@@ -53,17 +54,22 @@ async def list_annotation_index(ctx: Context, slice_id: int) -> list[Row[Any]]:
 
 
 async def count_user_annotations(ctx: Context, user_id: int, project_id: int | None = None) -> int:
-    """The annotations a user drew, everywhere or in one project. Anyone may count their own;
-    a project's managers count its members' (§3.4)."""
+    """The annotations a user drew, everywhere or in one project, summed from the kept
+    per-slice index (exact: the counter triggers keep it). Anyone may count their own; a
+    project's managers count its members' (§3.4)."""
     viewer = ctx.require_viewer()
     async with ctx.db.read() as conn:
         await user_exists(conn, user_id)
-    stmt = select(func.count()).select_from(UserAnnotation).where(UserAnnotation.user_id == user_id)
+    index = INDEX_TABLE
+    stmt = select(func.coalesce(func.sum(index.c.count_annotation), 0)).where(
+        index.c.user_id == user_id
+    )
     allowed = viewer.is_admin or viewer.id == user_id
     if project_id is not None:
         access = await project_access(ctx, project_id)
         allowed = allowed or access.is_manager
-        stmt = stmt.where(UserAnnotation.project_id == project_id)
+        slices = select(SliceInstance.id).where(SliceInstance.project_id == project_id)
+        stmt = stmt.where(index.c.slice_id.in_(slices))
     if not allowed:
         raise Forbidden(
             "Only the user, or a manager of the project given, may count these annotations"
@@ -80,9 +86,12 @@ async def count_project_annotations(
     end: datetime | None = None,
     reviewed: bool = False,
 ) -> int:
-    """The user (or `reviewed`) annotations of a project (READ), created within [start, end]
-    when given (to the millisecond, as clients see dates)."""
-    (await project_access(ctx, project_id)).require_read()
+    """The user (or `reviewed`) annotations of a project (READ): its kept counter, or, within
+    [start, end] (to the millisecond, as clients see dates), a count."""
+    access = (await project_access(ctx, project_id)).require_read()
+    if start is None and end is None:
+        row = access.row
+        return int(row.count_reviewed_annotations if reviewed else row.count_annotations)
     table = table_of(ReviewedAnnotation if reviewed else UserAnnotation)
     created = func.date_trunc("milliseconds", table.c.created)
     stmt = select(func.count()).select_from(table).where(table.c.project_id == project_id)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final
 
 import shapely
@@ -69,7 +70,7 @@ from resolvers.annotation.rows import STORED_COLUMNS, distinct_term_ids
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound
-from resolvers.listing import Page, fetch_page
+from resolvers.listing import Page
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
 from resolvers.tag import tagged
@@ -80,6 +81,8 @@ __all__ = [
     "USER_LAYER",
     "AnnotationSearch",
     "Layer",
+    "Listing",
+    "annotation_listing",
     "annotation_select",
     "annotation_urls",
     "list_annotations",
@@ -128,6 +131,9 @@ USER_LAYER: Final = Layer("userannotation", UA, BASE, _AT, _AT.c.user_annotation
 REVIEWED_LAYER: Final = Layer("reviewedannotation", RA, REVIEWED_BASE, _RAT,
                               _RAT.c.reviewed_annotation_id, None, False,
                               REVIEWED_ANNOTATION_CLASS)  # fmt: skip
+
+
+_LAYERS: Final = {layer.kind: layer for layer in (USER_LAYER, REVIEWED_LAYER)}
 
 
 def term_ids(layer: Layer) -> Any:
@@ -213,12 +219,16 @@ def _managers(project_id: int) -> Any:
     )
 
 
+def _sees_every_layer(access: ProjectAccess) -> bool:
+    """No hide-layer flag (core.md §7.4) hides a layer of the project from the caller."""
+    project = access.row
+    return access.is_manager or not (project.hide_users_layers or project.hide_admins_layers)
+
+
 def _visible_layers(layer: Layer, access: ProjectAccess) -> ColumnElement[bool]:
     """Hide-layer flags (core.md §7.4): others' layers a non-manager may not see."""
     project = access.row
-    if not layer.authored or access.is_manager:
-        return true()
-    if not (project.hide_users_layers or project.hide_admins_layers):
+    if not layer.authored or _sees_every_layer(access):
         return true()
     creator = layer.table.c.user_id
     own = creator == access.viewer.id
@@ -482,6 +492,7 @@ def _user_by_term(reading: Reading) -> Any:
         )
         .where(layer.linked == layer.table.c.id)
         .group_by(layer.links.c.term_id)
+        .correlate(layer.table)  # the row's own links: a derived table is not correlated alone
         .subquery()
     )
     item = func.jsonb_build_object("id", grouped.c.first, "term", grouped.c.term_id,
@@ -564,27 +575,123 @@ _JOINS: Final[Mapping[str, Callable[[Any, Table], Any]]] = {
 }
 
 
-def _select(reading: Reading, wanted: Iterable[str], ranked: bool) -> Any:
-    extras = {name: EXTRAS[name] for name in wanted if name in EXTRAS}
-    joins = {join for extra in extras.values() for join in extra.joins}
-    if ranked:
-        joins |= {"slice"}
+_RANKED_IMAGE: Final = _ABSTRACT.alias("ranked_image")
+#: A row's plane rank (tracks order rows by plane: channel, then z, then time), read through
+#: the joins of `_ranked`.
+_RANK: Final = _BASE_SLICE.c.channel + _RANKED_IMAGE.c.channels * (
+    _BASE_SLICE.c.z_stack + _RANKED_IMAGE.c.depth * _BASE_SLICE.c.time
+)
+
+
+def _ranked(source: Any, table: Table) -> Any:
+    """`source` (holding `table`) joined to what `_RANK` reads."""
+    return _JOINS["slice"](source, table).join(
+        _RANKED_IMAGE, _RANKED_IMAGE.c.id == _BASE_SLICE.c.image_id
+    )
+
+
+def _columns(reading: Reading, wanted: Iterable[str], source: Any) -> tuple[list[Any], Any]:
+    """The base columns and the `wanted` extras of rows read from `source` (the layer's table,
+    or a page joined to it), with the joins the extras need."""
+    chosen = tuple(sorted(name for name in wanted if name in EXTRAS))
+    if reading.manages is true() or reading.manages is false():
+        columns, joins = _built_columns(
+            reading.layer.kind, reading.manages is true(), reading.base, chosen
+        )
+    else:  # who manages varies per row (every project the caller reads): built each time
+        columns, joins = _build_columns(reading, chosen)
     table = reading.layer.table
-    source: Any = table
     for join in ("image", "slice", "user"):
         if join in joins:
             source = _JOINS[join](source, table)
-    columns = [*reading.layer.base,
-               *(extra.column(reading).label(name) for name, extra in extras.items())]  # fmt: skip
-    stmt = select(*columns).select_from(source)
-    if ranked:
-        image = _ABSTRACT.alias("ranked_image")
-        rank = _BASE_SLICE.c.channel + image.c.channels * (
-            _BASE_SLICE.c.z_stack + image.c.depth * _BASE_SLICE.c.time
-        )
-        stmt = stmt.join(image, image.c.id == _BASE_SLICE.c.image_id)
-        return stmt, rank
-    return stmt, None
+    return list(columns), source
+
+
+def _build_columns(
+    reading: Reading, chosen: tuple[str, ...]
+) -> tuple[tuple[Any, ...], frozenset[str]]:
+    extras = {name: EXTRAS[name] for name in chosen}
+    columns = (*reading.layer.base,
+               *(extra.column(reading).label(name) for name, extra in extras.items()))  # fmt: skip
+    return columns, frozenset(join for extra in extras.values() for join in extra.joins)
+
+
+@lru_cache(maxsize=256)
+def _built_columns(
+    kind: str, manages: bool, base: str, chosen: tuple[str, ...]
+) -> tuple[tuple[Any, ...], frozenset[str]]:
+    """`_build_columns`, built once per key: building SQL expressions costs more than running
+    the page they read, and a few keys (the layer, whether the caller manages every row or
+    none, the base URL, the extras) serve every request."""
+    reading = Reading(_LAYERS[kind], true() if manages else false(), base)
+    return _build_columns(reading, chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing ready to run: what its rows may show (`reading`), the condition rows pass, the
+    order (by plane rank when `ranked`), and `counter`, the SELECT of a kept counter equal to
+    the number of rows when there is one (None when the conditions narrow below what counters
+    count)."""
+
+    reading: Reading
+    where: ColumnElement[bool]
+    ranked: bool
+    counter: Any | None
+
+    def select(self, wanted: Iterable[str] = ()) -> Any:
+        """Every row, with the `wanted` extras, in the listing's order."""
+        table = self.reading.layer.table
+        source: Any = table
+        if self.ranked:
+            source = _ranked(source, table)
+        columns, source = _columns(self.reading, wanted, source)
+        order = [_RANK, table.c.id.desc()] if self.ranked else [table.c.id.desc()]
+        return select(*columns).select_from(source).where(self.where).order_by(*order)
+
+    def count(self) -> Any:
+        """The SELECT of the number of rows (the kept counter when there is one)."""
+        if self.counter is not None:
+            return self.counter
+        return select(func.count()).select_from(self.reading.layer.table).where(self.where)
+
+    async def page(
+        self, conn: Connection, wanted: Iterable[str], *, limit: int | None, offset: int,
+        counted: bool,
+    ) -> Page[Any]:  # fmt: skip
+        """One page: the ids of the page first (an index walk, whatever the columns), then
+        their columns and extras, so a subquery per row runs for the page's rows only, never
+        for the rows an offset skips. The total comes from `count()` in the same statement,
+        unless not `counted`: then a row past the page says whether another page follows."""
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidInput("max and offset must not be negative")
+        table = self.reading.layer.table
+        keys: Any = select(table.c.id)
+        source: Any = table
+        if self.ranked:
+            source = _ranked(source, table)
+            keys = keys.add_columns(_RANK.label("rank"))
+        order = [_RANK, table.c.id.desc()] if self.ranked else [table.c.id.desc()]
+        keys = keys.select_from(source).where(self.where).order_by(*order).offset(offset)
+        probe = limit if counted or limit is None else limit + 1
+        if probe is not None:
+            keys = keys.limit(probe)
+        page = keys.cte("page")
+        columns, joined = _columns(self.reading, wanted, page.join(table, table.c.id == page.c.id))
+        summed = counted and limit is not None
+        if summed:
+            columns.append(self.count().scalar_subquery().label("_total"))
+        outer = [page.c.rank, page.c.id.desc()] if self.ranked else [page.c.id.desc()]
+        stmt = select(*columns).select_from(joined).order_by(*outer)
+        rows = (await conn.execute(stmt)).all() if probe != 0 else []
+        if summed and rows:
+            total = int(rows[0]._total)
+        elif rows or (offset == 0 and not summed):
+            total = offset + len(rows)  # every row from the offset, or the probe says more
+            rows = rows[:limit] if limit is not None else rows
+        else:
+            total = int((await conn.execute(select(self.count().scalar_subquery()))).scalar_one())
+        return Page(rows=rows, total=total, offset=offset, limit=limit)
 
 
 async def list_annotations(
@@ -596,14 +703,16 @@ async def list_annotations(
     offset: int = 0,
     layer: Layer = USER_LAYER,
     everywhere: bool = False,
+    counted: bool = True,
 ) -> Page[Any]:
     """A page of the annotations matching `query`, with the `wanted` extras (EXTRAS keys);
-    `layer` and `everywhere` as for `annotation_select`."""
+    `layer` and `everywhere` as for `annotation_select`; without `counted`, the page's total
+    only tells whether another page follows (GraphQL when `totalCount` is not selected)."""
     ctx.require_viewer()
     async with ctx.db.read() as conn:
-        stmt = await annotation_select(ctx, conn, query, wanted=wanted, layer=layer,
-                                       everywhere=everywhere)  # fmt: skip
-        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+        listing = await annotation_listing(ctx, conn, query, layer=layer, everywhere=everywhere)
+        return await listing.page(conn, wanted, limit=ctx.page_limit(limit), offset=offset,
+                                  counted=counted)  # fmt: skip
 
 
 def _in_projects(projects: InProjects) -> Visible:
@@ -628,19 +737,41 @@ def _readable(ctx: Context) -> tuple[InProjects, InProjects]:
     return (lambda column: column.in_(entries)), (lambda column: column.in_(managed))
 
 
-async def annotation_select(
+#: The kept counters of each layer: of an image, of a project.
+_COUNTERS: Final = {
+    False: (_IMAGE.c.count_image_reviewed_annotations, _PROJECT.c.count_reviewed_annotations),
+    True: (_IMAGE.c.count_image_annotations, _PROJECT.c.count_annotations),
+}
+#: The filters a kept counter still counts exactly: the scope itself.
+_SCOPE: Final = frozenset(("project", "image"))
+
+
+def _kept_counter(query: AnnotationSearch, layer: Layer, access: ProjectAccess) -> Any | None:
+    """The kept counter equal to the listing's size, when the listing is one image's or one
+    project's whole layer as the caller sees every row of it."""
+    if layer.authored and not _sees_every_layer(access):
+        return None
+    narrowed = any(getattr(query, f.name) != f.default for f in fields(query)
+                   if f.name not in _SCOPE)  # fmt: skip
+    if narrowed:
+        return None
+    image_counter, project_counter = _COUNTERS[layer.authored]
+    if query.image is not None:
+        return select(image_counter).where(_IMAGE.c.id == query.image)
+    return select(project_counter).where(_PROJECT.c.id == access.row.id)
+
+
+async def annotation_listing(
     ctx: Context,
     conn: Connection,
     query: AnnotationSearch,
     *,
-    wanted: Iterable[str] = (),
     layer: Layer = USER_LAYER,
     everywhere: bool = False,
-) -> Any:
-    """The listing's SELECT for `query`, unpaged: the scope checked (400 without one, READ),
-    every filter applied, the `wanted` extras, in the listing's order. Modules that narrow or
-    aggregate a listing (included annotations, k-means clusters) build on it instead of
-    copying the filters.
+) -> Listing:
+    """The listing of `query`: the scope checked (400 without one, READ), every filter
+    applied. Modules that narrow or aggregate a listing (included annotations, k-means
+    clusters) build on it instead of copying the filters.
 
     Args:
         layer: the table read: user annotations, or reviewed ones (`REVIEWED_LAYER`).
@@ -648,6 +779,7 @@ async def annotation_select(
             of being refused (the reviewed layer's own listing, §3.10); hide-layer flags do not
             apply there, so it is refused on the user layer.
     """
+    counter = own = None
     if everywhere and not query.scoped:
         if layer.authored:
             raise ValueError("an unscoped listing skips hide-layer flags: reviewed layer only")
@@ -658,18 +790,35 @@ async def annotation_select(
         access = await _scope(ctx, conn, query)
         manages = true() if access.is_manager else false()
         visible = _in_scope(access)
-    where = [visible(layer), *await _conditions(conn, layer, query, visible)]
+        counter = _kept_counter(query, layer, access)
+        if query.image is not None or query.images or query.slice is not None or query.slices:
+            # Images and slices, checked to be the project's, imply it (an annotation stays
+            # in its image's project): without the project's condition the page walks the
+            # image's index alone.
+            own = _visible_layers(layer, access)
+    where = [own if own is not None else visible(layer),
+             *await _conditions(conn, layer, query, visible)]  # fmt: skip
     ranked = layer.authored and bool(query.tracks)
-    stmt, rank = _select(Reading(layer, manages, ctx.public_url), wanted, ranked)
-    newest = layer.table.c.id.desc()
-    if rank is not None:
+    if ranked:
         for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
             if base_slice is not None:
-                where.append(await _rank_bound(conn, rank, base_slice, name))
-        stmt = stmt.order_by(rank, newest)
-    else:
-        stmt = stmt.order_by(newest)
-    return stmt.where(and_(*where))
+                where.append(await _rank_bound(conn, _RANK, base_slice, name))
+    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter)
+
+
+async def annotation_select(
+    ctx: Context,
+    conn: Connection,
+    query: AnnotationSearch,
+    *,
+    wanted: Iterable[str] = (),
+    layer: Layer = USER_LAYER,
+    everywhere: bool = False,
+) -> Any:
+    """The listing's SELECT for `query`, unpaged, with the `wanted` extras, in the listing's
+    order (see `annotation_listing`)."""
+    listing = await annotation_listing(ctx, conn, query, layer=layer, everywhere=everywhere)
+    return listing.select(wanted)
 
 
 async def _rank_bound(conn: Connection, rank: Any, slice_id: int, side: str) -> Any:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry.extensions import ParserCache
 
-from schema.executor import ListExecutionContext
+from schema.executor import PLANS, ListExecutionContext, PlanCache
 
 
 @strawberry.enum
@@ -68,7 +69,7 @@ def rows(n: int, **change: Any) -> list[Row]:
     return made
 
 
-def build(items: list[Row]) -> tuple[strawberry.Schema, strawberry.Schema]:
+def build(items: list[Row], *extensions: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
     @strawberry.type
     class Query:
         @strawberry.field(graphql_type=list[Item])
@@ -80,7 +81,8 @@ def build(items: list[Row]) -> tuple[strawberry.Schema, strawberry.Schema]:
             return [*items, None]
 
     slow = strawberry.Schema(query=Query)
-    fast = strawberry.Schema(query=Query, execution_context_class=ListExecutionContext)
+    fast = strawberry.Schema(query=Query, execution_context_class=ListExecutionContext,
+                             extensions=list(extensions))  # fmt: skip
     return slow, fast
 
 
@@ -131,3 +133,53 @@ def test_fast_path_really_runs_for_plain_lists(monkeypatch):
     run(fast, "{ items { id shout } }")
     assert calls[0] == "fast"
     assert "slow" in calls[1:]
+
+
+def cached(items: list[Row]) -> strawberry.Schema:
+    """The fast schema with a plan cache shared across executions and the parser cache (the
+    same query text gives the same document), as build_schema sets them."""
+    _, fast = build(items, ParserCache)
+    fast._schema.extensions = {**(fast._schema.extensions or {}), PLANS: PlanCache()}
+    return fast
+
+
+def test_plans_are_compiled_once_across_requests(monkeypatch):
+    compiled: list[str] = []
+    original = ListExecutionContext._compile
+
+    def spy(self: Any, item_type: Any, details: Any) -> Any:
+        compiled.append(str(item_type))
+        return original(self, item_type, details)
+
+    monkeypatch.setattr(ListExecutionContext, "_compile", spy)
+    slow, _ = build(rows(4))
+    fast = cached(rows(4))
+    query = "{ items { id name centroid { x } } }"
+    answers = [run(fast, query) for _ in range(5)]
+    assert answers == [run(slow, query)] * 5
+    assert compiled == ["Item!"]
+
+
+def test_conditional_selections_are_planned_once_per_value_of_their_conditions(monkeypatch):
+    compiled: list[str] = []
+    original = ListExecutionContext._compile
+
+    def spy(self: Any, item_type: Any, details: Any) -> Any:
+        compiled.append(str(item_type))
+        return original(self, item_type, details)
+
+    monkeypatch.setattr(ListExecutionContext, "_compile", spy)
+    slow, _ = build(rows(6))
+    fast = cached(rows(6))
+    query = QUERIES[2]
+    for on in (True, False, True, False):
+        assert run(fast, query, {"on": on}) == run(slow, query, {"on": on})
+    assert compiled == ["Item!"] * 2
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_shared_plans_answer_like_graphql_core(query):
+    slow, _ = build(rows(20))
+    fast = cached(rows(20))
+    for on in (True, False, True, False):
+        assert run(fast, query, {"on": on}) == run(slow, query, {"on": on})

@@ -48,10 +48,8 @@ class TestPoolExhausted:
     def test_a_request_that_gets_no_connection_answers_503_then_all_serve_again(self, server, api):
         assert api.get("/api/project.json").status_code == 200
 
-        async def hold() -> Any:
-            return await server.app[DATABASE].engine.connect()
-
-        held = on_server(server, hold())
+        database = server.app[DATABASE]
+        held = on_server(server, database.checkout())
         try:
             body = assert_unavailable(api.get("/api/project.json"))
             assert "no database connection was free within 1 s" in body["message"]
@@ -59,7 +57,7 @@ class TestPoolExhausted:
             error = assert_graphql_error(graphql, 503, "UNAVAILABLE")
             assert error["extensions"]["retryAfter"] == int(graphql.headers["Retry-After"])
         finally:
-            on_server(server, held.close())
+            on_server(server, database.checkin(held))
         assert api.get("/api/project.json").status_code == 200
         assert api.gql(PROJECTS)["data"]["projects"]["totalCount"] == 0
 
