@@ -168,6 +168,7 @@ class Settings:
     render_threads: int = 4
     import_workers: int = 1
     pixel_cache_bytes: int = 256 * 1024 * 1024
+    pixel_check_seconds: int = 5
     version: str = field(default="0.1.0")
 
     @classmethod
@@ -222,4 +223,5 @@ class Settings:
             ),
             import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
             pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
+            pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
         )

@@ -13,25 +13,30 @@ import strawberry
 from aiohttp import web
 
 from db.engine import Database
+from db.memo import Memo
 from db.migrate import current_revision, head_revision
 from gateway import graphiql
+from gateway.auth import CREDENTIAL_TABLES
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
 from gateway.state import (
     BOOTSTRAPPED,
+    BRIDGE,
+    CREDENTIALS,
     DATABASE,
     PIXELS,
     SCHEMA,
     SETTINGS,
     make_context,
 )
-from gateway.upload import BRIDGE, upload_handler
+from gateway.upload import upload_handler
 from imaging.service import PixelService, ServiceLimits
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
 from resolvers.image_import import fail_interrupted_imports
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
+from rest_compat.pixels import CHECKED_TABLES
 from rest_compat.table import ROUTES
 from schema.root import build_schema
 from settings import Settings
@@ -73,6 +78,10 @@ def _database_context(
             if failed:
                 log.warning("%d upload(s) interrupted by a restart set to their error status",
                             failed)  # fmt: skip
+        checked = app[BRIDGE].checked
+        if checked is not None:
+            db.watch(checked.written)
+        db.watch(app[CREDENTIALS].written)
         app[DATABASE] = db
         yield
         await db.dispose()
@@ -114,6 +123,8 @@ class Interface:
 #: thousands of short-lived objects; at Python's default (700) the collector runs thousands of
 #: times per such request and costs as much as the rest of it (bench/README.md).
 GC_THRESHOLD: Final = (100_000, 50, 100)
+#: Entries kept at most by each memo of checked pixel requests and identities.
+MEMO_SIZE: Final = 10_000
 
 
 async def _tune_gc(app: web.Application) -> None:
@@ -134,10 +145,13 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app.cleanup_ctx.append(_database_context(settings, url))
     app.cleanup_ctx.append(_pixels)
     app.on_startup.append(_tune_gc)
+    seconds, size = settings.pixel_check_seconds, MEMO_SIZE
     bridge = Bridge(
-        schema, ROUTES, lambda request: make_context(request, trusted=True), interface.operations
-    )
+        schema, ROUTES, lambda request: make_context(request, trusted=True), interface.operations,
+        checked=Memo(CHECKED_TABLES, ttl=seconds, size=size),
+    )  # fmt: skip
     app[BRIDGE] = bridge
+    app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=seconds, size=size)
     view = CytogateGraphQLView(schema=schema)
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from gateway import graphiql
 from gateway.auth import Authentication, authenticate
-from gateway.state import AUTH, CONTEXT, DATABASE, LEASE, SETTINGS
+from gateway.state import AUTH, BRIDGE, CONTEXT, CREDENTIALS, DATABASE, LEASE, SETTINGS
 from resolvers.context import Context
 from resolvers.errors import CytogateError, Unauthenticated, Unavailable, domain_error
 from rest_compat.envelopes import NO_STORE, error_body, json_response
@@ -96,8 +96,11 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate (an anonymous path goes on anonymously past a failure), then handle."""
+    app = request.app
+    traits = app[BRIDGE].router.traits(request.path)
     try:
-        request[AUTH] = await authenticate(request, request[LEASE], request.app[SETTINGS])
+        request[AUTH] = await authenticate(request, request[LEASE], app[SETTINGS], traits,
+                                           app[CREDENTIALS])  # fmt: skip
     except Exception as error:
         if domain_error(error) is None:
             raise

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from aiohttp import BodyPartReader, web
 
-from gateway.state import DATABASE, PIXELS, SETTINGS, make_context
+from gateway.state import BRIDGE, DATABASE, PIXELS, SETTINGS, make_context
 from resolvers.errors import CytogateError, InvalidInput
 from resolvers.image_import import (
     ImportOutcome,
@@ -32,7 +32,6 @@ from resolvers.image_import import (
     register_upload,
     run_import,
 )
-from rest_compat.bridge import Bridge
 
 __all__ = ["upload_handler"]
 
@@ -41,7 +40,6 @@ log = logging.getLogger(__name__)
 CHUNK: Final = 1024 * 1024
 #: Free space kept on the images disk whatever the upload.
 RESERVE: Final = 256 * 1024 * 1024
-BRIDGE: Final = web.AppKey("upload-bridge", Bridge)
 
 
 def _failure(status: int, message: str, name: str | None = None) -> web.Response:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import multiprocessing
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from imaging.errors import FileMissing
 from imaging.histogram import compute, load, shaped
@@ -29,6 +30,8 @@ __all__ = ["ByteCache", "PixelService", "ServiceLimits"]
 P = ParamSpec("P")
 T = TypeVar("T")
 Job = RegionJob | AssociatedJob
+#: Stored paths whose representation `PixelService.source` keeps.
+SOURCES_KEPT: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class PixelService:
         self.slides = SlideCache()
         self.cache = ByteCache(limits.cache_bytes)
         self._flights: dict[str, asyncio.Future[bytes]] = {}
+        self._sources: dict[str, tuple[str, str]] = {}
         self._render: ThreadPoolExecutor | None = None
         self._workers: ProcessPoolExecutor | None = None
         self._client: Any = None
@@ -131,12 +135,25 @@ class PixelService:
     # --- sources ------------------------------------------------------------------------------
 
     def source(self, relative: str, width: int | None, height: int | None) -> Source:
-        """The file tiles of a stored path are read from, with its identity on disk; sizes
-        from the database (`FileMissing` when the file is gone)."""
-        path, format_id = self.store.representation(relative)
+        """The file tiles of a stored path are read from, with its identity on disk (checked
+        on every request: a replaced file gives new ETags); sizes from the database
+        (`FileMissing` when the file is gone).
+
+        Where the import's layout names the file (`processed/visualisation.<FMT>`), the
+        answer is kept: resolving it inside the store costs more than a warm tile."""
+        found = self._sources.get(relative)
+        if found is None:
+            path, format_id = self.store.representation(relative)
+            if format_id is not None:
+                found = self._sources[relative] = (str(path), format_id)
+                while len(self._sources) > SOURCES_KEPT:
+                    del self._sources[next(iter(self._sources))]
+        else:
+            path, format_id = Path(found[0]), found[1]
         try:
-            stat = path.stat()
+            stat = os.stat(path)
         except OSError:
+            self._sources.pop(relative, None)
             raise FileMissing("The image's file is missing on the server's disk") from None
         if format_id is None:
             from imaging.formats import detect_format

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from aiohttp import web
@@ -42,10 +43,9 @@ def _pixel_rows(
 ) -> tuple[Route, ...]:
     """The pixel rows of one kind of annotation (`reviewed` None: either kind, §3.5)."""
     return tuple(
-        Route(row.method, row.path, row.operation, _pixels,
-              fixed={**row.fixed, "reviewed": reviewed})
-        for row in pixel_routes(resource, "AnnotationPixels", kinds)
-    )  # fmt: skip
+        replace(row, envelope=_pixels, fixed={**row.fixed, "reviewed": reviewed})
+        for row in pixel_routes(resource, "AnnotationPixels", kinds, reuse=False)
+    )
 
 
 ROUTES: Final = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import parse_qs
@@ -18,6 +18,7 @@ import strawberry
 from aiohttp import web
 from graphql import GraphQLError
 
+from db.memo import Memo
 from resolvers.context import Context
 from resolvers.errors import CytogateError, InvalidInput
 from rest_compat.envelopes import STATUS_BY_CODE, Call, error_body, json_response
@@ -35,6 +36,8 @@ MAX_PAGING: Final = 2**31 - 1
 SPREAD: Final = "*"
 
 ContextFactory = Callable[[web.Request], Context]
+#: The checked answers of `Route.reuse` operations, by viewer, operation and variables.
+CheckedAnswers = Memo[Hashable, Any]
 
 
 def _form_fields(raw: bytes) -> dict[str, Any]:
@@ -65,7 +68,13 @@ def _check(route: Route, operations: dict[str, Operation]) -> None:
 
 
 class Bridge:
-    """Serves the REST routes over a schema; validates every route against it when built."""
+    """Serves the REST routes over a schema; validates every route against it when built.
+
+    Args:
+        checked: where the answers of `Route.reuse` operations are kept (a pixel route's
+            checks and description, so that the next tiles of a slide skip GraphQL and the
+            database); None runs every operation every time.
+    """
 
     def __init__(
         self,
@@ -73,11 +82,13 @@ class Bridge:
         routes: Iterable[Route],
         context: ContextFactory,
         operations: dict[str, Operation] | None = None,
+        checked: CheckedAnswers | None = None,
     ):
         self.schema = schema
         self.router = Router(routes)
         self.operations = operations if operations is not None else load_operations(schema._schema)
         self.context = context
+        self.checked = checked
         for route in self.router.routes:
             _check(route, self.operations)
 
@@ -233,10 +244,15 @@ class Bridge:
         return data, error
 
     async def _execute_in(
-        self, request: web.Request, operation: Operation, variables: dict[str, Any]
+        self,
+        request: web.Request,
+        operation: Operation,
+        variables: dict[str, Any],
+        context: Context | None = None,
     ) -> tuple[Any, GraphQLError | None, Context]:
-        """Run the operation; its result, its first error and the context it ran in."""
-        context = self.context(request)
+        """Run the operation (in `context`, else a new one); its result, its first error and
+        the context it ran in."""
+        context = context or self.context(request)
         if operation.writes and request.method == "GET" and context.by_cookie:
             return (
                 None,
@@ -265,7 +281,10 @@ class Bridge:
         variables: dict[str, Any],
         call: Call,
     ) -> web.StreamResponse:
-        data, error, context = await self._execute_in(request, operation, variables)
+        if route.reuse is not None and self.checked is not None:
+            data, error, context = await self._reused(request, route, operation, variables)
+        else:
+            data, error, context = await self._execute_in(request, operation, variables)
         if error is not None:
             extensions = error.extensions or {}
             retry_after = extensions.get("retryAfter")
@@ -276,6 +295,25 @@ class Bridge:
             )
         answer = route.envelope(data, replace(call, context=context))
         return await answer if inspect.isawaitable(answer) else answer
+
+    async def _reused(
+        self, request: web.Request, route: Route, operation: Operation, variables: dict[str, Any]
+    ) -> tuple[Any, GraphQLError | None, Context]:
+        """The operation's answer kept for this viewer and these variables (but
+        `route.reuse`), else run now and kept when it succeeds; errors are never kept."""
+        assert self.checked is not None and route.reuse is not None
+        context = self.context(request)
+        key = (context.viewer, route.operation, tuple(sorted(
+            (name, value) for name, value in variables.items() if name not in route.reuse
+        )))  # fmt: skip
+        found = self.checked.get(key)
+        if found is not None:
+            return found, None, context
+        generation = self.checked.generation
+        data, error, context = await self._execute_in(request, operation, variables, context)
+        if error is None:
+            self.checked.put(key, data, generation)
+        return data, error, context
 
     async def show(
         self, request: web.Request, operation: str, object_id: int, shape: Callable[[Any], Any]

@@ -13,12 +13,22 @@ GraphQL because pixels are bytes:
   work), and the bytes come from the cache, an identical render in flight, or the render pool.
 
 `pixel_routes` makes an object's rows from the kinds it serves; image instances and slice
-instances use it too.
+instances use it too. Their operations' answers are reused (`Route.reuse`, kept in the
+bridge's `checked` memo): a viewer's next tiles of a slice skip GraphQL and the database.
+That memo forgets everything when this process commits a write to a table the checks read
+(`CHECKED_TABLES`), and keeps nothing longer than `CYTOGATE_PIXEL_CHECK_SECONDS` (5 s by
+default): a change made by another process (a member removed, an image deleted) reaches a
+viewer's pixels within that bound. It is safe because pixels are read-only, and a browser keeps
+the pixels it has already fetched for a day (`Cache-Control` below) whatever the server
+decides later: the bound only extends that by a few seconds of new tiles of a slice the viewer
+was just allowed to read. Annotation crops are not reused: their geometry changes with every
+edit, and a crop costs a render anyway.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Final
 
 from aiohttp import web
@@ -34,7 +44,16 @@ from rest_compat.routes import Route
 from rest_compat.shapes import JSON, domain
 from schema.pixels import PixelKind
 
-__all__ = ["CACHED", "PIXEL_PATHS", "ROUTES", "answer", "image_server_json", "pixel_routes"]
+__all__ = [
+    "AUTH_PARAM",
+    "CACHED",
+    "CHECKED_TABLES",
+    "PIXEL_PATHS",
+    "ROUTES",
+    "answer",
+    "image_server_json",
+    "pixel_routes",
+]
 
 #: Sent with every pixel answer (PIXELS.md §1): browsers and the viewer revalidate with the ETag.
 CACHED: Final = {"Cache-Control": "private, must-revalidate, max-age=86400"}
@@ -48,6 +67,22 @@ _HISTOGRAMS: Final = {
 _INTS: Final = ("x", "y", "width", "height", "zoom", "tx", "ty")
 
 image_server_json = domain("image.server.ImageServer")
+
+#: The tables a pixel route's checks and description read (the viewer, their roles and
+#: memberships, the project's modes, the object and its file): a write to one of them in this
+#: process makes every reused answer stale at once.
+CHECKED_TABLES: Final = frozenset((
+    "sec_user", "sec_role", "sec_user_sec_role", "admin_session", "auth_token", "acl_entry",
+    "project", "storage", "image_server", "uploaded_file", "companion_file", "abstract_image",
+    "abstract_slice", "image_instance", "slice_instance",
+))  # fmt: skip
+#: The pixel routes that read a bearer token from the query parameter `auth` as well as from
+#: `Authorization`, being `<img>` sources (images-annotations.md §2.10, §3.14).
+AUTH_PARAM: Final[Mapping[str, frozenset[PixelKind]]] = {
+    "abstractimage": frozenset((PixelKind.THUMB, PixelKind.DOWNLOAD)),
+    "imageinstance": frozenset((PixelKind.THUMB, PixelKind.DOWNLOAD)),
+    "userannotation": frozenset((PixelKind.CROP,)),
+}
 
 #: Each kind's path under its object, and whether POST serves it as GET does (§2.10).
 PIXEL_PATHS: Final[Mapping[PixelKind, tuple[str, bool]]] = {
@@ -155,16 +190,24 @@ async def answer(data: Any, call: Call) -> web.StreamResponse:
         return json_response(error_body(error.message), error.status)
 
 
-def pixel_routes(resource: str, operation: str, kinds: Iterable[PixelKind]) -> tuple[Route, ...]:
+def pixel_routes(
+    resource: str, operation: str, kinds: Iterable[PixelKind], *, reuse: bool = True
+) -> tuple[Route, ...]:
     """The pixel endpoints of `/api/<resource>/{id}/…` for `kinds`, each running `operation`
-    with its kind fixed."""
+    with its kind fixed; `reuse`: its answer is reused whatever the numbers of the path (a
+    tile's or a window's, which `plan` checks itself)."""
     rows: list[Route] = []
     for kind in sorted(kinds, key=lambda kind: kind.name):
         tail, posted = PIXEL_PATHS[kind]
         path = f"/api/{resource}/{{id:int}}/{tail}"
         fixed = {"kind": kind.name}
+        token = kind in AUTH_PARAM.get(resource, ())
         for method in ("GET", "POST") if posted else ("GET",):
-            rows.append(Route(method, path, operation, answer, fixed=fixed))
+            row = Route(method, path, operation, answer, fixed=fixed, auth_param=token)
+            if reuse:
+                numbers = frozenset(name for name, is_int in row.params if is_int) - {"id"}
+                row = replace(row, reuse=numbers)
+            rows.append(row)
     return tuple(rows)
 
 
