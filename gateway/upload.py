@@ -14,28 +14,28 @@ with `[{status, error, files: [{size: 0, error}]}]`.
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
-from typing import Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import BodyPartReader, web
 
-from gateway.state import BRIDGE, DATABASE, PIXELS, SETTINGS, make_context
+from gateway.state import BRIDGE, PIXELS, SETTINGS, make_context
 from resolvers.errors import CytogateError, InvalidInput
 from resolvers.image_import import (
     ImportOutcome,
+    Received,
     UploadRequest,
     check_upload,
-    import_in_background,
+    import_received,
     parse_properties,
-    register_upload,
-    run_import,
 )
 
-__all__ = ["upload_handler"]
+if TYPE_CHECKING:
+    from imaging.service import PixelService
 
-log = logging.getLogger(__name__)
+__all__ = ["NoSpace", "TooLarge", "check_room", "receive_file", "upload_handler"]
 
 CHUNK: Final = 1024 * 1024
 #: Free space kept on the images disk whatever the upload.
@@ -70,47 +70,58 @@ def _request(query: Any) -> tuple[UploadRequest, bool]:
     return UploadRequest(storage_id, projects, properties), sync
 
 
-async def _receive(request: web.Request, directory: str, limit: int, free: int
-                   ) -> tuple[str, str, int]:  # fmt: skip
-    """The first file part streamed to a temporary file: its path, name and size."""
-    if not request.content_type.startswith("multipart/"):
-        raise InvalidInput("The upload must be a multipart/form-data body with a file")
-    declared = request.content_length or 0
-    if declared > limit:
-        raise _TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
-    if declared + RESERVE > free:
-        raise _NoSpace("Not enough free space on the server for this upload")
-    reader = await request.multipart()
-    async for part in reader:
-        if not isinstance(part, BodyPartReader) or not part.filename:
-            continue
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix="upload-")
-        size = 0
-        try:
-            with os.fdopen(handle, "wb") as out:
-                while chunk := await part.read_chunk(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise _TooLarge(f"The file is larger than the upload limit ({limit} "
-                                        "bytes)")  # fmt: skip
-                    if size + RESERVE > free:
-                        raise _NoSpace("Not enough free space on the server for this upload")
-                    out.write(chunk)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        return temporary, part.filename, size
-    raise InvalidInput("The upload carries no file (a files[] part with a file name)")
-
-
-class _TooLarge(CytogateError):
+class TooLarge(CytogateError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
 
 
-class _NoSpace(CytogateError):
+class NoSpace(CytogateError):
     code = "INSUFFICIENT_STORAGE"
     status = 507
+
+
+def check_room(request: web.Request, limit: int, free: int) -> None:
+    """Refuse at once a body that says it is larger than the limit or than the free space
+    (less the reserve); `receive_file` checks again as bytes come, the length being optional."""
+    declared = request.content_length or 0
+    if declared > limit:
+        raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
+    if declared + RESERVE > free:
+        raise NoSpace("Not enough free space on the server for this upload")
+
+
+async def receive_file(part: BodyPartReader, directory: Path, limit: int, free: int) -> Received:
+    """A multipart file part streamed in chunks to a temporary file of `directory` (never
+    whole in memory), at most `limit` bytes and leaving `RESERVE` bytes of `free` space; a
+    refused or broken part leaves no file."""
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix="upload-")
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await part.read_chunk(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
+                if size + RESERVE > free:
+                    raise NoSpace("Not enough free space on the server for this upload")
+                out.write(chunk)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return Received(Path(temporary), part.filename or "image", size)
+
+
+async def _receive(request: web.Request, pixels: PixelService, limit: int) -> Received:
+    """The first file part of the body, streamed to the image store's incoming folder."""
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidInput("The upload must be a multipart/form-data body with a file")
+    free = pixels.store.free_bytes()
+    check_room(request, limit, free)
+    reader = await request.multipart()
+    async for part in reader:
+        if isinstance(part, BodyPartReader) and part.filename:
+            return await receive_file(part, pixels.store.incoming, limit, free)
+    raise InvalidInput("The upload carries no file (a files[] part with a file name)")
 
 
 async def _json(request: web.Request, outcome: ImportOutcome, sync: bool) -> list[dict[str, Any]]:
@@ -140,21 +151,11 @@ async def upload_handler(request: web.Request) -> web.StreamResponse:
         upload, sync = _request(request.query)
         await check_upload(ctx, upload)
         await ctx.db.release()  # receiving may take minutes: hold no connection meanwhile
-        temporary, name, size = await _receive(
-            request,
-            str(pixels.store.incoming),
-            settings.upload_max_bytes,
-            pixels.store.free_bytes(),
-        )
-        path, relative = pixels.store.new_upload(name)
-        os.replace(temporary, path)
-        row = await register_upload(ctx, upload, name, relative, size)
+        received = await _receive(request, pixels, settings.upload_max_bytes)
+        name = received.name
+        outcome = await import_received(ctx, pixels, upload, received, sync=sync)
     except CytogateError as error:
         return _failure(error.status, error.message, name)
-    if not sync:
-        pixels.spawn(import_in_background(request.app[DATABASE], ctx, pixels, row, upload))
-        return web.json_response(await _json(request, ImportOutcome(row), sync))
-    outcome = await run_import(ctx, pixels, row, upload)
     if outcome.error is not None:
         return _failure(400, outcome.error, name)
     return web.json_response(await _json(request, outcome, sync))

@@ -64,6 +64,12 @@ class ImageStore:
         (self.root / folder / "processed").mkdir(parents=True)
         return self.root / folder / name, f"{folder}/{name}"
 
+    def discard(self, relative: str) -> None:
+        """Remove the upload folder of a stored path, with everything in it."""
+        folder = self.upload_folder(relative)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
     def resolve(self, relative: str) -> Path:
         """The absolute path of a stored file; `FileMissing` for a path leaving the root."""
         root = self.root.resolve()

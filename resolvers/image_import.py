@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import update
 
@@ -33,7 +34,7 @@ from resolvers.abstract_image import (
 )
 from resolvers.acl import WRITE, require
 from resolvers.context import Context
-from resolvers.errors import CytogateError, InvalidInput
+from resolvers.errors import CytogateError, InvalidInput, NotSupported
 from resolvers.image import ImageInstanceFields, create_image_instance
 from resolvers.project_access import project_access
 from resolvers.storage import storages_by_id, uploaded_files_by_id
@@ -45,17 +46,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImportOutcome",
+    "Received",
     "UploadRequest",
     "check_upload",
     "fail_interrupted_imports",
-    "import_in_background",
+    "import_received",
     "parse_properties",
     "register_upload",
     "run_import",
     "save_properties",
+    "upload_image",
 ]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UPLOADED: Final = 0
 DETECTING_FORMAT: Final = 10
@@ -78,6 +82,16 @@ class UploadRequest:
     storage_id: int
     project_ids: tuple[int, ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A file the request streamed to disk: where (a temporary file in the image store), the
+    name it was sent under, its size."""
+
+    path: Path
+    name: str
+    size: int
 
 
 @dataclass
@@ -161,16 +175,16 @@ async def run_import(
     processed = path.parent / "processed"
     try:
         row = await _set(ctx, row, status=DETECTING_FORMAT)
-        detected = await pixels.in_worker(importer.detect, str(path))
+        detected = await _in_worker(ctx, pixels, importer.detect, str(path))
         if isinstance(detected, importer.ImportRefused):
             return ImportOutcome(await _fail(ctx, row, detected.status), error=detected.reason)
         row = await _set(ctx, row, content_type=detected, status=CHECKING_INTEGRITY)
-        described = await pixels.in_worker(importer.check, str(path), detected)
+        described = await _in_worker(ctx, pixels, importer.check, str(path), detected)
         if isinstance(described, importer.ImportRefused):
             return ImportOutcome(await _fail(ctx, row, described.status), error=described.reason)
         shown, shown_format = path, detected
         if importer.needs_conversion(described):
-            row, child = await _set(ctx, row, status=CONVERTING), None
+            row = await _set(ctx, row, status=CONVERTING)
             child = (await create_uploaded_file(ctx, UploadedFileFields(
                 user=row.user_id, storage=row.storage_id, parent=row.id,
                 original_filename="visualisation.PYRTIFF",
@@ -178,7 +192,9 @@ async def run_import(
                 ext="", content_type="PYRTIFF", size=0, status=CONVERTING,
             ))).row  # fmt: skip
             target = processed / "visualisation.PYRTIFF"
-            converted = await pixels.in_worker(importer.convert, str(path), detected, str(target))
+            converted = await _in_worker(
+                ctx, pixels, importer.convert, str(path), detected, str(target)
+            )
             if isinstance(converted, importer.ImportRefused):
                 await _fail(ctx, child, converted.status)
                 row = await ctx.loader(uploaded_files_by_id).load(row.id) or row
@@ -189,8 +205,8 @@ async def run_import(
             link = processed / f"visualisation.{detected}"
             if not link.exists():
                 os.symlink(Path("..") / path.name, link)
-        problem = await pixels.in_worker(importer.describe, str(shown), shown_format,
-                                         str(processed / "histogram.json"))  # fmt: skip
+        problem = await _in_worker(ctx, pixels, importer.describe, str(shown), shown_format,
+                                   str(processed / "histogram.json"))  # fmt: skip
         if problem:
             log.info("no histogram for %s: %s", row.filename, problem)
         outcome = await _deploy(ctx, row, described, request)
@@ -199,6 +215,13 @@ async def run_import(
         failed = await _fail_quietly(ctx, row)
         return ImportOutcome(failed, error=error.message)
     return outcome
+
+
+async def _in_worker(ctx: Context, pixels: PixelService, fn: Callable[..., T], *args: Any) -> T:
+    """A file step in a worker process; the request's connection goes back to the pool
+    first, as a step may take a minute."""
+    await ctx.db.release()
+    return await pixels.in_worker(fn, *args)
 
 
 async def _fail_quietly(ctx: Context, row: Any) -> Any:
@@ -267,10 +290,49 @@ def parse_properties(keys: str | None, values: str | None) -> tuple[tuple[str, s
     return tuple(zip(names, found, strict=True))
 
 
-async def import_in_background(
-    database: Database, ctx: Context, pixels: PixelService, row: Any, request: UploadRequest
+async def import_received(
+    ctx: Context, pixels: PixelService, request: UploadRequest, received: Received, *, sync: bool
+) -> ImportOutcome:
+    """Move a received file into its upload folder, register it and import it: now (`sync`),
+    or in the background on a lease of its own, the outcome then holding only the file.
+    `POST /upload` and the `imageUpload` mutation both end here, after `check_upload`."""
+    path, relative = pixels.store.new_upload(received.name)
+    os.replace(received.path, path)
+    try:
+        row = await register_upload(ctx, request, received.name, relative, received.size)
+    except BaseException:
+        pixels.store.discard(relative)  # no file without its row
+        raise
+    if sync:
+        return await run_import(ctx, pixels, row, request)
+    pixels.spawn(_import_in_background(ctx, pixels, row, request))
+    return ImportOutcome(row)
+
+
+async def upload_image(
+    ctx: Context, request: UploadRequest, file: object, *, sync: bool
+) -> ImportOutcome:
+    """The `imageUpload` mutation: `file` is what the multipart request streamed to disk
+    (gateway/graphql_view.py); the same checks and import as `POST /upload`, a failed
+    synchronous import being a 400 once the file is in its error status."""
+    if not isinstance(file, Received):
+        raise InvalidInput(
+            "The file must come as a part of a multipart request (the GraphQL multipart "
+            "request spec), its variable mapped to the part"
+        )
+    await check_upload(ctx, request)
+    if ctx.pixels is None:
+        raise NotSupported("This process runs no image server to import files")
+    outcome = await import_received(ctx, ctx.pixels, request, file, sync=sync)
+    if outcome.error is not None:
+        raise InvalidInput(outcome.error)
+    return outcome
+
+
+async def _import_in_background(
+    ctx: Context, pixels: PixelService, row: Any, request: UploadRequest
 ) -> ImportOutcome:
     """`run_import` on a lease of its own (the request that started it has answered)."""
-    async with database.lease() as lease:
+    async with ctx.db.database.lease() as lease:
         own = Context(lease, ctx.settings, ctx.viewer, trusted=True, pixels=pixels)
         return await run_import(own, pixels, row, request)

@@ -33,7 +33,7 @@ from db.engine import Lease
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
-from resolvers.errors import InvalidInput, NotSupported
+from resolvers.errors import InvalidInput, NotFound, NotSupported
 from resolvers.listing import Page, fetch_page
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "available_image_servers",
     "call_image_server",
     "get_image_server",
+    "histogram_bounds",
     "image_server_for",
     "image_server_request",
     "image_servers_by_id",
@@ -292,3 +293,24 @@ async def image_server_request(
         channel=channel, z_stack=z_stack, time=time, filename=target.filename,
         geometry=target.geometry,
     )  # fmt: skip
+
+
+async def histogram_bounds(ctx: Context, request: ImageServerRequest) -> list[dict[str, Any]]:
+    """Per sample of the request's plane, its first and last non-empty intensity, from the
+    histograms the built-in image server computed at import (the viewer sets its intensity
+    windows with them, PIXELS.md §2); an external image server is not asked yet (501)."""
+    if request.relayed or ctx.pixels is None:
+        raise NotSupported("Histogram bounds come from the built-in image server only")
+    from imaging.errors import FileMissing, PixelError
+
+    service = ctx.pixels
+    try:
+        source = service.source(request.file_path, request.width, request.height)
+        plane = (request.channel, request.z_stack, request.time)
+        found = await service.histogram(request.file_path, source, "channels-bounds", None,
+                                        plane)  # fmt: skip
+    except FileMissing:
+        raise NotFound("Image file", request.file_path, "path") from None
+    except PixelError as error:
+        raise InvalidInput(error.message) from None
+    return list(found)

@@ -22,6 +22,7 @@ from schema.common import Connection, Info, Long, connection
 
 __all__ = [
     "KINDS",
+    "HistogramBounds",
     "ImageFormat",
     "ImageServer",
     "ImageServerQuery",
@@ -64,6 +65,23 @@ class ImageServerRequestType:
     geometry: str | None = strawberry.field(
         description="An annotation's WKT (bottom-left origin), for its crops."
     )
+
+
+@strawberry.type(description="A sample's first and last non-empty intensity in a plane.")
+class HistogramBounds:
+    channel: int = strawberry.field(description="The file's channel.")
+    apparent_channel: int = strawberry.field(description="The channel a viewer shows.")
+    sample: int = strawberry.field(description="The sample (R, G, B: 0, 1, 2).")
+    color: str | None = strawberry.field(description="The sample's colour in an RGB image.")
+    minimum: int
+    maximum: int
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> HistogramBounds:
+        """From the image server's item (`resolvers.pixels.histogram_bounds`)."""
+        return cls(channel=found["channel"], apparent_channel=found["apparentChannel"],
+                   sample=found["sample"], color=found["color"], minimum=found["minimum"],
+                   maximum=found["maximum"])  # fmt: skip
 
 
 @strawberry.type(description="A file format the image server reads.")

@@ -27,6 +27,7 @@ from schema.companion_file import CompanionFileMutation, CompanionFileQuery
 from schema.errors import INTERNAL, DomainErrors, error_code
 from schema.executor import PLANS, ListExecutionContext, PlanCache
 from schema.image import ImageMutation, ImageQuery
+from schema.image_import import ImageImportMutation
 from schema.limits import limit_extensions
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
@@ -83,6 +84,7 @@ Mutation = merge_types(
         AbstractImageMutation,
         CompanionFileMutation,
         ImageMutation,
+        ImageImportMutation,
         AnnotationMutation,
         AnnotationToolMutation,
         AnnotationCommentMutation,

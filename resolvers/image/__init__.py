@@ -25,6 +25,7 @@ from resolvers.image.reads import (
     slice_target,
     slices_of,
     thumb_url,
+    tile_url_template,
 )
 from resolvers.image.rows import (
     IMAGE_FIELDS,
@@ -107,6 +108,7 @@ __all__ = [
     "slices_of",
     "stored_calibration",
     "thumb_url",
+    "tile_url_template",
     "update_image_instance",
     "update_slice_instance",
     "viewer_manages",

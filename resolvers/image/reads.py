@@ -66,6 +66,7 @@ __all__ = [
     "slice_instance_request",
     "slices_of",
     "thumb_url",
+    "tile_url_template",
 ]
 
 
@@ -127,10 +128,19 @@ async def get_slice_at(ctx: Context, image_id: int, channel: int, z_stack: int, 
     raise NotFound("SliceInstance", key, "image/channel/zStack/time")
 
 
-def thumb_url(ctx: Context, image_id: int, max_size: int | None) -> str:
-    """The absolute URL of an instance's thumbnail (images-annotations.md §0)."""
+def thumb_url(
+    ctx: Context, image_id: int, max_size: int | None, resource: str = "imageinstance"
+) -> str:
+    """The absolute URL of an instance's thumbnail (images-annotations.md §0), or of a slice
+    instance's (`resource` "sliceinstance")."""
     tail = "thumb.png" if max_size is None else f"thumb.png?maxSize={max_size}"
-    return pixel_url(ctx, "imageinstance", image_id, tail)
+    return pixel_url(ctx, resource, image_id, tail)
+
+
+def tile_url_template(ctx: Context, slice_id: int) -> str:
+    """The URL of a slice instance's normalized tiles with OpenLayers' `{z}`, `{x}`, `{y}`
+    placeholders, as the web viewer asks for them (PIXELS.md §2)."""
+    return pixel_url(ctx, "sliceinstance", slice_id, "normalized-tile/zoom/{z}/tx/{x}/ty/{y}.jpg")
 
 
 def macro_url(ctx: Context, row: ImageRow) -> str | None:

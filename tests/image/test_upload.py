@@ -5,7 +5,6 @@ Images are generated (position-encoded, lossless where the format allows)."""
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +46,12 @@ def _storage(api: Api) -> int:
     return int(api.get("/api/storage.json").json()["collection"][0]["id"])
 
 
-def _wait(api: Api, file_id: int) -> dict[str, Any]:
-    for _ in range(200):
-        found = api.get(f"/api/uploadedfile/{file_id}.json").json()
-        if found["status"] >= 100 or found["status"] % 2 == 1:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"upload {file_id} still in progress: {found}")
-
-
 @pytest.mark.parametrize(("name", "fmt", "size", "sync"), [
     ("tiff", "PYRTIFF", (1500, 1100), True), ("svs", "SVS", (2000, 1500), False),
     ("jpeg", "JPEG", (1300, 900), True), ("png", "PNG", (700, 500), False),
 ])  # fmt: skip
-def test_client_upload_image_makes_a_viewable_image(client, api, pictures, tmp_path, name, fmt,
-                                                    size, sync):  # fmt: skip
+def test_client_upload_image_makes_a_viewable_image(server, client, api, pictures, tmp_path, name,
+                                                    fmt, size, sync):  # fmt: skip
     from cytomine.models import ImageInstance, ImageInstanceCollection
 
     project = make_project(api)
@@ -72,7 +62,8 @@ def test_client_upload_image_makes_a_viewable_image(client, api, pictures, tmp_p
         (made,) = uploaded.images
         assert made["abstractImage"].width == size[0]
         assert len(made["imageInstances"]) == 1
-    final = _wait(api, uploaded.id)
+    server.finish_imports()
+    final = api.get(f"/api/uploadedfile/{uploaded.id}.json").json()
     assert (final["status"], final["contentType"]) == (100, fmt), final
     (image,) = ImageInstanceCollection().fetch_with_filter("project", project["id"])
     image = ImageInstance().fetch(image.id)
