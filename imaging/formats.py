@@ -91,8 +91,9 @@ def _openslide_vendor(path: Path) -> str | None:
     return vendor if isinstance(vendor, str) else None
 
 
-def _tiff_kind(path: Path) -> str | None:
-    """PYROMETIFF, OMETIFF, PYRTIFF or TIFF from the file's structure; None when unreadable."""
+def _tiff_kind(path: Path) -> str:
+    """PYROMETIFF, OMETIFF, PYRTIFF or TIFF from the file's structure; TIFF when its structure
+    cannot be read (the magic says TIFF: the integrity check then refuses a damaged one)."""
     import tifffile
 
     try:
@@ -103,7 +104,7 @@ def _tiff_kind(path: Path) -> str | None:
                 return "PYROMETIFF" if pyramid else "OMETIFF"
             return "PYRTIFF" if pyramid else "TIFF"
     except Exception:  # tifffile raises many kinds on a corrupt file
-        return None
+        return "TIFF"
 
 
 def detect_format(path: Path) -> str | None:

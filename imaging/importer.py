@@ -65,6 +65,8 @@ class Described:
     mpp_y: float | None
     magnification: int | None
     properties: list[tuple[str, str]] = field(default_factory=list)
+    #: Channels stored as planes, focal planes, time points (one abstract slice each).
+    planes: tuple[int, int, int] = (1, 1, 1)
 
 
 def detect(path: str) -> str | ImportRefused:
@@ -115,7 +117,8 @@ def check(path: str, format_id: str) -> Described | ImportRefused:
     properties = [(f"{item.namespace}.{item.key}" if item.namespace else item.key, item.value)
                   for item in slide.items][:500]  # fmt: skip
     return Described(format_id, slide.width, slide.height, slide.bands, slide.bits,
-                     slide.mpp_x, slide.mpp_y, slide.magnification, properties)  # fmt: skip
+                     slide.mpp_x, slide.mpp_y, slide.magnification, properties,
+                     slide.planes)  # fmt: skip
 
 
 def needs_conversion(described: Described) -> bool:

@@ -221,8 +221,18 @@ def plan(source: Source, request: PixelQuery) -> Planned:
 
 
 def _window(source: Source, request: PixelQuery, fmt: Format) -> Planned:
+    """A region at full resolution. The size asked for is checked before clamping to the
+    image: a 20 000 px window is a 400 (unless shrinking is allowed) even on a smaller image,
+    as its answer would be above `MAX_SIDE` wherever the image is larger."""
     x, y = request.x or 0, request.y or 0
     width, height = request.width or 0, request.height or 0
+    if width < 1 or height < 1:
+        raise BadPixelRequest("The window must be at least one pixel wide and high")
+    if max(width, height) > MAX_SIDE and not request.safe:
+        raise BadPixelRequest(
+            f"The window asked for is {width} × {height} px: at most {MAX_SIDE} px a side "
+            "(ask a smaller window, or send X-Image-Size-Safety: SAFE_RESIZE)"
+        )
     if x >= source.width or y >= source.height:
         raise BadPixelRequest(
             f"The window starts outside the image ({source.width} × {source.height} px)"
@@ -264,7 +274,8 @@ def _crop(source: Source, request: PixelQuery, fmt: Format) -> Planned:
     if bottom - top < 1:
         top = math.floor((top + bottom) / 2)
         bottom = top + 1
-    factor = _float(query, "increaseArea", "context_factor") or 1.0
+    factor = _float(query, "increaseArea", "context_factor")
+    factor = 1.0 if factor is None else factor
     if factor <= 0 or factor > 100:
         raise BadPixelRequest("Parameter increaseArea must be above 0 and at most 100")
     width, height = (right - left) * factor, (bottom - top) * factor

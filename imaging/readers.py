@@ -58,6 +58,8 @@ class Slide:
     #: Why the pixels cannot be rendered (None: they can).
     unrenderable: str | None = None
     items: list[MetaItem] = field(default_factory=list)
+    #: How many channels (stored as planes, not samples), focal planes and time points.
+    planes: tuple[int, int, int] = (1, 1, 1)
 
     def read(self, level: int, left: int, top: int, width: int, height: int) -> pyvips.Image:
         """The region of `level` (level pixels, clamped by the caller) as 8-bit 1 or 3 bands."""
@@ -128,7 +130,7 @@ class VipsSlide(Slide):
             path, format_id, width, height, tuple(levels), bands, bits,
             mpp_x=extra.get("mpp_x", mpp_x), mpp_y=extra.get("mpp_y", mpp_y),
             magnification=extra.get("magnification"), unrenderable=unrenderable,
-            items=_vips_items(base),
+            items=_vips_items(base), planes=extra.get("planes", (1, 1, 1)),
         )  # fmt: skip
 
     def _structure(
@@ -145,20 +147,16 @@ class VipsSlide(Slide):
                 series = tif.series[0]
                 extra = _ome_calibration(tif) if tif.is_ome else {}
                 unrenderable = None
-                planes = [n for axis, n in zip(series.axes, series.shape, strict=False)
-                          if axis in "CZTQI" and n > 1]  # fmt: skip
-                if planes:
+                sizes = dict(zip(series.axes, series.shape, strict=False))
+                channels, times = sizes.get("C", 1), sizes.get("T", 1)
+                depth = sizes.get("Z", 1) * sizes.get("Q", 1) * sizes.get("I", 1)
+                extra["planes"] = (channels, depth, times)
+                if channels * depth * times > 1:
                     unrenderable = "Images of several planes cannot be rendered yet"
                 full_w, full_h = _xy(series.levels[0])
                 levels = []
                 for level in series.levels:
-                    tree = level.keyframe.treeindex
-                    args = (
-                        {"page": tree[0]}
-                        if len(tree) == 1
-                        else {"page": tree[0], "subifd": tree[1]}
-                    )
-                    self._open_args.append(args)
+                    self._open_args.append(_open_args(tif, level.keyframe))
                     w, h = _xy(level)
                     levels.append(Level(w, h, full_w / w, full_h / h))
                 return levels, unrenderable, extra
@@ -182,6 +180,16 @@ class VipsSlide(Slide):
     def raw_level(self, level: int) -> pyvips.Image:
         """The level as libvips opened it (for whole-level operations: shrink-on-load)."""
         return self._level(level)
+
+
+def _open_args(tif: Any, keyframe: Any) -> dict[str, int]:
+    """How libvips opens a level: its page, and for a SubIFD its index among the page's
+    SubIFDs (found by offset: tifffile numbers them from 0 or from 1 depending on the
+    series kind)."""
+    tree = keyframe.treeindex
+    if len(tree) == 1:
+        return {"page": tree[0]}
+    return {"page": tree[0], "subifd": list(tif.pages[tree[0]].subifds).index(keyframe.offset)}
 
 
 def _first(error: BaseException) -> str:

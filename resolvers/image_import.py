@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -233,10 +234,12 @@ async def _fail_quietly(ctx: Context, row: Any) -> Any:
 
 async def _deploy(ctx: Context, row: Any, described: Any, request: UploadRequest
                   ) -> ImportOutcome:  # fmt: skip
-    """Abstract image, slices, DEPLOYED, properties, instances; all or nothing."""
+    """Abstract image, a slice per plane (channel × z × t), DEPLOYED, properties, instances;
+    all or nothing."""
+    channels, depth, duration = described.planes
     image = (await create_abstract_image(ctx, AbstractImageFields(
         uploaded_file=row.id, original_filename=row.original_filename, width=described.width,
-        height=described.height, depth=1, duration=1, channels=1,
+        height=described.height, depth=depth, duration=duration, channels=channels,
         sample_per_pixel=described.samples, bit_per_sample=described.bits,
         physical_size_x=described.mpp_x, physical_size_y=described.mpp_y,
         magnification=described.magnification, tile_size=256,
@@ -244,10 +247,11 @@ async def _deploy(ctx: Context, row: Any, described: Any, request: UploadRequest
     instances: list[int] = []
     try:
         name = "R|G|B" if described.samples == 3 else None
-        await create_abstract_slice(ctx, AbstractSliceFields(
-            image=image.id, uploaded_file=row.id, channel=0, z_stack=0, time=0,
-            channel_name=name,
-        ))  # fmt: skip
+        for time, z_stack, channel in product(range(duration), range(depth), range(channels)):
+            await create_abstract_slice(ctx, AbstractSliceFields(
+                image=image.id, uploaded_file=row.id, channel=channel, z_stack=z_stack,
+                time=time, channel_name=name,
+            ))  # fmt: skip
         row = await _set(ctx, row, status=DEPLOYED)
         await save_properties(ctx, image.id, [*request.properties, *described.properties])
         for project_id in request.project_ids:

@@ -96,3 +96,37 @@ def svs_like(path: Path, width: int, height: int) -> Path:
             metadata=None,
         )
     return path
+
+
+def ome_tiff(path: Path, width: int, height: int, *, levels: int = 1) -> Path:
+    """An RGB OME-TIFF written by tifffile, tiled, with `levels - 1` sub-resolutions (halving
+    rounding down) as SubIFDs, 0.5 µm pixels and a 20× objective."""
+    import tifffile
+
+    full = pattern_array(width, height)
+    metadata = {"axes": "YXS", "PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5,
+                "PhysicalSizeXUnit": "µm", "PhysicalSizeYUnit": "µm"}  # fmt: skip
+    options = {"photometric": "rgb", "tile": (256, 256), "compression": "zlib"}
+    with tifffile.TiffWriter(path, bigtiff=True, ome=True) as tif:
+        tif.write(full, subifds=levels - 1, metadata=metadata, **options)
+        for level in range(1, levels):
+            tif.write(full[:: 2**level, :: 2**level].copy(), subfiletype=1, **options)
+    return path
+
+
+def sixteen_bit_tiff(path: Path, width: int, height: int) -> Path:
+    """A grey 16-bit tiled TIFF (a fluorescence-like image 8-bit rendering cannot show)."""
+    import tifffile
+
+    ys, xs = np.mgrid[0:height, 0:width]
+    tifffile.imwrite(path, ((xs * 37 + ys * 11) % 65536).astype(np.uint16), tile=(256, 256))
+    return path
+
+
+def multi_plane_ome(path: Path, width: int, height: int, planes: int = 3) -> Path:
+    """A grey OME-TIFF of `planes` focal planes (Z)."""
+    import tifffile
+
+    stack = np.stack([pattern_array(width, height)[:, :, 0] + z for z in range(planes)])
+    tifffile.imwrite(path, stack.astype(np.uint8), ome=True, metadata={"axes": "ZYX"})
+    return path
