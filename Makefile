@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench bench-scale bench-load bench-anchor
+.PHONY: install run test lint schema bench bench-scale bench-load bench-anchor bench-pixels
 
 install:
 	@bash scripts/install.sh
@@ -34,3 +34,6 @@ bench-load: install
 bench-anchor: install
 	cd bench/anchor && npm ci --no-audit --no-fund --engine-strict=false --loglevel=error
 	$(VENV)/python -m bench.anchor
+
+bench-pixels: install
+	$(VENV)/python -m bench.pixels

@@ -164,8 +164,14 @@ class Settings:
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
     data_dir: Path | None = None
-    max_upload_bytes: int = 1024 * 1024 * 1024
+    attached_max_bytes: int = 1024 * 1024 * 1024
     activity_days: int = 0
+    images_dir: Path = Path(".cytogate/images")
+    upload_max_bytes: int = 50 * 1024**3
+    render_threads: int = 4
+    import_workers: int = 1
+    pixel_cache_bytes: int = 256 * 1024 * 1024
+    pixel_check_seconds: int = 5
     version: str = field(default="0.1.0")
 
     @property
@@ -189,9 +195,10 @@ class Settings:
                 f"CYTOGATE_INVITATION_DAYS must be at most 366, not {invitation_days}"
             )
         data_dir = _opt(env, "CYTOGATE_DATA_DIR")
+        home = Path(env.get("CYTOGATE_HOME") or ".cytogate")
         return cls(
             database_url=url,
-            home=Path(env.get("CYTOGATE_HOME") or ".cytogate"),
+            home=home,
             host=env.get("CYTOGATE_HOST") or "0.0.0.0",
             port=_int(env, "CYTOGATE_PORT", 8080, minimum=0),
             public_url=public_url,
@@ -220,6 +227,16 @@ class Settings:
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,
             data_dir=Path(data_dir) if data_dir else None,
-            max_upload_bytes=_int(env, "CYTOGATE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1),
+            attached_max_bytes=_int(
+                env, "CYTOGATE_ATTACHED_MAX_BYTES", 1024 * 1024 * 1024, minimum=1
+            ),
             activity_days=_int(env, "CYTOGATE_ACTIVITY_DAYS", 0),
+            images_dir=Path(env.get("CYTOGATE_IMAGES_DIR") or home / "images"),
+            upload_max_bytes=_int(env, "CYTOGATE_UPLOAD_MAX_MB", 50 * 1024, minimum=1) * 1024**2,
+            render_threads=_int(
+                env, "CYTOGATE_RENDER_THREADS", min(8, os.cpu_count() or 2) * 2, minimum=1
+            ),
+            import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
+            pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
+            pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
         )

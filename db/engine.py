@@ -19,6 +19,9 @@ The connection model (DESIGN.md, "Connections and load"):
   of the mutation) runs inside it and sees its writes. One transaction at a time per lease; a
   nested `transaction()` of the same task joins the open one, so a tool made of several
   ordinary writes commits or fails as one.
+- Each committed write tells the process's watchers which tables it wrote (`Database.watch`):
+  a `db.memo.Memo` of answers derived from those tables forgets them at once. A write outside
+  a transaction tells at once; a transaction tells when it commits, never when it rolls back.
 - Every connection carries a statement timeout. A connection found dead (PostgreSQL
   restarted) is replaced: SQLAlchemy then recycles the rest of the pool, and the statement is
   retried once on a fresh connection when nothing can have been applied yet (a read, or the
@@ -42,6 +45,7 @@ from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny, TypeVarTuple, Unpack
 
@@ -72,6 +76,9 @@ LOST_MESSAGE: Final = (
     "The database connection was lost; nothing of this request's unfinished writes was kept. "
     "Try again shortly"
 )
+
+#: What `Database.watch` calls with the names of the tables a committed write touched.
+Watcher = Callable[[frozenset[str]], None]
 
 #: The lease whose transaction the current task (and the tasks it starts) runs in.
 _CURRENT: ContextVar[Lease | None] = ContextVar("cytogate_transaction", default=None)
@@ -125,6 +132,7 @@ class Database:
         self.pool_timeout = pool_timeout
         self.statement_timeout = statement_timeout
         self._turns = asyncio.Semaphore(pool_size)
+        self._watchers: list[Watcher] = []
         self.engine: AsyncEngine = create_async_engine(
             url,
             pool_size=pool_size,
@@ -135,6 +143,15 @@ class Database:
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
         )
+
+    def watch(self, watcher: Watcher) -> None:
+        """Call `watcher` with the tables of every write this process commits from now on."""
+        self._watchers.append(watcher)
+
+    def written(self, tables: frozenset[str]) -> None:
+        """Tell the watchers that a committed write touched `tables`."""
+        for watcher in self._watchers:
+            watcher(tables)
 
     def lease(self) -> Lease:
         """A new lease: what one request (or one command-line task) uses the database with."""
@@ -235,14 +252,18 @@ class Connection:
         *,
         execution_options: Options | None = None,
     ) -> CursorResult[Unpack[TupleAny]]:
-        return await self._lease.run(
+        result = await self._lease.run(
             lambda conn: conn.execute(statement, parameters, execution_options=execution_options)
         )
+        self._lease.wrote(statement)
+        return result
 
     async def scalar(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        return await self._lease.run(lambda conn: conn.scalar(statement, parameters))
+        result = await self._lease.run(lambda conn: conn.scalar(statement, parameters))
+        self._lease.wrote(statement)
+        return result
 
     @property
     def memo(self) -> dict[str, Any]:
@@ -274,6 +295,8 @@ class Lease:
         self._state: str | None = None
         #: `Connection.memo` of the open transaction.
         self.memo: dict[str, Any] | None = None
+        #: The tables the open transaction wrote (told to the watchers when it commits).
+        self._written: set[str] = set()
         self._proxy = Connection(self)
 
     async def __aenter__(self) -> Lease:
@@ -367,6 +390,17 @@ class Lease:
                     await self._conn.rollback()
                     await self._conn.execution_options(isolation_level="AUTOCOMMIT")
 
+    def wrote(self, statement: Executable) -> None:
+        """Note the table an INSERT, UPDATE or DELETE that just ran wrote: the watchers hear
+        of it when its transaction commits, or at once outside a transaction."""
+        if not isinstance(statement, UpdateBase):
+            return
+        table = str(getattr(statement.table, "name", ""))
+        if self._state is None:
+            self.database.written(frozenset((table,)))
+        else:
+            self._written.add(table)
+
     async def reachable(self) -> bool:
         """Whether PostgreSQL answers a trivial statement now (for `/server/ping`)."""
         try:
@@ -374,6 +408,16 @@ class Lease:
         except DatabaseUnavailable:
             return False
         return True
+
+    async def release(self) -> None:
+        """Give the connection back to the pool now, in the middle of the request: a later
+        statement checks one out again. A request about to do slow work that needs no database
+        (rendering pixels, streaming a file) calls it first, so it holds no connection
+        meanwhile. Refused inside a transaction (its connection holds the writes)."""
+        if _CURRENT.get() is self or self._state is not None:
+            raise RuntimeError("a lease cannot release its connection inside a transaction")
+        async with self._statement:
+            await self._discard()
 
     async def close(self) -> None:
         """Give the connection back to the pool (the request is over)."""
@@ -391,6 +435,7 @@ class Lease:
         async with self._statement:
             state, self._state = self._state, None
             self.memo = None
+            written, self._written = frozenset(self._written), set()
             conn = self._conn
             if conn is None:
                 if commit and state == LOST:  # the block went on after losing its connection
@@ -407,6 +452,8 @@ class Lease:
                 if commit:
                     raise self._translated(error) from error
                 # a rollback that fails has nothing left to undo: the connection is gone
+            if commit and written:
+                self.database.written(written)
 
     async def _discard(self) -> None:
         """Return the connection to the pool (or drop it when it is dead)."""

@@ -1,5 +1,6 @@
 """The aiohttp application: the database's lifecycle, the schema, the GraphQL view, the health
-routes and the REST bridge, under the middleware of gateway/middleware.py; and the upkeep task,
+routes, the REST bridge and the built-in image server, under the middleware of
+gateway/middleware.py; and the upkeep task,
 which writes activity records in batches, prunes old ones and sweeps the files of deleted
 attached files."""
 
@@ -18,17 +19,33 @@ import strawberry
 from aiohttp import web
 
 from db.engine import Database, DatabaseUnavailable
+from db.memo import Memo
 from db.migrate import current_revision, head_revision
 from gateway import graphiql
+from gateway.auth import CREDENTIAL_TABLES
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
-from gateway.state import ACTIVITY, BOOTSTRAPPED, DATABASE, SCHEMA, SETTINGS, make_context
+from gateway.state import (
+    ACTIVITY,
+    BOOTSTRAPPED,
+    BRIDGE,
+    CREDENTIALS,
+    DATABASE,
+    PIXELS,
+    SCHEMA,
+    SETTINGS,
+    make_context,
+)
+from gateway.upload import upload_handler
+from imaging.service import PixelService, ServiceLimits
 from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
+from resolvers.image_import import fail_interrupted_imports
 from resolvers.metadata import sweep_files
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
+from rest_compat.pixels import CHECKED_TABLES
 from rest_compat.table import ROUTES
 from rest_compat.upload import FileStore
 from schema.root import build_schema
@@ -69,6 +86,15 @@ def _database_context(
             admin: BootstrapAdmin | None = await bootstrap(lease, settings)
         if admin is not None:
             app[BOOTSTRAPPED].append(admin)
+        if not settings.image_server_url:
+            failed = await fail_interrupted_imports(db)
+            if failed:
+                log.warning("%d upload(s) interrupted by a restart set to their error status",
+                            failed)  # fmt: skip
+        checked = app[BRIDGE].checked
+        if checked is not None:
+            db.watch(checked.written)
+        db.watch(app[CREDENTIALS].written)
         app[DATABASE] = db
         recorder = ActivityRecorder(
             Database(url, pool_size=1, pool_timeout=settings.pool_timeout,
@@ -106,6 +132,19 @@ async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
             log.exception("upkeep failed")
 
 
+async def _pixels(app: web.Application) -> AsyncIterator[None]:
+    """The built-in image server's pools and caches, from start to stop; background imports
+    still running at the stop are cancelled (the next start marks them failed)."""
+    settings = app[SETTINGS]
+    limits = ServiceLimits(settings.render_threads, settings.import_workers,
+                           settings.pixel_cache_bytes)  # fmt: skip
+    service = PixelService(settings.images_dir, limits)
+    service.start()
+    app[PIXELS] = service
+    yield
+    await service.aclose()
+
+
 @dataclass(frozen=True, slots=True)
 class Interface:
     """The schema and the REST bridge's validated operations: what a server is built from.
@@ -127,6 +166,8 @@ class Interface:
 #: thousands of short-lived objects; at Python's default (700) the collector runs thousands of
 #: times per such request and costs as much as the rest of it (bench/README.md).
 GC_THRESHOLD: Final = (100_000, 50, 100)
+#: Entries kept at most by each memo of checked pixel requests and identities.
+MEMO_SIZE: Final = 10_000
 
 
 async def _tune_gc(app: web.Application) -> None:
@@ -145,21 +186,24 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app[SCHEMA] = schema
     app[BOOTSTRAPPED] = []
     app.cleanup_ctx.append(_database_context(settings, url))
+    app.cleanup_ctx.append(_pixels)
     app.on_startup.append(_tune_gc)
-    files = FileStore(settings.data_root, settings.max_upload_bytes)
+    files = FileStore(settings.data_root, settings.attached_max_bytes)
+    seconds, size = settings.pixel_check_seconds, MEMO_SIZE
     bridge = Bridge(
-        schema,
-        ROUTES,
-        lambda request: make_context(request, trusted=True),
-        interface.operations,
-        files=files,
-    )
-    view = CytogateGraphQLView(schema=schema, files=files)
+        schema, ROUTES, lambda request: make_context(request, trusted=True), interface.operations,
+        files=files, checked=Memo(CHECKED_TABLES, ttl=seconds, size=size),
+    )  # fmt: skip
+    app[BRIDGE] = bridge
+    app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=seconds, size=size)
+    largest = max(settings.attached_max_bytes, settings.upload_max_bytes)
+    view = CytogateGraphQLView(schema=schema, files=FileStore(settings.data_root, largest))
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)
     app.router.add_get("/status.json", status)
     app.router.add_route("*", GRAPHQL_PATH, view)
     app.router.add_get(graphiql.ASSET_ROUTE, graphiql.asset)
+    app.router.add_post("/upload", upload_handler)
     app.router.add_route("*", "/api/{tail:.*}", bridge.handle)
     app.router.add_route("*", "/session/{tail:.*}", bridge.handle)
     app.router.add_route("*", "/user/{tail:.*}", bridge.handle)

@@ -4,25 +4,55 @@ HMAC (contract core.md §2.1): the client signs `METHOD\\nMD5\\nTYPE\\nDATE` and
 `\\nRESOURCE` (raw path and query). Every variant the clients produce is tried, each compared in
 constant time. The `Date` must lie within `CYTOGATE_HMAC_MAX_SKEW` seconds (decision 2): client
 4.x signs no path, so without that window a captured header would authorise any request.
+
+A bearer token may also come in the query string as `Authorization=Bearer …` (core.md §2, on
+every route), and as `auth=…`, the newer Cytomine's name, only on the pixel routes browsers
+embed in `<img>` tags (`Route.auth_param`, images-annotations.md §2.10, §3.14). An HMAC
+signature is read from the header only.
+
+On routes whose checks are reused (`Route.reuse`, the pixels) the identity a key or token
+stands for is kept a few seconds (`credentials`, a `db.memo.Memo` forgotten at once when this
+process writes a user, role, admin session or token), so a viewer's tiles read no database;
+the signature itself is checked on every request. Another process's change (a key or token
+revoked, a user disabled) reaches these routes within the memo's lifetime.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Final, TypeVar
 
 from aiohttp import web
 
 from db.engine import Lease
-from resolvers.auth import SESSION_COOKIE, credential_by_public_key, sign, viewer_by_token
+from db.memo import Memo
+from resolvers.auth import (
+    SESSION_COOKIE,
+    Credential,
+    credential_by_public_key,
+    sign,
+    token_hash,
+    viewer_by_token,
+)
 from resolvers.errors import Unauthenticated
 from resolvers.viewer import Viewer
+from rest_compat.routes import NO_TRAITS, Traits
 from settings import Settings
 
-__all__ = ["Authentication", "authenticate", "canonical_strings"]
+__all__ = ["CREDENTIAL_TABLES", "Authentication", "Credentials", "authenticate",
+           "canonical_strings"]  # fmt: skip
+
+#: The tables an identity is read from (`credential_by_public_key`, `viewer_by_token`).
+CREDENTIAL_TABLES: Final = frozenset(
+    ("sec_user", "sec_role", "sec_user_sec_role", "admin_session", "auth_token")
+)
+#: Identities by key or token, for the routes that reuse their checks.
+Credentials = Memo[Hashable, Credential | Viewer]
+T = TypeVar("T", Credential, Viewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +103,33 @@ def _check_date(request: web.Request, max_skew: int) -> None:
         )
 
 
-async def _hmac(request: web.Request, header: str, db: Lease, settings: Settings) -> Viewer:
+async def _remembered(
+    memo: Credentials | None, key: Hashable, load: Callable[[], Awaitable[T | None]]
+) -> T | None:
+    """What `load` gives, through `memo` when there is one (absences are not kept)."""
+    if memo is None:
+        return await load()
+    found = memo.get(key)
+    if found is not None:
+        return found  # type: ignore[return-value]
+    generation = memo.generation
+    loaded = await load()
+    if loaded is not None:
+        memo.put(key, loaded, generation)
+    return loaded
+
+
+async def _hmac(
+    request: web.Request, header: str, db: Lease, settings: Settings, memo: Credentials | None
+) -> Viewer:
     _, _, credentials = header.partition(" ")
     public_key, colon, signature = credentials.partition(":")
     if not colon or "Date" not in request.headers:
         raise Unauthenticated("Malformed CYTOMINE authorization header")
-    credential = await credential_by_public_key(db, public_key.strip())
+    public_key = public_key.strip()
+    credential = await _remembered(
+        memo, ("key", public_key), lambda: credential_by_public_key(db, public_key)
+    )
     # Unknown key and bad signature answer alike: the answer never says which keys exist.
     private_key = credential.private_key if credential else "0" * 36
     matched = False
@@ -90,20 +141,54 @@ async def _hmac(request: web.Request, header: str, db: Lease, settings: Settings
     return credential.viewer
 
 
-async def authenticate(request: web.Request, db: Lease, settings: Settings) -> Authentication:
-    """Authenticate from the first credential present; raises `Unauthenticated` on a bad one."""
-    header = request.headers.get("Authorization") or request.query.get("Authorization", "")
+def _presented(request: web.Request, auth_param: bool) -> str:
+    """The credentials of the Authorization header, else a bearer token of the query string
+    (`auth` only where the route allows it)."""
+    header = request.headers.get("Authorization")
+    if header:
+        return header
+    value = request.query.get("Authorization", "")
+    if value.startswith("Bearer "):
+        return value
+    token = request.query.get("auth", "").removeprefix("Bearer ").strip() if auth_param else ""
+    return f"Bearer {token}" if token else ""
+
+
+async def _token_viewer(
+    db: Lease, token: str, method: str, memo: Credentials | None
+) -> Viewer | None:
+    reading = method in ("GET", "HEAD")
+    return await _remembered(
+        memo, ("token", token_hash(token), reading), lambda: viewer_by_token(db, token, method)
+    )
+
+
+async def authenticate(
+    request: web.Request,
+    db: Lease,
+    settings: Settings,
+    traits: Traits = NO_TRAITS,
+    credentials: Credentials | None = None,
+) -> Authentication:
+    """Authenticate from the first credential present; raises `Unauthenticated` on a bad one.
+
+    Args:
+        traits: what the request's route allows (the `auth` parameter; reused checks, which
+            read identities through `credentials`).
+    """
+    memo = credentials if traits.reuse else None
+    header = _presented(request, traits.auth_param)
     if header.startswith("CYTOMINE "):
-        return Authentication(await _hmac(request, header, db, settings))
+        return Authentication(await _hmac(request, header, db, settings, memo))
     if header.startswith("Bearer "):
         token = header[len("Bearer ") :].strip()
-        viewer = await viewer_by_token(db, token, request.method)
+        viewer = await _token_viewer(db, token, request.method, memo)
         if viewer is None:
             raise Unauthenticated("The token is invalid or has expired")
         return Authentication(viewer, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        viewer = await viewer_by_token(db, cookie, request.method)
+        viewer = await _token_viewer(db, cookie, request.method, memo)
         if viewer is not None:
             return Authentication(viewer, cookie, by_cookie=True)
     return Authentication(None)

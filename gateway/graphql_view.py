@@ -3,13 +3,16 @@ errors for refused requests, and no WebSocket endpoint.
 
 There are no subscriptions yet, so a WebSocket handshake is treated as the plain GET it is
 (answered with GraphiQL or a 400), never upgraded. A multipart request (the GraphQL multipart
-request spec: `operations`, `map`, then one file) has its file streamed to disk as REST uploads
-are (rest_compat/upload.py), and its `Upload` variable gets the staged file's handle; it needs
-a signed request or a bearer token, since a browser sends a form with its cookie from any
-site. A request the view refuses before executing
+request spec: `operations`, `map`, then one file, for `imageUpload` or `attachedFileCreate`)
+has its file streamed to disk as REST uploads are (rest_compat/upload.py), under the larger of
+the two upload limits (an attached file is held to its own by its mutation), and its `Upload`
+variable gets the staged file's handle. Only users stream files, and a browser's session
+cookie alone needs a preflight header (`Apollo-Require-Preflight`, `GraphQL-Preflight` or
+`X-Apollo-Operation-Name`): a multipart form is something any site can make a browser post.
+A request the view refuses before executing
 (a body that is not JSON, a wrong method) answers GraphQL's error shape with a code. When the
 database cannot serve at all (every error UNAVAILABLE, no data), the answer is 503 with
-`Retry-After`, as a REST call would get.
+`Retry-After`, and an upload refused as too large is a 413, as a REST call would get.
 """
 
 from __future__ import annotations
@@ -26,26 +29,51 @@ from gateway import graphiql
 from gateway.middleware import error_response
 from gateway.state import AUTH, LEASE, make_context
 from resolvers.context import Context
-from resolvers.errors import CytogateError, Unavailable
+from resolvers.errors import CytogateError, Forbidden, Unauthenticated, Unavailable
 from rest_compat.upload import FileStore, Staged, stage
 
 __all__ = ["CytogateGraphQLView"]
 
-#: Where a multipart request's file is staged (the only upload mutation keeps attached files).
+#: Where a multipart request's file is staged: an attached file is kept there by a rename, an
+#: uploaded image is moved on to the image store.
 UPLOAD_DIRECTORY: Final = "attached"
 STAGED: Final = web.RequestKey("staged_upload", Staged)
+#: Headers a cross-site form cannot send without a CORS preflight.
+PREFLIGHT: Final = ("Apollo-Require-Preflight", "GraphQL-Preflight", "X-Apollo-Operation-Name")
 
 
-def _unavailable(response_data: Any) -> int | None:
-    """The seconds to wait when the whole result failed for want of the database."""
+#: The HTTP status of a result that failed as a whole for one of these reasons.
+WHOLE_FAILURES: Final = {"UNAVAILABLE": 503, "PAYLOAD_TOO_LARGE": 413}
+
+
+def _whole_failure(response_data: Any) -> tuple[int, int | None] | None:
+    """The status (and for UNAVAILABLE the seconds to wait) of a result with no data whose
+    errors all say the database cannot serve, or all say the upload is too large: the status
+    a REST call would get."""
     if not isinstance(response_data, dict) or response_data.get("data") is not None:
         return None
     errors = response_data.get("errors") or []
-    waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
     codes = {(e.get("extensions") or {}).get("code") for e in errors}
-    if codes != {"UNAVAILABLE"}:
+    if len(codes) != 1 or (code := codes.pop()) not in WHOLE_FAILURES:
         return None
-    return max((w for w in waits if isinstance(w, int)), default=1)
+    if code != "UNAVAILABLE":
+        return WHOLE_FAILURES[code], None
+    waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
+    return 503, max((w for w in waits if isinstance(w, int)), default=1)
+
+
+def _may_stream(request: web.Request) -> None:
+    """Only users store files; a cookie alone needs a preflight header (module docstring)."""
+    auth = request[AUTH]
+    if auth.viewer is None:
+        raise Unauthenticated()
+    if not auth.viewer.is_user:
+        raise Forbidden("A guest may not upload files")
+    if auth.by_cookie and not any(name in request.headers for name in PREFLIGHT):
+        raise Forbidden(
+            "A multipart request authenticated by the session cookie alone needs one of the "
+            f"headers {', '.join(PREFLIGHT)}"
+        )
 
 
 class CytogateGraphQLView(GraphQLView[Context, None]):
@@ -75,8 +103,7 @@ class CytogateGraphQLView(GraphQLView[Context, None]):
         """The operations of a multipart request with its file staged on disk (one file)."""
         assert isinstance(request, AiohttpHTTPRequestAdapter) and self.files is not None
         raw: web.Request = request.request
-        if raw[AUTH].by_cookie:
-            raise HTTPException(403, "An upload needs a signed request or a bearer token")
+        _may_stream(raw)
         await raw[LEASE].close()  # a slow upload holds no pooled connection
         staged = raw[STAGED] = await stage(raw, self.files, UPLOAD_DIRECTORY)
         operations = self.parse_json(staged.fields.get("operations", "{}"))
@@ -110,10 +137,12 @@ class CytogateGraphQLView(GraphQLView[Context, None]):
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
         sub_response.body = orjson.dumps(response_data)
         sub_response.content_type = "application/json"
-        retry_after = _unavailable(response_data)
-        if retry_after is not None:
-            sub_response.set_status(503)
-            sub_response.headers["Retry-After"] = str(retry_after)
+        failed = _whole_failure(response_data)
+        if failed is not None:
+            status, retry_after = failed
+            sub_response.set_status(status)
+            if retry_after is not None:
+                sub_response.headers["Retry-After"] = str(retry_after)
         return sub_response
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from gateway import graphiql
 from gateway.auth import Authentication, authenticate
-from gateway.state import AUTH, CONTEXT, DATABASE, LEASE, SETTINGS
+from gateway.state import AUTH, BRIDGE, CONTEXT, CREDENTIALS, DATABASE, LEASE, SETTINGS
 from resolvers.context import Context
 from resolvers.errors import CytogateError, Unauthenticated, Unavailable, domain_error
 from rest_compat.envelopes import NO_STORE, error_body, json_response
@@ -96,8 +96,11 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate (an anonymous path goes on anonymously past a failure), then handle."""
+    app = request.app
+    traits = app[BRIDGE].router.traits(request.path)
     try:
-        request[AUTH] = await authenticate(request, request[LEASE], request.app[SETTINGS])
+        request[AUTH] = await authenticate(request, request[LEASE], app[SETTINGS], traits,
+                                           app[CREDENTIALS])  # fmt: skip
     except Exception as error:
         if domain_error(error) is None:
             raise
@@ -138,8 +141,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         await lease.close()
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
-        for key, value in NO_STORE.items():
-            response.headers.setdefault(key, value)
+        if "Cache-Control" not in response.headers:  # pixels say how long they keep
+            response.headers.update(NO_STORE)
     access_log.info(
         "%s %s %s %.1fms id=%s", request.method, request.path, response.status,
         (time.perf_counter() - started) * 1000, request_id,

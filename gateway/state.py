@@ -9,19 +9,24 @@ import strawberry
 from aiohttp import web
 
 from db.engine import Database, Lease
-from gateway.auth import Authentication
+from gateway.auth import Authentication, Credentials
+from imaging.service import PixelService
 from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin
 from resolvers.context import Context
+from rest_compat.bridge import Bridge
 from settings import Settings
 
 __all__ = [
     "ACTIVITY",
     "AUTH",
     "BOOTSTRAPPED",
+    "BRIDGE",
     "CONTEXT",
+    "CREDENTIALS",
     "DATABASE",
     "LEASE",
+    "PIXELS",
     "SCHEMA",
     "SETTINGS",
     "make_context",
@@ -33,6 +38,12 @@ DATABASE: Final = web.AppKey("database", Database)
 ACTIVITY: Final = web.AppKey("activity", ActivityRecorder)
 SCHEMA: Final = web.AppKey("schema", strawberry.Schema)
 BOOTSTRAPPED: Final = web.AppKey("bootstrapped", list[BootstrapAdmin])
+#: The built-in image server's pools, caches and image store (started with the app).
+PIXELS: Final = web.AppKey("pixels", PixelService)
+#: The REST bridge (its router also tells authentication what a path's routes allow).
+BRIDGE: Final = web.AppKey("bridge", Bridge)
+#: Identities by key or token, for the routes that reuse their checks (gateway/auth.py).
+CREDENTIALS: Final = web.AppKey("credentials", Credentials)
 AUTH: Final = web.RequestKey("auth", Authentication)
 #: The request's one lease on the database (db/engine.py), opened and closed by the middleware.
 LEASE: Final = web.RequestKey("lease", Lease)
@@ -51,6 +62,7 @@ def make_context(request: web.Request, *, trusted: bool) -> Context:
         token=auth.token,
         by_cookie=auth.by_cookie,
         activity=request.app.get(ACTIVITY),
+        pixels=request.app.get(PIXELS),
     )
     request[CONTEXT] = ctx
     return ctx

@@ -30,9 +30,10 @@ class BootstrapAdmin:
 
 async def _describe_image_server(conn: Connection, settings: Settings) -> None:
     """Keep the one image-server record in step with the configuration (clients that list
-    image servers find it; it is available only when a URL is configured)."""
+    image servers find it): the external server's URL, or none for the built-in server; it
+    is available either way (decision 8)."""
     url = settings.image_server_url or ""
-    values = {"url": url, "available": bool(url)}
+    values = {"url": url, "available": True}
     first = (await conn.execute(select(ImageServer.id).order_by(ImageServer.id).limit(1))).first()
     if first is None:
         await conn.execute(insert(ImageServer).values(name="Image server", **values))

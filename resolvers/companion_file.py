@@ -26,7 +26,7 @@ from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, fetch_page
-from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request
+from resolvers.pixels import ImageServerRequest, PixelArgs, PixelTarget, image_server_request
 from resolvers.storage import uploaded_files_by_id
 from resolvers.user import users_by_id
 
@@ -147,7 +147,8 @@ async def companion_file_request(ctx: Context, row: Any, args: PixelArgs) -> Ima
     if row.uploaded_file_id is not None:
         upload = await ctx.loader(uploaded_files_by_id).load(row.uploaded_file_id)
     path = None if upload is None else upload.filename
-    return await image_server_request(ctx, "CompanionFile", row.id, path, args)
+    target = PixelTarget(path, filename=row.original_filename)
+    return await image_server_request(ctx, "CompanionFile", row.id, target, args)
 
 
 # --- writes ----------------------------------------------------------------------------------

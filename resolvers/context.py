@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from db.engine import Lease
+    from imaging.service import PixelService
     from resolvers.activity.recorder import ActivityRecorder
     from resolvers.viewer import Viewer
     from settings import Settings
@@ -45,6 +46,8 @@ class Context:
             attaches even to a request another site made it send.
         activity: the process's activity recorder (resolvers/activity/recorder.py), which
             writes activity records in batches; None where nothing records activity.
+        pixels: the built-in image server's machinery (pools, caches, image store), for the
+            pixel answers and imports; None where no server runs (command-line tasks).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class Context:
         token: str | None = None,
         by_cookie: bool = False,
         activity: ActivityRecorder | None = None,
+        pixels: PixelService | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -67,6 +71,7 @@ class Context:
         self.token = token
         self.by_cookie = by_cookie
         self.activity = activity
+        self.pixels = pixels
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}

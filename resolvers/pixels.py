@@ -2,21 +2,19 @@
 images-annotations.md §2.9–§2.10).
 
 cytogate computes every JSON resource itself. Pixels (thumbnails, crops, windows, tiles…),
-file exports, raw metadata, metadata extraction and the format list come from the image server.
-A resolver serving one of those:
+file exports, raw metadata, histograms and the format list come from the image server: the
+built-in one (`imaging/`) by default, or an external PIMS the requests are relayed to when
+`CYTOGATE_IMAGE_SERVER_URL` names one. A resolver serving a pixel endpoint:
 
 1. decides what it decides for any request on the object first: `NotFound`, `Forbidden`, bad
-   parameters (`image_server_request` checks the parameters of each kind);
-2. then calls `image_server_for(ctx, purpose)`, the one "an image server is needed" check: with
-   none configured (`CYTOGATE_IMAGE_SERVER_URL` unset) it raises `Unavailable`, a 503 JSON
-   answer that says so, never a 500 and never a redirect.
+   parameters (`image_server_request` checks the parameters of each kind), before any pixel
+   is read;
+2. then describes the request with `image_server_request`: which file (its path under the
+   image store), its size and plane, the annotation's geometry, the name a download takes.
 
-Past that check, a pixel endpoint gets an `ImageServerRequest`: which server, which file on
-it, what kind of answer and in which format. Relaying that request and streaming the bytes
-back is an HTTP matter the REST layer owns (`rest_compat.pixels`). Work cytogate would do by
-calling the image server itself (metadata extraction, the format list) goes through
-`call_image_server`, which raises `NotSupported` (501) past the check: cytogate does not call
-image servers yet.
+Rendering the description, or relaying it, and answering with the bytes is an HTTP matter the
+REST layer owns (`rest_compat.pixels`), which releases the request's database connection
+first: a render never holds one.
 
 Image instances and slice instances use the same helpers: their resolvers make their own
 project checks (blind mode, download flag) and then call `image_server_request`.
@@ -35,7 +33,7 @@ from db.engine import Lease
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
-from resolvers.errors import InvalidInput, NotSupported, Unavailable
+from resolvers.errors import InvalidInput, NotFound, NotSupported
 from resolvers.listing import Page, fetch_page
 
 __all__ = [
@@ -43,9 +41,11 @@ __all__ = [
     "ImageServerRequest",
     "PixelArgs",
     "PixelKind",
+    "PixelTarget",
     "available_image_servers",
     "call_image_server",
     "get_image_server",
+    "histogram_bounds",
     "image_server_for",
     "image_server_request",
     "image_servers_by_id",
@@ -136,15 +136,37 @@ class PixelArgs:
 
 
 @dataclass(frozen=True, slots=True)
+class PixelTarget:
+    """What an object's pixels are: its file (path under the image store), the image's size,
+    the plane (channel, z, t), the name a download takes, an annotation's WKT."""
+
+    file_path: str | None
+    width: int | None = None
+    height: int | None = None
+    plane: tuple[int, int, int] = (0, 0, 0)
+    filename: str | None = None
+    geometry: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ImageServerRequest:
-    """What to ask the image server: which server, what, about which file (its path under the
-    server's root), in which format and so with which `Accept` header."""
+    """What to ask the image server: which server (relayed: an external one), what, about
+    which file (its path under the server's root), in which format and so with which `Accept`
+    header, and what a render needs of the object."""
 
     server: Any
     kind: PixelKind
     file_path: str
     format: str | None
     accept: str | None
+    relayed: bool = False
+    width: int | None = None
+    height: int | None = None
+    channel: int = 0
+    z_stack: int = 0
+    time: int = 0
+    filename: str | None = None
+    geometry: str | None = None
 
 
 def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
@@ -163,8 +185,8 @@ async def image_servers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None
 
 
 async def available_image_servers(db: Lease, keys: list[bool]) -> list[Row[Any] | None]:
-    """The image server that serves requests (the first available one), whatever the key:
-    a loader so a request reads it once however many objects ask."""
+    """The external image server requests are relayed to (the first available one with a
+    URL), whatever the key: a loader so a request reads it once however many objects ask."""
     stmt = (
         select(*SERVER_TABLE.c)
         .where(ImageServer.available, ImageServer.url != "")
@@ -190,30 +212,32 @@ async def get_image_server(ctx: Context, server_id: int) -> Any:
 
 
 async def image_server_for(ctx: Context, purpose: str) -> Any:
-    """The image server that will serve `purpose`; `Unavailable` (503) when none is configured.
-
-    Call it after every check of the object, so a missing or forbidden object answers 404/403
-    whatever the image server's state.
-    """
-    server = await ctx.loader(available_image_servers).load(True)
-    if server is None:
-        raise Unavailable(
-            f"No image server is configured: {purpose} needs one "
-            "(set CYTOGATE_IMAGE_SERVER_URL to the image server's URL)"
-        )
-    return server
+    """The image-server record that serves `purpose`: the external one when configured, else
+    the built-in one's (the first record). Call it after every check of the object."""
+    if ctx.settings.image_server_url:
+        server = await ctx.loader(available_image_servers).load(True)
+        if server is not None:
+            return server
+    async with ctx.db.read() as conn:
+        return (await conn.execute(select(*SERVER_TABLE.c).order_by(ImageServer.id))).first()
 
 
 async def call_image_server(ctx: Context, purpose: str) -> NoReturn:
-    """Work cytogate would do by calling the image server itself: 503 without one, else 501."""
+    """Work cytogate would do by calling an external image server itself: 501."""
     server = await image_server_for(ctx, purpose)
-    raise NotSupported(f"cytogate does not call the image server at {server.url} yet: {purpose}")
+    url = server.url if server is not None else ctx.settings.image_server_url
+    raise NotSupported(f"cytogate does not call the image server at {url} yet: {purpose}")
 
 
 async def list_image_formats(ctx: Context) -> list[Any]:
-    """The file formats the image server reads (§2.9): only it knows them."""
+    """The file formats the image server reads (§2.9): the built-in server's list; an external
+    server is not asked yet (501)."""
     ctx.require_viewer()
-    await call_image_server(ctx, "the list of image formats")
+    if ctx.settings.image_server_url:
+        await call_image_server(ctx, "the list of image formats")
+    from imaging.formats import FORMATS
+
+    return list(FORMATS)
 
 
 # --- pixel requests --------------------------------------------------------------------------
@@ -249,17 +273,44 @@ def _check_args(domain: str, args: PixelArgs) -> str | None:
 
 
 async def image_server_request(
-    ctx: Context, domain: str, object_id: int, file_path: str | None, args: PixelArgs
+    ctx: Context, domain: str, object_id: int, target: PixelTarget, args: PixelArgs
 ) -> ImageServerRequest:
     """The image-server request behind a pixel endpoint of an object the caller may read.
 
     Args:
         domain: the object's class name ("AbstractImage"), which decides the kinds it serves.
-        file_path: the object's file under the image server's root; None when it has none.
+        target: the object's file and what a render needs; a None file path is a 400.
     """
     fmt = _check_args(domain, args)
-    if not file_path:
+    if not target.file_path:
         raise InvalidInput(f"{domain} {object_id} has no file an image server could serve")
     server = await image_server_for(ctx, f"the {args.kind.value} of {domain} {object_id}")
     accept = None if fmt is None else ACCEPT.get(fmt, "image/jpeg")
-    return ImageServerRequest(server, args.kind, file_path, fmt, accept)
+    channel, z_stack, time = target.plane
+    return ImageServerRequest(
+        server, args.kind, target.file_path, fmt, accept,
+        relayed=bool(ctx.settings.image_server_url), width=target.width, height=target.height,
+        channel=channel, z_stack=z_stack, time=time, filename=target.filename,
+        geometry=target.geometry,
+    )  # fmt: skip
+
+
+async def histogram_bounds(ctx: Context, request: ImageServerRequest) -> list[dict[str, Any]]:
+    """Per sample of the request's plane, its first and last non-empty intensity, from the
+    histograms the built-in image server computed at import (the viewer sets its intensity
+    windows with them, PIXELS.md §2); an external image server is not asked yet (501)."""
+    if request.relayed or ctx.pixels is None:
+        raise NotSupported("Histogram bounds come from the built-in image server only")
+    from imaging.errors import FileMissing, PixelError
+
+    service = ctx.pixels
+    try:
+        source = service.source(request.file_path, request.width, request.height)
+        plane = (request.channel, request.z_stack, request.time)
+        found = await service.histogram(request.file_path, source, "channels-bounds", None,
+                                        plane)  # fmt: skip
+    except FileMissing:
+        raise NotFound("Image file", request.file_path, "path") from None
+    except PixelError as error:
+        raise InvalidInput(error.message) from None
+    return list(found)

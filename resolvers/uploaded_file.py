@@ -57,7 +57,13 @@ from resolvers.listing import (
 )
 from resolvers.metadata import record_metadata
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
-from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request, pixel_url
+from resolvers.pixels import (
+    ImageServerRequest,
+    PixelArgs,
+    PixelTarget,
+    image_server_request,
+    pixel_url,
+)
 from resolvers.storage import (
     ARCHIVE_TYPES,
     UPLOADED_FILE,
@@ -165,7 +171,8 @@ async def get_uploaded_file(ctx: Context, file_id: int) -> Any:
 
 async def uploaded_file_request(ctx: Context, row: Any, args: PixelArgs) -> ImageServerRequest:
     """The image-server request behind the download of a readable uploaded file."""
-    return await image_server_request(ctx, "UploadedFile", row.id, row.filename, args)
+    target = PixelTarget(row.filename, filename=row.original_filename)
+    return await image_server_request(ctx, "UploadedFile", row.id, target, args)
 
 
 def _in_readable_storages(ctx: Context, stmt: Any, table: Any = UploadedFile) -> Any:

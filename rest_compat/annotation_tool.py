@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Final
 
 from aiohttp import web
 
 from rest_compat.annotation import annotation_json, with_track_links
 from rest_compat.envelopes import Call, bare, command_body, items, single
-from rest_compat.pixels import pixel_routes, relay
+from rest_compat.pixels import answer, pixel_routes
 from rest_compat.review import any_command
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
@@ -32,9 +33,9 @@ def _wkt(found: JSON) -> JSON:
     return {"wkt": found["wkt"]}
 
 
-def _pixels(data: Any, call: Call) -> web.Response:
-    """The shared relay, which reads the request one level down (`object { request }`)."""
-    return relay({"annotation": data}, call)
+async def _pixels(data: Any, call: Call) -> web.StreamResponse:
+    """The shared pixel answer, which reads the request one level down (`object { request }`)."""
+    return await answer({"annotation": data}, call)
 
 
 def _pixel_rows(
@@ -42,10 +43,9 @@ def _pixel_rows(
 ) -> tuple[Route, ...]:
     """The pixel rows of one kind of annotation (`reviewed` None: either kind, §3.5)."""
     return tuple(
-        Route(row.method, row.path, row.operation, _pixels,
-              fixed={**row.fixed, "reviewed": reviewed})
-        for row in pixel_routes(resource, "AnnotationPixels", kinds)
-    )  # fmt: skip
+        replace(row, envelope=_pixels, fixed={**row.fixed, "reviewed": reviewed})
+        for row in pixel_routes(resource, "AnnotationPixels", kinds, reuse=False)
+    )
 
 
 ROUTES: Final = (

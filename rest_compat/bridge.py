@@ -6,8 +6,10 @@ only privilege of the bridge's own documents is `trusted` paging (`max=0` means 
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -16,6 +18,7 @@ import strawberry
 from aiohttp import web
 from graphql import GraphQLError
 
+from db.memo import Memo
 from resolvers.context import Context
 from resolvers.errors import CytogateError, InvalidInput, Unavailable
 from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body, json_response
@@ -34,6 +37,8 @@ MAX_PAGING: Final = 2**31 - 1
 SPREAD: Final = "*"
 
 ContextFactory = Callable[[web.Request], Context]
+#: The checked answers of `Route.reuse` operations, by viewer, operation and variables.
+CheckedAnswers = Memo[Hashable, Any]
 
 
 def _form_fields(raw: bytes) -> dict[str, Any]:
@@ -73,7 +78,13 @@ def _check(route: Route, operations: dict[str, Operation]) -> None:
 
 
 class Bridge:
-    """Serves the REST routes over a schema; validates every route against it when built."""
+    """Serves the REST routes over a schema; validates every route against it when built.
+
+    Args:
+        checked: where the answers of `Route.reuse` operations are kept (a pixel route's
+            checks and description, so that the next tiles of a slide skip GraphQL and the
+            database); None runs every operation every time.
+    """
 
     def __init__(
         self,
@@ -82,12 +93,14 @@ class Bridge:
         context: ContextFactory,
         operations: dict[str, Operation] | None = None,
         files: FileStore | None = None,
+        checked: CheckedAnswers | None = None,
     ):
         self.schema = schema
         self.files = files
         self.router = Router(routes)
         self.operations = operations if operations is not None else load_operations(schema._schema)
         self.context = context
+        self.checked = checked
         for route in self.router.routes:
             _check(route, self.operations)
 
@@ -97,7 +110,9 @@ class Bridge:
             if key in query:
                 return json_response(error_body(f"Parameter {key} is repeated"), status=400)
             query[key] = value
-        found = self.router.match(request.method, request.path, query)
+        # HEAD is a GET without the body (aiohttp drops it): pixel routes answer headers only
+        method = "GET" if request.method == "HEAD" else request.method
+        found = self.router.match(method, request.path, query)
         if found is None:
             return json_response(error_body(f"No such endpoint: {request.path}"), status=404)
         if isinstance(found, set):
@@ -118,6 +133,7 @@ class Bridge:
             return await self._upload(request, route, operation, found.path_params, query)
         try:
             variables, call = self._variables(route, operation, found.path_params, query)
+            call = replace(call, path=found.path_params, request=request)
             body = await self._body(request, route) if route.body is not None else None
             if route.bulk and isinstance(body, list):
                 if route.bulk_operation is not None:
@@ -275,12 +291,28 @@ class Bridge:
     async def _execute(
         self, request: web.Request, operation: Operation, variables: dict[str, Any]
     ) -> tuple[Any, GraphQLError | None]:
-        context = self.context(request)
+        data, error, _ = await self._execute_in(request, operation, variables)
+        return data, error
+
+    async def _execute_in(
+        self,
+        request: web.Request,
+        operation: Operation,
+        variables: dict[str, Any],
+        context: Context | None = None,
+    ) -> tuple[Any, GraphQLError | None, Context]:
+        """Run the operation (in `context`, else a new one); its result, its first error and
+        the context it ran in."""
+        context = context or self.context(request)
         if operation.writes and request.method == "GET" and context.by_cookie:
-            return None, GraphQLError(
-                "A write over GET needs a signed request or a bearer token: a browser's session "
-                "cookie alone could come from a link on another site",
-                extensions={"code": "FORBIDDEN"},
+            return (
+                None,
+                GraphQLError(
+                    "A write over GET needs a signed request or a bearer token: a browser's "
+                    "session cookie alone could come from a link on another site",
+                    extensions={"code": "FORBIDDEN"},
+                ),
+                context,
             )
         result = await self.schema.execute(
             operation.text,
@@ -289,8 +321,8 @@ class Bridge:
             operation_name=operation.name,
         )
         if result.errors:
-            return None, result.errors[0]
-        return result.data, None
+            return None, result.errors[0], context
+        return result.data, None, context
 
     async def _run(
         self,
@@ -300,13 +332,49 @@ class Bridge:
         variables: dict[str, Any],
         call: Call,
     ) -> web.StreamResponse:
-        data, error = await self._execute(request, operation, variables)
+        if route.reuse is not None and self.checked is not None:
+            data, error, context = await self._reused(request, route, operation, variables)
+        else:
+            data, error, context = await self._execute_in(request, operation, variables)
         if error is not None:
             return _error_answer(route, error)
-        answer = route.envelope(data, call)
+        answer = route.envelope(data, replace(call, context=context))
+        if inspect.isawaitable(answer):
+            return await answer
         if isinstance(answer, StreamedJSON):  # written now, while the lease reads its rows
             await answer.send(request)
         return answer
+
+    async def _reused(
+        self, request: web.Request, route: Route, operation: Operation, variables: dict[str, Any]
+    ) -> tuple[Any, GraphQLError | None, Context]:
+        """The operation's answer kept for this viewer and these variables (but
+        `route.reuse`), else run now and kept when it succeeds; errors are never kept."""
+        assert self.checked is not None and route.reuse is not None
+        context = self.context(request)
+        key = (context.viewer, route.operation, tuple(sorted(
+            (name, value) for name, value in variables.items() if name not in route.reuse
+        )))  # fmt: skip
+        found = self.checked.get(key)
+        if found is not None:
+            return found, None, context
+        generation = self.checked.generation
+        data, error, context = await self._execute_in(request, operation, variables, context)
+        if error is None:
+            self.checked.put(key, data, generation)
+        return data, error, context
+
+    async def show(
+        self, request: web.Request, operation: str, object_id: int, shape: Callable[[Any], Any]
+    ) -> Any:
+        """One object as its REST route shows it (`operation` takes `$id`), for answers the
+        bridge does not route itself (the upload's); a domain error raises."""
+        data, error, _ = await self._execute_in(
+            request, self.operations[operation], {"id": object_id}
+        )
+        if error is not None:
+            raise InvalidInput(error.message)
+        return shape(next(iter(data.values())))
 
     async def _bulk(
         self,

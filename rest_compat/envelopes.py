@@ -4,9 +4,9 @@ bulk result, bare value, and the error bodies and statuses (contract core.md §3
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from aiohttp import web
@@ -14,9 +14,13 @@ from aiohttp import web
 from rest_compat.shapes import JSON, Shape
 from schema.executor import CompletedRows
 
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
 __all__ = [
     "NO_STORE",
     "STATUS_BY_CODE",
+    "AsyncEnvelope",
     "Call",
     "Envelope",
     "StreamedJSON",
@@ -80,16 +84,21 @@ def error_body(
 @dataclass(frozen=True, slots=True)
 class Call:
     """What an envelope knows of the request: paging asked for, the query and the path's
-    parameters, and the route's context."""
+    parameters, the route's context, and for envelopes that answer with more than the
+    operation's result (pixels) the HTTP request and the request's resolver context."""
 
     max: int | None
     offset: int
     query: Mapping[str, str]
     headers: dict[str, str] = field(default_factory=dict)
     path: Mapping[str, str] = field(default_factory=dict)
+    request: web.Request | None = None
+    context: Context | None = None
 
 
 Envelope = Callable[[Any, Call], web.StreamResponse]
+#: An envelope that awaits work of its own before answering (pixels).
+AsyncEnvelope = Callable[[Any, Call], Awaitable[web.StreamResponse]]
 
 
 def _root(data: Mapping[str, Any]) -> Any:

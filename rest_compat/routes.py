@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from rest_compat.envelopes import Envelope
+from rest_compat.envelopes import AsyncEnvelope, Envelope
 from rest_compat.upload import Upload
 from schema.common import parse_bool
 
-__all__ = ["Match", "Predicate", "Route", "Router", "flag", "given"]
+__all__ = ["Match", "Predicate", "Route", "Router", "Traits", "flag", "given"]
 
 PARAM: Final = re.compile(r"\{(\w+)(?::(int))?\}")
 
@@ -67,12 +67,18 @@ class Route:
             what the python client's `post(uri, dict)` sends under a JSON content type.
         upload: the body is a multipart upload (rest_compat/upload.py): its file, streamed to
             disk, goes to a variable; its text fields are read as query parameters.
+        reuse: the operation only reads, and its answer may be reused a few seconds for the
+            same viewer and the same variables but these (which the envelope checks itself,
+            as a tile's coordinates): see `Bridge.checked`. None: run it every time.
+        auth_param: a bearer token may come as the query parameter `auth` (the newer
+            Cytomine's name), for URLs browsers embed in `<img>` tags (images-annotations.md
+            §2.10); `Authorization=Bearer …` in the query is read on every route (core.md §2).
     """
 
     method: str
     path: str
     operation: str
-    envelope: Envelope
+    envelope: Envelope | AsyncEnvelope
     body: str | None = None
     bulk: bool = False
     bulk_operation: str | None = None
@@ -83,6 +89,8 @@ class Route:
     derive: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     form: bool = False
     upload: Upload | None = None
+    reuse: frozenset[str] | None = None
+    auth_param: bool = False
 
     @property
     def params(self) -> list[tuple[str, bool]]:
@@ -94,6 +102,23 @@ class Route:
 class Match:
     route: Route
     path_params: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Traits:
+    """What the routes of a path allow before one is chosen: authentication reads them
+    (`Route.reuse`, `Route.auth_param`)."""
+
+    reuse: bool = False
+    auth_param: bool = False
+
+
+NO_TRAITS: Final = Traits()
+
+
+def _head(path: str) -> str:
+    """The first two segments of a path (`/api/sliceinstance`)."""
+    return "/".join(path.split("/", 3)[:3])
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -124,15 +149,37 @@ class Router:
             if key in seen and route.when is None:
                 raise ValueError(f"route {route.method} {route.path} is declared twice")
             seen.add(key)
+        # Routes by their first two path segments, each list keeping the global order with
+        # the routes whose first segments are parameters merged in: a request tries only the
+        # routes that can match it (a tile's path is one of the most specific, tried last).
+        general = [pair for pair in self._routes if "{" in _head(pair[0].path)]
+        self._buckets: dict[str, list[tuple[Route, re.Pattern[str]]]] = {}
+        for route, _ in self._routes:
+            head = _head(route.path)
+            if "{" not in head and head not in self._buckets:
+                self._buckets[head] = [
+                    pair for pair in self._routes if _head(pair[0].path) == head or pair in general
+                ]
+        self._general = general
 
     @property
     def routes(self) -> list[Route]:
         return [route for route, _ in self._routes]
 
+    def _candidates(self, path: str) -> list[tuple[Route, re.Pattern[str]]]:
+        return self._buckets.get(_head(path), self._general)
+
+    def traits(self, path: str) -> Traits:
+        """The traits of the first route of any method whose path matches `path`."""
+        for route, pattern in self._candidates(path):
+            if (route.reuse is not None or route.auth_param) and pattern.match(path):
+                return Traits(route.reuse is not None, route.auth_param)
+        return NO_TRAITS
+
     def match(self, method: str, path: str, query: Mapping[str, str]) -> Match | set[str] | None:
         """The matching route; else the allowed methods of the path (405); else None (404)."""
         allowed: set[str] = set()
-        for route, pattern in self._routes:
+        for route, pattern in self._candidates(path):
             found = pattern.match(path)
             if found is None:
                 continue

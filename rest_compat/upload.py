@@ -4,7 +4,7 @@ and for GraphQL's multipart requests alike.
 `stage` reads a `multipart/form-data` body part by part: the first file part is written, chunk
 by chunk, to a temporary file of the directory it will live in (`<data>/<directory>/`), its size
 and SHA-256 counted on the way, never held whole in memory; the other parts are short text
-fields. Past `CYTOGATE_MAX_UPLOAD_BYTES` the upload stops with 413, with too little free space
+fields. Past `CYTOGATE_ATTACHED_MAX_BYTES` the upload stops with 413, with too little free space
 with 503; nothing is left behind either way. The mutation gets the `StagedFile` (a handle, not
 the bytes, which never pass through GraphQL variables) and renames it into place before it
 writes its row (resolvers/upload.py); `Staged.discard`, run when the request ends, removes

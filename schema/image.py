@@ -12,7 +12,7 @@ import dataclasses
 import re
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import strawberry
 
@@ -35,6 +35,7 @@ from resolvers.image import (
     last_opened_by_image,
 )
 from resolvers.metadata_target import IMAGE_INSTANCE_CLASS, SLICE_INSTANCE_CLASS
+from resolvers.pixels import PixelArgs, PixelKind, histogram_bounds
 from resolvers.project import projects_by_id
 from resolvers.track import tracks_by_image
 from resolvers.user import users_by_id
@@ -52,7 +53,7 @@ from schema.common import (
     to_filters,
 )
 from schema.metadata import attached_files_field, description_field, properties_field
-from schema.pixels import image_server_request_field
+from schema.pixels import HistogramBounds, RequestFn, image_server_request_field
 from schema.tag import tags_field
 from schema.user import User
 
@@ -92,6 +93,30 @@ class Calibration:
     physical_size_z: float | None
     fps: float | None
     magnification: int | None
+
+
+_BOUNDS: Final = PixelArgs(PixelKind.CHANNEL_HISTOGRAM_BOUNDS)
+
+
+async def _bounds(parent: Any, info: Info, request: RequestFn) -> list[HistogramBounds]:
+    """The histogram bounds of the object, after the checks of its histogram routes."""
+    described = await request(info.context, parent, _BOUNDS)
+    return [HistogramBounds.of(item) for item in await histogram_bounds(info.context, described)]
+
+
+async def _image_of(parent: Any, info: Info) -> Any:
+    return await info.context.found(image_instances_by_id, parent.image_id, "ImageInstance")
+
+
+# What the viewer needs of an image instance or slice instance (PIXELS.md §2): both types
+# declare these fields, each resolving them from its own row.
+_THUMB_URL = "Its thumbnail's URL, longest side maxSize pixels."
+_TILE_URL = ("The URL of its normalized tiles, with OpenLayers' {z}, {x} and {y} placeholders "
+             "(an image: its reference plane's).")  # fmt: skip
+_ZOOM_LEVELS = ("The normalized pyramid's zoom levels: 0 (the smallest) to zoomLevels − 1 (full "
+                "resolution).")  # fmt: skip
+_HISTOGRAM_BOUNDS = ("Per sample, the first and last non-empty intensity (the viewer's "
+                     "intensity windows), from the built-in image server.")  # fmt: skip
 
 
 @strawberry.type(description="One plane (channel, z, t) of an image instance: annotations are "
@@ -144,6 +169,31 @@ class SliceInstance:
     @staticmethod
     async def annotation_index(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(index_by_slice).load(parent.id)
+
+    @strawberry.field(description=_THUMB_URL)
+    @staticmethod
+    def thumb_url(parent: strawberry.Parent[Any], info: Info, max_size: int = 512) -> str:
+        return images.thumb_url(info.context, parent.id, max_size, "sliceinstance")
+
+    @strawberry.field(description=_TILE_URL)
+    @staticmethod
+    def tile_url_template(parent: strawberry.Parent[Any], info: Info) -> str:
+        return images.tile_url_template(info.context, parent.id)
+
+    @strawberry.field(description=_ZOOM_LEVELS)
+    @staticmethod
+    async def zoom_levels(parent: strawberry.Parent[Any], info: Info) -> int:
+        return zoom_levels(await _image_of(parent, info)) + 1
+
+    @strawberry.field(description="The normalized tiles' side, in pixels.")
+    @staticmethod
+    async def tile_size(parent: strawberry.Parent[Any], info: Info) -> int:
+        return int((await _image_of(parent, info)).tile_size)
+
+    @strawberry.field(description=_HISTOGRAM_BOUNDS)
+    @staticmethod
+    async def histogram_bounds(parent: strawberry.Parent[Any], info: Info) -> list[HistogramBounds]:
+        return await _bounds(parent, info, images.slice_instance_request)
 
     image_server_request = image_server_request_field(images.slice_instance_request)
 
@@ -261,6 +311,27 @@ class ImageInstance:
     @staticmethod
     def thumb(parent: strawberry.Parent[Any], info: Info, max_size: int | None = 512) -> str:
         return images.thumb_url(info.context, parent.id, max_size)
+
+    @strawberry.field(description=_THUMB_URL)
+    @staticmethod
+    def thumb_url(parent: strawberry.Parent[Any], info: Info, max_size: int = 512) -> str:
+        return images.thumb_url(info.context, parent.id, max_size)
+
+    @strawberry.field(description=_TILE_URL)
+    @staticmethod
+    async def tile_url_template(parent: strawberry.Parent[Any], info: Info) -> str:
+        piece = await images.reference_slice(info.context, parent)
+        return images.tile_url_template(info.context, piece.id)
+
+    @strawberry.field(description=_ZOOM_LEVELS)
+    @staticmethod
+    def zoom_levels(parent: strawberry.Parent[Any]) -> int:
+        return zoom_levels(parent) + 1
+
+    @strawberry.field(description=_HISTOGRAM_BOUNDS)
+    @staticmethod
+    async def histogram_bounds(parent: strawberry.Parent[Any], info: Info) -> list[HistogramBounds]:
+        return await _bounds(parent, info, images.image_instance_request)
 
     @strawberry.field(description="The macro image's URL; null for a format without one.")
     @staticmethod

@@ -3,8 +3,8 @@ reads (decision 8; contract images-annotations.md §2.9–§2.10).
 
 Pixels themselves are bytes and stay plain HTTP; object types give their URLs (`thumbUrl`…).
 Each type with pixel endpoints has an `imageServerRequest` field, made by
-`image_server_request_field`, that says what the image server would be asked for: it fails with
-UNAVAILABLE while no image server is configured.
+`image_server_request_field`, that says what the image server is asked for, after the same
+checks as the pixel endpoint itself.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from schema.common import Connection, Info, Long, connection
 
 __all__ = [
     "KINDS",
+    "HistogramBounds",
     "ImageFormat",
     "ImageServer",
     "ImageServerQuery",
@@ -52,6 +53,35 @@ class ImageServerRequestType:
     file_path: str = strawberry.field(description="The file, under the image server's root.")
     format: str | None = strawberry.field(description="The image format of the answer.")
     accept: str | None = strawberry.field(description="The media type asked for.")
+    relayed: bool = strawberry.field(
+        description="Relayed to an external image server (else the built-in one renders it)."
+    )
+    width: int | None = strawberry.field(description="The image's width, in pixels.")
+    height: int | None = strawberry.field(description="The image's height, in pixels.")
+    channel: int = strawberry.field(description="The plane's channel.")
+    z_stack: int = strawberry.field(description="The plane's focal position.")
+    time: int = strawberry.field(description="The plane's time point.")
+    filename: str | None = strawberry.field(description="The name a download takes.")
+    geometry: str | None = strawberry.field(
+        description="An annotation's WKT (bottom-left origin), for its crops."
+    )
+
+
+@strawberry.type(description="A sample's first and last non-empty intensity in a plane.")
+class HistogramBounds:
+    channel: int = strawberry.field(description="The file's channel.")
+    apparent_channel: int = strawberry.field(description="The channel a viewer shows.")
+    sample: int = strawberry.field(description="The sample (R, G, B: 0, 1, 2).")
+    color: str | None = strawberry.field(description="The sample's colour in an RGB image.")
+    minimum: int
+    maximum: int
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> HistogramBounds:
+        """From the image server's item (`resolvers.pixels.histogram_bounds`)."""
+        return cls(channel=found["channel"], apparent_channel=found["apparentChannel"],
+                   sample=found["sample"], color=found["color"], minimum=found["minimum"],
+                   maximum=found["maximum"])  # fmt: skip
 
 
 @strawberry.type(description="A file format the image server reads.")
@@ -98,7 +128,7 @@ def image_server_request_field(request: RequestFn) -> Any:
         graphql_type=ImageServerRequestType,
         description="What the image server is asked for one of this object's pixel endpoints: "
         "`format` for images, `label` for an associated image, x/y/width/height for a window, "
-        "zoom/tx/ty for a tile. UNAVAILABLE while no image server is configured.",
+        "zoom/tx/ty for a tile.",
     )
 
 
@@ -117,8 +147,6 @@ class ImageServerQuery:
     async def image_server(self, info: Info, id: Long) -> Any:
         return await pixels.get_image_server(info.context, id)
 
-    @strawberry.field(
-        description="The formats the image server reads; UNAVAILABLE without an image server."
-    )
+    @strawberry.field(description="The formats the image server reads.")
     async def image_server_formats(self, info: Info) -> list[ImageFormat]:
         return await pixels.list_image_formats(info.context)

@@ -28,6 +28,7 @@ from schema.companion_file import CompanionFileMutation, CompanionFileQuery
 from schema.errors import INTERNAL, DomainErrors, error_code
 from schema.executor import PLANS, ListExecutionContext, PlanCache
 from schema.image import ImageMutation, ImageQuery
+from schema.image_import import ImageImportMutation
 from schema.limits import limit_extensions
 from schema.metadata import MetadataMutation, MetadataQuery
 from schema.ontology import OntologyMutation, OntologyQuery
@@ -87,6 +88,7 @@ Mutation = merge_types(
         AbstractImageMutation,
         CompanionFileMutation,
         ImageMutation,
+        ImageImportMutation,
         AnnotationMutation,
         AnnotationToolMutation,
         AnnotationCommentMutation,

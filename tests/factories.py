@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from tests.harness import Api
@@ -98,3 +99,45 @@ def add_image(api: Api, project: int, base_image: int, **fields: Any) -> dict[st
     """Place an abstract image in a project; the instance's JSON."""
     body = {"baseImage": base_image, "project": project, **fields}
     return created(api.post("/api/imageinstance.json", json=body), "imageinstance")
+
+
+def first_storage(api: Api) -> int:
+    """The id of the caller's first storage (every user has one)."""
+    return int(api.get("/api/storage.json").json()["collection"][0]["id"])
+
+
+def upload(
+    api: Api,
+    path: Path,
+    project: int | None = None,
+    *,
+    sync: bool = True,
+    storage: int | None = None,
+    name: str | None = None,
+    chunked: bool = False,
+) -> Any:
+    """POST /upload of the file at `path` (as the file `name`, default its own), signed as
+    client 4.x signs, `chunked` without a Content-Length; PIMS's JSON answer on a 200, else
+    the response."""
+    import requests
+
+    from tests.harness import http_date, signature
+
+    query = f"?idStorage={storage if storage is not None else first_storage(api)}"
+    query += f"&sync={'true' if sync else 'false'}"
+    if project is not None:
+        query += f"&idProject={project}"
+    boundary = "cytogateboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files[]"; '
+        f'filename="{name or path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+    )
+    body = head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+    content_type = f"multipart/form-data; boundary={boundary}"
+    date = http_date()
+    auth = signature(api.private_key or "", f"POST\n\n{content_type}\n{date}")
+    headers = {"content-type": content_type, "date": date,
+               "authorization": f"CYTOMINE {api.public_key}:{auth}"}  # fmt: skip
+    data = iter([body]) if chunked else body
+    response = requests.post(api.base + "/upload" + query, data=data, headers=headers, timeout=120)
+    return response if response.status_code != 200 else response.json()

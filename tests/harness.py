@@ -19,6 +19,7 @@ from aiohttp import web
 from sqlalchemy import event
 
 from gateway.app import DATABASE, Interface, create_app
+from gateway.state import PIXELS
 from settings import Settings
 
 ADMIN_PUBLIC_KEY = "a0a0a0a0-0000-4000-8000-000000000001"
@@ -50,6 +51,10 @@ class Server:
     app: web.Application
     loop: asyncio.AbstractEventLoop
     counter: Counter = field(default_factory=Counter)
+
+    def finish_imports(self) -> None:
+        """Wait for the imports the server runs in the background (uploads with sync=false)."""
+        asyncio.run_coroutine_threadsafe(self.app[PIXELS].drain(), self.loop).result(120)
 
     @contextmanager
     def count_statements(self) -> Iterator[Counter]:

@@ -30,6 +30,7 @@ from resolvers.listing import Filter, Page, apply_filters, apply_sort, fetch_pag
 from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
+    PixelTarget,
     available_image_servers,
     image_server_request,
     pixel_url,
@@ -49,6 +50,7 @@ __all__ = [
     "get_abstract_slice_uploader",
     "image_file",
     "image_server_urls",
+    "image_target_of",
     "image_uploader",
     "is_virtual",
     "list_abstract_images",
@@ -81,14 +83,11 @@ def dimensions(image: Any) -> str:
 
 
 def zoom_levels(image: Any) -> int:
-    """How many times the image halves until it fits one tile; 1 when a size is unknown."""
-    width, height, tile = image.width, image.height, image.tile_size
-    if width is None or height is None:
-        return 1
-    levels = 0
-    while width > tile or height > tile:
-        width, height, levels = width // 2, height // 2, levels + 1
-    return levels
+    """How many times the image halves, rounding up as core and PIMS do (a 513-px image: 2),
+    until it fits one tile; 1 when a size is unknown."""
+    from imaging.pyramid import zoom_levels as halvings
+
+    return halvings(image.width, image.height, image.tile_size or 256)
 
 
 def apparent_channels(image: Any) -> int:
@@ -226,11 +225,31 @@ async def get_abstract_image_uploader(ctx: Context, image_id: int) -> Any:
     return _known(await image_uploader(ctx, await _image(ctx, image_id, READ)))
 
 
+async def image_target(ctx: Context, image: Any, plane: tuple[int, int, int] = (0, 0, 0),
+                       file_path: str | None = None) -> PixelTarget:  # fmt: skip
+    """What a render needs of an abstract image (and one plane of it)."""
+    if file_path is None:
+        upload = await image_file(ctx, image)
+        file_path = None if upload is None else upload.filename
+    return PixelTarget(file_path, image.width, image.height, plane, image.original_filename)
+
+
+async def image_target_of(
+    ctx: Context, image_id: int, plane: tuple[int, int, int], file_path: str | None,
+    filename: str | None = None, geometry: str | None = None,
+) -> PixelTarget:  # fmt: skip
+    """What a render needs of the abstract image `image_id` (already allowed by the caller's
+    checks), for a plane stored in `file_path`."""
+    image = await ctx.loader(abstract_images_by_id).load(image_id)
+    width = None if image is None else image.width
+    height = None if image is None else image.height
+    return PixelTarget(file_path, width, height, plane, filename, geometry)
+
+
 async def abstract_image_request(ctx: Context, image: Any, args: PixelArgs) -> ImageServerRequest:
     """The image-server request behind a pixel endpoint of a readable image."""
-    upload = await image_file(ctx, image)
-    path = None if upload is None else upload.filename
-    return await image_server_request(ctx, "AbstractImage", image.id, path, args)
+    target = await image_target(ctx, image)
+    return await image_server_request(ctx, "AbstractImage", image.id, target, args)
 
 
 # --- abstract slices -------------------------------------------------------------------------
@@ -302,6 +321,6 @@ async def get_abstract_slice_uploader(ctx: Context, slice_id: int) -> Any:
 
 async def abstract_slice_request(ctx: Context, piece: Any, args: PixelArgs) -> ImageServerRequest:
     """The image-server request behind a pixel endpoint of a readable slice."""
-    return await image_server_request(
-        ctx, "AbstractSlice", piece.id, await slice_path(ctx, piece), args
-    )
+    plane = (piece.channel, piece.z_stack, piece.time)
+    target = await image_target_of(ctx, piece.image_id, plane, await slice_path(ctx, piece))
+    return await image_server_request(ctx, "AbstractSlice", piece.id, target, args)

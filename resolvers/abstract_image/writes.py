@@ -36,6 +36,7 @@ from resolvers.errors import InvalidInput
 from resolvers.metadata import record_metadata
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import call_image_server
+from resolvers.storage import uploaded_files_by_id
 
 __all__ = [
     "create_abstract_image",
@@ -143,9 +144,35 @@ async def extract_abstract_image_properties(ctx: Context, image_id: int, deep: b
     """Refresh an image's fields (and, `deep`, its slices' channel names) from the image
     server's description of the file (WRITE on its storage; §2.3)."""
     ctx.require_user("change images")
-    await _image(ctx, image_id, WRITE)
+    image = await _image(ctx, image_id, WRITE)
     what = "regenerating" if deep else "extracting"
-    await call_image_server(ctx, f"{what} the properties of AbstractImage {image_id}")
+    if ctx.settings.image_server_url:
+        await call_image_server(ctx, f"{what} the properties of AbstractImage {image_id}")
+    if ctx.pixels is None or image.uploaded_file_id is None:
+        return
+    from imaging import importer
+    from imaging.errors import PixelError
+
+    upload = await ctx.loader(uploaded_files_by_id).load(image.uploaded_file_id)
+    if upload is None:
+        return
+    try:  # failures are swallowed, as core does (§2.3)
+        source = ctx.pixels.source(upload.filename, image.width, image.height)
+    except PixelError:
+        return
+    described = await ctx.pixels.in_pool(importer.check, source.path, source.format_id)
+    if isinstance(described, importer.ImportRefused):
+        return
+    fields = AbstractImageFields(
+        uploaded_file=image.uploaded_file_id, original_filename=image.original_filename,
+        width=described.width, height=described.height, depth=image.depth,
+        duration=image.duration, channels=image.channels,
+        sample_per_pixel=described.samples, bit_per_sample=described.bits,
+        physical_size_x=described.mpp_x, physical_size_y=described.mpp_y,
+        physical_size_z=image.physical_size_z, fps=image.fps,
+        magnification=described.magnification, colorspace=image.colorspace, tile_size=256,
+    )  # fmt: skip
+    await update_abstract_image(ctx, image_id, fields)
 
 
 # --- abstract slices -------------------------------------------------------------------------

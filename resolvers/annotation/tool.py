@@ -38,6 +38,7 @@ from resolvers.image import (
     image_instances_by_id,
     names_hidden,
     slice_instances_by_id,
+    slice_target,
     slices_of,
 )
 from resolvers.pixels import ImageServerRequest, PixelArgs, image_server_request
@@ -404,4 +405,5 @@ async def annotation_request(
         raise InvalidInput(f"The slice of annotation {annotation_id} is gone")
     if await names_hidden(ctx, piece) and not ctx.trusted:
         raise Forbidden("This project hides its file names from you: use the pixel URLs")
-    return await image_server_request(ctx, domain, row.id, piece.file_path, args)
+    target = await slice_target(ctx, piece, row.wkt_location)
+    return await image_server_request(ctx, domain, row.id, target, args)

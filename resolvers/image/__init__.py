@@ -22,8 +22,10 @@ from resolvers.image.reads import (
     neighbour_of,
     reference_slice,
     slice_instance_request,
+    slice_target,
     slices_of,
     thumb_url,
+    tile_url_template,
 )
 from resolvers.image.rows import (
     IMAGE_FIELDS,
@@ -101,10 +103,12 @@ __all__ = [
     "slice_instance_request",
     "slice_instances_by_id",
     "slice_path",
+    "slice_target",
     "slices_by_image_instance",
     "slices_of",
     "stored_calibration",
     "thumb_url",
+    "tile_url_template",
     "update_image_instance",
     "update_slice_instance",
     "viewer_manages",

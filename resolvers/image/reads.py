@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import false, func, literal, select, true
 
-from resolvers.abstract_image import get_abstract_image
+from resolvers.abstract_image import abstract_slices_by_id, get_abstract_image, image_target_of
 from resolvers.abstract_image import macro_url as abstract_macro_url
 from resolvers.acl import entries_of
 from resolvers.context import Context
@@ -41,6 +41,7 @@ from resolvers.pixels import (
     ImageServerRequest,
     PixelArgs,
     PixelKind,
+    PixelTarget,
     image_server_request,
     pixel_url,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "slice_instance_request",
     "slices_of",
     "thumb_url",
+    "tile_url_template",
 ]
 
 
@@ -126,10 +128,19 @@ async def get_slice_at(ctx: Context, image_id: int, channel: int, z_stack: int, 
     raise NotFound("SliceInstance", key, "image/channel/zStack/time")
 
 
-def thumb_url(ctx: Context, image_id: int, max_size: int | None) -> str:
-    """The absolute URL of an instance's thumbnail (images-annotations.md §0)."""
+def thumb_url(
+    ctx: Context, image_id: int, max_size: int | None, resource: str = "imageinstance"
+) -> str:
+    """The absolute URL of an instance's thumbnail (images-annotations.md §0), or of a slice
+    instance's (`resource` "sliceinstance")."""
     tail = "thumb.png" if max_size is None else f"thumb.png?maxSize={max_size}"
-    return pixel_url(ctx, "imageinstance", image_id, tail)
+    return pixel_url(ctx, resource, image_id, tail)
+
+
+def tile_url_template(ctx: Context, slice_id: int) -> str:
+    """The URL of a slice instance's normalized tiles with OpenLayers' `{z}`, `{x}`, `{y}`
+    placeholders, as the web viewer asks for them (PIXELS.md §2)."""
+    return pixel_url(ctx, "sliceinstance", slice_id, "normalized-tile/zoom/{z}/tx/{x}/ty/{y}.jpg")
 
 
 def macro_url(ctx: Context, row: ImageRow) -> str | None:
@@ -304,7 +315,9 @@ async def image_instance_request(ctx: Context, image: Any, args: PixelArgs) -> I
     ):
         raise Forbidden("The project does not allow its images to be downloaded")
     _hide_file(ctx, hidden)
-    return await image_server_request(ctx, "ImageInstance", image.id, image.file_path, args)
+    target = PixelTarget(image.file_path, image.width, image.height, (0, 0, 0),
+                         None if hidden else image.original_filename)  # fmt: skip
+    return await image_server_request(ctx, "ImageInstance", image.id, target, args)
 
 
 async def slice_instance_request(ctx: Context, piece: Any, args: PixelArgs) -> ImageServerRequest:
@@ -312,4 +325,16 @@ async def slice_instance_request(ctx: Context, piece: Any, args: PixelArgs) -> I
     project)."""
     (await project_access(ctx, piece.project_id)).require_read()
     _hide_file(ctx, await names_hidden(ctx, piece))
-    return await image_server_request(ctx, "SliceInstance", piece.id, piece.file_path, args)
+    target = await slice_target(ctx, piece)
+    return await image_server_request(ctx, "SliceInstance", piece.id, target, args)
+
+
+async def slice_target(ctx: Context, piece: Any, geometry: str | None = None) -> PixelTarget:
+    """What a render needs of a slice instance the caller may read (and of an annotation on
+    it: its WKT)."""
+    base = await ctx.loader(abstract_slices_by_id).load(piece.base_slice_id)
+    image_id = None if base is None else base.image_id
+    plane = (piece.channel, piece.z_stack, piece.time)
+    if image_id is None:
+        return PixelTarget(piece.file_path, None, None, plane, None, geometry)
+    return await image_target_of(ctx, image_id, plane, piece.file_path, None, geometry)

@@ -16,7 +16,7 @@ from db.models import AttachedFile
 from resolvers.command import CommandInfo, CommandLog, Spec
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
-from resolvers.errors import InvalidInput, NotFound
+from resolvers.errors import InvalidInput, NotFound, TooLarge
 from resolvers.metadata.rows import attached_files_by_id, descriptions_by_domain, properties_by_id
 from resolvers.metadata.rules import (
     ATTACHED_FILE,
@@ -260,6 +260,8 @@ async def create_attached_file(
         raise InvalidInput("The upload holds no file (a part named files[])")
     if staged.size == 0:
         raise InvalidInput("The file is empty")
+    if staged.size > ctx.settings.attached_max_bytes:  # GraphQL stages under the image limit
+        raise TooLarge(f"The file is larger than {ctx.settings.attached_max_bytes} bytes")
     name = client_filename(fields.filename, staged.filename)
     values = {
         **_domain(target),

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.factories import add_image, make_project
+from tests.factories import add_image, make_project, upload
 from tests.harness import Api
+from tests.imaging.pictures import pyramid_tiff
 
 NESTED = """
 query($id: Long!) {
@@ -192,3 +193,41 @@ def test_error_codes(api, make_user, project, make_abstract_image):
     body = {"baseImage": image["baseImage"], "project": project["id"]}
     assert gql_error(api, create, input=body) == "CONFLICT"
     assert gql_error(api, create, input={**body, "physicalSizeX": -1.0}) == "BAD_USER_INPUT"
+
+
+VIEWER = """
+query($id: Long!) {
+  imageInstance(id: $id) {
+    thumbUrl(maxSize: 256) tileUrlTemplate zoomLevels tileSize
+    histogramBounds { channel apparentChannel sample color minimum maximum }
+    referenceSlice {
+      thumbUrl tileUrlTemplate zoomLevels tileSize
+      histogramBounds { channel apparentChannel sample color minimum maximum }
+    }
+  }
+}
+"""
+
+
+def test_viewer_fields_of_an_uploaded_image(api, make_user, tmp_path):
+    project = make_project(api)
+    made = upload(api, pyramid_tiff(tmp_path / "slide.tif", 1500, 1100), project["id"])
+    instance = made[0]["images"][0]["imageInstances"][0]["id"]
+    image = gql_ok(api, VIEWER, id=instance)["imageInstance"]
+    piece = image["referenceSlice"]
+    assert image["zoomLevels"] == piece["zoomLevels"] == 4  # 1500 → 750 → 375 → 188
+    assert image["tileSize"] == piece["tileSize"] == 256
+    assert image["thumbUrl"].endswith(f"/api/imageinstance/{instance}/thumb.png?maxSize=256")
+    assert image["tileUrlTemplate"] == piece["tileUrlTemplate"]
+    path = piece["tileUrlTemplate"].split(api.base, 1)[1]
+    tile = api.get(path.replace("{z}", "3").replace("{x}", "5").replace("{y}", "4"))
+    assert tile.status_code == 200 and tile.headers["Content-Type"] == "image/jpeg", tile.text
+    assert api.get(piece["thumbUrl"].split(api.base, 1)[1]).status_code == 200
+    rest = api.get(f"/api/imageinstance/{instance}/channelhistogram/bounds.json").json()
+    expected = [{key: item[key] for key in ("channel", "apparentChannel", "sample", "color",
+                                            "minimum", "maximum")}
+                for item in rest["collection"]]  # fmt: skip
+    assert image["histogramBounds"] == piece["histogramBounds"] == expected
+    assert [item["color"] for item in expected] == ["#f00", "#0f0", "#00f"]
+    stranger = make_user()["api"].gql(VIEWER, {"id": instance})
+    assert stranger["errors"][0]["extensions"]["code"] == "FORBIDDEN", stranger

@@ -135,7 +135,7 @@ def settings() -> Settings:
     """A server taking uploads of at most 1 KiB."""
     from dataclasses import replace
 
-    return replace(base_settings(), max_upload_bytes=1024)
+    return replace(base_settings(), attached_max_bytes=1024)
 
 
 def test_an_oversize_upload_is_413_and_leaves_nothing(api, scene):

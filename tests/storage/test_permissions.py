@@ -55,9 +55,10 @@ OPERATIONS: list[tuple[str, Operation]] = [
     ("delete storage", lambda api, w: api.delete(f"/api/storage/{w['spare']}.json")),
 ]  # fmt: skip
 
-#: Reads, then image-server needs, then writes on files and images, then storage admin.
-OWNER = (200,) * 6 + (503,) * 3 + (200,) * 11
-MEMBER = (200,) * 6 + (503,) * 3 + (200,) * 5 + (403, 403) + (200,) * 3 + (403,)
+#: Reads, then pixels (the files are not on disk: 404; extraction swallows it), then writes on
+#: files and images, then storage admin.
+OWNER = (200,) * 6 + (404, 404, 200) + (200,) * 11
+MEMBER = (200,) * 6 + (404, 404, 200) + (200,) * 5 + (403, 403) + (200,) * 3 + (403,)
 OUTSIDER = (403,) * 5 + (200,) + (403,) * 14
 EXPECTED: dict[str, tuple[int, ...]] = {
     "owner": OWNER,

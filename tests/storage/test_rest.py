@@ -445,10 +445,10 @@ def test_uploaded_file_of_file_lists(api, storage_id):
     )
 
 
-def test_uploaded_file_download_needs_an_image_server(api, make_user, storage_id):
+def test_uploaded_file_download_of_a_file_not_on_disk_is_404(api, make_user, storage_id):
     file = upload(api, storage_id)
-    body = _error(api.get(f"/api/uploadedfile/{file['id']}/download"), 503)
-    assert "No image server is configured" in body["errors"]["message"]
+    body = _error(api.get(f"/api/uploadedfile/{file['id']}/download"), 404)
+    assert "missing" in body["errors"]["message"]
     _error(api.get("/api/uploadedfile/987654/download"), 404)
     _error(make_user()["api"].get(f"/api/uploadedfile/{file['id']}/download"), 403)
 

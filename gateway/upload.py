@@ -1,0 +1,156 @@
+"""`POST /upload`: PIMS's route (outside `/api`), served by the built-in image server
+(contract images-annotations.md §2.2, PIXELS.md §4).
+
+Authenticated like the API (the middleware: both HMAC variants, bearer token). The request is
+checked before a byte is stored (storage WRITE, projects); the multipart file is streamed to
+disk in chunks (`BodyPartReader.read_chunk`, never whole in memory) under the upload size limit
+and a free-space check, moved into its `upload-<uuid4>/` folder, registered, then imported:
+at once (`sync=true`, the answer lists the images) or in the background (`sync=false`, the
+answer comes at once and the uploaded file's status tells the progress).
+
+Answers are PIMS's: `[{status: 200, name, size, uploadedFile, images}]`, or on failure a 4xx
+with `[{status, error, files: [{size: 0, error}]}]`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import BodyPartReader, web
+
+from gateway.state import BRIDGE, PIXELS, SETTINGS, make_context
+from resolvers.errors import CytogateError, InvalidInput, TooLarge
+from resolvers.image_import import (
+    ImportOutcome,
+    Received,
+    UploadRequest,
+    check_upload,
+    import_received,
+    parse_properties,
+)
+
+if TYPE_CHECKING:
+    from imaging.service import PixelService
+
+__all__ = ["NoSpace", "check_room", "receive_file", "upload_handler"]
+
+CHUNK: Final = 1024 * 1024
+#: Free space kept on the images disk whatever the upload.
+RESERVE: Final = 256 * 1024 * 1024
+
+
+def _failure(status: int, message: str, name: str | None = None) -> web.Response:
+    body: dict[str, Any] = {"status": status, "error": message,
+                            "files": [{"size": 0, "error": message}]}  # fmt: skip
+    if name is not None:
+        body["name"] = name
+    return web.json_response([body], status=status)
+
+
+def _ids(text: str | None, name: str) -> tuple[int, ...]:
+    if not text:
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InvalidInput(f"Parameter {name} takes ids, not {text!r}") from None
+
+
+def _request(query: Any) -> tuple[UploadRequest, bool]:
+    storage = query.get("idStorage") or query.get("storage")
+    if not storage:
+        raise InvalidInput("The upload needs a storage (idStorage or storage)")
+    (storage_id,) = _ids(storage, "storage")[:1] or (0,)
+    projects = _ids(query.get("idProject") or query.get("projects"), "projects")
+    sync = (query.get("sync") or "false").lower() == "true"
+    properties = parse_properties(query.get("keys"), query.get("values"))
+    return UploadRequest(storage_id, projects, properties), sync
+
+
+class NoSpace(CytogateError):
+    code = "INSUFFICIENT_STORAGE"
+    status = 507
+
+
+def check_room(request: web.Request, limit: int, free: int) -> None:
+    """Refuse at once a body that says it is larger than the limit or than the free space
+    (less the reserve); `receive_file` checks again as bytes come, the length being optional."""
+    declared = request.content_length or 0
+    if declared > limit:
+        raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
+    if declared + RESERVE > free:
+        raise NoSpace("Not enough free space on the server for this upload")
+
+
+async def receive_file(part: BodyPartReader, directory: Path, limit: int, free: int) -> Received:
+    """A multipart file part streamed in chunks to a temporary file of `directory` (never
+    whole in memory), at most `limit` bytes and leaving `RESERVE` bytes of `free` space; a
+    refused or broken part leaves no file."""
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix="upload-")
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await part.read_chunk(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
+                if size + RESERVE > free:
+                    raise NoSpace("Not enough free space on the server for this upload")
+                out.write(chunk)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return Received(Path(temporary), part.filename or "image", size)
+
+
+async def _receive(request: web.Request, pixels: PixelService, limit: int) -> Received:
+    """The first file part of the body, streamed to the image store's incoming folder."""
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidInput("The upload must be a multipart/form-data body with a file")
+    free = pixels.store.free_bytes()
+    check_room(request, limit, free)
+    reader = await request.multipart()
+    async for part in reader:
+        if isinstance(part, BodyPartReader) and part.filename:
+            return await receive_file(part, pixels.store.incoming, limit, free)
+    raise InvalidInput("The upload carries no file (a files[] part with a file name)")
+
+
+async def _json(request: web.Request, outcome: ImportOutcome, sync: bool) -> list[dict[str, Any]]:
+    from rest_compat.abstract_image import abstract_image_json
+    from rest_compat.image import image_json
+    from rest_compat.uploaded_file import uploaded_file_json
+
+    bridge = request.app[BRIDGE]
+    uploaded = await bridge.show(request, "UploadedFileShow", outcome.file.id, uploaded_file_json)
+    images = []
+    if sync:
+        for image_id, instance_ids in outcome.images:
+            image = await bridge.show(request, "AbstractImageShow", image_id, abstract_image_json)
+            instances = [await bridge.show(request, "ImageInstanceShow", i, image_json)
+                         for i in instance_ids]  # fmt: skip
+            images.append({"image": image, "imageInstances": instances})
+    return [{"status": 200, "name": outcome.file.original_filename, "size": outcome.file.size,
+             "uploadedFile": uploaded, "images": images}]  # fmt: skip
+
+
+async def upload_handler(request: web.Request) -> web.StreamResponse:
+    """Serve `POST /upload` (see the module docstring)."""
+    settings, pixels = request.app[SETTINGS], request.app[PIXELS]
+    ctx = make_context(request, trusted=True)
+    name: str | None = None
+    try:
+        upload, sync = _request(request.query)
+        await check_upload(ctx, upload)
+        await ctx.db.release()  # receiving may take minutes: hold no connection meanwhile
+        received = await _receive(request, pixels, settings.upload_max_bytes)
+        name = received.name
+        outcome = await import_received(ctx, pixels, upload, received, sync=sync)
+    except CytogateError as error:
+        return _failure(error.status, error.message, name)
+    if outcome.error is not None:
+        return _failure(400, outcome.error, name)
+    return web.json_response(await _json(request, outcome, sync))

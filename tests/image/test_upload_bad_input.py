@@ -1,0 +1,185 @@
+"""The image server's bad input (DESIGN.md "Security", PIXELS.md §1–§4): each case of issue 12's
+list gets a clear 4xx (a refused import: a 400 and its error status on the uploaded file),
+leaves nothing half-imported (no image, no instance, no file being received), is never a 500
+nor a redirect, and the server goes on answering."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IMAGES
+from tests.factories import first_storage, make_project, upload
+from tests.harness import Api, assert_error
+from tests.imaging.pictures import flat, pyramid_tiff
+
+pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
+
+#: Uploaded-file statuses (contract images-annotations.md §2.1).
+ERROR_FORMAT, ERROR_INTEGRITY = 11, 61
+
+
+def _png_claiming(path: Path, width: int, height: int) -> Path:
+    """A PNG of a few hundred bytes whose header claims `width` × `height` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1000)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
+                     + chunk(b"IEND", b""))  # fmt: skip
+    return path
+
+
+def _zip_of_a_huge_file(path: Path) -> Path:
+    """A few MB of zip holding one 1 GiB member (zeros), posing as a slide."""
+    zeros = b"\0" * (16 * 1024**2)
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+        archive.open("slide.tif", "w", force_zip64=True) as member,
+    ):
+        for _ in range(64):
+            member.write(zeros)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bad")
+    slide = pyramid_tiff(root / "slide.tif", 1500, 1100)
+    truncated = root / "cut.tif"
+    truncated.write_bytes(slide.read_bytes()[: slide.stat().st_size // 3])
+    notes = root / "notes.txt"
+    notes.write_bytes(b"not an image at all\n" * 50)
+    return {
+        "slide": slide,
+        "png": flat(root / "small.png", 600, 400),
+        "truncated": truncated,
+        "text": notes,
+        "zip bomb": _zip_of_a_huge_file(root / "slide.zip"),
+        "pixel bomb": _png_claiming(root / "bomb.png", 10**6, 10**6),
+    }
+
+
+def _nothing_half_imported(api: Api, name: str, status: int) -> None:
+    """The upload of `name` ended in `status` with no image, and no file is being received."""
+    everything = api.get("/api/uploadedfile.json", params={"all": "true"}).json()["collection"]
+    (refused,) = [row for row in everything if row["originalFilename"] == name]
+    assert refused["status"] == status, refused
+    assert api.get(f"/api/uploadedfile/{refused['id']}/abstractimage.json").status_code == 404
+    assert not list((IMAGES / ".incoming").iterdir())
+
+
+@pytest.mark.parametrize(("case", "status", "reason"), [
+    ("text", ERROR_FORMAT, "not an image"),
+    ("truncated", ERROR_INTEGRITY, "damaged or truncated"),
+    ("zip bomb", ERROR_FORMAT, "not an image"),  # archives are never unpacked
+    ("pixel bomb", ERROR_INTEGRITY, "decompression bomb"),
+])  # fmt: skip
+def test_refused_files_end_in_their_error_status_with_nothing_made(api, files, case, status,
+                                                                    reason):  # fmt: skip
+    project = make_project(api)
+    refused = upload(api, files[case], project["id"], sync=True)
+    assert refused.status_code == 400, refused.text
+    (answer,) = refused.json()
+    assert reason in answer["error"] and answer["files"][0]["error"] == answer["error"]
+    _nothing_half_imported(api, files[case].name, status)
+    assert api.get(f"/api/project/{project['id']}/imageinstance.json").json()["size"] == 0
+    assert api.get("/api/abstractimage.json").json()["size"] == 0
+    assert api.get("/api/project.json").status_code == 200
+
+
+def test_a_file_name_with_dot_dots_stays_in_its_upload_folder(api, files):
+    answer = upload(api, files["png"], name="../../etc/evil.png")
+    stored = answer[0]["uploadedFile"]["filename"]
+    assert stored.startswith("upload-") and stored.endswith("/evil.png") and ".." not in stored
+    assert (IMAGES / stored).is_file() and not (IMAGES.parent / "etc" / "evil.png").exists()
+
+
+def test_uploads_to_what_the_caller_cannot_write_store_nothing(api, make_user, files):
+    stranger = make_user()
+    denied = upload(stranger["api"], files["png"], storage=first_storage(api))
+    assert denied.status_code == 403, denied.text
+    missing = upload(api, files["png"], project=987654321)
+    assert missing.status_code == 404 and "987654321" in missing.json()[0]["error"]
+    assert upload(api, files["png"], storage=987654321).status_code == 404
+    closed = make_project(api, isReadOnly=True, users=(stranger["id"],))
+    own_storage = first_storage(stranger["api"])
+    assert upload(stranger["api"], files["png"], closed["id"], storage=own_storage)\
+        .status_code == 403  # fmt: skip
+    assert api.get("/api/uploadedfile.json", params={"all": "true"}).json()["size"] == 0
+    assert not list((IMAGES / ".incoming").iterdir())
+
+
+@pytest.fixture
+def slide(api: Api, files: dict[str, Path]) -> dict[str, Any]:
+    project = make_project(api)
+    made = upload(api, files["slide"], project["id"])
+    instance = made[0]["images"][0]["imageInstances"][0]
+    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    return {"project": project, "image": f"/api/imageinstance/{instance['id']}",
+            "slice": f"/api/sliceinstance/{piece['id']}", "instance": instance}  # fmt: skip
+
+
+OUT_OF_RANGE = (
+    "{slice}/normalized-tile/zoom/4/tx/0/ty/0.jpg",  # zooms 0–3
+    "{slice}/normalized-tile/zoom/3/tx/6/ty/0.jpg",  # 6 columns at full resolution: 0–5
+    "{slice}/normalized-tile/zoom/3/tx/0/ty/5.jpg",  # 5 rows: 0–4
+    "{slice}/normalized-tile/zoom/0/tx/1/ty/0.jpg",
+    "{image}/window-0-0-20000-20000.jpg",  # a 20 000 px window on a 1500 px image
+    "{image}/window-0-0-20000-10.png",
+    "{image}/window-1500-0-10-10.png",  # starts outside
+    "{image}/window-0-0-0-10.png",  # no pixel
+    "{slice}/camera-0-0-10001-10.png",
+    "{image}/thumb.png?maxSize=20000",
+    "{image}/thumb.png?maxSize=-3",
+    "{image}/crop.png?location=POINT(5000 5000)",  # outside the image
+    "{image}/crop.png?location=POLYGON((0 0, 10",  # not WKT
+    "{image}/crop.png?location=POINT(10 10)&increaseArea=0",
+    "{slice}/normalized-tile/zoom/3/tx/0/ty/0.jpg?gammas=-1",
+    "{slice}/normalized-tile/zoom/3/tx/0/ty/0.jpg?colormaps=%23zzz",
+    "{slice}/normalized-tile/zoom/3/tx/0/ty/0.jpg?channels=7",
+    "{image}/histogram.json?nBins=3",
+)
+
+
+def test_pixel_requests_out_of_range_are_400(api, slide):
+    for tail in OUT_OF_RANGE:
+        path = tail.format(**slide)
+        assert_error(api.get(path), 400)
+        assert_error(api.get(path), 400)  # the same with the checks reused
+    assert api.get(f"{slide['slice']}/normalized-tile/zoom/3/tx/5/ty/4.jpg").status_code == 200
+
+
+def test_a_crop_of_an_annotation_of_another_project_is_403(api, make_user, slide):
+    member = make_user()
+    make_project(api, users=(member["id"],))  # a project of their own, not the slide's
+    annotation = api.post("/api/userannotation.json", json={
+        "location": "POLYGON((10 10, 50 10, 50 50, 10 50, 10 10))",
+        "image": slide["instance"]["id"]}).json()["annotation"]  # fmt: skip
+    for path in (f"/api/userannotation/{annotation['id']}/crop.png",
+                 f"/api/annotation/{annotation['id']}/crop.jpg",
+                 f"/api/userannotation/{annotation['id']}/mask.png"):  # fmt: skip
+        assert_error(member["api"].get(path), 403)
+    assert api.get(f"/api/userannotation/{annotation['id']}/crop.png").status_code == 200
+
+
+def test_a_crop_of_an_image_whose_file_is_missing_is_404(api, files):
+    project = make_project(api)
+    made = upload(api, files["png"], project["id"], sync=True)
+    instance = made[0]["images"][0]["imageInstances"][0]
+    folder = IMAGES / made[0]["uploadedFile"]["filename"].split("/")[0]
+    for child in sorted(folder.rglob("*"), reverse=True):
+        child.unlink() if not child.is_dir() else child.rmdir()
+    for tail in ("crop.png?location=POINT(10 10)", "thumb.jpg", "window-0-0-10-10.png",
+                 "download"):  # fmt: skip
+        gone = api.get(f"/api/imageinstance/{instance['id']}/{tail}")
+        assert "missing" in assert_error(gone, 404)["message"], tail
+    assert api.get("/api/project.json").status_code == 200
