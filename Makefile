@@ -10,7 +10,7 @@ run: install
 	$(VENV)/cytogate serve
 
 test: install lint
-	$(VENV)/python -m pytest -q
+	$(VENV)/python -m pytest -q -n auto --maxprocesses=4
 
 lint:
 	$(VENV)/ruff check .

@@ -172,6 +172,7 @@ class Settings:
     import_workers: int = 1
     pixel_cache_bytes: int = 256 * 1024 * 1024
     pixel_check_seconds: int = 5
+    auth_cache_seconds: int = 5
     version: str = field(default="0.1.0")
 
     @property
@@ -239,4 +240,5 @@ class Settings:
             import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
             pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
             pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
+            auth_cache_seconds=_int(env, "CYTOGATE_AUTH_CACHE_SECONDS", 5),
         )

@@ -195,7 +195,7 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
         files=files, checked=Memo(CHECKED_TABLES, ttl=seconds, size=size),
     )  # fmt: skip
     app[BRIDGE] = bridge
-    app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=seconds, size=size)
+    app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=settings.auth_cache_seconds, size=size)
     largest = max(settings.attached_max_bytes, settings.upload_max_bytes)
     view = CytogateGraphQLView(schema=schema, files=FileStore(settings.data_root, largest))
     app.router.add_route("*", "/server/ping", ping)

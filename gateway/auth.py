@@ -10,11 +10,12 @@ every route), and as `auth=…`, the newer Cytomine's name, only on the pixel ro
 embed in `<img>` tags (`Route.auth_param`, images-annotations.md §2.10, §3.14). An HMAC
 signature is read from the header only.
 
-On routes whose checks are reused (`Route.reuse`, the pixels) the identity a key or token
-stands for is kept a few seconds (`credentials`, a `db.memo.Memo` forgotten at once when this
-process writes a user, role, admin session or token), so a viewer's tiles read no database;
-the signature itself is checked on every request. Another process's change (a key or token
-revoked, a user disabled) reaches these routes within the memo's lifetime.
+The identity a key, token or cookie stands for is kept a few seconds
+(`CYTOGATE_AUTH_CACHE_SECONDS`; `credentials`, a `db.memo.Memo` forgotten at once when this
+process writes a user, role, admin session or token): a script's burst of calls, or a
+viewer's tiles, then reads no database to authenticate. The signature itself is checked on
+every request. Another process's change (a key or token revoked, a user disabled) counts
+within the memo's lifetime.
 """
 
 from __future__ import annotations
@@ -173,22 +174,21 @@ async def authenticate(
     """Authenticate from the first credential present; raises `Unauthenticated` on a bad one.
 
     Args:
-        traits: what the request's route allows (the `auth` parameter; reused checks, which
-            read identities through `credentials`).
+        traits: what the request's route allows (the `auth` parameter).
+        credentials: the identities kept for a few seconds (module docstring).
     """
-    memo = credentials if traits.reuse else None
     header = _presented(request, traits.auth_param)
     if header.startswith("CYTOMINE "):
-        return Authentication(await _hmac(request, header, db, settings, memo))
+        return Authentication(await _hmac(request, header, db, settings, credentials))
     if header.startswith("Bearer "):
         token = header[len("Bearer ") :].strip()
-        viewer = await _token_viewer(db, token, request.method, memo)
+        viewer = await _token_viewer(db, token, request.method, credentials)
         if viewer is None:
             raise Unauthenticated("The token is invalid or has expired")
         return Authentication(viewer, token)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        viewer = await _token_viewer(db, cookie, request.method, memo)
+        viewer = await _token_viewer(db, cookie, request.method, credentials)
         if viewer is not None:
             return Authentication(viewer, cookie, by_cookie=True)
     return Authentication(None)

@@ -588,3 +588,32 @@ def test_a_password_change_ends_the_users_tokens(server, api, anonymous, make_us
     assert changed.status_code == 200, changed.text
     assert_error(bearer(server, token, "GET", "/api/user/current.json"), 401)
     assert login(anonymous, user["username"], "another-one").status_code == 200
+
+
+# --- identities kept a few seconds (CYTOGATE_AUTH_CACHE_SECONDS) ------------------------------
+
+
+def test_a_scripts_next_calls_read_no_identity(server: Server, make_user):
+    """The identity behind a key or a token is read once: the next calls of the same client run
+    only their own statements (the listing of one empty project: the same count each time)."""
+    user = make_user()
+    counts = []
+    for client in (user["api"], user["api"], user["api"]):
+        with server.count_statements() as counted:
+            assert client.get("/api/user/current.json").status_code == 200
+        counts.append(counted.n)
+    assert counts[1] == counts[2] and counts[1] < counts[0]
+
+
+@pytest.mark.parametrize("change", ["keys", "lock"])
+def test_a_change_through_this_server_counts_at_once(api, make_user, change):
+    """(A token revoked by logout: test_logout_bearer_token_revoked, whose logout itself
+    authenticates with the token, which is then kept.)"""
+    user = make_user()
+    client = user["api"]
+    assert client.get("/api/user/current.json").status_code == 200
+    if change == "keys":
+        assert client.post("/api/user/current/keys").status_code == 200
+    else:
+        assert api.post(f"/api/user/{user['id']}/lock.json").status_code == 200
+    assert_error(client.get("/api/user/current.json"), 401)
