@@ -7,8 +7,11 @@ import asyncio
 import itertools
 
 import asyncpg
+import pytest
 
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 8
 

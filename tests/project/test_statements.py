@@ -9,8 +9,11 @@ import itertools
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 12
 _numbers = itertools.count()

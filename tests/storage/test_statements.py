@@ -8,8 +8,11 @@ import asyncio
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 NESTED = """
 {

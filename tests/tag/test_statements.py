@@ -8,10 +8,13 @@ import itertools
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.harness import Server
 from tests.image.test_statements import insert_images
 from tests.tag.conftest import CLASSES
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 8
 #: (new tags, new projects, images per new project) of the small then the large round.

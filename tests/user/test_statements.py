@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 5
 
