@@ -25,6 +25,7 @@ from gateway.state import (
     BRIDGE,
     CREDENTIALS,
     DATABASE,
+    PIXEL_GATE,
     PIXELS,
     SCHEMA,
     SETTINGS,
@@ -36,6 +37,7 @@ from resolvers.bootstrap import BootstrapAdmin, bootstrap
 from resolvers.image_import import fail_interrupted_imports
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
+from rest_compat.pixel_gate import PixelGate
 from rest_compat.pixels import CHECKED_TABLES
 from rest_compat.table import ROUTES
 from schema.root import build_schema
@@ -152,6 +154,7 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     )  # fmt: skip
     app[BRIDGE] = bridge
     app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=seconds, size=size)
+    app[PIXEL_GATE] = PixelGate(settings.pixel_concurrency)
     view = CytogateGraphQLView(schema=schema)
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)
