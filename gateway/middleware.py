@@ -159,6 +159,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             response = error_response(request, "Internal error", 500)
     finally:
         await lease.close()
+        request.pop(CONTEXT, None)  # it refers to the request: no cycle left to collect
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
         if "Cache-Control" not in response.headers:  # pixels say how long they keep
