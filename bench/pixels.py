@@ -1,19 +1,28 @@
-"""The built-in image server under load (`make bench-pixels`): tiles per second over HTTP with
-8 and 32 concurrent clients for the web viewer's query (cold, then warm), thumbnail and crop
-latency, and the upload + import of the bench pyramid; each beside its floor measured in the
-same run (the same tiles read and encoded by libvips directly, no HTTP).
+"""The built-in image server under load (`make bench-pixels`), each figure beside its floor
+measured in the same run:
 
-The 30 000 × 20 000 JPEG pyramid is generated once and kept in bench/.data.
+- upload + import of a 1.4 GB slide (a 30 000 × 20 000 JPEG pyramid of a noisy field, which
+  compresses poorly; generated once and kept in bench/.data), beside copying the same bytes to
+  a file of the same disk;
+- tiles per second over HTTP with 8 and 32 concurrent clients asking with the web viewer's
+  query string, cold then warm, beside the same tiles read and encoded by libvips directly in
+  as many threads (no HTTP);
+- `GET /api/annotation.json?image=…&max=100` latency alone, then while 32 clients load tiles
+  from another process: listings must not slow down while tiles are served;
+- thumbnail and full-resolution window latency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,14 +36,20 @@ from db.migrate import upgrade
 
 WIDTH: Final = 30_000
 HEIGHT: Final = 20_000
-PYRAMID: Final = HOME / f"pyramid-{WIDTH}x{HEIGHT}.tif"
+PYRAMID: Final = HOME / f"noisy-pyramid-{WIDTH}x{HEIGHT}.tif"
+#: Gaussian noise on a smooth colour field, JPEG quality 90 (no chroma subsampling): about
+#: 1.45 bytes a pixel at full resolution, 1.4 GB for the whole pyramid.
+NOISE: Final = 42
+QUALITY: Final = 90
 VIEWER: Final = ("channels=0,1,2&minIntensities=0,0,0&maxIntensities=255,255,255&gammas=1,1,1"
                  "&colormaps=%23f00,%230f0,%2300f")  # fmt: skip
 DATABASE: Final = "bench_pixels"
+ANNOTATIONS: Final = 1000
+Tile = tuple[int, int, int]
 
 
 def make_pyramid() -> Path:
-    """The bench slide: a smooth colour field with structure, JPEG Q85 tiles, 256 px."""
+    """The bench slide (see the module docstring), made once."""
     import pyvips
 
     if PYRAMID.exists():
@@ -44,15 +59,20 @@ def make_pyramid() -> Path:
     red = (xyz[0] * 0.05).sin() * 60 + 150
     green = (xyz[1] * 0.03).cos() * 60 + 140
     blue = ((xyz[0] + xyz[1]) * 0.01).sin() * 50 + 160
-    image = red.bandjoin([green, blue]).cast("uchar").copy(interpretation="srgb")
+
+    def noise() -> Any:
+        return pyvips.Image.gaussnoise(WIDTH, HEIGHT, sigma=NOISE, mean=0)
+
+    field = red.bandjoin([green, blue]) + noise().bandjoin([noise(), noise()])
+    image = field.cast("uchar").copy(interpretation="srgb")
     partial = PYRAMID.with_suffix(".partial")
     image.tiffsave(str(partial), tile=True, tile_width=256, tile_height=256, pyramid=True,
-                   compression="jpeg", Q=85, bigtiff=True)  # fmt: skip
+                   compression="jpeg", Q=QUALITY, bigtiff=True)  # fmt: skip
     partial.rename(PYRAMID)
     return PYRAMID
 
 
-def tiles(zoom: int) -> list[tuple[int, int, int]]:
+def tiles(zoom: int) -> list[Tile]:
     from imaging.pyramid import tiers
 
     sizes = tiers(WIDTH, HEIGHT)
@@ -60,7 +80,7 @@ def tiles(zoom: int) -> list[tuple[int, int, int]]:
     return [(zoom, tx, ty) for ty in range(-(-tier_h // 256)) for tx in range(-(-tier_w // 256))]
 
 
-def floor(work: list[tuple[int, int, int]], threads: int) -> float:
+def floor(work: list[Tile], threads: int) -> float:
     """Tiles per second read and encoded by libvips directly (the same boxes, no HTTP)."""
     from imaging.operations import PixelQuery, plan
     from imaging.readers import SlideCache
@@ -69,7 +89,7 @@ def floor(work: list[tuple[int, int, int]], threads: int) -> float:
     slides = SlideCache()
     source = Source(str(PYRAMID), "PYRTIFF", WIDTH, HEIGHT)
 
-    def one(tile: tuple[int, int, int]) -> int:
+    def one(tile: Tile) -> int:
         job = plan(source, PixelQuery("NORMALIZED_TILE", "jpg", zoom=tile[0], tx=tile[1],
                                       ty=tile[2])).job  # fmt: skip
         slide = slides.get(Path(source.path), "PYRTIFF")
@@ -82,6 +102,16 @@ def floor(work: list[tuple[int, int, int]], threads: int) -> float:
     return len(work) / (time.perf_counter() - started)
 
 
+def copy_floor() -> float:
+    """Seconds to copy the slide to another file of the same disk (no HTTP, no import)."""
+    target = HOME / "copy.partial"
+    started = time.perf_counter()
+    shutil.copyfile(PYRAMID, target)
+    seconds = time.perf_counter() - started
+    target.unlink()
+    return seconds
+
+
 async def _get(session: aiohttp.ClientSession, url: str) -> float:
     started = time.perf_counter()
     async with session.get(url, headers=signed("GET")) as response:
@@ -91,31 +121,79 @@ async def _get(session: aiohttp.ClientSession, url: str) -> float:
     return time.perf_counter() - started
 
 
-async def http_rate(base: str, slice_id: int, work: list[tuple[int, int, int]], clients: int
-                    ) -> float:  # fmt: skip
+def _tile_url(base: str, slice_id: int, tile: Tile) -> str:
+    zoom, tx, ty = tile
+    return (f"{base}/api/sliceinstance/{slice_id}/normalized-tile/zoom/{zoom}/tx/{tx}/ty/{ty}"
+            f".jpg?{VIEWER}")  # fmt: skip
+
+
+async def http_rate(base: str, slice_id: int, work: Iterable[Tile], clients: int) -> float:
+    """Tiles per second `clients` concurrent clients get through `work`."""
     queue = list(work)
+    count = len(queue)
     async with aiohttp.ClientSession() as session:
 
         async def client() -> None:
             while queue:
-                zoom, tx, ty = queue.pop()
-                url = (f"{base}/api/sliceinstance/{slice_id}/normalized-tile/zoom/{zoom}/tx/{tx}"
-                       f"/ty/{ty}.jpg?{VIEWER}")  # fmt: skip
-                await _get(session, url)
+                await _get(session, _tile_url(base, slice_id, queue.pop()))
 
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
-    return len(work) / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started)
+
+
+def _tile_load(base: str, slice_id: int, clients: int, stop: Any, served: Any) -> None:
+    """In a process of its own: `clients` clients ask tiles of zooms 5–7 round and round until
+    `stop` is set; `served` counts them."""
+
+    async def run() -> None:
+        work = tiles(5) + tiles(6) + tiles(7)
+        async with aiohttp.ClientSession() as session:
+
+            async def client(offset: int) -> None:
+                index = offset
+                while not stop.is_set():
+                    await _get(session, _tile_url(base, slice_id, work[index % len(work)]))
+                    index += clients
+                    with served.get_lock():
+                        served.value += 1
+
+            await asyncio.gather(*(client(i) for i in range(clients)))
+
+    asyncio.run(run())
 
 
 async def latencies(urls: list[str]) -> tuple[float, float]:
+    """p50 and p99 in ms of asking `urls` one after the other."""
     async with aiohttp.ClientSession() as session:
-        times = [await _get(session, url) for url in urls]
-    times.sort()
-    return statistics.median(times) * 1000, times[int(len(times) * 0.99) - 1] * 1000
+        times = sorted([await _get(session, url) for url in urls])
+    return statistics.median(times) * 1000, times[max(0, int(len(times) * 0.99) - 1)] * 1000
+
+
+def listings_under_load(base: str, slice_id: int, urls: list[str], clients: int
+                        ) -> tuple[float, float, float]:  # fmt: skip
+    """Listing latency (p50, p99 ms) while `clients` clients load tiles from another process,
+    and the tiles per second they got meanwhile."""
+    context = multiprocessing.get_context("spawn")
+    stop, served = context.Event(), context.Value("l", 0)
+    loader = context.Process(target=_tile_load, args=(base, slice_id, clients, stop, served))
+    loader.start()
+    try:
+        while served.value < 200:  # the load is on before measuring
+            if not loader.is_alive():
+                raise RuntimeError("the tile load stopped before it started")
+            time.sleep(0.05)
+        before, started = served.value, time.perf_counter()
+        p50, p99 = asyncio.run(latencies(urls))
+        rate = (served.value - before) / (time.perf_counter() - started)
+    finally:
+        stop.set()
+        loader.join(60)
+    return p50, p99, rate
 
 
 async def upload(base: str, storage: int, project: int) -> tuple[float, dict[str, Any]]:
+    """The slide posted as client 4.x does (sync=false): seconds until the answer, and it."""
     started = time.perf_counter()
     form = aiohttp.FormData()
     with PYRAMID.open("rb") as file:
@@ -123,11 +201,24 @@ async def upload(base: str, storage: int, project: int) -> tuple[float, dict[str
         body = form()
         headers = signed("POST", body.content_type)
         async with aiohttp.ClientSession() as session, session.post(
-            f"{base}/upload?idStorage={storage}&idProject={project}&sync=true", data=body,
+            f"{base}/upload?idStorage={storage}&idProject={project}&sync=false", data=body,
             headers=headers, timeout=aiohttp.ClientTimeout(total=3600),
         ) as response:  # fmt: skip
             answer = await response.json()
     return time.perf_counter() - started, answer[0]
+
+
+async def imported(base: str, file_id: int, project: int) -> int:
+    """Wait until the uploaded file is DEPLOYED (100) and its image is in the project (the
+    instances come last, PIXELS.md §4): the instance's id. Fails on an error status."""
+    while True:
+        found = await _json(base, "GET", f"/api/uploadedfile/{file_id}.json")
+        if found["status"] % 2 == 1:
+            raise RuntimeError(f"the import failed: {found}")
+        placed = await _json(base, "GET", f"/api/project/{project}/imageinstance.json")
+        if found["status"] == 100 and placed["collection"]:
+            return int(placed["collection"][0]["id"])
+        await asyncio.sleep(0.05)
 
 
 async def _json(base: str, method: str, path: str, body: Any = None) -> Any:
@@ -135,6 +226,19 @@ async def _json(base: str, method: str, path: str, body: Any = None) -> Any:
         method, base + path, json=body, headers=signed(method, "application/json")
     ) as response:  # fmt: skip
         return await response.json()
+
+
+async def annotate(base: str, image: int) -> None:
+    """`ANNOTATIONS` small polygons on the image, posted in batches as the client does."""
+    for batch in range(ANNOTATIONS // 100):
+        shapes = []
+        for i in range(batch * 100, batch * 100 + 100):
+            x, y = 500 + i * 29 % 29_000, 500 + i * 17 % 19_000
+            square = f"POLYGON(({x} {y}, {x + 80} {y}, {x + 80} {y + 60}, {x} {y}))"
+            shapes.append({"image": image, "location": square})
+        answer = await _json(base, "POST", "/api/annotation.json", shapes)
+        if answer.get("status") != 200:
+            raise RuntimeError(f"annotations refused: {answer}")
 
 
 async def _database(cluster: EmbeddedCluster) -> str:
@@ -151,23 +255,34 @@ async def _database(cluster: EmbeddedCluster) -> str:
     return url
 
 
+def _row(measure: str, ours: str, floor_: str = "—", ratio: str = "—") -> str:
+    return f"| {measure} | {ours} | {floor_} | {ratio} |"
+
+
 def main() -> None:
     make_pyramid()
-    size_mb = PYRAMID.stat().st_size / 1e6
+    size_gb = PYRAMID.stat().st_size / 1e9
     cluster = EmbeddedCluster(HOME, durable=False)
     cluster.start()
     rows = []
     images = HOME / "images"
+    shutil.rmtree(images, ignore_errors=True)
     try:
         url = asyncio.run(_database(cluster))
         with server(url, {"CYTOGATE_IMAGES_DIR": str(images)}) as base:
             storage = asyncio.run(_json(base, "GET", "/api/storage.json"))["collection"][0]["id"]
             project = asyncio.run(_json(base, "POST", "/api/project.json",
                                         {"name": "bench"}))["project"]["id"]  # fmt: skip
-            seconds, answer = asyncio.run(upload(base, storage, project))
-            rows.append(f"| upload + import of {size_mb:.0f} MB pyramid (sync) | {seconds:.1f} s "
-                        f"| — |")  # fmt: skip
-            instance = answer["images"][0]["imageInstances"][0]["id"]
+            copied = copy_floor()
+            started = time.perf_counter()
+            answered, answer = asyncio.run(upload(base, storage, project))
+            instance = asyncio.run(imported(base, answer["uploadedFile"]["id"], project))
+            total = time.perf_counter() - started
+            rows.append(_row(f"upload of the {size_gb:.2f} GB slide, answered (sync=false)",
+                             f"{answered:.1f} s", f"{copied:.1f} s (copy to disk)",
+                             f"{answered / copied:.2f}×"))  # fmt: skip
+            rows.append(_row("… and imported (DEPLOYED, in the project)", f"{total:.1f} s",
+                             f"{copied:.1f} s (copy)", f"{total / copied:.2f}×"))  # fmt: skip
             piece = asyncio.run(_json(base, "GET", f"/api/imageinstance/{instance}/sliceinstance/"
                                       "reference.json"))["id"]  # fmt: skip
             work = tiles(6) + tiles(5)
@@ -175,27 +290,48 @@ def main() -> None:
                 cold = asyncio.run(http_rate(base, piece, work, clients))
                 warm = asyncio.run(http_rate(base, piece, work, clients))
                 low = floor(work, clients)
-                rows.append(f"| tiles/s, {clients} clients, viewer query, cold | {cold:.0f} | "
-                            f"{low:.0f} |")  # fmt: skip
-                rows.append(f"| tiles/s, {clients} clients, viewer query, warm | {warm:.0f} | "
-                            f"{low:.0f} ({warm / low:.2f}×) |")  # fmt: skip
+                rows.append(
+                    _row(
+                        f"tiles/s, {clients} clients, viewer query, cold",
+                        f"{cold:.0f}",
+                        f"{low:.0f}",
+                        f"{cold / low:.2f}×",
+                    )
+                )
+                rows.append(
+                    _row(
+                        f"tiles/s, {clients} clients, viewer query, warm",
+                        f"{warm:.0f}",
+                        f"{low:.0f}",
+                        f"{warm / low:.2f}×",
+                    )
+                )
                 work = tiles(7)[: len(work)]  # other tiles for the next cold pass
+            asyncio.run(annotate(base, instance))
+            listing = [f"{base}/api/annotation.json?image={instance}&max=100"] * 60
+            alone = asyncio.run(latencies(listing))
+            p50, p99, rate = listings_under_load(base, piece, listing, 32)
+            rows.append(_row(f"`annotation.json?image=…&max=100` ({ANNOTATIONS} on the image), "
+                             f"p50 / p99 ms, during 32-client tile load ({rate:.0f} tiles/s)",
+                             f"{p50:.1f} / {p99:.1f}",
+                             f"{alone[0]:.1f} / {alone[1]:.1f} (alone)",
+                             f"{p50 / alone[0]:.2f}× / {p99 / alone[1]:.2f}×"))  # fmt: skip
             thumbs = [f"{base}/api/imageinstance/{instance}/thumb.jpg?maxSize={256 + i}"
                       for i in range(40)]  # fmt: skip
             p50, p99 = asyncio.run(latencies(thumbs))
-            rows.append(f"| thumbnail (512 px class, uncached), p50 / p99 ms | {p50:.0f} / "
-                        f"{p99:.0f} | — |")  # fmt: skip
+            rows.append(_row("thumbnail (uncached), p50 / p99 ms", f"{p50:.0f} / {p99:.0f}"))
             crops = [f"{base}/api/imageinstance/{instance}/window-{1000 + 97 * i}-{2000 + 31 * i}"
                      "-512-512.jpg" for i in range(40)]  # fmt: skip
             p50, p99 = asyncio.run(latencies(crops))
-            rows.append(f"| 512 px window at full resolution, p50 / p99 ms | {p50:.0f} / "
-                        f"{p99:.0f} | — |")  # fmt: skip
+            rows.append(
+                _row("512 px window at full resolution, p50 / p99 ms", f"{p50:.0f} / {p99:.0f}")
+            )
     finally:
         cluster.stop()
     print(f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; one `cytogate serve` process, the clients on the same "
           "machine\n")  # fmt: skip
-    print("| measure | cytogate over HTTP | floor (libvips, no HTTP) |\n|---|---|---|")
+    print("| measure | cytogate | floor, same run | × floor |\n|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -297,7 +297,8 @@ class Lease:
         self.memo: dict[str, Any] | None = None
         #: The tables the open transaction wrote (told to the watchers when it commits).
         self._written: set[str] = set()
-        self._proxy = Connection(self)
+        # No `Connection` is kept: one pointing back at its lease would make every request a
+        # reference cycle, left for the garbage collector's pauses instead of freed at once.
 
     async def __aenter__(self) -> Lease:
         return self
@@ -308,14 +309,14 @@ class Lease:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Connection]:
         """The request's connection, for reads (inside a transaction, they see its writes)."""
-        yield self._proxy
+        yield Connection(self)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         """One unit of work: committed when the block ends, rolled back if it raises; joined
         when this task already runs in one of this lease."""
         if _CURRENT.get() is self:
-            yield self._proxy
+            yield Connection(self)
             return
         async with self._transactions:
             token = _CURRENT.set(self)
@@ -326,7 +327,7 @@ class Lease:
                     if self._conn is not None:
                         await _begin(self._conn)
                 try:
-                    yield self._proxy
+                    yield Connection(self)
                 except BaseException:
                     await self._end(commit=False)
                     raise
@@ -404,7 +405,7 @@ class Lease:
     async def reachable(self) -> bool:
         """Whether PostgreSQL answers a trivial statement now (for `/server/ping`)."""
         try:
-            await self._proxy.execute(text("SELECT 1"))
+            await Connection(self).execute(text("SELECT 1"))
         except DatabaseUnavailable:
             return False
         return True
@@ -420,7 +421,9 @@ class Lease:
             await self._discard()
 
     async def close(self) -> None:
-        """Give the connection back to the pool (the request is over)."""
+        """Give the connection back to the pool (the request is over); forget
+        `after_transaction` (a method of the request's context, which holds this lease)."""
+        self.after_transaction = None
         async with self._statement:
             await self._discard()
 

@@ -32,6 +32,7 @@ from gateway.state import (
     BRIDGE,
     CREDENTIALS,
     DATABASE,
+    PIXEL_GATE,
     PIXELS,
     SCHEMA,
     SETTINGS,
@@ -45,6 +46,7 @@ from resolvers.image_import import fail_interrupted_imports
 from resolvers.metadata import sweep_files
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
+from rest_compat.pixel_gate import PixelGate
 from rest_compat.pixels import CHECKED_TABLES
 from rest_compat.table import ROUTES
 from rest_compat.upload import FileStore
@@ -198,6 +200,7 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=settings.auth_cache_seconds, size=size)
     largest = max(settings.attached_max_bytes, settings.upload_max_bytes)
     view = CytogateGraphQLView(schema=schema, files=FileStore(settings.data_root, largest))
+    app[PIXEL_GATE] = PixelGate(settings.pixel_concurrency)
     app.router.add_route("*", "/server/ping", ping)
     app.router.add_route("*", "/server/ping.json", ping)
     app.router.add_get("/status.json", status)

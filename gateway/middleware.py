@@ -19,10 +19,21 @@ from aiohttp import web
 
 from gateway import graphiql
 from gateway.auth import Authentication, authenticate
-from gateway.state import AUTH, BRIDGE, CONTEXT, CREDENTIALS, DATABASE, LEASE, SETTINGS
+from gateway.state import (
+    AUTH,
+    BRIDGE,
+    CONTEXT,
+    CREDENTIALS,
+    DATABASE,
+    LEASE,
+    PIXEL_GATE,
+    SETTINGS,
+)
 from resolvers.context import Context
 from resolvers.errors import CytogateError, Unauthenticated, Unavailable, domain_error
 from rest_compat.envelopes import NO_STORE, error_body, json_response
+from rest_compat.pixel_gate import TURN
+from rest_compat.routes import Traits
 
 __all__ = ["ANONYMOUS", "GRAPHQL_PATH", "error_response", "middleware"]
 
@@ -95,9 +106,18 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
 
 
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate (an anonymous path goes on anonymously past a failure), then handle."""
+    """Authenticate (an anonymous path goes on anonymously past a failure), then handle;
+    pixel routes of images and slices with a turn of the pixel gate (rest_compat/pixel_gate.py)."""
+    traits = request.app[BRIDGE].router.traits(request.path)
+    if not traits.reuse:
+        return await _handled(request, handler, traits)
+    async with request.app[PIXEL_GATE].turn() as turn:
+        request[TURN] = turn
+        return await _handled(request, handler, traits)
+
+
+async def _handled(request: web.Request, handler: Handler, traits: Traits) -> web.StreamResponse:
     app = request.app
-    traits = app[BRIDGE].router.traits(request.path)
     try:
         request[AUTH] = await authenticate(request, request[LEASE], app[SETTINGS], traits,
                                            app[CREDENTIALS])  # fmt: skip
@@ -139,6 +159,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             response = error_response(request, "Internal error", 500)
     finally:
         await lease.close()
+        request.pop(CONTEXT, None)  # it refers to the request: no cycle left to collect
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
         if "Cache-Control" not in response.headers:  # pixels say how long they keep

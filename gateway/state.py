@@ -15,6 +15,7 @@ from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin
 from resolvers.context import Context
 from rest_compat.bridge import Bridge
+from rest_compat.pixel_gate import PixelGate
 from settings import Settings
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "DATABASE",
     "LEASE",
     "PIXELS",
+    "PIXEL_GATE",
     "SCHEMA",
     "SETTINGS",
     "make_context",
@@ -40,6 +42,9 @@ SCHEMA: Final = web.AppKey("schema", strawberry.Schema)
 BOOTSTRAPPED: Final = web.AppKey("bootstrapped", list[BootstrapAdmin])
 #: The built-in image server's pools, caches and image store (started with the app).
 PIXELS: Final = web.AppKey("pixels", PixelService)
+#: How many pixel requests of images and slices are handled at once (the rest wait, parked):
+#: a burst of tiles then leaves the event loop to other requests (rest_compat/pixel_gate.py).
+PIXEL_GATE: Final = web.AppKey("pixel-gate", PixelGate)
 #: The REST bridge (its router also tells authentication what a path's routes allow).
 BRIDGE: Final = web.AppKey("bridge", Bridge)
 #: Identities by key or token, for the routes that reuse their checks (gateway/auth.py).

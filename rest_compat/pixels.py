@@ -7,7 +7,8 @@ GraphQL because pixels are bytes:
 
 - the request's database connection goes back to the pool (`Lease.release`): nothing below
   reads the database, and a render must not hold a connection;
-- with an external image server configured, the request is relayed to it (`imaging.relay`);
+- with an external image server configured, the request is relayed to it (`imaging.relay`),
+  its turn of the pixel gate given back first (rest_compat/pixel_gate.py);
 - otherwise the built-in server answers: the render job is planned from the query (a 400 at
   once for what no render can honour), its ETag decided before any pixel is read (304 without
   work), and the bytes come from the cache, an identical render in flight, or the render pool.
@@ -40,6 +41,7 @@ from imaging.render import MEDIA_TYPES
 from imaging.service import etag_of
 from resolvers.context import Context
 from rest_compat.envelopes import Call, error_body, items, json_response, page, single
+from rest_compat.pixel_gate import TURN
 from rest_compat.routes import Route
 from rest_compat.shapes import JSON, domain
 from schema.pixels import PixelKind
@@ -181,6 +183,9 @@ async def answer(data: Any, call: Call) -> web.StreamResponse:
     await ctx.db.release()
     try:
         if request["relayed"]:
+            turn = http.get(TURN)
+            if turn is not None:  # from now on it only waits on the other server
+                turn.leave()
             if ctx.pixels is None:
                 return json_response(error_body("The image server relay is not running"), 503)
             return await relay_request(ctx.pixels, request["server"]["url"], request,

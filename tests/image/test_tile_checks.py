@@ -4,11 +4,15 @@ membership, the image, the viewer's keys or roles) counts from the very next til
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from db.engine import Lease
+from resolvers.context import Context
 from tests.factories import add_image, make_project, upload
 from tests.harness import Server, assert_error
 from tests.imaging.pictures import pyramid_tiff
@@ -42,6 +46,27 @@ def test_next_tiles_of_a_slice_run_no_statement(server: Server, slide):
             assert answer.status_code == 200, answer.text
             assert answer.headers["Content-Type"] == "image/jpeg"
     assert counted.n == 0
+
+
+def test_tiles_leave_no_reference_cycle_behind(slide):
+    """A tile's request, context and lease are freed when it ends, not left in a cycle for the
+    garbage collector (whose pauses stall every request of the process)."""
+    viewer = slide["member"]["api"]
+    assert viewer.get(slide["tile"].format(3, 0)).status_code == 200
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for tx in (1, 2, 3):
+            assert viewer.get(slide["tile"].format(3, tx)).status_code == 200
+        gc.collect()
+        left = [type(found).__name__ for found in gc.garbage
+                if isinstance(found, web.Request | Context | Lease)]  # fmt: skip
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert left == []
 
 
 def test_out_of_range_tiles_stay_400_when_checks_are_reused(slide):

@@ -1,0 +1,202 @@
+"""The pixel gate (rest_compat/pixel_gate.py, `CYTOGATE_PIXEL_CONCURRENCY`): at most N pixel
+requests of images and slices are handled at once, the others wait parked and are all answered
+in turn; other requests (an annotation listing) pass while tiles wait; a turn comes back
+whatever the answer (an error too), and a relayed request gives its turn back before it waits
+on the external image server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from gateway.state import PIXEL_GATE
+from imaging.service import PixelService
+from rest_compat.pixel_gate import PixelGate
+from settings import ConfigError, Settings
+from tests.factories import abstract_image, add_image, make_project, upload
+from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, Server, serve
+from tests.imaging.pictures import pyramid_tiff
+
+pytestmark = pytest.mark.usefixtures("no_unexpected_server_error")
+
+#: The tiles of the slide's full-resolution zoom (1200 × 900 px: 5 × 4 tiles of 256 px).
+FULL = [(tx, ty) for ty in range(4) for tx in range(5)]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The tests' settings with a gate of one: every pixel request waits for the one before."""
+    return replace(settings, pixel_concurrency=1)
+
+
+@pytest.fixture(scope="module")
+def slide_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return pyramid_tiff(tmp_path_factory.mktemp("gate") / "slide.tif", 1200, 900)
+
+
+@pytest.fixture
+def slide(api: Api, make_user: Any, slide_file: Path) -> dict[str, Any]:
+    """A project with a contributor, a pyramid in it with one annotation, its tile URL."""
+    member = make_user()
+    project = make_project(api, users=(member["id"],))
+    made = upload(api, slide_file, project["id"])
+    instance = made[0]["images"][0]["imageInstances"][0]
+    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    drawn = member["api"].post(
+        "/api/annotation.json",
+        json={"image": instance["id"], "location": "POLYGON((10 10, 90 10, 90 60, 10 60, 10 10))"},
+    )
+    assert drawn.status_code == 200, drawn.text  # fmt: skip
+    tile = f"/api/sliceinstance/{piece['id']}/normalized-tile/zoom/3/tx/{{}}/ty/{{}}.jpg"
+    return {"member": member, "instance": instance, "tile": tile,
+            "annotation": drawn.json()["annotation"]["id"]}  # fmt: skip
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Renders that wait until `release` is set (set from the start unless cleared), counting
+    how many run at once: `entered` is set by the first."""
+    state: dict[str, Any] = {"active": 0, "most": 0, "entered": threading.Event(),
+                             "release": threading.Event()}  # fmt: skip
+    state["release"].set()
+    original = PixelService.render
+
+    async def render(self: PixelService, job: Any, key: str) -> bytes:
+        state["active"] += 1
+        state["most"] = max(state["most"], state["active"])
+        state["entered"].set()
+        try:
+            await asyncio.to_thread(state["release"].wait, 60)
+            return await original(self, job, key)
+        finally:
+            state["active"] -= 1
+
+    monkeypatch.setattr(PixelService, "render", render)
+    yield state
+    state["release"].set()  # never leave the server's renders waiting
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    """Wait for `condition` (set by the server's thread), failing after 30 s."""
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert time.monotonic() < deadline, "the server never got there"
+        time.sleep(0.02)
+
+
+def test_pixel_concurrency_is_read_from_the_environment():
+    assert Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "1"}).pixel_concurrency == 1
+    default = Settings.from_env({"CYTOGATE_RENDER_THREADS": "6"})
+    assert default.pixel_concurrency == default.render_threads == 6
+    with pytest.raises(ConfigError, match="CYTOGATE_PIXEL_CONCURRENCY"):
+        Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "0"})
+    with pytest.raises(ValueError):
+        PixelGate(0)
+
+
+def test_concurrent_tiles_all_answer_one_at_a_time(server: Server, slide, make_user, renders):
+    viewer, stranger = slide["member"]["api"], make_user()["api"]
+    asked = [(viewer, slide["tile"].format(tx, ty), 200) for tx, ty in FULL]
+    asked += [
+        (viewer, slide["tile"].format(9, 0), 400),
+        (stranger, slide["tile"].format(0, 0), 403),
+        (viewer.as_keys(None, None), slide["tile"].format(1, 0), 401),
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda one: one[0].get(one[1]), asked))
+    for (_, path, status), answer in zip(asked, answers, strict=True):
+        assert answer.status_code == status, (path, answer.text)
+        if status == 200:
+            assert answer.headers["Content-Type"] == "image/jpeg" and answer.content, path
+    assert renders["most"] == 1
+    gate = server.app[PIXEL_GATE]
+    assert (gate.inside, gate.waiting) == (0, 0)  # errors gave their turns back too
+    assert viewer.get(slide["tile"].format(0, 1)).status_code == 200
+
+
+def test_a_listing_is_answered_while_tiles_wait(server: Server, slide, renders):
+    viewer, gate = slide["member"]["api"], server.app[PIXEL_GATE]
+    renders["release"].clear()
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(viewer.get, slide["tile"].format(0, 0))
+        assert renders["entered"].wait(30), "the first tile never reached its render"
+        rest = [pool.submit(viewer.get, slide["tile"].format(tx, 1)) for tx in range(3)]
+        _until(lambda: gate.waiting == 3)
+        try:
+            listing = viewer.get(f"/api/annotation.json?image={slide['instance']['id']}")
+            assert listing.status_code == 200, listing.text
+            assert [row["id"] for row in listing.json()["collection"]] == [slide["annotation"]]
+            assert (gate.inside, gate.waiting, renders["active"]) == (1, 3, 1)
+        finally:
+            renders["release"].set()
+        for answer in (first.result(60), *(one.result(60) for one in rest)):
+            assert answer.status_code == 200, answer.text
+    assert renders["most"] == 1
+    assert (gate.inside, gate.waiting) == (0, 0)
+
+
+@pytest.fixture
+def slow_pims() -> Iterator[dict[str, Any]]:
+    """A PIMS stand-in whose thumbnails answer once two are asked at once (or after 20 s),
+    counting how many it held at once."""
+    state = {"inside": 0, "most": 0}
+    both: list[asyncio.Event] = []  # made on the stand-in's loop
+
+    async def thumb(request: web.Request) -> web.Response:
+        state["inside"] += 1
+        state["most"] = max(state["most"], state["inside"])
+        if state["inside"] == 2:
+            both[0].set()
+        try:
+            await asyncio.wait_for(both[0].wait(), 20)
+        except TimeoutError:
+            pass
+        finally:
+            state["inside"] -= 1
+        return web.Response(body=b"PNGBYTES", content_type="image/png")
+
+    loop = asyncio.new_event_loop()
+
+    async def make() -> web.AppRunner:
+        app = web.Application()
+        both.append(asyncio.Event())
+        app.router.add_get("/image/{path:.*}/thumb", thumb)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        return runner
+
+    runner = loop.run_until_complete(make())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{port}", "state": state}
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_a_relayed_request_gives_its_turn_back(settings, database_url, slow_pims):
+    """With a gate of one, two relayed thumbnails still reach the external server together."""
+    configured = replace(settings, image_server_url=slow_pims["url"])
+    with serve(configured, database_url) as running:
+        api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        image = add_image(api, make_project(api)["id"], abstract_image(api)["id"])
+        path = f"/api/imageinstance/{image['id']}/thumb.png"
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda size: api.get(f"{path}?maxSize={size}"), (200, 300)))
+        for answer in answers:
+            assert answer.status_code == 200 and answer.content == b"PNGBYTES", answer.text
+        assert slow_pims["state"]["most"] == 2
+        gate = running.app[PIXEL_GATE]
+        assert (gate.inside, gate.waiting) == (0, 0)
