@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.image.test_statements import insert_images
 from tests.tag.test_statements import counted, run
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 14
 #: (new projects, images per new project, records per image or project) of the two rounds.

@@ -121,6 +121,7 @@ def test_concurrent_arrays_in_one_project_keep_every_counter_exact(api, scene, d
     assert mine["total"] == 300
 
 
+@pytest.mark.identity_read_every_request
 def test_statements_of_an_array_do_not_grow_with_it(server: Server, api, scene):
     image = scene["image"]["id"]
     tumour = scene["terms"]["Tumour"]

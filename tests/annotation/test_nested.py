@@ -165,6 +165,7 @@ def _count(server: Server, api: Api, project: int) -> int:
     return counter.n
 
 
+@pytest.mark.identity_read_every_request
 def test_statements_stay_flat_as_images_and_annotations_grow(server, api, world):
     small = _count(server, api, world["project"]["id"])
     project = make_project(api, ontology=world["ontology"]["id"])

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.image.test_statements import insert_images
 from tests.metadata.conftest import CLASSES
 from tests.tag.test_statements import counted, insert_annotations, run
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 12
 #: (new projects, images per new project, properties per object) of the two rounds.

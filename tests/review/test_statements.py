@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.factories import abstract_image, add_image
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 NESTED = """
 query($project: Long!) {

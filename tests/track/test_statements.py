@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.harness import Api, Server
+
+pytestmark = pytest.mark.identity_read_every_request
 
 MAX_STATEMENTS = 8
 
