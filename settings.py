@@ -169,7 +169,7 @@ class Settings:
     import_workers: int = 1
     pixel_cache_bytes: int = 256 * 1024 * 1024
     pixel_check_seconds: int = 5
-    pixel_concurrency: int = 4
+    pixel_concurrency: int = 2
     version: str = field(default="0.1.0")
 
     @classmethod
@@ -187,9 +187,7 @@ class Settings:
                 f"CYTOGATE_INVITATION_DAYS must be at most 366, not {invitation_days}"
             )
         home = Path(env.get("CYTOGATE_HOME") or ".cytogate")
-        render_threads = _int(
-            env, "CYTOGATE_RENDER_THREADS", min(8, os.cpu_count() or 2) * 2, minimum=1
-        )
+        cores = min(8, os.cpu_count() or 2)
         return cls(
             database_url=url,
             home=home,
@@ -222,9 +220,9 @@ class Settings:
             invitation_days=invitation_days,
             images_dir=Path(env.get("CYTOGATE_IMAGES_DIR") or home / "images"),
             upload_max_bytes=_int(env, "CYTOGATE_UPLOAD_MAX_MB", 50 * 1024, minimum=1) * 1024**2,
-            render_threads=render_threads,
+            render_threads=_int(env, "CYTOGATE_RENDER_THREADS", cores * 2, minimum=1),
             import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
             pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
             pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
-            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", render_threads, minimum=1),
+            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", cores, minimum=1),
         )
