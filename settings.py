@@ -173,7 +173,7 @@ class Settings:
     pixel_cache_bytes: int = 256 * 1024 * 1024
     pixel_check_seconds: int = 5
     auth_cache_seconds: int = 5
-    pixel_concurrency: int = 4
+    pixel_concurrency: int = 2
     version: str = field(default="0.1.0")
 
     @property
@@ -198,9 +198,7 @@ class Settings:
             )
         data_dir = _opt(env, "CYTOGATE_DATA_DIR")
         home = Path(env.get("CYTOGATE_HOME") or ".cytogate")
-        render_threads = _int(
-            env, "CYTOGATE_RENDER_THREADS", min(8, os.cpu_count() or 2) * 2, minimum=1
-        )
+        cores = min(8, os.cpu_count() or 2)
         return cls(
             database_url=url,
             home=home,
@@ -238,10 +236,10 @@ class Settings:
             activity_days=_int(env, "CYTOGATE_ACTIVITY_DAYS", 0),
             images_dir=Path(env.get("CYTOGATE_IMAGES_DIR") or home / "images"),
             upload_max_bytes=_int(env, "CYTOGATE_UPLOAD_MAX_MB", 50 * 1024, minimum=1) * 1024**2,
-            render_threads=render_threads,
+            render_threads=_int(env, "CYTOGATE_RENDER_THREADS", cores * 2, minimum=1),
             import_workers=_int(env, "CYTOGATE_IMPORT_WORKERS", 1, minimum=1),
             pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
             pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
             auth_cache_seconds=_int(env, "CYTOGATE_AUTH_CACHE_SECONDS", 5),
-            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", render_threads, minimum=1),
+            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", cores, minimum=1),
         )

@@ -7,6 +7,7 @@ on the external image server."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -96,7 +97,8 @@ def _until(condition: Callable[[], bool]) -> None:
 def test_pixel_concurrency_is_read_from_the_environment():
     assert Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "1"}).pixel_concurrency == 1
     default = Settings.from_env({"CYTOGATE_RENDER_THREADS": "6"})
-    assert default.pixel_concurrency == default.render_threads == 6
+    assert default.pixel_concurrency == min(8, os.cpu_count() or 2)
+    assert default.render_threads == 6
     with pytest.raises(ConfigError, match="CYTOGATE_PIXEL_CONCURRENCY"):
         Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "0"})
     with pytest.raises(ValueError):
