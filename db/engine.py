@@ -33,6 +33,7 @@ The connection model (DESIGN.md, "Connections and load"):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -368,7 +369,8 @@ class Lease:
 
         The cursor needs a transaction, and it keeps the request's connection to itself until
         the iteration ends or is closed; a request streams its answer last, when nothing else
-        of it needs the database.
+        of it needs the database. The next partition is asked for before the current one is
+        handed over, so PostgreSQL reads it while the caller encodes this one.
         """
         async with self._statement:
             conn = await self._connection()
@@ -376,11 +378,25 @@ class Lease:
             try:
                 if own:
                     await _begin(conn)
+                # every row will be read: plan for all of them, not the first tenth
+                await conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
                 result = await conn.stream(statement)
+                partitions = result.partitions(size).__aiter__()
+                ahead = asyncio.ensure_future(anext(partitions))
                 try:
-                    async for partition in result.partitions(size):
+                    while True:
+                        try:
+                            partition = await ahead
+                        except StopAsyncIteration:
+                            break
+                        ahead = asyncio.ensure_future(anext(partitions))
+                        await asyncio.sleep(0)  # the next FETCH goes out before this is used
                         yield partition
                 finally:
+                    if not ahead.done():
+                        ahead.cancel()
+                        with contextlib.suppress(BaseException):
+                            await ahead
                     await result.close()
             except DBAPIError as error:
                 if error.connection_invalidated:
