@@ -9,10 +9,11 @@ the two upload limits (an attached file is held to its own by its mutation), and
 variable gets the staged file's handle. Only users stream files, and a browser's session
 cookie alone needs a preflight header (`Apollo-Require-Preflight`, `GraphQL-Preflight` or
 `X-Apollo-Operation-Name`): a multipart form is something any site can make a browser post.
-A request the view refuses before executing
-(a body that is not JSON, a wrong method) answers GraphQL's error shape with a code. When the
-database cannot serve at all (every error UNAVAILABLE, no data), the answer is 503 with
-`Retry-After`, and an upload refused as too large is a 413, as a REST call would get.
+
+A request the view refuses before executing (a body that is not JSON, a wrong method) answers
+GraphQL's error shape with a code. When the database cannot serve at all (every error
+UNAVAILABLE, no data), the answer is 503 with `Retry-After`, and an upload refused as too large
+is a 413, as a REST call would get.
 """
 
 from __future__ import annotations
