@@ -3,8 +3,8 @@
 
 Authenticated like the API (the middleware: both HMAC variants, bearer token). The request is
 checked before a byte is stored (storage WRITE, projects); the multipart file is streamed to
-disk in chunks (`BodyPartReader.read_chunk`, never whole in memory) under the upload size limit
-and a free-space check, moved into its `upload-<uuid4>/` folder, registered, then imported:
+disk by `rest_compat/upload.stage` (never whole in memory) under the upload size limit and a
+free-space check, moved into its `upload-<uuid4>/` folder, registered, then imported:
 at once (`sync=true`, the answer lists the images) or in the background (`sync=false`, the
 answer comes at once and the uploaded file's status tells the progress).
 
@@ -14,15 +14,12 @@ with `[{status, error, files: [{size: 0, error}]}]`.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 
 from gateway.state import BRIDGE, PIXELS, SETTINGS, make_context
-from resolvers.errors import CytogateError, InvalidInput, TooLarge
+from resolvers.errors import CytogateError, InvalidInput
 from resolvers.image_import import (
     ImportOutcome,
     Received,
@@ -31,13 +28,13 @@ from resolvers.image_import import (
     import_received,
     parse_properties,
 )
+from rest_compat.upload import FileStore, stage
 
 if TYPE_CHECKING:
     from imaging.service import PixelService
 
-__all__ = ["NoSpace", "check_room", "receive_file", "upload_handler"]
+__all__ = ["NoSpace", "upload_handler"]
 
-CHUNK: Final = 1024 * 1024
 #: Free space kept on the images disk whatever the upload.
 RESERVE: Final = 256 * 1024 * 1024
 
@@ -75,48 +72,20 @@ class NoSpace(CytogateError):
     status = 507
 
 
-def check_room(request: web.Request, limit: int, free: int) -> None:
-    """Refuse at once a body that says it is larger than the limit or than the free space
-    (less the reserve); `receive_file` checks again as bytes come, the length being optional."""
-    declared = request.content_length or 0
-    if declared > limit:
-        raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
-    if declared + RESERVE > free:
-        raise NoSpace("Not enough free space on the server for this upload")
-
-
-async def receive_file(part: BodyPartReader, directory: Path, limit: int, free: int) -> Received:
-    """A multipart file part streamed in chunks to a temporary file of `directory` (never
-    whole in memory), at most `limit` bytes and leaving `RESERVE` bytes of `free` space; a
-    refused or broken part leaves no file."""
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix="upload-")
-    size = 0
-    try:
-        with os.fdopen(handle, "wb") as out:
-            while chunk := await part.read_chunk(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
-                if size + RESERVE > free:
-                    raise NoSpace("Not enough free space on the server for this upload")
-                out.write(chunk)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return Received(Path(temporary), part.filename or "image", size)
+def _image_store(pixels: PixelService, limit: int) -> FileStore:
+    """Where `POST /upload` streams its file: the image store's incoming folder, PIMS's limits
+    (507 without `RESERVE` bytes left free), no digest."""
+    return FileStore(pixels.store.root, limit, reserve=RESERVE,
+                     free=lambda _: pixels.store.free_bytes(), full=NoSpace,
+                     hashed=False)  # fmt: skip
 
 
 async def _receive(request: web.Request, pixels: PixelService, limit: int) -> Received:
     """The first file part of the body, streamed to the image store's incoming folder."""
-    if not request.content_type.startswith("multipart/"):
-        raise InvalidInput("The upload must be a multipart/form-data body with a file")
-    free = pixels.store.free_bytes()
-    check_room(request, limit, free)
-    reader = await request.multipart()
-    async for part in reader:
-        if isinstance(part, BodyPartReader) and part.filename:
-            return await receive_file(part, pixels.store.incoming, limit, free)
-    raise InvalidInput("The upload carries no file (a files[] part with a file name)")
+    staged = await stage(request, _image_store(pixels, limit), pixels.store.incoming.name)
+    if staged.file is None:
+        raise InvalidInput("The upload carries no file (a files[] part with a file name)")
+    return Received(staged.file.path, staged.file.filename or "image", staged.file.size)
 
 
 async def _json(request: web.Request, outcome: ImportOutcome, sync: bool) -> list[dict[str, Any]]:

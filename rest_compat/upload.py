@@ -1,11 +1,12 @@
-"""Multipart uploads, streamed to disk: the one way a file reaches a mutation, for REST routes
-and for GraphQL's multipart requests alike.
+"""Multipart uploads, streamed to disk: the one way a file reaches the server, for REST routes,
+GraphQL's multipart requests and PIMS's `POST /upload` alike.
 
 `stage` reads a `multipart/form-data` body part by part: the first file part is written, chunk
-by chunk, to a temporary file of the directory it will live in (`<data>/<directory>/`), its size
-and SHA-256 counted on the way, never held whole in memory; the other parts are short text
-fields. Past `CYTOGATE_ATTACHED_MAX_BYTES` the upload stops with 413, with too little free space
-with 503; nothing is left behind either way. The mutation gets the `StagedFile` (a handle, not
+by chunk, to a temporary file of the directory it will live in (`<root>/<directory>/`), its size
+(and, where the store asks, its SHA-256) counted on the way, never held whole in memory; the
+other parts are short text fields. Past the store's size limit the upload stops with 413, with
+too little free space with the store's error (503 by default); nothing is left behind either
+way. The mutation gets the `StagedFile` (a handle, not
 the bytes, which never pass through GraphQL variables) and renames it into place before it
 writes its row (resolvers/upload.py); `Staged.discard`, run when the request ends, removes
 whatever no mutation kept.
@@ -21,6 +22,7 @@ import hashlib
 import logging
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Final
@@ -28,7 +30,7 @@ from typing import IO, Final
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from resolvers.errors import InvalidInput, TooLarge, Unavailable
+from resolvers.errors import CytogateError, InvalidInput, TooLarge, Unavailable
 from schema.common import StagedFile
 
 __all__ = ["FileStore", "Staged", "Upload", "stage"]
@@ -56,12 +58,35 @@ class Upload:
     directory: str
 
 
+def _disk_free(directory: Path) -> int:
+    return shutil.disk_usage(directory).free
+
+
+def _unavailable(message: str) -> CytogateError:
+    return Unavailable(message, FULL_RETRY)
+
+
 @dataclass(frozen=True, slots=True)
 class FileStore:
-    """Where uploads go and how large they may be (from the settings)."""
+    """Where uploads go, how large they may be and what free space they must leave.
+
+    Args:
+        root: the directory stored paths are relative to.
+        max_bytes: the largest file (413 beyond).
+        reserve: free bytes an upload must leave on the disk.
+        free: the free bytes of the disk a directory is on.
+        full: the error of a disk without room (by default 503 with `Retry-After`; PIMS's
+            `POST /upload` answers 507).
+        hashed: count the file's SHA-256 on the way (attached files keep it; an image import
+            has no use for it, and it costs seconds of a large slide).
+    """
 
     root: Path
     max_bytes: int
+    reserve: int = RESERVE
+    free: Callable[[Path], int] = _disk_free
+    full: Callable[[str], CytogateError] = _unavailable
+    hashed: bool = True
 
 
 @dataclass
@@ -77,19 +102,24 @@ class Staged:
             self.file.path.unlink(missing_ok=True)
 
 
-def _check_space(directory: Path, needed: int) -> None:
-    if shutil.disk_usage(directory).free < needed + RESERVE:
-        raise Unavailable("Not enough free disk space for this upload", FULL_RETRY)
+def _check_space(store: FileStore, free: int, needed: int) -> None:
+    """Refuse `needed` bytes more where they would leave less than the reserve of `free`."""
+    if needed + store.reserve > free:
+        raise store.full("Not enough free space on the disk for this upload")
 
 
 async def _write(out: IO[bytes], chunk: bytes) -> None:
     await asyncio.to_thread(out.write, chunk)
 
 
-async def _stage_file(part: BodyPartReader, store: FileStore, directory: Path) -> StagedFile:
-    """Stream one file part into a temporary file of `directory`."""
+async def _stage_file(
+    part: BodyPartReader, store: FileStore, directory: Path, free: int
+) -> StagedFile:
+    """Stream one file part into a temporary file of `directory`, whose disk had `free` bytes
+    free before (every chunk is checked against it; the disk is asked again every RECHECK
+    bytes, as other writers use it too)."""
     path = directory / f".upload-{uuid.uuid4().hex}"
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if store.hashed else None
     size = 0
     checked = 0
     try:
@@ -97,17 +127,21 @@ async def _stage_file(part: BodyPartReader, store: FileStore, directory: Path) -
             while chunk := await part.read_chunk(CHUNK):
                 size += len(chunk)
                 if size > store.max_bytes:
-                    raise TooLarge(f"The file is larger than {store.max_bytes} bytes")
+                    raise TooLarge(f"The file is larger than the upload limit ({store.max_bytes} "
+                                   "bytes)")  # fmt: skip
                 if size - checked >= RECHECK:
-                    _check_space(directory, 0)
+                    free = store.free(directory) + size  # as if this file were not written
                     checked = size
-                digest.update(chunk)
+                _check_space(store, free, size)
+                if digest is not None:
+                    digest.update(chunk)
                 await _write(out, chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     content_type = part.headers.get("Content-Type")
-    return StagedFile(path, store.root, size, digest.hexdigest(), part.filename, content_type)
+    sha256 = digest.hexdigest() if digest is not None else ""
+    return StagedFile(path, store.root, size, sha256, part.filename, content_type)
 
 
 async def _text(part: BodyPartReader) -> str:
@@ -131,14 +165,15 @@ async def stage(request: web.Request, store: FileStore, directory: str) -> Stage
         raise InvalidInput("An upload must be sent as multipart/form-data")
     declared = request.content_length
     if declared is not None and declared > store.max_bytes + MAX_FIELD * MAX_FIELDS:
-        raise TooLarge(f"The upload is larger than {store.max_bytes} bytes")
+        raise TooLarge(f"The upload is larger than the upload limit ({store.max_bytes} bytes)")
     target = store.root / directory
     target.mkdir(parents=True, exist_ok=True)
-    _check_space(target, declared or 0)
+    free = store.free(target)
+    _check_space(store, free, declared or 0)
     staged = Staged()
     try:
         reader = await request.multipart()
-        await _read_parts(reader, staged, store, target)
+        await _read_parts(reader, staged, store, target, free)
     except BaseException:
         staged.discard()
         raise
@@ -146,7 +181,7 @@ async def stage(request: web.Request, store: FileStore, directory: str) -> Stage
 
 
 async def _read_parts(
-    reader: MultipartReader, staged: Staged, store: FileStore, target: Path
+    reader: MultipartReader, staged: Staged, store: FileStore, target: Path, free: int
 ) -> None:
     count = 0
     try:
@@ -158,7 +193,7 @@ async def _read_parts(
                 raise InvalidInput(f"A form may hold at most {MAX_FIELDS} parts")
             if part.filename is not None:
                 if staged.file is None:
-                    staged.file = await _stage_file(part, store, target)
+                    staged.file = await _stage_file(part, store, target, free)
                 else:
                     await part.release()  # only the first file is kept (core.md §9.12)
             elif part.name:

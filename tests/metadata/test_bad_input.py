@@ -3,6 +3,7 @@ nothing stored (no row, no file), never a 5xx (DESIGN.md "Security")."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import pytest
@@ -145,3 +146,17 @@ def test_an_oversize_upload_is_413_and_leaves_nothing(api, scene):
     assert upload(api, b"x" * 1024, params=on).status_code == 200
     assert len(stored_files() - before) == 1
     assert not [p for p in DATA_DIR.rglob(".upload-*")], "no staged file stays"
+
+
+def test_an_upload_the_disk_cannot_hold_is_503_and_leaves_nothing(api, scene, monkeypatch):
+    """The store keeps 64 MiB free: with less, an attached file is refused before a byte is
+    written, with the wait the client should take."""
+    on = {"domainClassName": PROJECT, "domainIdent": scene["project"]["id"]}
+    before = stored_files()
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=1024))
+    refused = upload(api, b"x" * 100, params=on)
+    assert_error(refused, 503)
+    assert int(refused.headers["Retry-After"]) > 0
+    assert stored_files() == before
+    assert api.get("/api/attachedfile.json").json()["size"] == 0
