@@ -22,12 +22,13 @@ from gateway.state import BRIDGE, PIXELS, SETTINGS, make_context
 from resolvers.errors import CytogateError, InvalidInput
 from resolvers.image_import import (
     ImportOutcome,
-    Received,
     UploadRequest,
     check_upload,
     import_received,
     parse_properties,
+    sent_name,
 )
+from resolvers.upload import StagedFile
 from rest_compat.upload import FileStore, stage
 
 if TYPE_CHECKING:
@@ -80,12 +81,12 @@ def _image_store(pixels: PixelService, limit: int) -> FileStore:
                      hashed=False)  # fmt: skip
 
 
-async def _receive(request: web.Request, pixels: PixelService, limit: int) -> Received:
+async def _receive(request: web.Request, pixels: PixelService, limit: int) -> StagedFile:
     """The first file part of the body, streamed to the image store's incoming folder."""
     staged = await stage(request, _image_store(pixels, limit), pixels.store.incoming.name)
     if staged.file is None:
         raise InvalidInput("The upload carries no file (a files[] part with a file name)")
-    return Received(staged.file.path, staged.file.filename or "image", staged.file.size)
+    return staged.file
 
 
 async def _json(request: web.Request, outcome: ImportOutcome, sync: bool) -> list[dict[str, Any]]:
@@ -116,7 +117,7 @@ async def upload_handler(request: web.Request) -> web.StreamResponse:
         await check_upload(ctx, upload)
         await ctx.db.release()  # receiving may take minutes: hold no connection meanwhile
         received = await _receive(request, pixels, settings.upload_max_bytes)
-        name = received.name
+        name = sent_name(received)
         outcome = await import_received(ctx, pixels, upload, received, sync=sync)
     except CytogateError as error:
         return _failure(error.status, error.message, name)

@@ -42,6 +42,7 @@ from resolvers.image import ImageInstanceFields, create_image_instance
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.project_access import project_access
 from resolvers.storage import storages_by_id, uploaded_files_by_id
+from resolvers.upload import StagedFile
 from resolvers.uploaded_file import UploadedFileFields, create_uploaded_file, update_uploaded_file
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ MAX_PROPERTY_KEY: Final = 255
 
 __all__ = [
     "ImportOutcome",
-    "Received",
     "UploadRequest",
     "check_upload",
     "fail_interrupted_imports",
@@ -62,6 +62,7 @@ __all__ = [
     "register_upload",
     "run_import",
     "save_properties",
+    "sent_name",
     "upload_image",
 ]
 
@@ -89,16 +90,6 @@ class UploadRequest:
     storage_id: int
     project_ids: tuple[int, ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """A file the request streamed to disk: where (a temporary file in the image store), the
-    name it was sent under, its size."""
-
-    path: Path
-    name: str
-    size: int
 
 
 @dataclass
@@ -308,18 +299,25 @@ def parse_properties(keys: str | None, values: str | None) -> tuple[tuple[str, s
     return tuple(zip(names, found, strict=True))
 
 
+def sent_name(file: StagedFile) -> str:
+    """The name an uploaded image is registered under: the one its part was sent with."""
+    return file.filename or "image"
+
+
 async def import_received(
-    ctx: Context, pixels: PixelService, request: UploadRequest, received: Received, *, sync: bool
+    ctx: Context, pixels: PixelService, request: UploadRequest, file: StagedFile, *, sync: bool
 ) -> ImportOutcome:
-    """Move a received file into its upload folder, register it and import it: now (`sync`),
-    or in the background on a lease of its own, the outcome then holding only the file.
-    `POST /upload` and the `imageUpload` mutation both end here, after `check_upload`."""
-    path, relative = pixels.store.new_upload(received.name)
+    """Move a staged file into its upload folder, register it (under the name it was sent
+    with) and import it: now (`sync`), or in the background on a lease of its own, the outcome
+    then holding only the file. `POST /upload` and the `imageUpload` mutation both end here,
+    after `check_upload`."""
+    name = sent_name(file)
+    path, relative = pixels.store.new_upload(name)
     # a rename when the file came to the store's disk, else a copy (a GraphQL upload is
     # staged in the data directory, which may be another disk than the images')
-    await asyncio.to_thread(shutil.move, received.path, path)
+    await asyncio.to_thread(shutil.move, file.path, path)
     try:
-        row = await register_upload(ctx, request, received.name, relative, received.size)
+        row = await register_upload(ctx, request, name, relative, file.size)
     except BaseException:
         pixels.store.discard(relative)  # no file without its row
         raise
@@ -330,7 +328,7 @@ async def import_received(
 
 
 async def upload_image(
-    ctx: Context, request: UploadRequest, file: Received, *, sync: bool
+    ctx: Context, request: UploadRequest, file: StagedFile, *, sync: bool
 ) -> ImportOutcome:
     """The `imageUpload` mutation: `file` is what the multipart request streamed to disk
     (gateway/graphql_view.py); the same checks and import as `POST /upload`, a failed

@@ -12,7 +12,6 @@ import strawberry
 from resolvers import image_import
 from resolvers.abstract_image import abstract_images_by_id
 from resolvers.image import image_instances_by_id
-from resolvers.upload import client_filename
 from schema.common import Info, Long, Upload
 
 if TYPE_CHECKING:
@@ -83,12 +82,8 @@ class ImageImportMutation:
         description="Upload an image file (a multipart request) and import it as POST /upload does."
     )
     async def image_upload(self, info: Info, input: ImageUploadInput) -> ImageUploadPayload:
-        staged = input.file
-        received = image_import.Received(
-            staged.path, client_filename(None, staged.filename), staged.size
-        )
         outcome = await image_import.upload_image(
-            info.context, input.request(), received, sync=input.sync
+            info.context, input.request(), input.file, sync=input.sync
         )
         images = [UploadedImage(abstract_image_id=Long(image_id),
                                 image_instance_ids=[Long(i) for i in instances])
