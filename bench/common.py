@@ -11,10 +11,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Final
+
+import asyncpg
 
 from settings import Settings
 
@@ -24,6 +26,7 @@ __all__ = [
     "PRIVATE_KEY",
     "PUBLIC_KEY",
     "bench_settings",
+    "connected",
     "server",
     "server_process",
     "signed",
@@ -55,6 +58,16 @@ def signed(
     if content_type:
         headers["content-type"] = content_type
     return headers
+
+
+@asynccontextmanager
+async def connected(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """One asyncpg connection to `dsn` (a `postgresql://` URL), closed after the block."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 def _free_port() -> int:

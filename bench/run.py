@@ -32,7 +32,7 @@ import aiohttp
 import asyncpg
 import orjson
 
-from bench.common import HOME, bench_settings, server, signed
+from bench.common import HOME, bench_settings, connected, server, signed
 from bench.generate import IMAGE_SIZE, generate
 from db.embedded import EmbeddedCluster
 from db.migrate import upgrade
@@ -81,13 +81,10 @@ def _ms(moment: datetime) -> int:
 
 async def anchor(dsn: str, image: int, server: str) -> bytes:
     """(a): fetch with asyncpg, shape Cytomine's listing items, encode with orjson."""
-    conn = await asyncpg.connect(dsn)
-    try:
+    async with connected(dsn) as conn:
         await conn.set_type_codec("jsonb", encoder=orjson.dumps, decoder=orjson.loads,
                                   schema="pg_catalog", format="text")  # fmt: skip
         rows = await conn.fetch(ANCHOR_SQL, image)
-    finally:
-        await conn.close()
     items = []
     for r in rows:
         crop = f"{server}/api/userannotation/{r['id']}/crop.png"
@@ -161,11 +158,8 @@ async def _database(cluster: EmbeddedCluster, n: int) -> tuple[str, int]:
         await admin.close()
     url = cluster.url(name)
     await asyncio.to_thread(upgrade, url)
-    check = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
+    async with connected(url.replace("postgresql+asyncpg://", "postgresql://")) as check:
         image = await check.fetchval("SELECT image_id FROM user_annotation LIMIT 1")
-    finally:
-        await check.close()
     return url, int(image)
 
 

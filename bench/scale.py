@@ -41,7 +41,7 @@ import orjson
 from shapely import wkt as shapely_wkt
 from shapely.geometry import Point
 
-from bench.common import HOME, server_process, signed
+from bench.common import HOME, connected, server_process, signed
 from bench.generate import IMAGE_SIZE
 from bench.run import WHOLE_LISTS, _database, _fetch, anchor, median_ms
 from db.embedded import EmbeddedCluster
@@ -84,8 +84,9 @@ def _get(base: str, params: dict[str, str]) -> bytes:
     )
 
 
-def _bbox(count: int) -> str:
-    side = IMAGE_SIZE * math.sqrt(count / SIZE)
+def _bbox(count: int, n: int) -> str:
+    """A centred square holding about `count` of the image's `n` annotations."""
+    side = IMAGE_SIZE * math.sqrt(count / n)
     low = (IMAGE_SIZE - side) / 2
     return f"{low:.0f},{low:.0f},{low + side:.0f},{low + side:.0f}"
 
@@ -103,16 +104,13 @@ def _polygons(count: int, seed: int) -> list[str]:
 
 async def _scene(dsn: str, image: int) -> tuple[int, int, int, int]:
     """The image's slice, project, one user and one term of the project's ontology."""
-    conn = await asyncpg.connect(dsn)
-    try:
+    async with connected(dsn) as conn:
         row = await conn.fetchrow(
             "SELECT ua.slice_id, ua.project_id, ua.user_id, t.id AS term FROM user_annotation ua"
             " JOIN project p ON p.id = ua.project_id JOIN term t ON t.ontology_id = p.ontology_id"
             " WHERE ua.image_id = $1 LIMIT 1",
             image,
         )
-    finally:
-        await conn.close()
     return row["slice_id"], row["project_id"], row["user_id"], row["term"]
 
 
@@ -120,8 +118,7 @@ async def _copy(dsn: str, image: int, shapes: list[str]) -> float:
     """Seconds PostgreSQL takes to `COPY` the annotations and their term links (ids, metrics and
     WKT prepared beforehand, as the server prepares them), then the rows are deleted."""
     slice_id, project, user, term = await _scene(dsn, image)
-    conn = await asyncpg.connect(dsn)
-    try:
+    async with connected(dsn) as conn:
         ids = await conn.fetch(
             "SELECT nextval('cytomine_id_seq') FROM generate_series(1, $1)", 2 * len(shapes)
         )
@@ -150,8 +147,6 @@ async def _copy(dsn: str, image: int, shapes: list[str]) -> float:
             )  # fmt: skip
         seconds = time.perf_counter() - started
         await _delete(conn, [ids[2 * p][0] for p in range(len(shapes))])
-    finally:
-        await conn.close()
     return seconds
 
 
@@ -163,31 +158,19 @@ async def _delete(conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute("DELETE FROM user_annotation WHERE id = ANY($1::bigint[])", ids)
 
 
-async def _created_since(dsn: str, image: int, first_id: int) -> list[int]:
-    conn = await asyncpg.connect(dsn)
-    try:
+async def _last_id(dsn: str) -> int:
+    async with connected(dsn) as conn:
+        return int(await conn.fetchval("SELECT last_value FROM cytomine_id_seq"))
+
+
+async def _delete_created(dsn: str, image: int, first_id: int) -> int:
+    """Delete the image's annotations made after `first_id` was drawn; how many there were."""
+    async with connected(dsn) as conn:
         rows = await conn.fetch(
             "SELECT id FROM user_annotation WHERE image_id = $1 AND id > $2", image, first_id
         )
-        return [row[0] for row in rows]
-    finally:
-        await conn.close()
-
-
-async def _last_id(dsn: str) -> int:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return int(await conn.fetchval("SELECT last_value FROM cytomine_id_seq"))
-    finally:
-        await conn.close()
-
-
-async def _forget(dsn: str, ids: list[int]) -> None:
-    conn = await asyncpg.connect(dsn)
-    try:
-        await _delete(conn, ids)
-    finally:
-        await conn.close()
+        await _delete(conn, [row[0] for row in rows])
+    return len(rows)
 
 
 def _create(base: str, how: str, image: int, term: int, shapes: list[str]) -> None:
@@ -223,7 +206,7 @@ def _listings(base: str, image: int, n: int) -> list[Row]:
         label = f"`max=1` at offset {offset:,} ({found} row)"
         rows.append((label, f"{ms:,.1f} ms", "≤ 50 ms", _under(ms, 50, "ms")))
     for count in VIEWPORTS:
-        params = {"image": str(image), "bbox": _bbox(count), "max": "0", **SHOW}
+        params = {"image": str(image), "bbox": _bbox(count, n), "max": "0", **SHOW}
         ms, body = median_ms(RUNS, partial(_get, base, params))
         found = len(orjson.loads(body)["collection"])
         label = f"viewport of {found:,} annotations, showTerm+showWKT"
@@ -281,10 +264,9 @@ def _bulks(base: str, dsn: str, image: int) -> list[Row]:
             started = time.perf_counter()
             _create(base, how, image, term, shapes)
             seconds = time.perf_counter() - started
-            made = asyncio.run(_created_since(dsn, image, first))
-            asyncio.run(_forget(dsn, made))
-            if len(made) != count:
-                raise RuntimeError(f"{how} created {len(made)} of {count} annotations")
+            made = asyncio.run(_delete_created(dsn, image, first))
+            if made != count:
+                raise RuntimeError(f"{how} created {made} of {count} annotations")
             rate = count / seconds
             verdict = "met" if rate >= 10_000 else f"missed ({rate / 10_000:.2f}× the target)"
             rows.append((f"bulk create {count:,} ({how})", f"{_ms(seconds)}, {rate:,.0f}/s",
