@@ -174,6 +174,7 @@ class Settings:
     pixel_check_seconds: int = 5
     auth_cache_seconds: int = 5
     pixel_concurrency: int = 2
+    pixel_yield_ms: int = 50
     version: str = field(default="0.1.0")
 
     @property
@@ -242,4 +243,5 @@ class Settings:
             pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
             auth_cache_seconds=_int(env, "CYTOGATE_AUTH_CACHE_SECONDS", 5),
             pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", cores, minimum=1),
+            pixel_yield_ms=_int(env, "CYTOGATE_PIXEL_YIELD_MS", 50),
         )

@@ -107,11 +107,14 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
 
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate (an anonymous path goes on anonymously past a failure), then handle;
-    pixel routes of images and slices with a turn of the pixel gate (rest_compat/pixel_gate.py)."""
+    pixel routes of images and slices with a turn of the pixel gate, other routes counted by it
+    so that pixel requests yield to them (rest_compat/pixel_gate.py)."""
     traits = request.app[BRIDGE].router.traits(request.path)
+    gate = request.app[PIXEL_GATE]
     if not traits.reuse:
-        return await _handled(request, handler, traits)
-    async with request.app[PIXEL_GATE].turn() as turn:
+        with gate.other():
+            return await _handled(request, handler, traits)
+    async with gate.turn() as turn:
         request[TURN] = turn
         return await _handled(request, handler, traits)
 

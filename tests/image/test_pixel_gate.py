@@ -1,8 +1,9 @@
 """The pixel gate (rest_compat/pixel_gate.py, `CYTOGATE_PIXEL_CONCURRENCY`): at most N pixel
 requests of images and slices are handled at once, the others wait parked and are all answered
-in turn; other requests (an annotation listing) pass while tiles wait; a turn comes back
-whatever the answer (an error too), and a relayed request gives its turn back before it waits
-on the external image server."""
+in turn; other requests (an annotation listing) pass while tiles wait, and tiles yield to them
+(`CYTOGATE_PIXEL_YIELD_MS`) within their bound; a turn comes back whatever the answer (an error
+too, a cancel while yielding), and a relayed request gives its turn back before it waits on the
+external image server."""
 
 from __future__ import annotations
 
@@ -103,6 +104,96 @@ def test_pixel_concurrency_is_read_from_the_environment():
         Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "0"})
     with pytest.raises(ValueError):
         PixelGate(0)
+
+
+def test_pixel_yield_is_read_from_the_environment():
+    assert Settings.from_env({}).pixel_yield_ms == 50
+    assert Settings.from_env({"CYTOGATE_PIXEL_YIELD_MS": "0"}).pixel_yield_ms == 0
+    with pytest.raises(ConfigError, match="CYTOGATE_PIXEL_YIELD_MS"):
+        Settings.from_env({"CYTOGATE_PIXEL_YIELD_MS": "-1"})
+    with pytest.raises(ValueError):
+        PixelGate(1, -0.5)
+
+
+def test_a_turn_waits_for_other_requests_then_goes():
+    asyncio.run(_a_turn_waits_for_other_requests_then_goes())
+
+
+async def _a_turn_waits_for_other_requests_then_goes() -> None:
+    gate = PixelGate(2, yield_seconds=60)
+    with gate.other():
+        entering = asyncio.ensure_future(gate.turn().__aenter__())
+        await asyncio.sleep(0.1)
+        assert not entering.done() and (gate.inside, gate.others) == (1, 1)
+    turn = await asyncio.wait_for(entering, 10)
+    assert gate.others == 0
+    turn.leave()
+    async with gate.turn():  # nothing else in flight: straight in
+        assert gate.inside == 1
+    assert gate.inside == 0
+
+
+def test_a_turn_goes_on_once_its_bound_has_passed():
+    asyncio.run(_a_turn_goes_on_once_its_bound_has_passed())
+
+
+async def _a_turn_goes_on_once_its_bound_has_passed() -> None:
+    """A stream of other requests delays pixel requests, never stops them."""
+    gate = PixelGate(1, yield_seconds=0.05)
+    with gate.other():
+        for _ in range(3):
+            async with asyncio.timeout(10):
+                async with gate.turn():
+                    assert (gate.inside, gate.others) == (1, 1)
+    assert (gate.inside, gate.waiting, gate.others) == (0, 0, 0)
+
+
+def test_a_turn_cancelled_while_yielding_is_given_back():
+    asyncio.run(_a_turn_cancelled_while_yielding_is_given_back())
+
+
+async def _a_turn_cancelled_while_yielding_is_given_back() -> None:
+    gate = PixelGate(1, yield_seconds=60)
+    with gate.other():
+        entering = asyncio.ensure_future(gate.turn().__aenter__())
+        await asyncio.sleep(0.05)
+        assert gate.inside == 1
+        entering.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await entering
+        assert gate.inside == 0
+        async with asyncio.timeout(10):
+            await gate._turns.acquire()  # the slot is free again
+        gate._turns.release()
+
+
+def test_a_tile_waits_for_a_listing_in_flight(server: Server, slide, monkeypatch, renders):
+    """Through the middleware: a listing being handled keeps a tile from starting; the tile
+    goes on as soon as the listing ends."""
+    import resolvers.annotation.listing as listing
+
+    viewer, gate = slide["member"]["api"], server.app[PIXEL_GATE]
+    monkeypatch.setattr(gate, "yield_seconds", 60)
+    held, original = threading.Event(), listing.list_annotations
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.to_thread(held.wait, 60)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(listing, "list_annotations", slow)
+    with ThreadPoolExecutor(2) as pool:
+        answer = pool.submit(viewer.get, f"/api/annotation.json?image={slide['instance']['id']}")
+        _until(lambda: gate.others == 1)
+        tile = pool.submit(viewer.get, slide["tile"].format(0, 0))
+        try:
+            _until(lambda: gate.inside == 1)
+            time.sleep(0.2)
+            assert not tile.done() and not renders["entered"].is_set()
+        finally:
+            held.set()
+        assert answer.result(60).status_code == 200
+        assert tile.result(60).status_code == 200
+    assert (gate.inside, gate.waiting, gate.others) == (0, 0, 0)
 
 
 def test_concurrent_tiles_all_answer_one_at_a_time(server: Server, slide, make_user, renders):
