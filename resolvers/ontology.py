@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Row, delete, literal, or_, select
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AclEntry,
     AnnotationTerm,
@@ -137,21 +138,21 @@ RELATION_TERM: Final = register(
 
 async def ontologies_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*ONTOLOGY_TABLE.c).where(Ontology.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*ONTOLOGY_TABLE.c).where(among(Ontology.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def terms_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*TERM_TABLE.c).where(Term.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*TERM_TABLE.c).where(among(Term.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def terms_by_ontology(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The terms of each ontology, by name."""
-    stmt = select(*TERM_TABLE.c).where(Term.ontology_id.in_(ids)).order_by(Term.name, Term.id)
+    stmt = select(*TERM_TABLE.c).where(among(Term.ontology_id, ids)).order_by(Term.name, Term.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     async with db.read() as conn:
         for row in await conn.execute(stmt):
@@ -170,7 +171,7 @@ def _parent_links() -> Any:
 async def parent_by_term(db: Lease, ids: list[int]) -> list[int | None]:
     """The parent term id of each term (None for a root)."""
     async with db.read() as conn:
-        rows = (await conn.execute(_parent_links().where(RelationTerm.term2_id.in_(ids)))).all()
+        rows = (await conn.execute(_parent_links().where(among(RelationTerm.term2_id, ids)))).all()
     parents = {child: parent for parent, child in rows}
     return [parents.get(key) for key in ids]
 
@@ -181,7 +182,7 @@ async def children_by_term(db: Lease, ids: list[int]) -> list[list[Any]]:
         select(*TERM_TABLE.c, RelationTerm.term1_id.label("parent_id"))
         .join(RelationTerm, RelationTerm.term2_id == Term.id)
         .join(Relation, Relation.id == RelationTerm.relation_id)
-        .where(Relation.name == PARENT, RelationTerm.term1_id.in_(ids))
+        .where(Relation.name == PARENT, among(RelationTerm.term1_id, ids))
         .order_by(Term.name, Term.id)
     )
     grouped: defaultdict[int, list[Any]] = defaultdict(list)

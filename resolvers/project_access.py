@@ -16,6 +16,7 @@ from sqlalchemy import Row, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AclEntry,
     Project,
@@ -77,7 +78,7 @@ class ProjectRow(Protocol):
 async def projects_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Projects by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
-        rows = (await conn.execute(select(*PROJECT_TABLE.c).where(Project.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*PROJECT_TABLE.c).where(among(Project.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
@@ -172,7 +173,7 @@ async def projects_with_masks(
                 .where(AclEntry.object_id == Project.id, AclEntry.user_id == user_id)
                 .scalar_subquery()
             )
-            stmt = select(*PROJECT_TABLE.c, mask.label("_mask")).where(Project.id.in_(ids))
+            stmt = select(*PROJECT_TABLE.c, mask.label("_mask")).where(among(Project.id, ids))
             for row in await conn.execute(stmt):
                 found[(user_id, row.id)] = (row, int(row._mask))
     return [found.get(key) for key in keys]
@@ -204,7 +205,7 @@ async def existing_users(conn: Connection, ids: Sequence[int]) -> list[int]:
     """The ids among `ids` that name users, in the given order (unknown ids are skipped)."""
     if not ids:
         return []
-    found = set((await conn.execute(select(SecUser.id).where(SecUser.id.in_(ids)))).scalars())
+    found = set((await conn.execute(select(SecUser.id).where(among(SecUser.id, ids)))).scalars())
     return [user_id for user_id in dict.fromkeys(ids) if user_id in found]
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import BigInteger, and_, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AnnotationTrack
 from resolvers.annotation.listing import (
     USER_LAYER,
@@ -179,13 +180,13 @@ async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> 
     parent: Any
     if column is not None:
         parent = _T.c[column]
-        stmt = select(parent, func.count()).where(parent.in_(ids), where).group_by(parent)
+        stmt = select(parent, func.count()).where(among(parent, ids), where).group_by(parent)
     elif first.parent == "term":
         parent = _LINKS.c.term_id
         stmt = (
             select(parent, func.count(func.distinct(_T.c.id)))
             .join(_LINKS, USER_LAYER.linked == _T.c.id)
-            .where(parent.in_(ids), where)
+            .where(among(parent, ids), where)
             .group_by(parent)
         )
     else:
@@ -193,7 +194,7 @@ async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> 
         stmt = (
             select(parent, func.count(func.distinct(_T.c.id)))
             .join(AnnotationTrack, AnnotationTrack.annotation_id == _T.c.id)
-            .where(parent.in_(ids), where)
+            .where(among(parent, ids), where)
             .group_by(parent)
         )
     return {int(key): int(n) for key, n in await conn.execute(stmt)}

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Row, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AnnotationTerm, AnnotationTrack, UserAnnotation
 from resolvers.crud import table_of
 
@@ -55,7 +56,7 @@ ANNOTATION_COLUMNS: Final = (*STORED_COLUMNS, TERM_IDS)
 
 async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """User annotations by id (with their term ids), one SELECT for the batch."""
-    stmt = select(*ANNOTATION_COLUMNS).where(UserAnnotation.id.in_(ids))
+    stmt = select(*ANNOTATION_COLUMNS).where(among(UserAnnotation.id, ids))
     async with db.read() as conn:
         rows = (await conn.execute(stmt)).all()
     found = {row.id: row for row in rows}
@@ -66,7 +67,7 @@ async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The term links of each user annotation, oldest first."""
     stmt = (
         select(*TERM_LINK_TABLE.c)
-        .where(AnnotationTerm.user_annotation_id.in_(ids))
+        .where(among(AnnotationTerm.user_annotation_id, ids))
         .order_by(AnnotationTerm.id)
     )
     grouped: dict[int, list[Any]] = {key: [] for key in ids}
@@ -80,7 +81,7 @@ async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The track links of each user annotation."""
     stmt = (
         select(*table_of(AnnotationTrack).c)
-        .where(AnnotationTrack.annotation_id.in_(ids))
+        .where(among(AnnotationTrack.annotation_id, ids))
         .order_by(AnnotationTrack.id)
     )
     grouped: dict[int, list[Any]] = {key: [] for key in ids}

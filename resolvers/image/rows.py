@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -231,21 +232,21 @@ def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
 async def image_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Image instances (as `ImageRow`s) by id, one SELECT for the batch."""
     async with db.read() as conn:
-        rows = (await conn.execute(_images().where(_II.c.id.in_(ids)))).all()
+        rows = (await conn.execute(_images().where(among(_II.c.id, ids)))).all()
     return _by_id(rows, ids)
 
 
 async def slice_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Slice instances (as `SliceRow`s) by id, one SELECT for the batch."""
     async with db.read() as conn:
-        rows = (await conn.execute(_slices().where(_SI.c.id.in_(ids)))).all()
+        rows = (await conn.execute(_slices().where(among(_SI.c.id, ids)))).all()
     return _by_id(rows, ids)
 
 
 async def slices_by_image_instance(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The slice instances of each image instance, by channel, z, time (slices without an
     uploaded file included, unlike Cytomine, §2.7)."""
-    stmt = _slices().where(_SI.c.image_id.in_(ids)).order_by(*SLICE_ORDER)
+    stmt = _slices().where(among(_SI.c.image_id, ids)).order_by(*SLICE_ORDER)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     async with db.read() as conn:
         for row in await conn.execute(stmt):
@@ -273,7 +274,7 @@ async def neighbours_by_image(db: Lease, ids: list[int]) -> list[tuple[int | Non
             .scalar_subquery()
         )
 
-    stmt = select(me.c.id, neighbour(True), neighbour(False)).where(me.c.id.in_(ids))
+    stmt = select(me.c.id, neighbour(True), neighbour(False)).where(among(me.c.id, ids))
     async with db.read() as conn:
         found = {key: (older, newer) for key, older, newer in await conn.execute(stmt)}
     return [found.get(key, (None, None)) for key in ids]

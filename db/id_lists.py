@@ -1,0 +1,24 @@
+"""`among(column, ids)`: `column = ANY($1)` with the ids as one array parameter.
+
+SQLAlchemy renders `column.in_(ids)` on asyncpg as one placeholder per id, into the SQL text at
+every execution: a batch loader of 500 keys spent more time rendering and hashing that text than
+PostgreSQL spent running it, and each new number of keys was a new statement for asyncpg to
+prepare. With one array parameter the text is the same for any number of ids, so the compiled
+form and the prepared statement are reused, and PostgreSQL still walks the column's index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import any_, literal
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
+
+__all__ = ["among"]
+
+
+def among(column: Any, ids: Iterable[Any]) -> ColumnElement[bool]:
+    """`column` is one of `ids` (none when empty), as `column = ANY(:array)`."""
+    return column == any_(literal(list(ids), ARRAY(column.type)))  # type: ignore[no-any-return]
