@@ -5,6 +5,8 @@ nulls; and a whole list costs one batch per loaded field, not one per item."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -148,3 +150,25 @@ def test_loaded_fields_take_the_fast_path(monkeypatch):
     run(fast, "{ items { id tag { id } group { label } } }")
     assert len(plans) == 1
     assert [deferred.response_key for deferred in plans[0].deferred] == ["tag", "group"]
+
+
+def test_an_execution_is_freed_as_soon_as_it_ends(monkeypatch):
+    """No reference cycle keeps an execution (and through it the request's context, loaders
+    and rows) alive until the collector runs: it goes when its last reference does."""
+    made: list[weakref.ref[ListExecutionContext]] = []
+    original = ListExecutionContext.__init__
+
+    def init(self: ListExecutionContext, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    monkeypatch.setattr(ListExecutionContext, "__init__", init)
+    _, fast = schemas(items(30))
+    gc.collect()
+    gc.disable()
+    try:
+        data, errors, _ = run(fast, "{ items { id tag { id } group { id label } } }")
+        assert errors == [] and len(data["items"]) == 30
+        assert len(made) == 1 and made[0]() is None
+    finally:
+        gc.enable()
