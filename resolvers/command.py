@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AclEntry,
     Command,
@@ -441,7 +442,7 @@ async def _delete(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
     refused = f"Cannot delete {spec.domain}: other objects still refer to it"
     with constraint_errors(refused, refused):  # a RESTRICT foreign key (a tag in use)
         ids = [row["id"] for row in rows]
-        await conn.execute(delete(spec.table).where(spec.table.c.id.in_(ids)))
+        await conn.execute(delete(spec.table).where(among(spec.table.c.id, ids)))
 
 
 async def _revert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
@@ -619,7 +620,7 @@ async def list_history(
 async def commands_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Commands by id, one SELECT per batch."""
     async with db.read() as conn:
-        rows = (await conn.execute(select(Command).where(Command.id.in_(ids)))).all()
+        rows = (await conn.execute(select(Command).where(among(Command.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

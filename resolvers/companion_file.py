@@ -14,6 +14,7 @@ from typing import Any, Final
 from sqlalchemy import Row, select
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import CompanionFile
 from resolvers.abstract_image import (
     abstract_images_by_id,
@@ -64,14 +65,14 @@ COMPANION_FILE: Final = register(
 
 
 async def companion_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    stmt = select(*COMPANION_TABLE.c).where(CompanionFile.id.in_(ids))
+    stmt = select(*COMPANION_TABLE.c).where(among(CompanionFile.id, ids))
     async with db.read() as conn:
         found = {row.id: row for row in await conn.execute(stmt)}
     return [found.get(key) for key in ids]
 
 
 async def _grouped(db: Lease, column: Any, ids: list[int]) -> list[list[Row[Any]]]:
-    stmt = select(*COMPANION_TABLE.c).where(column.in_(ids)).order_by(CompanionFile.id)
+    stmt = select(*COMPANION_TABLE.c).where(among(column, ids)).order_by(CompanionFile.id)
     grouped: dict[int, list[Row[Any]]] = {key: [] for key in ids}
     async with db.read() as conn:
         for row in await conn.execute(stmt):

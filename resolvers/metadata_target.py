@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AbstractImage,
     ImageInstance,
@@ -177,7 +178,7 @@ def _lookup(class_name: str, ids: set[int]) -> Any:
         source.model.id.label("id"),
         project.label("project_id"),
         source.owner.label("owner_id"),
-    ).where(source.model.id.in_(ids))
+    ).where(among(source.model.id, ids))
 
 
 async def targets_by_key(db: Lease, keys: list[tuple[str, int]]) -> list[Target | None]:
@@ -251,7 +252,7 @@ async def hold_targets(conn: Connection, keys: Iterable[tuple[str, int]]) -> lis
         source = SOURCES.get(class_name)
         found: set[int] = set()
         if source is not None:
-            stmt = select(source.model.id).where(source.model.id.in_(ids))
+            stmt = select(source.model.id).where(among(source.model.id, ids))
             found = set((await conn.execute(stmt.with_for_update(key_share=True))).scalars())
         missing += [(class_name, ident) for ident in sorted(ids - found)]
     return missing

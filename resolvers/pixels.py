@@ -30,6 +30,7 @@ from typing import Any, Final, NoReturn
 from sqlalchemy import Row, select
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -179,7 +180,7 @@ def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
 
 async def image_servers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*SERVER_TABLE.c).where(ImageServer.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*SERVER_TABLE.c).where(among(ImageServer.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

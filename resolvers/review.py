@@ -24,6 +24,7 @@ from shapely.errors import GEOSException, ShapelyError
 from sqlalchemy import BigInteger, Row, delete, exists, func, insert, literal, select, update
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AnnotationTerm,
     ReviewedAnnotation,
@@ -147,7 +148,7 @@ REVIEWED_ANNOTATION_TERM: Final = register(
 
 async def reviewed_annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Reviewed annotations by id (with their term ids), one SELECT for the batch."""
-    stmt = select(*REVIEWED_COLUMNS).where(ReviewedAnnotation.id.in_(ids))
+    stmt = select(*REVIEWED_COLUMNS).where(among(ReviewedAnnotation.id, ids))
     async with db.read() as conn:
         found = {row.id: row for row in await conn.execute(stmt)}
     return [found.get(key) for key in ids]
@@ -155,7 +156,7 @@ async def reviewed_annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any]
 
 async def reviewed_by_parent(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """The reviewed copy of each user annotation (None when it has none)."""
-    stmt = select(*REVIEWED_COLUMNS).where(ReviewedAnnotation.parent_ident.in_(ids))
+    stmt = select(*REVIEWED_COLUMNS).where(among(ReviewedAnnotation.parent_ident, ids))
     async with db.read() as conn:
         found = {row.parent_ident: row for row in await conn.execute(stmt)}
     return [found.get(key) for key in ids]
@@ -350,7 +351,7 @@ async def _delete_reviewed(conn: Connection, log: CommandLog, rows: Sequence[Any
     all."""
     ids = [row.id for row in rows]
     terms = await conn.execute(
-        select(*TERM_SET_TABLE.c).where(TERM_SET_TABLE.c.reviewed_annotation_id.in_(ids))
+        select(*TERM_SET_TABLE.c).where(among(TERM_SET_TABLE.c.reviewed_annotation_id, ids))
     )
     await log.delete_many(REVIEWED_ANNOTATION_TERM, terms.all())
     await record_metadata(conn, log, REVIEWED_ANNOTATION_CLASS, ids)
@@ -359,7 +360,7 @@ async def _delete_reviewed(conn: Connection, log: CommandLog, rows: Sequence[Any
         command = await log.delete(REVIEWED_ANNOTATION, stored[0])
     else:
         command = await _record_rows(log, "DELETE", stored, rows[0].project_id)
-    await conn.execute(delete(REVIEWED_TABLE).where(REVIEWED_TABLE.c.id.in_(ids)))
+    await conn.execute(delete(REVIEWED_TABLE).where(among(REVIEWED_TABLE.c.id, ids)))
     return command
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import Project, Software, SoftwareProject
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -84,14 +85,16 @@ SOFTWARE_PROJECT: Final = register(
 
 async def softwares_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*SOFTWARE_TABLE.c).where(Software.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*SOFTWARE_TABLE.c).where(among(Software.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def _links_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*LINK_TABLE.c).where(SoftwareProject.id.in_(ids)))).all()
+        rows = (
+            await conn.execute(select(*LINK_TABLE.c).where(among(SoftwareProject.id, ids)))
+        ).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
@@ -100,7 +103,7 @@ async def software_projects_by_project(db: Lease, ids: list[int]) -> list[list[R
     """The software associations of each project, oldest first."""
     stmt = (
         select(*LINK_TABLE.c)
-        .where(SoftwareProject.project_id.in_(ids))
+        .where(among(SoftwareProject.project_id, ids))
         .order_by(SoftwareProject.id)
     )
     grouped: dict[int, list[Row[Any]]] = {key: [] for key in ids}
@@ -115,7 +118,7 @@ async def softwares_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]
     stmt: Any = (
         select(*SOFTWARE_TABLE.c, SoftwareProject.project_id.label("in_project"))
         .join(SoftwareProject, SoftwareProject.software_id == Software.id)
-        .where(SoftwareProject.project_id.in_(ids))
+        .where(among(SoftwareProject.project_id, ids))
         .order_by(Software.name, Software.id)
     )
     grouped: dict[int, list[Row[Any]]] = {key: [] for key in ids}

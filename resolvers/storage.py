@@ -21,6 +21,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, exists, select
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import AclEntry, SecUser, Storage, UploadedFile
 from resolvers.acl import (
     ADMINISTRATION,
@@ -118,13 +119,13 @@ def readable_storages(viewer: Viewer) -> Any:
 
 async def storages_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*STORAGE_TABLE.c).where(Storage.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*STORAGE_TABLE.c).where(among(Storage.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def uploaded_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    stmt = select(*UPLOADED_FILE_TABLE.c).where(UploadedFile.id.in_(ids))
+    stmt = select(*UPLOADED_FILE_TABLE.c).where(among(UploadedFile.id, ids))
     async with db.read() as conn:
         rows = (await conn.execute(stmt)).all()
     found = {row.id: row for row in rows}
@@ -137,7 +138,7 @@ async def member_ids_by_storage(db: Lease, ids: list[int]) -> list[list[int]]:
     stmt = (
         select(AclEntry.object_id, AclEntry.user_id)
         .join(SecUser, SecUser.id == AclEntry.user_id)
-        .where(AclEntry.object_id.in_(ids))
+        .where(among(AclEntry.object_id, ids))
         .order_by(SecUser.username, SecUser.id)
     )
     grouped: defaultdict[int, list[int]] = defaultdict(list)

@@ -27,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy import Row, Select, and_, delete, exists, func, literal, select, tuple_
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import SecUser, Tag, TagDomainAssociation
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -112,7 +113,7 @@ TAG_ORDER: Final = (func.lower(Tag.name), Tag.id)
 async def tags_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tags by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
-        rows = (await conn.execute(_tags().where(Tag.id.in_(ids)))).all()
+        rows = (await conn.execute(_tags().where(among(Tag.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
@@ -120,7 +121,7 @@ async def tags_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
 async def associations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Associations by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
-        rows = (await conn.execute(_links().where(TagDomainAssociation.id.in_(ids)))).all()
+        rows = (await conn.execute(_links().where(among(TagDomainAssociation.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

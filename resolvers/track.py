@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import AbstractSlice, AnnotationTrack, SliceInstance, Track, UserAnnotation
 from resolvers.command import (
     CommandInfo,
@@ -86,14 +87,14 @@ class TrackFields:
 async def tracks_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tracks by id, one SELECT for the batch."""
     async with db.read() as conn:
-        rows = (await conn.execute(select(*TRACK_TABLE.c).where(Track.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*TRACK_TABLE.c).where(among(Track.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def tracks_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The tracks of each image instance, by name."""
-    stmt = select(*TRACK_TABLE.c).where(Track.image_id.in_(ids)).order_by(Track.name, Track.id)
+    stmt = select(*TRACK_TABLE.c).where(among(Track.image_id, ids)).order_by(Track.name, Track.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     async with db.read() as conn:
         for row in await conn.execute(stmt):
@@ -108,7 +109,7 @@ async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
         select(*LINK_TABLE.c)
         .join(SliceInstance, SliceInstance.id == AnnotationTrack.slice_id)
         .join(AbstractSlice, AbstractSlice.id == SliceInstance.base_slice_id)
-        .where(AnnotationTrack.track_id.in_(ids))
+        .where(among(AnnotationTrack.track_id, ids))
         .order_by(*PLANE_ORDER, AnnotationTrack.id)
     )
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
@@ -122,7 +123,9 @@ async def annotation_places_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | 
     """Where each user annotation is and who drew it (PLACE_COLUMNS), for the link rules; the
     annotation module builds on this one, so it cannot lend its own loader."""
     async with db.read() as conn:
-        rows = (await conn.execute(select(*PLACE_COLUMNS).where(UserAnnotation.id.in_(ids)))).all()
+        rows = (
+            await conn.execute(select(*PLACE_COLUMNS).where(among(UserAnnotation.id, ids)))
+        ).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

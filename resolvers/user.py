@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import AuthToken, SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
 from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
@@ -148,7 +149,7 @@ class UserFields:
 async def users_by_id(db: Lease, ids: list[int]) -> list[Any | None]:
     """Users by id, one SELECT for the batch; None for an unknown id."""
     async with db.read() as conn:
-        rows = (await conn.execute(select(*USER_COLUMNS).where(SecUser.id.in_(ids)))).all()
+        rows = (await conn.execute(select(*USER_COLUMNS).where(among(SecUser.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

@@ -11,6 +11,7 @@ from typing import Any, Final
 from sqlalchemy import Row, select
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AbstractImage, AbstractSlice, ImageInstance
 from resolvers.crud import table_of
 
@@ -66,13 +67,17 @@ def _grouped(rows: Sequence[Row[Any]], key: str, ids: list[int]) -> list[list[Ro
 
 async def abstract_images_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*IMAGE_TABLE.c).where(AbstractImage.id.in_(ids)))).all()
+        rows = (
+            await conn.execute(select(*IMAGE_TABLE.c).where(among(AbstractImage.id, ids)))
+        ).all()
     return _by_id(rows, ids)
 
 
 async def abstract_slices_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(select(*SLICE_TABLE.c).where(AbstractSlice.id.in_(ids)))).all()
+        rows = (
+            await conn.execute(select(*SLICE_TABLE.c).where(among(AbstractSlice.id, ids)))
+        ).all()
     return _by_id(rows, ids)
 
 
@@ -80,7 +85,7 @@ async def abstract_images_by_uploaded_file(db: Lease, ids: list[int]) -> list[li
     """The abstract images of each uploaded file, oldest first (the first is "the" image)."""
     stmt = (
         select(*IMAGE_TABLE.c)
-        .where(AbstractImage.uploaded_file_id.in_(ids))
+        .where(among(AbstractImage.uploaded_file_id, ids))
         .order_by(AbstractImage.id)
     )
     async with db.read() as conn:
@@ -92,7 +97,7 @@ _PLANE_ORDER: Final = (AbstractSlice.channel, AbstractSlice.z_stack, AbstractSli
 
 async def slices_by_abstract_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The slices of each abstract image, by channel, z, time."""
-    stmt = select(*SLICE_TABLE.c).where(AbstractSlice.image_id.in_(ids)).order_by(*_PLANE_ORDER)
+    stmt = select(*SLICE_TABLE.c).where(among(AbstractSlice.image_id, ids)).order_by(*_PLANE_ORDER)
     async with db.read() as conn:
         return _grouped((await conn.execute(stmt)).all(), "image_id", ids)
 
@@ -101,7 +106,7 @@ async def slices_by_uploaded_file(db: Lease, ids: list[int]) -> list[list[Row[An
     """The slices stored in each uploaded file, by id."""
     stmt = (
         select(*SLICE_TABLE.c)
-        .where(AbstractSlice.uploaded_file_id.in_(ids))
+        .where(among(AbstractSlice.uploaded_file_id, ids))
         .order_by(AbstractSlice.id)
     )
     async with db.read() as conn:

@@ -19,6 +19,7 @@ from sqlalchemy import and_, extract, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AclEntry, PositionFollower, SecUser, UserAnnotation
 from resolvers.acl import entries_of
 from resolvers.activity.rows import (
@@ -774,10 +775,10 @@ async def online_users_by_project(db: Lease, ids: list[int]) -> list[list[int]]:
     or a ping in the last ONLINE, members only); one SELECT for the batch."""
     p = POSITION_TABLE.c
     looking = select(p.project_id, p.user_id).where(
-        p.project_id.in_(ids), p.created > since(ONLINE_ON_IMAGE)
+        among(p.project_id, ids), p.created > since(ONLINE_ON_IMAGE)
     )
     pinged = select(PING_TABLE.c.project_id, PING_TABLE.c.user_id).where(
-        PING_TABLE.c.project_id.in_(ids), PING_TABLE.c.created > since(ONLINE),
+        among(PING_TABLE.c.project_id, ids), PING_TABLE.c.created > since(ONLINE),
         PING_TABLE.c.user_id.in_(select(AclEntry.user_id).where(
             AclEntry.object_id == PING_TABLE.c.project_id)),
     )  # fmt: skip
@@ -793,7 +794,7 @@ async def online_users_by_image(db: Lease, ids: list[int]) -> list[list[int]]:
     p = POSITION_TABLE.c
     stmt = (
         select(p.image_id, p.user_id)
-        .where(p.image_id.in_(ids), p.created > since(ONLINE_ON_IMAGE))
+        .where(among(p.image_id, ids), p.created > since(ONLINE_ON_IMAGE))
         .distinct()
     )
     grouped: defaultdict[int, set[int]] = defaultdict(set)

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AbstractImage,
     AnnotationAction,
@@ -300,7 +301,7 @@ async def annotation_places_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | 
     SELECT for the batch."""
     parts = [
         select(model.id, literal(name, String).label("class_name"), model.image_id,
-               model.slice_id, model.project_id, model.user_id).where(model.id.in_(ids))
+               model.slice_id, model.project_id, model.user_id).where(among(model.id, ids))
         for model, name in ((UserAnnotation, USER_ANNOTATION_CLASS),
                             (ReviewedAnnotation, REVIEWED_ANNOTATION_CLASS))
     ]  # fmt: skip

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Connection
+from db.id_lists import among
 from db.models import AnnotationTerm, AnnotationTrack, SecUser, SharedAnnotation, Term
 from db.models.base import ID_SEQUENCE
 from resolvers.annotation.listing import AnnotationSearch, annotation_listing
@@ -273,7 +274,7 @@ async def _insert(
     await log.add_many(ANNOTATION_TERM, linked)
     read: dict[int, Any] = {}
     if rows:
-        found = select(*ANNOTATION_COLUMNS).where(ANNOTATION_TABLE.c.id.in_(ids))
+        found = select(*ANNOTATION_COLUMNS).where(among(ANNOTATION_TABLE.c.id, ids))
         read = {row.id: row for row in await conn.execute(found)}
     return [Outcome(annotation_id, Created(read[annotation_id], command, []) if rows else None)
             for annotation_id in ids]  # fmt: skip
@@ -330,7 +331,7 @@ async def delete_matching(
     if ids is not None:
         if len(ids) > MAX_BULK:
             raise InvalidInput(f"At most {MAX_BULK} annotations may be deleted at once")
-        stmt = stmt.where(ANNOTATION_TABLE.c.id.in_(list(ids)))
+        stmt = stmt.where(among(ANNOTATION_TABLE.c.id, ids))
     async with ctx.db.transaction() as conn:
         doomed = (await conn.execute(stmt.order_by(ANNOTATION_TABLE.c.id).with_for_update())).all()
         if len(doomed) > MAX_BULK:
@@ -349,9 +350,11 @@ async def delete_matching(
             (AnnotationTrack, ANNOTATION_TRACK, AnnotationTrack.annotation_id),
             (SharedAnnotation, SHARED_ANNOTATION, SharedAnnotation.user_annotation_id),
         ):
-            children = await conn.execute(select(*table_of(model).c).where(column.in_(doomed_ids)))
+            children = await conn.execute(
+                select(*table_of(model).c).where(among(column, doomed_ids))
+            )
             await log.delete_many(spec, children.all())
         await record_metadata(conn, log, USER_ANNOTATION_CLASS, doomed_ids)
         command = await log.delete_rows(USER_ANNOTATION, doomed)
-        await conn.execute(delete(ANNOTATION_TABLE).where(ANNOTATION_TABLE.c.id.in_(doomed_ids)))
+        await conn.execute(delete(ANNOTATION_TABLE).where(among(ANNOTATION_TABLE.c.id, doomed_ids)))
     return doomed_ids, command

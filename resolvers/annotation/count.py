@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Row, func, select
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AnnotationIndex, ReviewedAnnotation, SliceInstance, UserAnnotation
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -37,7 +38,7 @@ async def index_by_slice(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     user."""
     stmt = (
         select(*INDEX_TABLE.c)
-        .where(AnnotationIndex.slice_id.in_(ids))
+        .where(among(AnnotationIndex.slice_id, ids))
         .order_by(AnnotationIndex.user_id)
     )
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)

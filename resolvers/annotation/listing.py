@@ -48,6 +48,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.encoded_json import encoded_json
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -203,7 +204,9 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
         if not ids:
             continue
         found = dict(
-            (await conn.execute(select(table.id, table.project_id).where(table.id.in_(ids)))).all()
+            (
+                await conn.execute(select(table.id, table.project_id).where(among(table.id, ids)))
+            ).all()
         )
         for wanted in ids:
             if wanted not in found:
@@ -321,7 +324,7 @@ def _tracks(layer: Layer, tracks: Sequence[int] | None = None) -> Any:
 
 
 async def _known(conn: Connection, model: Any, ids: Sequence[int], domain: str) -> None:
-    found = set((await conn.execute(select(model.id).where(model.id.in_(ids)))).scalars())
+    found = set((await conn.execute(select(model.id).where(among(model.id, ids)))).scalars())
     for wanted in ids:
         if wanted not in found:
             raise NotFound(domain, wanted)

@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import Row, select, tuple_
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AttachedFile, Description, Property
 from resolvers.crud import table_of
 
@@ -43,14 +44,14 @@ def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
 
 async def properties_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Properties by id, one SELECT for the batch."""
-    stmt = select(*PROPERTY_TABLE.c).where(Property.id.in_(ids))
+    stmt = select(*PROPERTY_TABLE.c).where(among(Property.id, ids))
     async with db.read() as conn:
         return _by_id((await conn.execute(stmt)).all(), ids)
 
 
 async def attached_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Attached files by id, one SELECT for the batch."""
-    stmt = select(*ATTACHED_FILE_TABLE.c).where(AttachedFile.id.in_(ids))
+    stmt = select(*ATTACHED_FILE_TABLE.c).where(among(AttachedFile.id, ids))
     async with db.read() as conn:
         return _by_id((await conn.execute(stmt)).all(), ids)
 

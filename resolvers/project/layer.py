@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Connection, Lease
+from db.id_lists import among
 from db.models import (
     ProjectDefaultLayer,
     ProjectRepresentativeUser,
@@ -121,7 +122,7 @@ def _named(table: Any) -> Any:
 async def _write_named(conn: Connection, table: Any, stmt: Any) -> list[Row[Any]]:
     """Run an INSERT or UPDATE and read back the rows it wrote with the user's name."""
     ids = list((await conn.execute(stmt.returning(table.c.id))).scalars())
-    return await _read_named(conn, table, table.c.id.in_(ids))
+    return await _read_named(conn, table, among(table.c.id, ids))
 
 
 async def _read_named(conn: Connection, table: Any, *where: Any) -> list[Row[Any]]:
@@ -152,7 +153,7 @@ async def default_layers_by_project(db: Lease, ids: list[int]) -> list[list[Row[
 
 
 async def _named_by_project(db: Lease, table: Any, ids: list[int]) -> list[list[Row[Any]]]:
-    stmt = _named(table).where(table.c.project_id.in_(ids)).order_by(table.c.id)
+    stmt = _named(table).where(among(table.c.project_id, ids)).order_by(table.c.id)
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     async with db.read() as conn:
         for row in await conn.execute(stmt):
@@ -170,7 +171,7 @@ async def _representatives_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | N
 
 async def _named_by_id(db: Lease, table: Any, ids: list[int]) -> list[Row[Any] | None]:
     async with db.read() as conn:
-        rows = (await conn.execute(_named(table).where(table.c.id.in_(ids)))).all()
+        rows = (await conn.execute(_named(table).where(among(table.c.id, ids)))).all()
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 

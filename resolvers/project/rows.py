@@ -13,6 +13,7 @@ from typing import Any, Final
 from sqlalchemy import Row, func, literal, select
 
 from db.engine import Lease
+from db.id_lists import among
 from db.models import AclEntry, CommandHistory, Project, ProjectConnection
 from resolvers.acl import entries_of
 from resolvers.metadata_target import PROJECT_CLASS
@@ -85,7 +86,7 @@ async def members_count_by_project(db: Lease, ids: list[int]) -> list[int]:
     """How many members each project has; one GROUP BY for the batch."""
     stmt = (
         select(AclEntry.object_id, func.count())
-        .where(AclEntry.object_id.in_(ids))
+        .where(among(AclEntry.object_id, ids))
         .group_by(AclEntry.object_id)
     )
     found = await _by_project(db, stmt)
@@ -96,7 +97,7 @@ async def last_activity_by_project(db: Lease, ids: list[int]) -> list[datetime |
     """The newest history entry of each project (None without history)."""
     stmt = (
         select(CommandHistory.project_id, func.max(CommandHistory.created))
-        .where(CommandHistory.project_id.in_(ids))
+        .where(among(CommandHistory.project_id, ids))
         .group_by(CommandHistory.project_id)
     )
     found = await _by_project(db, stmt)
