@@ -4,6 +4,7 @@ min/max bounds."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, Final, Generic, NewType, TypeVar
 
 import strawberry
@@ -215,13 +216,19 @@ def asks_total(info: Info) -> bool:
     return any("totalCount" in _names(field.selections, ()) for field in info.selected_fields)
 
 
+@cache
+def _python_names(type_: type, converter: Any) -> dict[str, str]:
+    """The Python name of each GraphQL field of `type_`, made once per type (every listing
+    asks, and naming 40 fields costs more than reading their selection)."""
+    definition = type_.__strawberry_definition__  # type: ignore[attr-defined]
+    return {converter.from_field(f): f.python_name for f in definition.fields}
+
+
 def selected(info: Info, type_: type, *path: str) -> frozenset[str]:
     """The Python names of the fields of `type_` this query selects at `path` below the
     current field (e.g. "nodes" of a connection), honouring fragments and @include/@skip:
     resolvers read only the columns asked for."""
-    converter = info.schema.config.name_converter
-    definition = type_.__strawberry_definition__  # type: ignore[attr-defined]
-    by_name = {converter.from_field(f): f.python_name for f in definition.fields}
+    by_name = _python_names(type_, info.schema.config.name_converter)
     graphql_names: set[str] = set()
     for current in info.selected_fields:  # the field being resolved, with its selections
         graphql_names |= _names(current.selections, path)
