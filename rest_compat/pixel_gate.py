@@ -9,7 +9,8 @@ listing, a write) is being handled waits for it to end, within `CYTOGATE_PIXEL_Y
 moment the server stopped being free of other requests. A bound alone still left a listing's
 every step queued behind the tiles inside and the HTTP work of the next ones, 3× slower than
 alone under a 32-client tile load; yielding stops the tiles for the few milliseconds a listing
-takes. The bound counts from the start of the busy spell, not from each tile's arrival: under
+takes, and a tile already inside when a listing arrives yields again before it renders
+(`Turn.pause`). The bound counts from the start of the busy spell, not from each tile's arrival: under
 load a tile has often queued longer than any bound before its turn, and would never yield; and
 once other requests have overlapped for longer than the bound, tiles stop yielding until the
 server is free of them again, so a steady stream of other requests shares the event loop with
@@ -113,6 +114,13 @@ class Turn:
             self.leave()
             raise
         return self
+
+    async def pause(self) -> None:
+        """Before rendering: yield again, within the same bound, to other requests that
+        arrived since this turn began (a turn already inside would otherwise render beside
+        them)."""
+        if self._held:
+            await self._gate._yielded()
 
     def leave(self) -> None:
         """Give the turn back now (at most once; the end of the `async with` does nothing

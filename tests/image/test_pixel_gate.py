@@ -133,6 +133,23 @@ async def _a_turn_waits_for_other_requests_then_goes() -> None:
     assert gate.inside == 0
 
 
+def test_a_turn_inside_pauses_for_a_request_that_came_after_it():
+    asyncio.run(_a_turn_inside_pauses_for_a_request_that_came_after_it())
+
+
+async def _a_turn_inside_pauses_for_a_request_that_came_after_it() -> None:
+    """A tile that got in before a listing arrived waits for it before rendering."""
+    gate = PixelGate(1, yield_seconds=60)
+    async with gate.turn() as turn:
+        await asyncio.wait_for(turn.pause(), 10)  # nothing else in flight: no wait
+        with gate.other():
+            pausing = asyncio.ensure_future(turn.pause())
+            await asyncio.sleep(0.1)
+            assert not pausing.done()
+        await asyncio.wait_for(pausing, 10)
+    assert (gate.inside, gate.others) == (0, 0)
+
+
 def test_a_turn_goes_on_once_its_bound_has_passed():
     asyncio.run(_a_turn_goes_on_once_its_bound_has_passed())
 
