@@ -10,11 +10,11 @@ moment the server stopped being free of other requests. A bound alone still left
 every step queued behind the tiles inside and the HTTP work of the next ones, 3× slower than
 alone under a 32-client tile load; yielding stops the tiles for the few milliseconds a listing
 takes, and a tile already inside when a listing arrives yields again before it renders
-(`Turn.pause`). The bound counts from the start of the busy spell, not from each tile's arrival: under
-load a tile has often queued longer than any bound before its turn, and would never yield; and
-once other requests have overlapped for longer than the bound, tiles stop yielding until the
-server is free of them again, so a steady stream of other requests shares the event loop with
-the viewer instead of starving it.
+(`Turn.pause`). The bound counts from the start of the busy spell, not from each tile's
+arrival: under load a tile has often queued longer than any bound before its turn, and would
+never yield; and once other requests have overlapped for longer than the bound, tiles stop
+yielding until the server is free of them again, so a steady stream of other requests shares
+the event loop with the viewer instead of starving it.
 
 The middleware (gateway/middleware.py) takes a turn before authenticating a pixel request, so a
 parked request holds no database connection, and gives it back when the answer is built (its
