@@ -1,8 +1,8 @@
 """`among(column, ids)`: `column = ANY($1)` with the ids as one array parameter.
 
 SQLAlchemy renders `column.in_(ids)` on asyncpg as one placeholder per id, into the SQL text at
-every execution: a batch loader of 500 keys spent more time rendering and hashing that text than
-PostgreSQL spent running it, and each new number of keys was a new statement for asyncpg to
+every execution (about 7 % of the CPU of the nested project → images → annotations → terms
+benchmark query, in a profile), and each new number of keys was a new statement for asyncpg to
 prepare. With one array parameter the text is the same for any number of ids, so the compiled
 form and the prepared statement are reused, and PostgreSQL still walks the column's index.
 """
