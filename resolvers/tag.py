@@ -337,7 +337,7 @@ async def record_tags(conn: Connection, log: CommandLog, class_name: str, ids: A
     (`ids`: a list or a SELECT of ids of `class_name` objects); the trigger then deletes them
     with their objects, and undo brings them back."""
     await _record_links(log, and_(TagDomainAssociation.domain_class_name == class_name,
-                                  TagDomainAssociation.domain_ident.in_(ids)))  # fmt: skip
+                                  among(TagDomainAssociation.domain_ident, ids)))  # fmt: skip
 
 
 async def get_association(ctx: Context, association_id: int) -> Any:

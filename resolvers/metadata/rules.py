@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, String, and_, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.engine import Connection
+from db.id_lists import among
 from db.models import AttachedFile, Description, Property
 from resolvers.command import CommandLog, Spec, register
 from resolvers.context import Context
@@ -146,7 +147,7 @@ async def record_metadata(conn: Connection, log: CommandLog, class_name: str, id
     await record_tags(conn, log, class_name, ids)
     for spec, table in ((PROPERTY, PROPERTY_TABLE), (DESCRIPTION, DESCRIPTION_TABLE),
                         (ATTACHED_FILE, ATTACHED_FILE_TABLE)):  # fmt: skip
-        owned = and_(table.c.domain_class_name == class_name, table.c.domain_ident.in_(ids))
+        owned = and_(table.c.domain_class_name == class_name, among(table.c.domain_ident, ids))
         project = project_column(class_name, table.c.domain_ident).label("project_id")
         stmt = select(*table.c, project).where(owned).order_by(table.c.id)
         rows: list[Any] = list((await conn.execute(stmt)).all())

@@ -180,3 +180,18 @@ def test_delete_by_filter_needs_a_scope_and_the_right_to_delete_each(api, scene,
     assert len(listed(api, image)) == 1
     outsider = make_user()
     assert outsider["api"].delete(f"/api/annotation.json?image={image}").status_code == 403
+
+
+def test_a_delete_by_filter_past_a_statements_parameter_limit(api, scene):
+    """More annotations than a statement may have parameters (32 767 on PostgreSQL's wire):
+    every read and write of the batch passes its ids as one array."""
+    image = scene["image"]["id"]
+    count = 33_000
+    body = [{"location": f"POINT ({1 + i % 90} {1 + i // 90 % 90})", "image": image}
+            for i in range(count)]  # fmt: skip
+    made = api.post("/api/annotation.json", json=body)
+    assert made.status_code == 200 and made.json()["status"] == 200, made.text[:300]
+    deleted = api.delete(f"/api/annotation.json?image={image}")
+    assert deleted.status_code == 200, deleted.text[:300]
+    assert len(deleted.json()["deleted"]) == count
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 0
