@@ -511,7 +511,7 @@ async def _replay(ctx: Context, command_id: int | None, *, forward: bool) -> lis
         commands = (
             await conn.execute(
                 select(Command)
-                .where(Command.id.in_([item.command_id for item in stacked]))
+                .where(among(Command.id, [item.command_id for item in stacked]))
                 .order_by(Command.id if forward else Command.id.desc())
             )
         ).all()
@@ -519,7 +519,7 @@ async def _replay(ctx: Context, command_id: int | None, *, forward: bool) -> lis
             raise InvalidInput(REFUSED_UNDO)
         await _authorize(ctx, commands, forward=forward)
         done = [await _apply(conn, command, forward=forward) for command in commands]
-        await conn.execute(delete(source).where(source.id.in_([item.id for item in stacked])))
+        await conn.execute(delete(source).where(among(source.id, [item.id for item in stacked])))
         await conn.execute(
             insert(target),
             [{"command_id": c.id, "user_id": viewer.id, "transaction_id": top.transaction_id}

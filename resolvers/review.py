@@ -303,7 +303,7 @@ async def _set_terms(
     if removed:
         await log.delete_many(REVIEWED_ANNOTATION_TERM, removed)
         await conn.execute(
-            delete(TERM_SET_TABLE).where(TERM_SET_TABLE.c.id.in_([r.id for r in removed]))
+            delete(TERM_SET_TABLE).where(among(TERM_SET_TABLE.c.id, [r.id for r in removed]))
         )
     if added:
         values = [{"reviewed_annotation_id": reviewed_id, "term_id": term_id} for term_id in added]

@@ -511,7 +511,7 @@ async def delete_user(ctx: Context, user_id: int) -> Changed:
             await conn.execute(select(*table_of(Storage).c).where(Storage.user_id == user_id))
         ).all()
         holding = select(UploadedFile.id).where(
-            UploadedFile.storage_id.in_([storage.id for storage in storages])
+            among(UploadedFile.storage_id, [storage.id for storage in storages])
         )
         if (await conn.execute(holding.limit(1))).first() is not None:
             raise InvalidInput(

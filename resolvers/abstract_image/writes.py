@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, Row, case, delete, exists, literal, or_, sele
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from db.engine import Connection
+from db.id_lists import among
 from db.models import AbstractImage, AbstractSlice, ImageInstance, SliceInstance
 from resolvers.abstract_image.reads import _image, _slice
 from resolvers.abstract_image.rows import CALIBRATION, INSTANCE_TABLE, SLICE_TABLE
@@ -92,7 +93,7 @@ async def _propagate_calibration(
     updated = (
         await conn.execute(
             update(ImageInstance)
-            .where(ImageInstance.id.in_([row.id for row in previous]))
+            .where(among(ImageInstance.id, [row.id for row in previous]))
             .values(values)
             .returning(*columns)
         )

@@ -13,6 +13,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select, update
 
 from db.engine import Connection
+from db.id_lists import among
 from db.models import (
     AnnotationTerm,
     Project,
@@ -56,7 +57,7 @@ async def _recount_reviews(conn: Connection, rows: list[dict[str, Any]]) -> None
     )
     await conn.execute(
         update(table)
-        .where(table.c.id.in_([row["id"] for row in rows]))
+        .where(among(table.c.id, [row["id"] for row in rows]))
         .values(count_reviewed_annotations=copies)
     )
 

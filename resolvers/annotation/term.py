@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
 
+from db.id_lists import among
 from db.models import AnnotationTerm, ImageInstance, ReviewedAnnotationTerm, SecUser
 from resolvers.annotation.reads import get_annotation
 from resolvers.annotation.rows import terms_by_annotation
@@ -190,7 +191,9 @@ async def set_annotation_term(
         log = CommandLog(conn, viewer)
         old = (await conn.execute(cleared.order_by(AnnotationTerm.id).with_for_update())).all()
         await log.delete_many(ANNOTATION_TERM, old)
-        await conn.execute(delete(AnnotationTerm).where(AnnotationTerm.id.in_([r.id for r in old])))
+        await conn.execute(
+            delete(AnnotationTerm).where(among(AnnotationTerm.id, [r.id for r in old]))
+        )
         values = {"user_annotation_id": annotation_id, "term_id": term_id, "user_id": viewer.id}
         with constraint_errors(f"Term {term_id} is already on annotation {annotation_id}"):
             link = await insert_row(conn, AnnotationTerm, values)

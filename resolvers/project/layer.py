@@ -135,7 +135,7 @@ async def _delete_named(conn: Connection, table: Any, *where: Any) -> list[Row[A
     """Delete rows; return them as they were, with the user's name."""
     rows = await _read_named(conn, table, *where)
     if rows:
-        await conn.execute(delete(table).where(table.c.id.in_([row.id for row in rows])))
+        await conn.execute(delete(table).where(among(table.c.id, [row.id for row in rows])))
     return rows
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from db.engine import Connection
+from db.id_lists import among
 from db.models import AnnotationTerm, Command, Project
 from resolvers.acl import CONTRIBUTOR, MANAGER, grant
 from resolvers.command import CommandLog, spec_of
@@ -89,7 +90,7 @@ async def _release_terms(
     if terms:
         await log.delete_many(spec_of("AnnotationTerm"), terms)
         await conn.execute(
-            delete(AnnotationTerm).where(AnnotationTerm.id.in_([t.id for t in terms]))
+            delete(AnnotationTerm).where(among(AnnotationTerm.id, [t.id for t in terms]))
         )
 
 

@@ -184,7 +184,7 @@ def test_delete_by_filter_needs_a_scope_and_the_right_to_delete_each(api, scene,
 
 def test_a_delete_by_filter_past_a_statements_parameter_limit(api, scene):
     """More annotations than a statement may have parameters (32 767 on PostgreSQL's wire):
-    every read and write of the batch passes its ids as one array."""
+    every read and write of the batch, its undo and its redo pass their ids as one array."""
     image = scene["image"]["id"]
     count = 33_000
     body = [{"location": f"POINT ({1 + i % 90} {1 + i // 90 % 90})", "image": image}
@@ -194,4 +194,9 @@ def test_a_delete_by_filter_past_a_statements_parameter_limit(api, scene):
     deleted = api.delete(f"/api/annotation.json?image={image}")
     assert deleted.status_code == 200, deleted.text[:300]
     assert len(deleted.json()["deleted"]) == count
-    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 0
+    numbered = f"/api/imageinstance/{image}.json"
+    assert api.get(numbered).json()["numberOfAnnotations"] == 0
+    assert api.get("/command/undo.json").status_code == 200
+    assert api.get(numbered).json()["numberOfAnnotations"] == count
+    assert api.get("/command/redo.json").status_code == 200
+    assert api.get(numbered).json()["numberOfAnnotations"] == 0
