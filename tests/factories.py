@@ -106,6 +106,16 @@ def first_storage(api: Api) -> int:
     return int(api.get("/api/storage.json").json()["collection"][0]["id"])
 
 
+def imported(api: Api, path: Path, project: int) -> tuple[list[Any], Any, Any]:
+    """The file at `path` uploaded into `project` and imported at once: PIMS's answer, the
+    image instance it made there, and that instance's reference slice."""
+    made = upload(api, path, project)
+    assert isinstance(made, list), made.text
+    instance = made[0]["images"][0]["imageInstances"][0]
+    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    return made, instance, piece
+
+
 def upload(
     api: Api,
     path: Path,

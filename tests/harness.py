@@ -100,6 +100,26 @@ def serve(settings: Settings, url: str) -> Iterator[Server]:
         loop.close()
 
 
+@contextmanager
+def stand_in_server(app: web.Application) -> Iterator[str]:
+    """`app` (a stand-in for another server, such as an external PIMS) served on 127.0.0.1
+    from a thread of its own, for the block; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
 class Api:
     """Raw HTTP to the server, signed the way client 4.x signs (no resource)."""
 

@@ -8,10 +8,11 @@ external image server."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -24,8 +25,8 @@ from gateway.state import PIXEL_GATE
 from imaging.service import PixelService
 from rest_compat.pixel_gate import PixelGate
 from settings import ConfigError, Settings
-from tests.factories import abstract_image, add_image, make_project, upload
-from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, Server, serve
+from tests.factories import abstract_image, add_image, imported, make_project
+from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, Server, serve, stand_in_server
 from tests.imaging.pictures import pyramid_tiff
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_server_error")
@@ -50,9 +51,7 @@ def slide(api: Api, make_user: Any, slide_file: Path) -> dict[str, Any]:
     """A project with a contributor, a pyramid in it with one annotation, its tile URL."""
     member = make_user()
     project = make_project(api, users=(member["id"],))
-    made = upload(api, slide_file, project["id"])
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    _, instance, piece = imported(api, slide_file, project["id"])
     drawn = member["api"].post(
         "/api/annotation.json",
         json={"image": instance["id"], "location": "POLYGON((10 10, 90 10, 90 60, 10 60, 10 10))"},
@@ -95,6 +94,16 @@ def _until(condition: Callable[[], bool]) -> None:
         time.sleep(0.02)
 
 
+def _synchronous(test: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
+    """An async test, run to its end on a loop of its own (the suite has no async plugin)."""
+
+    @functools.wraps(test)
+    def run() -> None:
+        asyncio.run(test())
+
+    return run
+
+
 def test_pixel_concurrency_is_read_from_the_environment():
     assert Settings.from_env({"CYTOGATE_PIXEL_CONCURRENCY": "1"}).pixel_concurrency == 1
     default = Settings.from_env({"CYTOGATE_RENDER_THREADS": "6"})
@@ -115,11 +124,8 @@ def test_pixel_yield_is_read_from_the_environment():
         PixelGate(1, -0.5)
 
 
-def test_a_turn_waits_for_other_requests_then_goes():
-    asyncio.run(_a_turn_waits_for_other_requests_then_goes())
-
-
-async def _a_turn_waits_for_other_requests_then_goes() -> None:
+@_synchronous
+async def test_a_turn_waits_for_other_requests_then_goes() -> None:
     gate = PixelGate(2, yield_seconds=60)
     with gate.other():
         entering = asyncio.ensure_future(gate.turn().__aenter__())
@@ -133,11 +139,8 @@ async def _a_turn_waits_for_other_requests_then_goes() -> None:
     assert gate.inside == 0
 
 
-def test_a_turn_inside_pauses_for_a_request_that_came_after_it():
-    asyncio.run(_a_turn_inside_pauses_for_a_request_that_came_after_it())
-
-
-async def _a_turn_inside_pauses_for_a_request_that_came_after_it() -> None:
+@_synchronous
+async def test_a_turn_inside_pauses_for_a_request_that_came_after_it() -> None:
     """A tile that got in before a listing arrived waits for it before rendering."""
     gate = PixelGate(1, yield_seconds=60)
     async with gate.turn() as turn:
@@ -150,11 +153,8 @@ async def _a_turn_inside_pauses_for_a_request_that_came_after_it() -> None:
     assert (gate.inside, gate.others) == (0, 0)
 
 
-def test_a_turn_goes_on_once_its_bound_has_passed():
-    asyncio.run(_a_turn_goes_on_once_its_bound_has_passed())
-
-
-async def _a_turn_goes_on_once_its_bound_has_passed() -> None:
+@_synchronous
+async def test_a_turn_goes_on_once_its_bound_has_passed() -> None:
     """A stream of other requests delays pixel requests, never stops them."""
     gate = PixelGate(1, yield_seconds=0.05)
     with gate.other():
@@ -165,11 +165,8 @@ async def _a_turn_goes_on_once_its_bound_has_passed() -> None:
     assert (gate.inside, gate.waiting, gate.others) == (0, 0, 0)
 
 
-def test_a_turn_cancelled_while_yielding_is_given_back():
-    asyncio.run(_a_turn_cancelled_while_yielding_is_given_back())
-
-
-async def _a_turn_cancelled_while_yielding_is_given_back() -> None:
+@_synchronous
+async def test_a_turn_cancelled_while_yielding_is_given_back() -> None:
     gate = PixelGate(1, yield_seconds=60)
     with gate.other():
         entering = asyncio.ensure_future(gate.turn().__aenter__())
@@ -259,41 +256,25 @@ def slow_pims() -> Iterator[dict[str, Any]]:
     """A PIMS stand-in whose thumbnails answer once two are asked at once (or after 20 s),
     counting how many it held at once."""
     state = {"inside": 0, "most": 0}
-    both: list[asyncio.Event] = []  # made on the stand-in's loop
+    both = asyncio.Event()  # waited on by the stand-in's loop only
 
     async def thumb(request: web.Request) -> web.Response:
         state["inside"] += 1
         state["most"] = max(state["most"], state["inside"])
         if state["inside"] == 2:
-            both[0].set()
+            both.set()
         try:
-            await asyncio.wait_for(both[0].wait(), 20)
+            await asyncio.wait_for(both.wait(), 20)
         except TimeoutError:
             pass
         finally:
             state["inside"] -= 1
         return web.Response(body=b"PNGBYTES", content_type="image/png")
 
-    loop = asyncio.new_event_loop()
-
-    async def make() -> web.AppRunner:
-        app = web.Application()
-        both.append(asyncio.Event())
-        app.router.add_get("/image/{path:.*}/thumb", thumb)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        return runner
-
-    runner = loop.run_until_complete(make())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", "state": state}
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    app = web.Application()
+    app.router.add_get("/image/{path:.*}/thumb", thumb)
+    with stand_in_server(app) as url:
+        yield {"url": url, "state": state}
 
 
 def test_a_relayed_request_gives_its_turn_back(settings, database_url, slow_pims):

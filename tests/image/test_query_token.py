@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.factories import make_project, upload
+from tests.factories import imported, make_project
 from tests.harness import Server
 from tests.imaging.pictures import flat
 
@@ -29,9 +29,7 @@ def browser(api: Any, make_user: Any, anonymous: Any, picture: Path) -> dict[str
     annotation on it."""
     member = make_user()
     project = make_project(api, users=(member["id"],), areImagesDownloadable=True)
-    made = upload(member["api"], picture, project["id"])  # into their own storage
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    _, instance, piece = imported(member["api"], picture, project["id"])  # their own storage
     annotation = member["api"].post(
         "/api/userannotation.json",
         json={"location": "POLYGON((10 10, 50 10, 50 50, 10 50, 10 10))", "image": instance["id"]},

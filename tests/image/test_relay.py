@@ -4,8 +4,6 @@ forwarded, JSON camel-cased, 502 when it fails. Tested against a stand-in starte
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -14,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from tests.factories import abstract_image, add_image, make_project
-from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
+from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve, stand_in_server
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_server_error")
 
@@ -43,18 +41,8 @@ def stand_in() -> Iterator[dict[str, Any]]:
     app.router.add_get("/image/{path:.*}/thumb", thumb)
     app.router.add_get("/image/{path:.*}/histogram/per-image/bounds", bounds)
     app.router.add_post("/image/{path:.*}/window", window)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{port}", "seen": seen}
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with stand_in_server(app) as url:
+        yield {"url": url, "seen": seen}
 
 
 def test_pixel_routes_are_relayed_to_the_configured_pims(settings, database_url, stand_in):

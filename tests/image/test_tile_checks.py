@@ -13,7 +13,7 @@ from aiohttp import web
 
 from db.engine import Lease
 from resolvers.context import Context
-from tests.factories import add_image, make_project, upload
+from tests.factories import add_image, imported, make_project
 from tests.harness import Server, assert_error
 from tests.imaging.pictures import pyramid_tiff
 
@@ -30,9 +30,7 @@ def slide(api: Any, make_user: Any, slide_file: Path) -> dict[str, Any]:
     """A project with a contributor, a pyramid in it, its reference slice's tile URL."""
     member = make_user()
     project = make_project(api, users=(member["id"],))
-    made = upload(api, slide_file, project["id"])
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    _, instance, piece = imported(api, slide_file, project["id"])
     tile = f"/api/sliceinstance/{piece['id']}/normalized-tile/zoom/{{}}/tx/{{}}/ty/0.jpg"
     return {"member": member, "project": project, "instance": instance, "tile": tile}
 

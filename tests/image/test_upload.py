@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import pyvips
 
-from tests.factories import first_storage, make_project, upload
+from tests.factories import first_storage, imported, make_project
 from tests.harness import assert_error
 from tests.imaging.pictures import expected, flat, pattern_array, pyramid_tiff, svs_like
 
@@ -109,9 +109,7 @@ def test_annotation_dump_crop_mask_and_alpha(client, api, pictures, tmp_path):
 
 def test_tiles_windows_etags_and_304(api, pictures):
     project = make_project(api)
-    made = upload(api, pictures["tiff"], project["id"], sync=True)
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    _, instance, piece = imported(api, pictures["tiff"], project["id"])
     tile = api.get(f"/api/sliceinstance/{piece['id']}/normalized-tile/zoom/3/tx/1/ty/1.png")
     assert tile.status_code == 200, tile.text
     assert tile.headers["Content-Type"] == "image/png"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import IMAGES
-from tests.factories import first_storage, make_project, upload
+from tests.factories import first_storage, imported, make_project, upload
 from tests.harness import Api, assert_error
 from tests.imaging.pictures import flat, pyramid_tiff
 
@@ -121,9 +121,7 @@ def test_uploads_to_what_the_caller_cannot_write_store_nothing(api, make_user, f
 @pytest.fixture
 def slide(api: Api, files: dict[str, Path]) -> dict[str, Any]:
     project = make_project(api)
-    made = upload(api, files["slide"], project["id"])
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    _, instance, piece = imported(api, files["slide"], project["id"])
     return {"project": project, "image": f"/api/imageinstance/{instance['id']}",
             "slice": f"/api/sliceinstance/{piece['id']}", "instance": instance}  # fmt: skip
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import pyvips
 
-from tests.factories import make_project, upload
+from tests.factories import imported, make_project
 from tests.harness import Api, assert_error
 from tests.imaging.pictures import multi_plane_ome, ome_tiff, pattern_array, sixteen_bit_tiff
 
@@ -27,10 +27,7 @@ def _decode(data: bytes) -> np.ndarray:
 
 def _imported(api: Api, path: Path) -> dict[str, Any]:
     project = make_project(api)
-    made = upload(api, path, project["id"])
-    assert isinstance(made, list), made.text
-    instance = made[0]["images"][0]["imageInstances"][0]
-    piece = api.get(f"/api/imageinstance/{instance['id']}/sliceinstance/reference.json").json()
+    made, instance, piece = imported(api, path, project["id"])
     return {"file": made[0]["uploadedFile"], "image": made[0]["images"][0]["image"],
             "instance": instance, "slice": piece}  # fmt: skip
 
