@@ -173,7 +173,7 @@ class Settings:
     pixel_cache_bytes: int = 256 * 1024 * 1024
     pixel_check_seconds: int = 5
     auth_cache_seconds: int = 5
-    pixel_concurrency: int = 2
+    pixel_concurrency: int = 1
     pixel_yield_ms: int = 50
     version: str = field(default="0.1.0")
 
@@ -242,6 +242,6 @@ class Settings:
             pixel_cache_bytes=_int(env, "CYTOGATE_PIXEL_CACHE_MB", 256) * 1024**2,
             pixel_check_seconds=_int(env, "CYTOGATE_PIXEL_CHECK_SECONDS", 5),
             auth_cache_seconds=_int(env, "CYTOGATE_AUTH_CACHE_SECONDS", 5),
-            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", cores, minimum=1),
+            pixel_concurrency=_int(env, "CYTOGATE_PIXEL_CONCURRENCY", 1, minimum=1),
             pixel_yield_ms=_int(env, "CYTOGATE_PIXEL_YIELD_MS", 50),
         )

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from aiohttp import web
@@ -53,6 +54,8 @@ CREDENTIAL_TABLES: Final = frozenset(
 )
 #: Identities by key or token, for the routes that reuse their checks.
 Credentials = Memo[Hashable, Credential | Viewer]
+#: Date headers whose moment `_sent_at` keeps.
+DATES_KEPT: Final = 256
 T = TypeVar("T", Credential, Viewer)
 
 
@@ -86,16 +89,24 @@ def canonical_strings(request: web.Request, prefix: str = "") -> Iterator[str]:
             yield f"{head}\n/api/{scheme}://{host}{resource}"
 
 
+@lru_cache(maxsize=DATES_KEPT)
+def _sent_at(raw: str) -> datetime | None:
+    """The moment a Date header names (UTC when it names no zone), None when unreadable; kept
+    per header value, which a client repeats for every request of the same second."""
+    try:
+        sent = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return sent if sent.tzinfo is not None else sent.replace(tzinfo=UTC)
+
+
 def _check_date(request: web.Request, max_skew: int) -> None:
     if max_skew == 0:
         return
     raw = request.headers.get("Date", "")
-    try:
-        sent = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        raise Unauthenticated(f"The Date header {raw!r} cannot be read") from None
-    if sent.tzinfo is None:
-        sent = sent.replace(tzinfo=UTC)
+    sent = _sent_at(raw)
+    if sent is None:
+        raise Unauthenticated(f"The Date header {raw!r} cannot be read")
     skew = abs((datetime.now(UTC) - sent).total_seconds())
     if skew > max_skew:
         raise Unauthenticated(

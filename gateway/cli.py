@@ -142,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     schema_cmd.add_argument("--output", type=Path, default=Path("schema.graphql"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The format shows no caller, thread or process: the logging documentation's optimisation
+    # switches spare a stack walk and three lookups on every line (one line per request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
     try:
         settings = Settings.from_env()
         if args.command == "serve":

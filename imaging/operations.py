@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from imaging.errors import BadPixelRequest
@@ -29,6 +30,11 @@ _NAMED: Final = {
     "MAGENTA": (255, 0, 255), "YELLOW": (255, 255, 0), "BLACK": (0, 0, 0),
 }  # fmt: skip
 _TRUE: Final = frozenset(("true", "1", "yes", "on"))
+#: The parameters `_adjust` reads, and how many of their combinations it keeps parsed.
+ADJUST_PARAMETERS: Final = ("channels", "gammas", "gamma", "colormaps", "colormap", "inverse",
+                            "minIntensities", "min_intensities", "maxIntensities",
+                            "max_intensities")  # fmt: skip
+ADJUSTS_KEPT: Final = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +140,17 @@ def parse_color(text: str) -> tuple[int, int, int] | None:
 
 
 def _adjust(query: Mapping[str, str]) -> Adjust:
-    """The viewer's per-channel processing and the thumbnails' `gamma`/`colormap`/`inverse`."""
+    """The viewer's per-channel processing and the thumbnails' `gamma`/`colormap`/`inverse`.
+
+    Read from the parameters' raw values through `_adjust_of`, which keeps the few a viewer
+    sends with every tile: parsing them cost more than the rest of a warm tile's plan."""
+    return _adjust_of(tuple(query.get(name) for name in ADJUST_PARAMETERS))
+
+
+@lru_cache(maxsize=ADJUSTS_KEPT)
+def _adjust_of(values: tuple[str | None, ...]) -> Adjust:
+    query = {name: value for name, value in zip(ADJUST_PARAMETERS, values, strict=True)
+             if value is not None}  # fmt: skip
     channels = tuple(int(v) for v in _numbers(query, "channels"))
     gammas = _numbers(query, "gammas") or _numbers(query, "gamma")
     maps = _list(query, "colormaps") or _list(query, "colormap")

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -32,6 +33,8 @@ T = TypeVar("T")
 Job = RegionJob | AssociatedJob
 #: Stored paths whose representation `PixelService.source` keeps.
 SOURCES_KEPT: Final = 4096
+#: Jobs whose ETag `etag_of` keeps.
+ETAGS_KEPT: Final = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +70,11 @@ class ByteCache:
             self.used -= len(old)
 
 
+@lru_cache(maxsize=ETAGS_KEPT)
 def etag_of(job: Job) -> str:
     """A weak ETag from everything the answer depends on (file identity included), decided
-    before any pixel is read."""
+    before any pixel is read. Kept per job: a viewer asks the same tiles again and again, and
+    hashing a job's fields costs a fraction of describing them."""
     return 'W/"' + hashlib.sha1(repr(job).encode()).hexdigest()[:32] + '"'
 
 
@@ -143,13 +148,14 @@ class PixelService:
         answer is kept: resolving it inside the store costs more than a warm tile."""
         found = self._sources.get(relative)
         if found is None:
-            path, format_id = self.store.representation(relative)
+            stored, format_id = self.store.representation(relative)
+            path = str(stored)
             if format_id is not None:
-                found = self._sources[relative] = (str(path), format_id)
+                found = self._sources[relative] = (path, format_id)
                 while len(self._sources) > SOURCES_KEPT:
                     del self._sources[next(iter(self._sources))]
         else:
-            path, format_id = Path(found[0]), found[1]
+            path, format_id = found
         try:
             stat = os.stat(path)
         except OSError:
@@ -158,8 +164,8 @@ class PixelService:
         if format_id is None:
             from imaging.formats import detect_format
 
-            format_id = detect_format(path) or "UNKNOWN"
-        return Source(str(path), format_id, int(width or 0), int(height or 0),
+            format_id = detect_format(Path(path)) or "UNKNOWN"
+        return Source(path, format_id, int(width or 0), int(height or 0),
                       stat.st_mtime_ns, stat.st_size)  # fmt: skip
 
     def original(self, relative: str) -> Path:

@@ -1,8 +1,13 @@
 """The pixel gate: at most `CYTOGATE_PIXEL_CONCURRENCY` pixel requests of images and slices
-(the routes whose checks are reused, `Route.reuse`) are handled at once; the others wait,
-parked, in arrival order. A viewer asks tens of tiles at a time, and each one's checks, cache
-lookup and answer run on the event loop: without a bound, a burst of tiles queues ahead of every
-other request's next step, and an annotation listing waits behind all of them.
+(the routes whose checks are reused, `Route.reuse`) are handled on the event loop at once (one
+by default); the others wait, parked, in arrival order. A viewer asks tens of tiles at a time,
+and each one's checks, cache lookup and answer run on the event loop: without a bound, a burst
+of tiles queues ahead of every other request's next step, and an annotation listing waits
+behind all of them. A render goes to the render pool without its turn (rest_compat/pixels.py),
+which bounds renders by its own size (`CYTOGATE_RENDER_THREADS`): the next tile's checks and
+cache lookup run meanwhile. Every turn held lengthens the event loop's round, and a new
+request's first steps wait one round each: with one turn instead of two under a 32-client tile
+load, a listing started in 1.3 ms instead of 2.2 ms, and warm tiles were served as fast.
 
 Other requests also go first: a pixel request that gets its turn while another request (a
 listing, a write) is being handled waits for it to end, within `CYTOGATE_PIXEL_YIELD_MS` of the

@@ -166,10 +166,13 @@ async def _built_in(ctx: Context, request: JSON, call: Call, http: web.Request
     headers = {**CACHED, "ETag": etag, **planned.headers}
     if _not_modified(http, etag):
         return web.Response(status=304, headers=headers)
-    turn = http.get(TURN)
-    if turn is not None:  # a listing that arrived since this tile got its turn goes first
-        await turn.pause()
-    data = await service.render(planned.job, etag)
+    data = service.cache.get(etag)
+    if data is None:
+        turn = http.get(TURN)
+        if turn is not None:
+            await turn.pause()  # a listing that arrived since this tile got its turn goes first
+            turn.leave()  # the render runs in the pool: the event loop is free for the next
+        data = await service.render(planned.job, etag)
     return web.Response(body=data, content_type=MEDIA_TYPES[planned.job.format],
                         headers=headers)  # fmt: skip
 

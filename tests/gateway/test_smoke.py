@@ -21,3 +21,11 @@ def test_settings_from_env_reads_and_validates_variables():
         Settings.from_env({"CYTOGATE_HMAC_MAX_SKEW": "soon"})
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         Settings.from_env({"DATABASE_URL": "mysql://x"})
+
+
+def test_every_answer_carries_a_request_id_of_its_own_or_the_callers(anonymous):
+    first, second = (anonymous.get("/server/ping").headers["X-Request-Id"] for _ in range(2))
+    assert first != second
+    assert all(len(one) == 16 and int(one, 16) >= 0 for one in (first, second))
+    echoed = anonymous.get("/server/ping", headers={"X-Request-Id": "trace-42"})
+    assert echoed.headers["X-Request-Id"] == "trace-42"
