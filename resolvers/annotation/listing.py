@@ -74,6 +74,7 @@ from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, RowStream
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
+from resolvers.project_access import access_columns, remember_access
 from resolvers.tag import tagged
 
 __all__ = [
@@ -190,7 +191,9 @@ class AnnotationSearch:
 
 
 async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> ProjectAccess:
-    """The one project the listing is about (400 without one), with READ checked."""
+    """The one project the listing is about (400 without one), with READ checked. Images and
+    slices are read with their project and the caller's access to it, in one statement."""
+    viewer = ctx.require_viewer()
     project_id: int | None = None
     images = [*(query.images or ()), *(() if query.image is None else (query.image,))]
     slices = [*(query.slices or ()), *(() if query.slice is None else (query.slice,))]
@@ -203,11 +206,17 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
                                (SliceInstance, slices, "SliceInstance")):  # fmt: skip
         if not ids:
             continue
-        found = dict(
-            (
-                await conn.execute(select(table.id, table.project_id).where(among(table.id, ids)))
-            ).all()
-        )
+        stmt = (
+            select(table.id.label("_place"), table.project_id.label("_of"),
+                   *access_columns(viewer))
+            .outerjoin(Project, Project.id == table.project_id)
+            .where(among(table.id, ids))
+        )  # fmt: skip
+        found = {}
+        for row in await conn.execute(stmt):
+            found[row._place] = row._of
+            if row.id is not None:
+                remember_access(ctx, row)
         for wanted in ids:
             if wanted not in found:
                 raise NotFound(domain, wanted)

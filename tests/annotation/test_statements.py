@@ -69,3 +69,24 @@ def test_listings_cost_the_same_for_5_and_60_annotations(server, api, scene):
     small = count(server, api, scene["project"]["id"], 5)
     add_annotations(api, scene, images, 55)
     assert count(server, api, scene["project"]["id"], 60) == small
+
+
+def test_a_listing_by_image_or_slice_costs_what_one_by_project_does(server, api, scene,
+                                                                     make_user):  # fmt: skip
+    """The image (or slice) is read with its project and the caller's access to it, in one
+    statement: naming an image adds no round trip to naming the project."""
+    member = make_user()
+    api.post(f"/api/project/{scene['project']['id']}/user/{member['id']}.json")
+    add_annotations(api, scene, [scene["image"]["id"]], 3)
+    places = (f"project={scene['project']['id']}", f"image={scene['image']['id']}",
+              f"slice={scene['slices'][0]}")  # fmt: skip
+    for caller in (api, member["api"]):
+        counts = []
+        for place in places:
+            with server.count_statements() as counter:
+                response = caller.get(f"/api/annotation.json?{place}&showTerm=true")
+            assert response.status_code == 200, response.text
+            if not place.startswith("slice"):  # the slice named may hold none of them
+                assert response.json()["size"] == 3, place
+            counts.append(counter.n)
+        assert counts[1] == counts[2] == counts[0], counts
