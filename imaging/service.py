@@ -70,12 +70,21 @@ class ByteCache:
             self.used -= len(old)
 
 
-@lru_cache(maxsize=ETAGS_KEPT)
 def etag_of(job: Job) -> str:
     """A weak ETag from everything the answer depends on (file identity included), decided
-    before any pixel is read. Kept per job: a viewer asks the same tiles again and again, and
-    hashing a job's fields costs a fraction of describing them."""
+    before any pixel is read. Kept per job, but for annotation crops (whose geometries may be
+    large): a viewer asks the same tiles again and again, and hashing a job's fields costs a
+    fraction of describing them."""
+    if isinstance(job, RegionJob) and job.overlay is not None:
+        return _etag(job)
+    return _kept_etag(job)
+
+
+def _etag(job: Job) -> str:
     return 'W/"' + hashlib.sha1(repr(job).encode()).hexdigest()[:32] + '"'
+
+
+_kept_etag: Final = lru_cache(maxsize=ETAGS_KEPT)(_etag)
 
 
 class PixelService:
