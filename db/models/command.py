@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, String, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, IdMixin, TimestampMixin
@@ -23,7 +23,7 @@ class Command(IdMixin, TimestampMixin, Base):
     project_id: Mapped[int | None] = mapped_column(index=True)
     domain: Mapped[str] = mapped_column(String(64))  # Cytomine simple class name, e.g. "User"
     service_name: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     action_message: Mapped[str] = mapped_column(Text)
     print_message: Mapped[bool] = mapped_column(Boolean, server_default="true")
     transaction_id: Mapped[int | None]

@@ -36,10 +36,10 @@ def _restorable_paths() -> Any:
     redo (a single snapshot, an edit's two, or a cascade's `rows`)."""
     stacked = union(select(UndoStackItem.command_id), select(RedoStackItem.command_id))
     data = Command.data
-    snapshots = func.jsonb_array_elements(
+    snapshots = func.json_array_elements(
         func.coalesce(
             data["rows"],
-            func.jsonb_build_array(
+            func.json_build_array(
                 func.coalesce(data["previousAttachedFile"], data),
                 func.coalesce(data["newAttachedFile"], data),
             ),
