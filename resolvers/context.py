@@ -6,9 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from strawberry.dataloader import DataLoader
-
 from resolvers.errors import Forbidden, NotFound, Unauthenticated
+from resolvers.loader import Loader
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -74,14 +73,14 @@ class Context:
         self.pixels = pixels
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
-        self._loaders: dict[Any, DataLoader[Any, Any]] = {}
+        self._loaders: dict[Any, Loader[Any, Any]] = {}
         db.after_transaction = self.forget_all
 
-    def loader(self, batch_fn: BatchFn[K, V]) -> DataLoader[K, V]:
+    def loader(self, batch_fn: BatchFn[K, V]) -> Loader[K, V]:
         """The request's DataLoader for `batch_fn` (one per function per request)."""
         found = self._loaders.get(batch_fn)
         if found is None:
-            found = DataLoader(load_fn=partial(batch_fn, self.db))
+            found = Loader(load_fn=partial(batch_fn, self.db))
             self._loaders[batch_fn] = found
         return found
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Row, delete, literal, or_, select
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AclEntry,
     AnnotationTerm,
@@ -136,18 +136,16 @@ RELATION_TERM: Final = register(
 # --- batch loaders ---------------------------------------------------------------------------
 
 
+_ONTOLOGIES: Final = select(*ONTOLOGY_TABLE.c).where(among_bound(Ontology.id))
+_TERMS: Final = select(*TERM_TABLE.c).where(among_bound(Term.id))
+
+
 async def ontologies_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*ONTOLOGY_TABLE.c).where(among(Ontology.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _ONTOLOGIES, ids)
 
 
 async def terms_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*TERM_TABLE.c).where(among(Term.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _TERMS, ids)
 
 
 async def terms_by_ontology(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:

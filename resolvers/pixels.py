@@ -30,7 +30,7 @@ from typing import Any, Final, NoReturn
 from sqlalchemy import Row, select
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among_bound, rows_by_id
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
@@ -178,11 +178,11 @@ def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
 # --- the image-server record -----------------------------------------------------------------
 
 
+_SERVERS: Final = select(*SERVER_TABLE.c).where(among_bound(ImageServer.id))
+
+
 async def image_servers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*SERVER_TABLE.c).where(among(ImageServer.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _SERVERS, ids)
 
 
 async def available_image_servers(db: Lease, keys: list[bool]) -> list[Row[Any] | None]:

@@ -16,7 +16,7 @@ from sqlalchemy import Row, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AclEntry,
     Project,
@@ -77,12 +77,12 @@ class ProjectRow(Protocol):
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_PROJECTS: Final = select(*PROJECT_TABLE.c).where(among_bound(Project.id))
+
+
 async def projects_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Projects by id, one SELECT for the batch; None for an unknown id."""
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*PROJECT_TABLE.c).where(among(Project.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _PROJECTS, ids)
 
 
 def reader_of(viewer: Viewer) -> int | None:

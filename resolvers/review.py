@@ -24,7 +24,7 @@ from shapely.errors import GEOSException, ShapelyError
 from sqlalchemy import BigInteger, Row, delete, exists, func, insert, literal, select, update
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AnnotationTerm,
     ReviewedAnnotation,
@@ -146,12 +146,12 @@ REVIEWED_ANNOTATION_TERM: Final = register(
 # --- loaders and reads -----------------------------------------------------------------------
 
 
+_REVIEWED: Final = select(*REVIEWED_COLUMNS).where(among_bound(ReviewedAnnotation.id))
+
+
 async def reviewed_annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Reviewed annotations by id (with their term ids), one SELECT for the batch."""
-    stmt = select(*REVIEWED_COLUMNS).where(among(ReviewedAnnotation.id, ids))
-    async with db.read() as conn:
-        found = {row.id: row for row in await conn.execute(stmt)}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _REVIEWED, ids)
 
 
 async def reviewed_by_parent(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

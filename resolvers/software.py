@@ -15,7 +15,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import Project, Software, SoftwareProject
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -83,20 +83,16 @@ SOFTWARE_PROJECT: Final = register(
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_SOFTWARES: Final = select(*SOFTWARE_TABLE.c).where(among_bound(Software.id))
+_LINKS: Final = select(*LINK_TABLE.c).where(among_bound(SoftwareProject.id))
+
+
 async def softwares_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*SOFTWARE_TABLE.c).where(among(Software.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _SOFTWARES, ids)
 
 
 async def _links_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(select(*LINK_TABLE.c).where(among(SoftwareProject.id, ids)))
-        ).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _LINKS, ids)
 
 
 async def software_projects_by_project(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:

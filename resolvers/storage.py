@@ -21,7 +21,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, exists, select
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import AclEntry, SecUser, Storage, UploadedFile
 from resolvers.acl import (
     ADMINISTRATION,
@@ -117,19 +117,16 @@ def readable_storages(viewer: Viewer) -> Any:
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_STORAGES: Final = select(*STORAGE_TABLE.c).where(among_bound(Storage.id))
+_UPLOADED_FILES: Final = select(*UPLOADED_FILE_TABLE.c).where(among_bound(UploadedFile.id))
+
+
 async def storages_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*STORAGE_TABLE.c).where(among(Storage.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _STORAGES, ids)
 
 
 async def uploaded_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    stmt = select(*UPLOADED_FILE_TABLE.c).where(among(UploadedFile.id, ids))
-    async with db.read() as conn:
-        rows = (await conn.execute(stmt)).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _UPLOADED_FILES, ids)
 
 
 async def member_ids_by_storage(db: Lease, ids: list[int]) -> list[list[int]]:

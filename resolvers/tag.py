@@ -27,7 +27,7 @@ from typing import Any, Final
 from sqlalchemy import Row, Select, and_, delete, exists, func, literal, select, tuple_
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import SecUser, Tag, TagDomainAssociation
 from resolvers.command import CommandLog, Spec, delete_logged, register, update_logged
 from resolvers.context import Context
@@ -110,20 +110,18 @@ TAG_ORDER: Final = (func.lower(Tag.name), Tag.id)
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_TAGS: Final = _tags().where(among_bound(Tag.id))
+_ASSOCIATIONS: Final = _links().where(among_bound(TagDomainAssociation.id))
+
+
 async def tags_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tags by id, one SELECT for the batch; None for an unknown id."""
-    async with db.read() as conn:
-        rows = (await conn.execute(_tags().where(among(Tag.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _TAGS, ids)
 
 
 async def associations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Associations by id, one SELECT for the batch; None for an unknown id."""
-    async with db.read() as conn:
-        rows = (await conn.execute(_links().where(among(TagDomainAssociation.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _ASSOCIATIONS, ids)
 
 
 async def tags_by_domain(db: Lease, keys: list[tuple[str, int]]) -> list[list[Row[Any]]]:

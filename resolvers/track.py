@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import AbstractSlice, AnnotationTrack, SliceInstance, Track, UserAnnotation
 from resolvers.command import (
     CommandInfo,
@@ -84,12 +84,12 @@ class TrackFields:
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_TRACKS: Final = select(*TRACK_TABLE.c).where(among_bound(Track.id))
+
+
 async def tracks_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Tracks by id, one SELECT for the batch."""
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*TRACK_TABLE.c).where(among(Track.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _TRACKS, ids)
 
 
 async def tracks_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
@@ -119,15 +119,13 @@ async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     return [grouped[key] for key in ids]
 
 
+_PLACES: Final = select(*PLACE_COLUMNS).where(among_bound(UserAnnotation.id))
+
+
 async def annotation_places_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Where each user annotation is and who drew it (PLACE_COLUMNS), for the link rules; the
     annotation module builds on this one, so it cannot lend its own loader."""
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(select(*PLACE_COLUMNS).where(among(UserAnnotation.id, ids)))
-        ).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _PLACES, ids)
 
 
 # --- specs: how commands of these domains are replayed ---------------------------------------

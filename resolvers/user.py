@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import AuthToken, SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
 from resolvers.command import CommandLog, Spec, register, update_logged
 from resolvers.context import Context
@@ -146,12 +146,12 @@ class UserFields:
 # --- batch loaders ---------------------------------------------------------------------------
 
 
+_USERS: Final = select(*USER_COLUMNS).where(among_bound(SecUser.id))
+
+
 async def users_by_id(db: Lease, ids: list[int]) -> list[Any | None]:
     """Users by id, one SELECT for the batch; None for an unknown id."""
-    async with db.read() as conn:
-        rows = (await conn.execute(select(*USER_COLUMNS).where(among(SecUser.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _USERS, ids)
 
 
 async def roles_by_user(db: Lease, user_ids: list[int]) -> list[frozenset[str]]:

@@ -11,7 +11,7 @@ from typing import Any, Final
 from sqlalchemy import Row, select
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import AbstractImage, AbstractSlice, ImageInstance
 from resolvers.crud import table_of
 
@@ -53,11 +53,6 @@ CALIBRATION: Final = ("physical_size_x", "magnification")
 # --- loaders ---------------------------------------------------------------------------------
 
 
-def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
-
-
 def _grouped(rows: Sequence[Row[Any]], key: str, ids: list[int]) -> list[list[Row[Any]]]:
     grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
     for row in rows:
@@ -65,20 +60,16 @@ def _grouped(rows: Sequence[Row[Any]], key: str, ids: list[int]) -> list[list[Ro
     return [grouped[value] for value in ids]
 
 
+_IMAGES: Final = select(*IMAGE_TABLE.c).where(among_bound(AbstractImage.id))
+_SLICES: Final = select(*SLICE_TABLE.c).where(among_bound(AbstractSlice.id))
+
+
 async def abstract_images_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(select(*IMAGE_TABLE.c).where(among(AbstractImage.id, ids)))
-        ).all()
-    return _by_id(rows, ids)
+    return await rows_by_id(db, _IMAGES, ids)
 
 
 async def abstract_slices_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(select(*SLICE_TABLE.c).where(among(AbstractSlice.id, ids)))
-        ).all()
-    return _by_id(rows, ids)
+    return await rows_by_id(db, _SLICES, ids)
 
 
 async def abstract_images_by_uploaded_file(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:

@@ -18,7 +18,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, Row, func, literal, or_, select, true
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among_bound, rows_by_id
 from db.models import SharedAnnotation
 from resolvers.annotation.reads import get_annotation
 from resolvers.annotation.rules import SHARED_ANNOTATION
@@ -52,14 +52,12 @@ class CommentFields:
     receivers: list[int] = field(default_factory=list)
 
 
+_COMMENTS: Final = select(*COMMENT_TABLE.c).where(among_bound(SharedAnnotation.id))
+
+
 async def comments_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Comments by id, one SELECT for the batch."""
-    async with db.read() as conn:
-        rows = (
-            await conn.execute(select(*COMMENT_TABLE.c).where(among(SharedAnnotation.id, ids)))
-        ).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _COMMENTS, ids)
 
 
 def _visible(viewer: Viewer) -> ColumnElement[bool]:

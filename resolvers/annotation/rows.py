@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Row, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import AnnotationTerm, AnnotationTrack, UserAnnotation
 from resolvers.crud import table_of
 
@@ -54,25 +54,26 @@ ANNOTATION_COLUMNS: Final = (*STORED_COLUMNS, TERM_IDS)
 # --- loaders ---------------------------------------------------------------------------------
 
 
+_ANNOTATIONS: Final = select(*ANNOTATION_COLUMNS).where(among_bound(UserAnnotation.id))
+
+
 async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """User annotations by id (with their term ids), one SELECT for the batch."""
-    stmt = select(*ANNOTATION_COLUMNS).where(among(UserAnnotation.id, ids))
-    async with db.read() as conn:
-        rows = (await conn.execute(stmt)).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _ANNOTATIONS, ids)
+
+
+_TERMS_OF: Final = (
+    select(*TERM_LINK_TABLE.c)
+    .where(among_bound(AnnotationTerm.user_annotation_id))
+    .order_by(AnnotationTerm.id)
+)
 
 
 async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The term links of each user annotation, oldest first."""
-    stmt = (
-        select(*TERM_LINK_TABLE.c)
-        .where(among(AnnotationTerm.user_annotation_id, ids))
-        .order_by(AnnotationTerm.id)
-    )
     grouped: dict[int, list[Any]] = {key: [] for key in ids}
     async with db.read() as conn:
-        for row in await conn.execute(stmt):
+        for row in await conn.execute(_TERMS_OF, {"ids": ids}):
             grouped[row.user_annotation_id].append(row)
     return [grouped[key] for key in ids]
 

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -224,23 +224,18 @@ def _slices() -> Any:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+_IMAGES_BY_ID: Final = _images().where(among_bound(_II.c.id))
+_SLICES_BY_ID: Final = _slices().where(among_bound(_SI.c.id))
 
 
 async def image_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Image instances (as `ImageRow`s) by id, one SELECT for the batch."""
-    async with db.read() as conn:
-        rows = (await conn.execute(_images().where(among(_II.c.id, ids)))).all()
-    return _by_id(rows, ids)
+    return await rows_by_id(db, _IMAGES_BY_ID, ids)
 
 
 async def slice_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Slice instances (as `SliceRow`s) by id, one SELECT for the batch."""
-    async with db.read() as conn:
-        rows = (await conn.execute(_slices().where(among(_SI.c.id, ids)))).all()
-    return _by_id(rows, ids)
+    return await rows_by_id(db, _SLICES_BY_ID, ids)
 
 
 async def slices_by_image_instance(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:

@@ -7,13 +7,12 @@ of a thousand annotations with their properties costs one SELECT more, not a tho
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import Row, select, tuple_
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among_bound, rows_by_id
 from db.models import AttachedFile, Description, Property
 from resolvers.crud import table_of
 
@@ -37,23 +36,18 @@ ATTACHED_FILE_TABLE: Final = table_of(AttachedFile)
 DomainKey = tuple[str, int]
 
 
-def _by_id(rows: Sequence[Row[Any]], ids: list[int]) -> list[Row[Any] | None]:
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+_PROPERTIES: Final = select(*PROPERTY_TABLE.c).where(among_bound(Property.id))
+_ATTACHED_FILES: Final = select(*ATTACHED_FILE_TABLE.c).where(among_bound(AttachedFile.id))
 
 
 async def properties_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Properties by id, one SELECT for the batch."""
-    stmt = select(*PROPERTY_TABLE.c).where(among(Property.id, ids))
-    async with db.read() as conn:
-        return _by_id((await conn.execute(stmt)).all(), ids)
+    return await rows_by_id(db, _PROPERTIES, ids)
 
 
 async def attached_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     """Attached files by id, one SELECT for the batch."""
-    stmt = select(*ATTACHED_FILE_TABLE.c).where(among(AttachedFile.id, ids))
-    async with db.read() as conn:
-        return _by_id((await conn.execute(stmt)).all(), ids)
+    return await rows_by_id(db, _ATTACHED_FILES, ids)
 
 
 async def _grouped(db: Lease, stmt: Any, keys: list[DomainKey]) -> list[list[Row[Any]]]:

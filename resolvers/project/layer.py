@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     ProjectDefaultLayer,
     ProjectRepresentativeUser,
@@ -161,19 +161,16 @@ async def _named_by_project(db: Lease, table: Any, ids: list[int]) -> list[list[
     return [grouped[key] for key in ids]
 
 
+_LAYERS: Final = _named(LAYER_TABLE).where(among_bound(LAYER_TABLE.c.id))
+_REPRESENTATIVES: Final = _named(REPRESENTATIVE_TABLE).where(among_bound(REPRESENTATIVE_TABLE.c.id))
+
+
 async def _layers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    return await _named_by_id(db, LAYER_TABLE, ids)
+    return await rows_by_id(db, _LAYERS, ids)
 
 
 async def _representatives_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
-    return await _named_by_id(db, REPRESENTATIVE_TABLE, ids)
-
-
-async def _named_by_id(db: Lease, table: Any, ids: list[int]) -> list[Row[Any] | None]:
-    async with db.read() as conn:
-        rows = (await conn.execute(_named(table).where(among(table.c.id, ids)))).all()
-    found = {row.id: row for row in rows}
-    return [found.get(key) for key in ids]
+    return await rows_by_id(db, _REPRESENTATIVES, ids)
 
 
 # --- representatives -------------------------------------------------------------------------
