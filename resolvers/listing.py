@@ -19,6 +19,7 @@ from sqlalchemy import String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Connection, Lease
+from db.id_lists import among_bound
 from resolvers.errors import CytogateError, InvalidInput
 
 __all__ = [
@@ -32,7 +33,9 @@ __all__ = [
     "fetch_page",
     "order_clauses",
     "pages_by_parent",
+    "parent_pages",
     "parse_bool",
+    "read_parent_pages",
 ]
 
 FilterOp = Literal["equals", "nequals", "like", "ilike", "lte", "gte", "in"]
@@ -263,13 +266,23 @@ async def pages_by_parent(
     limit: int | None,
     offset: int,
 ) -> dict[int, Page[Any]]:
-    """One page of `stmt`'s rows for each parent, with each parent's total, in one SELECT.
+    """One page of `stmt`'s rows for each parent, with each parent's total, in one SELECT
+    (`parent_pages`, run by `read_parent_pages`)."""
+    query = parent_pages(stmt, parent, order, limit=limit, offset=offset)
+    return await read_parent_pages(conn, query, parent_ids, limit=limit, offset=offset)
+
+
+def parent_pages(
+    stmt: SelectAny, parent: Any, order: Sequence[Any], *, limit: int | None, offset: int
+) -> SelectAny:
+    """The SELECT of a page of `stmt`'s rows per parent, the parents' ids bound at execution
+    (`parents`), so a caller may build it once per paging and keep it.
 
     Rows are numbered and counted per parent by window functions; a parent's first row comes
     along even outside its page, so a page past the end still knows its total.
 
     Args:
-        parent: the column naming a row's parent; `parent_ids` the parents wanted.
+        parent: the column naming a row's parent.
         order: the ORDER BY of each parent's rows.
         limit: rows per page; None for every row (0 is an empty page).
     """
@@ -279,21 +292,35 @@ async def pages_by_parent(
             func.row_number().over(partition_by=parent, order_by=order).label("_page_rank"),
             func.count().over(partition_by=parent).label("_page_total"),
         )
-        .where(parent.in_(parent_ids))
+        .where(among_bound(parent, "parents"))
         .subquery()
     )
     rank = numbered.c._page_rank
     in_page = rank > offset
     if limit is not None:
         in_page = and_(in_page, rank <= offset + limit)
-    query = (
+    return (
         select(numbered, in_page.label("_page_in"))
         .where(or_(in_page, rank == 1))
         .order_by(numbered.c._page_parent, rank)
     )
+
+
+async def read_parent_pages(
+    conn: Connection,
+    query: SelectAny,
+    parent_ids: Sequence[int],
+    *,
+    limit: int | None,
+    offset: int,
+    params: Mapping[str, Any] | None = None,
+) -> dict[int, Page[Any]]:
+    """Run a `parent_pages` query for `parent_ids` (and the other values it binds,
+    `params`): each parent's page."""
     rows: defaultdict[int, list[Any]] = defaultdict(list)
     totals: dict[int, int] = {}
-    for row in await conn.execute(query):
+    bound = {"parents": list(parent_ids), **(params or {})}
+    for row in await conn.execute(query, bound):
         found = row._mapping
         totals[found["_page_parent"]] = int(found["_page_total"])
         if found["_page_in"]:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 from sqlalchemy import (
@@ -23,7 +24,6 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    false,
     func,
     literal,
     or_,
@@ -46,7 +46,14 @@ from db.models import (
 from resolvers.abstract_image import VIRTUAL_STACK
 from resolvers.crud import table_of
 from resolvers.errors import NotSupported
-from resolvers.listing import Filter, Page, apply_filters, order_clauses, pages_by_parent
+from resolvers.listing import (
+    Filter,
+    Page,
+    apply_filters,
+    order_clauses,
+    parent_pages,
+    read_parent_pages,
+)
 from resolvers.metadata_target import IMAGE_INSTANCE_CLASS
 from resolvers.tag import tag_filter
 
@@ -443,16 +450,27 @@ async def images_by_project(db: Lease, keys: list[ImageQuery]) -> list[Page[Any]
         for (limit, offset, sort, order, filters), group in groups.items():
             project_ids = sorted({key.project_id for key in group})
             managed_ids = sorted({key.project_id for key in group if key.managed})
-            managed = _II.c.project_id.in_(managed_ids) if managed_ids else false()
-            stmt = _filtered(_images(), filters, managed)
-            order_by = _ordering(sort, order)
-            found = await pages_by_parent(
-                conn, stmt, _II.c.project_id, order_by, project_ids, limit=limit,
-                offset=offset,
+            found = await read_parent_pages(
+                conn, _image_pages(limit, offset, sort, order, filters), project_ids,
+                limit=limit, offset=offset, params={"managed": managed_ids},
             )  # fmt: skip
             for key in group:
                 pages[key] = found[key.project_id]
     return [pages[key] for key in keys]
+
+
+@lru_cache(maxsize=256)
+def _image_pages(
+    limit: int | None, offset: int, sort: str | None, order: str | None,
+    filters: tuple[Filter, ...],
+) -> Any:  # fmt: skip
+    """The windowed SELECT of a paging of images, built once per paging (projects, and those
+    the caller manages, bound at execution): its image columns cost more to build than the
+    page costs to run."""
+    managed = among_bound(_II.c.project_id, "managed")
+    stmt = _filtered(_images(), filters, managed)
+    return parent_pages(stmt, _II.c.project_id, _ordering(sort, order), limit=limit,
+                        offset=offset)  # fmt: skip
 
 
 #: Fields of the bounds (§2.6); calibration is the stored override, as the filters read it.
