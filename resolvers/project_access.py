@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol, cast
 
-from sqlalchemy import Row, func, literal, select
+from sqlalchemy import Row, bindparam, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Connection, Lease
@@ -39,6 +39,7 @@ __all__ = [
     "ProjectAccess",
     "ProjectRow",
     "access_columns",
+    "access_params",
     "existing_users",
     "get_project",
     "member_ids",
@@ -158,6 +159,16 @@ class ProjectAccess:
         return self
 
 
+#: The bound viewer's bits on the project of the row (`_mask`, 0 for none).
+_MASK: Final = (
+    select(func.coalesce(func.bit_or(AclEntry.mask), 0))
+    .where(AclEntry.object_id == Project.id, AclEntry.user_id == bindparam("viewer"))
+    .scalar_subquery()
+    .label("_mask")
+)
+_PROJECTS_WITH_MASKS: Final = select(*PROJECT_TABLE.c, _MASK).where(among_bound(Project.id))
+
+
 async def projects_with_masks(
     db: Lease, keys: list[tuple[int, int]]
 ) -> list[tuple[Any, int] | None]:
@@ -170,29 +181,24 @@ async def projects_with_masks(
     found: dict[tuple[int, int], tuple[Any, int]] = {}
     async with db.read() as conn:
         for user_id, ids in by_user.items():
-            stmt = select(*PROJECT_TABLE.c, _mask_of(user_id)).where(among(Project.id, ids))
-            for row in await conn.execute(stmt):
+            for row in await conn.execute(_PROJECTS_WITH_MASKS, {"ids": ids, "viewer": user_id}):
                 found[(user_id, row.id)] = (row, int(row._mask))
     return [found.get(key) for key in keys]
 
 
-def _mask_of(user_id: int) -> Any:
-    """The user's bits on the project of the row (`_mask`, 0 for none)."""
-    return (
-        select(func.coalesce(func.bit_or(AclEntry.mask), 0))
-        .where(AclEntry.object_id == Project.id, AclEntry.user_id == user_id)
-        .scalar_subquery()
-        .label("_mask")
-    )
-
-
-def access_columns(viewer: Viewer) -> list[Any]:
-    """What `project_access` reads of a project for `viewer`: its columns, and a non-admin's
-    bits on it. Selected beside the rows that lead to a project (a listing's image), and given
-    to `remember_access`, they spare the access check a round trip of its own."""
-    if viewer.is_admin:
+def access_columns(admin: bool) -> list[Any]:
+    """What `project_access` reads of a project for a viewer: its columns, and a non-admin's
+    bits on it (the viewer bound at execution: `access_params`). Selected beside the rows
+    that lead to a project (a listing's image), and given to `remember_access`, they spare
+    the access check a round trip of its own."""
+    if admin:
         return [*PROJECT_TABLE.c]
-    return [*PROJECT_TABLE.c, _mask_of(viewer.id)]
+    return [*PROJECT_TABLE.c, _MASK]
+
+
+def access_params(viewer: Viewer) -> dict[str, Any]:
+    """The values `access_columns` binds for `viewer`."""
+    return {} if viewer.is_admin else {"viewer": viewer.id}
 
 
 def remember_access(ctx: Context, row: Any) -> None:

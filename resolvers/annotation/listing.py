@@ -48,7 +48,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.encoded_json import encoded_json
 from db.engine import Connection, Lease
-from db.id_lists import among
+from db.id_lists import among, among_bound
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -74,7 +74,7 @@ from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, RowStream
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
-from resolvers.project_access import access_columns, remember_access
+from resolvers.project_access import access_columns, access_params, remember_access
 from resolvers.tag import tagged
 
 __all__ = [
@@ -206,14 +206,9 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
                                (SliceInstance, slices, "SliceInstance")):  # fmt: skip
         if not ids:
             continue
-        stmt = (
-            select(table.id.label("_place"), table.project_id.label("_of"),
-                   *access_columns(viewer))
-            .outerjoin(Project, Project.id == table.project_id)
-            .where(among(table.id, ids))
-        )  # fmt: skip
+        stmt = _places(table, viewer.is_admin)
         found = {}
-        for row in await conn.execute(stmt):
+        for row in await conn.execute(stmt, {"ids": ids, **access_params(viewer)}):
             found[row._place] = row._of
             if row.id is not None:
                 remember_access(ctx, row)
@@ -229,6 +224,17 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
         raise InvalidInput("The images and slices of a listing must belong to one project")
     (project_id,) = projects
     return (await project_access(ctx, project_id)).require_read()
+
+
+@lru_cache(maxsize=4)
+def _places(table: Any, admin: bool) -> Any:
+    """The SELECT of images or slices (bound `ids`) with their project and the caller's
+    access to it, built once."""
+    return (
+        select(table.id.label("_place"), table.project_id.label("_of"), *access_columns(admin))
+        .outerjoin(Project, Project.id == table.project_id)
+        .where(among_bound(table.id))
+    )
 
 
 def _managers(project_id: int) -> Any:
@@ -648,15 +654,15 @@ def _built_columns(
 @dataclass(frozen=True, slots=True)
 class Listing:
     """A listing ready to run: what its rows may show (`reading`), the condition rows pass, the
-    order (by plane rank when `ranked`), and `counter`, the SELECT of a kept counter equal to
-    the number of rows when there is one (None when the conditions narrow below what counters
-    count), and the caller's access to the listing's one project (None when it spans every
-    project the caller reads)."""
+    order (by plane rank when `ranked`), and `counter`, what builds the SELECT of a kept
+    counter equal to the number of rows when there is one (None when the conditions narrow
+    below what counters count), and the caller's access to the listing's one project (None
+    when it spans every project the caller reads)."""
 
     reading: Reading
     where: ColumnElement[bool]
     ranked: bool
-    counter: Any | None
+    counter: Callable[[], Any] | None
     access: ProjectAccess | None = None
 
     def select(self, wanted: Iterable[str] = ()) -> Any:
@@ -672,7 +678,7 @@ class Listing:
     def count(self) -> Any:
         """The SELECT of the number of rows (the kept counter when there is one)."""
         if self.counter is not None:
-            return self.counter
+            return self.counter()
         return select(func.count()).select_from(self.reading.layer.table).where(self.where)
 
     def stream(self, lease: Lease, wanted: Iterable[str]) -> RowStream:
@@ -815,23 +821,27 @@ _COUNTERS: Final = {
     False: (_IMAGE.c.count_image_reviewed_annotations, _PROJECT.c.count_reviewed_annotations),
     True: (_IMAGE.c.count_image_annotations, _PROJECT.c.count_annotations),
 }
-#: The filters a kept counter still counts exactly: the scope itself.
-_SCOPE: Final = frozenset(("project", "image"))
+#: The filters a kept counter does not count, with their defaults: all but the scope itself.
+_NARROWING: Final = tuple((f.name, f.default) for f in fields(AnnotationSearch)
+                          if f.name not in ("project", "image"))  # fmt: skip
 
 
-def _kept_counter(query: AnnotationSearch, layer: Layer, access: ProjectAccess) -> Any | None:
-    """The kept counter equal to the listing's size, when the listing is one image's or one
-    project's whole layer as the caller sees every row of it."""
+def _kept_counter(
+    query: AnnotationSearch, layer: Layer, access: ProjectAccess
+) -> Callable[[], Any] | None:
+    """What builds the SELECT of the kept counter equal to the listing's size, when the
+    listing is one image's or one project's whole layer as the caller sees every row of it
+    (built when a total is asked for, not for every page)."""
     if layer.authored and not _sees_every_layer(access):
         return None
-    narrowed = any(getattr(query, f.name) != f.default for f in fields(query)
-                   if f.name not in _SCOPE)  # fmt: skip
-    if narrowed:
+    if any(getattr(query, name) != default for name, default in _NARROWING):
         return None
     image_counter, project_counter = _COUNTERS[layer.authored]
     if query.image is not None:
-        return select(image_counter).where(_IMAGE.c.id == query.image)
-    return select(project_counter).where(_PROJECT.c.id == access.row.id)
+        image = query.image
+        return lambda: select(image_counter).where(_IMAGE.c.id == image)
+    project = access.row.id
+    return lambda: select(project_counter).where(_PROJECT.c.id == project)
 
 
 async def annotation_listing(
