@@ -79,6 +79,9 @@ _WRITTEN: Final = {
     "area": Float, "area_unit": Integer, "perimeter": Float, "perimeter_unit": Integer,
     "centroid_x": Float, "centroid_y": Float,
 }  # fmt: skip
+#: What an INSERT returns: the stored columns it leaves to their defaults (dates, counters),
+#: and the id naming the row; the written values complete each row.
+_DEFAULTED: Final = tuple(c for c in STORED_COLUMNS if c.key == "id" or c.key not in _WRITTEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,9 +292,10 @@ async def _insert_annotations(conn: Connection, part: list[_Planned]) -> list[di
     stmt = (
         insert(ANNOTATION_TABLE)
         .from_select([*_WRITTEN, "location"], select(*columns, location.label("location")))
-        .returning(*STORED_COLUMNS)
+        .returning(*_DEFAULTED)
     )
-    return [dict(row._mapping) for row in await conn.execute(stmt, arrays)]
+    made = {row.id: row._mapping for row in await conn.execute(stmt, arrays)}
+    return [{**item.values, **made[item.values["id"]]} for item in part]
 
 
 async def _insert_links(conn: Connection, part: list[tuple[int, int, int]]) -> list[dict[str, Any]]:

@@ -4,11 +4,15 @@ counters stay exact, and a delete by filter is one operation too."""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import asyncpg
+import orjson
 import pytest
 
+from resolvers.command import row_data
 from tests.harness import Api, Server
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
@@ -82,6 +86,34 @@ def test_the_array_is_undone_and_redone_as_a_whole(api, scene):
     again = listed(api, image)
     assert len(again) == 40 and all(row["term"] == [tumour] for row in again)
     assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 40
+
+
+def test_the_array_command_snapshots_each_row_as_the_database_holds_it(api, scene,
+                                                                      database_url):  # fmt: skip
+    image = scene["image"]["id"]
+    tumour = scene["terms"]["Tumour"]
+    body = [{"location": f"POLYGON (({i} 1, {i + 3} 1, {i + 3} 5.5, {i} 1))", "image": image,
+             "term": [tumour]} for i in range(1, 30)]  # fmt: skip
+    assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+
+    async def read() -> tuple[list[Any], dict[int, Any]]:
+        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            data = await conn.fetchval(
+                "SELECT data FROM command WHERE domain = 'UserAnnotation' AND type = 'ADD'"
+                " ORDER BY id DESC LIMIT 1"
+            )
+            rows = await conn.fetch("SELECT * FROM user_annotation WHERE image_id = $1", image)
+        finally:
+            await conn.close()
+        held = {row["id"]: row_data({k: v for k, v in row.items() if k != "location"})
+                for row in rows}  # fmt: skip
+        return orjson.loads(data)["rows"], held
+
+    snapshots, held = asyncio.run(read())
+    assert len(snapshots) == len(body) == len(held)
+    for snapshot in snapshots:
+        assert snapshot == held[snapshot["id"]]
 
 
 def test_create_many_is_all_or_none_and_create_each_reports_each(api, scene):
