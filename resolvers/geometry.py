@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -294,8 +293,9 @@ def prepare_many(
     geometries = np.full(count, None, dtype=object)
     if readable.any():
         chosen = np.array(texts, dtype=object)[readable]
-        with warnings.catch_warnings():  # overflowing numbers: `parse` refuses them below
-            warnings.simplefilter("ignore", RuntimeWarning)
+        # overflowing numbers (`parse` refuses them below); numpy's error state, unlike the
+        # warnings filters, is the thread's own: the pixel threads' warnings stay untouched
+        with np.errstate(over="ignore"):
             geometries[readable] = shapely.from_wkt(chosen, on_invalid="ignore")
     fast = readable & ~shapely.is_missing(geometries)
     fast[fast] &= ~shapely.is_empty(geometries[fast])
