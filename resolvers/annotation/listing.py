@@ -29,9 +29,11 @@ from shapely.errors import GEOSException, ShapelyError
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     String,
     Table,
     and_,
+    bindparam,
     case,
     distinct,
     exists,
@@ -664,6 +666,10 @@ class Listing:
     ranked: bool
     counter: Callable[[], Any] | None
     access: ProjectAccess | None = None
+    #: The scope (column, id) of a listing that is one image's or project's whole layer as
+    #: the caller sees it: the most common listing, whose page SELECT is built once per
+    #: shape and kept (`_kept_page`), the scope, offset and size bound at execution.
+    kept: tuple[str, int] | None = None
 
     def select(self, wanted: Iterable[str] = ()) -> Any:
         """Every row, with the `wanted` extras, in the listing's order."""
@@ -695,27 +701,22 @@ class Listing:
         unless not `counted`: then a row past the page says whether another page follows."""
         if offset < 0 or (limit is not None and limit < 0):
             raise InvalidInput("max and offset must not be negative")
-        table = self.reading.layer.table
-        keys: Any = select(table.c.id)
-        source: Any = table
-        if self.ranked:
-            source = _ranked(source, table)
-            keys = keys.add_columns(_RANK.label("rank"))
-        order = [_RANK, table.c.id.desc()] if self.ranked else [table.c.id.desc()]
-        keys = keys.select_from(source).where(self.where).order_by(*order).offset(offset)
         probe = limit if counted or limit is None else limit + 1
-        if probe is not None:
-            keys = keys.limit(probe)
-        page = keys.cte("page")
-        columns, joined = columns_of(
-            self.reading, wanted, page.join(table, table.c.id == page.c.id)
-        )
         summed = counted and limit is not None
-        if summed:
-            columns.append(self.count().scalar_subquery().label("_total"))
-        outer = [page.c.rank, page.c.id.desc()] if self.ranked else [page.c.id.desc()]
-        stmt = select(*columns).select_from(joined).order_by(*outer)
-        rows = (await conn.execute(stmt)).all() if probe != 0 else []
+        chosen = tuple(sorted(name for name in wanted if name in EXTRAS))
+        if self.kept is not None:
+            column, scope = self.kept
+            manages = self.reading.manages is true()
+            stmt = _kept_page(self.reading.layer.kind, column, manages, self.reading.base,
+                              chosen, probe is not None, summed)  # fmt: skip
+            params = {"scope": scope, "offset": offset}
+            if probe is not None:
+                params["probe"] = probe
+        else:
+            stmt = _page_select(self.reading, self.where, self.ranked, self.count, chosen,
+                                offset, probe, summed)  # fmt: skip
+            params = {}
+        rows = (await conn.execute(stmt, params)).all() if probe != 0 else []
         if summed and rows:
             total = int(rows[0]._total)
         elif rows or (offset == 0 and not summed):
@@ -724,6 +725,30 @@ class Listing:
         else:
             total = int((await conn.execute(select(self.count().scalar_subquery()))).scalar_one())
         return Page(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def _page_select(
+    reading: Reading, where: Any, ranked: bool, count: Callable[[], Any], chosen: tuple[str, ...],
+    offset: Any, probe: Any, summed: bool,
+) -> Any:  # fmt: skip
+    """The SELECT of a page (see `Listing.page`); `offset` and `probe` (the rows read, None
+    for all) are numbers or bound parameters."""
+    table = reading.layer.table
+    keys: Any = select(table.c.id)
+    source: Any = table
+    if ranked:
+        source = _ranked(source, table)
+        keys = keys.add_columns(_RANK.label("rank"))
+    order = [_RANK, table.c.id.desc()] if ranked else [table.c.id.desc()]
+    keys = keys.select_from(source).where(where).order_by(*order).offset(offset)
+    if probe is not None:
+        keys = keys.limit(probe)
+    page = keys.cte("page")
+    columns, joined = columns_of(reading, chosen, page.join(table, table.c.id == page.c.id))
+    if summed:
+        columns.append(count().scalar_subquery().label("_total"))
+    outer = [page.c.rank, page.c.id.desc()] if ranked else [page.c.id.desc()]
+    return select(*columns).select_from(joined).order_by(*outer)
 
 
 async def list_annotations(
@@ -844,6 +869,35 @@ def _kept_counter(
     return lambda: select(project_counter).where(_PROJECT.c.id == project)
 
 
+#: Per layer and scope column: the condition and the kept counter of a whole layer, the
+#: scope's id bound at execution (`scope`).
+_KEPT_SCOPES: Final = {
+    (layer.kind, column): (
+        layer.table.c[f"{column}_id"] == bindparam("scope"),
+        select(counter).where(owner.c.id == bindparam("scope")),
+    )
+    for layer in (USER_LAYER, REVIEWED_LAYER)
+    for column, owner, counter in (
+        ("image", _IMAGE, _COUNTERS[layer.authored][0]),
+        ("project", _PROJECT, _COUNTERS[layer.authored][1]),
+    )
+}
+
+
+@lru_cache(maxsize=256)
+def _kept_page(
+    kind: str, column: str, manages: bool, base: str, chosen: tuple[str, ...], probed: bool,
+    summed: bool,
+) -> Any:  # fmt: skip
+    """The page SELECT of a whole layer of one image or project (`Listing.kept`), built once
+    per shape: building it cost more than running it (scope, offset and size bound)."""
+    where, counter = _KEPT_SCOPES[(kind, column)]
+    reading = Reading(_LAYERS[kind], true() if manages else false(), base)
+    probe = bindparam("probe", type_=Integer) if probed else None
+    return _page_select(reading, where, False, lambda: counter, chosen,
+                        bindparam("offset", type_=Integer), probe, summed)  # fmt: skip
+
+
 async def annotation_listing(
     ctx: Context,
     conn: Connection,
@@ -886,7 +940,11 @@ async def annotation_listing(
         for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
             if base_slice is not None:
                 where.append(await _rank_bound(conn, _RANK, base_slice, name))
-    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter, access)
+    kept = None
+    if counter is not None and access is not None:  # a whole layer, as the caller sees it
+        kept = ("image", query.image) if query.image is not None else ("project", access.row.id)
+    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter, access,
+                   kept)  # fmt: skip
 
 
 async def annotation_select(

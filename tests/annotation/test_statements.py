@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from resolvers.annotation.listing import _kept_page
 from tests.factories import abstract_image, add_image
 from tests.harness import Api, Server
 
@@ -90,3 +91,20 @@ def test_a_listing_by_image_or_slice_costs_what_one_by_project_does(server, api,
                 assert response.json()["size"] == 3, place
             counts.append(counter.n)
         assert counts[1] == counts[2] == counts[0], counts
+
+
+def test_a_whole_layer_page_is_built_once_and_answers_as_a_narrowed_one(server, api, scene):
+    """An image's or project's whole layer (the commonest listing) runs a page SELECT built
+    once per shape, the scope, offset and size bound: its pages, totals included, are those
+    of the same listing narrowed by a filter that keeps every row (built for each request)."""
+    add_annotations(api, scene, [scene["image"]["id"]], 7)
+    me = api.get("/api/user/current.json").json()["id"]
+    _kept_page.cache_clear()
+    for place in (f"image={scene['image']['id']}", f"project={scene['project']['id']}"):
+        for offset in (0, 2, 6, 9):
+            path = f"/api/annotation.json?{place}&max=2&offset={offset}&showTerm=true"
+            whole, narrowed = api.get(path).json(), api.get(f"{path}&users={me}").json()
+            assert whole["size"] == narrowed["size"] == 7
+            assert whole["collection"] == narrowed["collection"], (place, offset)
+    built = _kept_page.cache_info()
+    assert (built.misses, built.hits) == (2, 6), built  # one shape per scope column
