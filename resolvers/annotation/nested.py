@@ -16,9 +16,10 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, and_, func, literal, select, true
+from sqlalchemy import BigInteger, Integer, and_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
@@ -56,6 +57,8 @@ PARENTS: Final[dict[str, Callable[[Any], Any]]] = {
         .correlate_except(AnnotationTrack)
     ),
 }
+#: A search without a filter.
+_EVERY: Final = AnnotationSearch()
 #: The annotation column grouping the totals of a parent kind (links are joined for the others).
 _GROUPED: Final = {"image": "image_id", "slice": "slice_id", "project": "project_id",
                    "user": "user_id"}  # fmt: skip
@@ -130,36 +133,23 @@ async def annotations_by_parent(db: Lease, keys: list[NestedQuery]) -> list[Page
 async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
     first = group[0]
     ids = sorted({key.parent_id for key in group})
-    visible_rows, manages = visible_to(first.viewer)
-    visible = visible_rows(USER_LAYER)
-    parents = select(func.unnest(literal(ids, ARRAY(BigInteger))).label("parent_id")).subquery(
-        "parents"
-    )
+    probe = first.limit if first.counted or first.limit is None else first.limit + 1
     async with db.read() as conn:
-        where = and_(visible, *await conditions(conn, USER_LAYER, first.search, visible_rows))
-        probe = first.limit if first.counted or first.limit is None else first.limit + 1
-        keys = (
-            select(_T.c.id)
-            .where(PARENTS[first.parent](parents.c.parent_id), where)
-            .order_by(_T.c.id.desc())
-            .offset(first.offset)
-            .correlate(parents)  # its own annotation table, not the outer query's
-        )
+        visible_rows, manages = visible_to(first.viewer)
+        where = visible_rows(USER_LAYER)
+        wanted = tuple(sorted(first.wanted))
+        if first.search == _EVERY:  # the graph's usual case: its SELECT is kept
+            stmt = _kept_rows(first.parent, first.viewer, wanted, first.base, probe is not None)
+        else:
+            where = and_(where, *await conditions(conn, USER_LAYER, first.search, visible_rows))
+            stmt = _rows_select(first.parent, where, manages, wanted, first.base,
+                                probe is not None)  # fmt: skip
+        bound = {"parents": ids, "offset": first.offset}
         if probe is not None:
-            keys = keys.limit(probe)
-        page = keys.lateral("page")
-        reading = Reading(USER_LAYER, manages, first.base)
-        columns, source = columns_of(
-            reading, first.wanted, parents.join(page, true()).join(_T, _T.c.id == page.c.id)
-        )
-        stmt = (
-            select(parents.c.parent_id.label("_parent"), *columns)
-            .select_from(source)
-            .order_by(parents.c.parent_id, _T.c.id.desc())
-        )
+            bound["probe"] = probe
         rows: defaultdict[int, list[Any]] = defaultdict(list)
         if probe != 0:
-            for row in await conn.execute(stmt):
+            for row in await conn.execute(stmt, bound):
                 rows[int(row._mapping["_parent"])].append(row)
         totals = await _totals(conn, first, ids, where) if first.counted else {}
     pages: dict[int, Any] = {}
@@ -172,6 +162,45 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
             found = found[: first.limit] if first.limit is not None else found
         pages[parent_id] = Page(rows=found, total=total, offset=first.offset, limit=first.limit)
     return pages
+
+
+def _rows_select(
+    parent: str, where: Any, manages: Any, wanted: tuple[str, ...], base: str, probed: bool
+) -> Any:
+    """The SELECT of a page of annotations per parent: the parents' ids (`parents`), the
+    offset and the rows read (`probe`, when `probed`) bound at execution."""
+    parents = select(
+        func.unnest(bindparam("parents", type_=ARRAY(BigInteger))).label("parent_id")
+    ).subquery("parents")
+    keys = (
+        select(_T.c.id)
+        .where(PARENTS[parent](parents.c.parent_id), where)
+        .order_by(_T.c.id.desc())
+        .offset(bindparam("offset", type_=Integer))
+        .correlate(parents)  # its own annotation table, not the outer query's
+    )
+    if probed:
+        keys = keys.limit(bindparam("probe", type_=Integer))
+    page = keys.lateral("page")
+    reading = Reading(USER_LAYER, manages, base)
+    columns, source = columns_of(
+        reading, wanted, parents.join(page, true()).join(_T, _T.c.id == page.c.id)
+    )
+    return (
+        select(parents.c.parent_id.label("_parent"), *columns)
+        .select_from(source)
+        .order_by(parents.c.parent_id, _T.c.id.desc())
+    )
+
+
+@lru_cache(maxsize=128)
+def _kept_rows(
+    parent: str, viewer: int | None, wanted: tuple[str, ...], base: str, probed: bool
+) -> Any:
+    """`_rows_select` without a filter, built once per (parent kind, caller, columns): building
+    it cost more than running it."""
+    visible_rows, manages = visible_to(viewer)
+    return _rows_select(parent, visible_rows(USER_LAYER), manages, wanted, base, probed)
 
 
 async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> dict[int, int]:

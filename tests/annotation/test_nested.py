@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from resolvers.annotation.nested import _kept_rows
 from tests.factories import abstract_image, add_image, make_ontology, make_project
 from tests.harness import Api, Server
 
@@ -83,6 +84,19 @@ def test_offset_first_zero_and_no_count(api, world):
     empty = api.gql("query($id: Long!) { imageInstance(id: $id) { annotations(first: 0) "
                     "{ totalCount nodes { id } } } }", {"id": image})  # fmt: skip
     assert empty["data"]["imageInstance"]["annotations"] == {"totalCount": 5, "nodes": []}
+
+
+def test_pages_without_a_filter_run_one_statement_built_once(api, world):
+    """Every offset of an unfiltered nested page runs the SELECT built for the first."""
+    image = world["images"][0]
+    query = """query($id: Long!, $offset: Int!) { imageInstance(id: $id) {
+      annotations(first: 2, offset: $offset) { nodes { id } } } }"""
+    _kept_rows.cache_clear()
+    for offset in range(4):
+        page = api.gql(query, {"id": image, "offset": offset})
+        ids = [n["id"] for n in page["data"]["imageInstance"]["annotations"]["nodes"]]
+        assert ids == world["annotations"][image][offset : offset + 2]
+    assert (_kept_rows.cache_info().misses, _kept_rows.cache_info().hits) == (1, 3)
 
 
 def test_slices_projects_terms_users_and_tracks_list_their_annotations(api, world):
