@@ -7,7 +7,7 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -41,6 +41,7 @@ from schema.tag import TagMutation, TagQuery
 from schema.track import TrackMutation, TrackQuery
 from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
+from schema.validation import KeptValidation
 from settings import Settings
 
 __all__ = ["CytogateSchema", "build_schema"]
@@ -131,7 +132,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             *limit_extensions(settings),
             partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
             partial(ParserCache, maxsize=512),
-            partial(ValidationCache, maxsize=512),
+            KeptValidation,
         ],
     )
     schema._schema.extensions = {**(schema._schema.extensions or {}), PLANS: PlanCache()}
