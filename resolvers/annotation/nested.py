@@ -135,13 +135,16 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
     ids = sorted({key.parent_id for key in group})
     probe = first.limit if first.counted or first.limit is None else first.limit + 1
     async with db.read() as conn:
-        visible_rows, manages = visible_to(first.viewer)
-        where = visible_rows(USER_LAYER)
         wanted = tuple(sorted(first.wanted))
         if first.search == _EVERY:  # the graph's usual case: its SELECT is kept
+            where, _ = _seen_by(first.viewer)
             stmt = _kept_rows(first.parent, first.viewer, wanted, first.base, probe is not None)
         else:
-            where = and_(where, *await conditions(conn, USER_LAYER, first.search, visible_rows))
+            visible_rows, manages = visible_to(first.viewer)
+            where = and_(
+                visible_rows(USER_LAYER),
+                *await conditions(conn, USER_LAYER, first.search, visible_rows),
+            )
             stmt = _rows_select(first.parent, where, manages, wanted, first.base,
                                 probe is not None)  # fmt: skip
         bound = {"parents": ids, "offset": first.offset}
@@ -194,13 +197,21 @@ def _rows_select(
 
 
 @lru_cache(maxsize=128)
+def _seen_by(viewer: int | None) -> tuple[Any, Any]:
+    """The user annotations `viewer` sees, and "the viewer manages the row's project"
+    (`visible_to`), built once per caller."""
+    visible_rows, manages = visible_to(viewer)
+    return visible_rows(USER_LAYER), manages
+
+
+@lru_cache(maxsize=128)
 def _kept_rows(
     parent: str, viewer: int | None, wanted: tuple[str, ...], base: str, probed: bool
 ) -> Any:
     """`_rows_select` without a filter, built once per (parent kind, caller, columns): building
     it cost more than running it."""
-    visible_rows, manages = visible_to(viewer)
-    return _rows_select(parent, visible_rows(USER_LAYER), manages, wanted, base, probed)
+    where, manages = _seen_by(viewer)
+    return _rows_select(parent, where, manages, wanted, base, probed)
 
 
 async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> dict[int, int]:
