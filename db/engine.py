@@ -259,6 +259,17 @@ class Connection:
         self._lease.wrote(statement)
         return result
 
+    async def send(
+        self, statement: Executable, parameters: Params | None = None
+    ) -> asyncio.Future[CursorResult[Unpack[TupleAny]]]:
+        """Start `statement` and return once it has gone out, with its result to come: the
+        caller works while PostgreSQL runs it (the statements of a lease still run one at a
+        time, so the next one waits for this one). Await the result before leaving the
+        transaction."""
+        ahead = asyncio.ensure_future(self.execute(statement, parameters))
+        await asyncio.sleep(0)  # the task runs up to its wait for PostgreSQL's answer
+        return ahead
+
     async def scalar(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Any:

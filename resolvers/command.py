@@ -59,6 +59,7 @@ from resolvers.listing import Page, fetch_page
 from resolvers.viewer import Viewer
 
 __all__ = [
+    "JSON",
     "REFUSED_UNDO",
     "Action",
     "CommandInfo",
@@ -329,13 +330,6 @@ class CommandLog:
         their parent and redo brings them back."""
         await self._record_rows(spec, "ADD", rows)
 
-    async def add_rows(
-        self, spec: Spec, rows: Sequence[Row[Any] | Mapping[str, Any]]
-    ) -> CommandInfo | None:
-        """Record many objects a mutation created as one command of the history (a bulk
-        create), which undo removes as a whole."""
-        return await self._record_rows(spec, "ADD", rows, printed=True)
-
     async def edit(
         self,
         spec: Spec,
@@ -395,12 +389,29 @@ class CommandLog:
         if not rows:
             return None
         if spec.acl:
-            data = {"rows": [await _snapshot(self.conn, spec, row) for row in rows]}
+            snapshots = [await _snapshot(self.conn, spec, row) for row in rows]
         else:
-            data = {"rows": rows_data(spec, rows)}
-        message = f"{len(rows)} {spec.domain} {VERBS[action]}"
-        project_id = spec.project_of(data["rows"][0])
-        return await self.record(spec, action, data, message, project_id=project_id,
+            snapshots = rows_data(spec, rows)
+        return await self._record_snapshots(spec, action, snapshots, printed=printed)
+
+    async def add_snapshots(
+        self, spec: Spec, snapshots: list[JSON], *, printed: bool = True
+    ) -> CommandInfo | None:
+        """Record many objects a mutation created, snapshotted by the mutation itself as
+        `rows_data` would (a bulk create, without reading them back), as one command, which
+        undo removes as a whole; printed in the history unless they come with their parent
+        (as `add_many`)."""
+        assert not spec.acl, "an ACL-bearing snapshot reads the object's ACL rows"
+        return await self._record_snapshots(spec, "ADD", snapshots, printed=printed)
+
+    async def _record_snapshots(
+        self, spec: Spec, action: Action, snapshots: list[JSON], *, printed: bool
+    ) -> CommandInfo | None:
+        if not snapshots:
+            return None
+        message = f"{len(snapshots)} {spec.domain} {VERBS[action]}"
+        return await self.record(spec, action, {"rows": snapshots}, message,
+                                 project_id=spec.project_of(snapshots[0]),
                                  printed=printed)  # fmt: skip
 
 

@@ -2,15 +2,15 @@
 operation, and deletion by filter.
 
 A create of many keeps every rule and answer of the create of one (resolvers/annotation/
-writes.py): each element is checked on its own, before anything is written — where it goes
-(slice or image, loaded once per place), who draws it, the read-only check, the geometry
-pipeline (over the whole batch at once, `prepare_many`) and the terms of the project's
-ontology — and an element's error is that element's answer. The elements that pass are written
-together: their ids from the sequence in one statement, the annotations from arrays in one
-INSERT (so the counter triggers run once), their term links in another, and one command per
-table under one transaction id, which undo reverses as a whole. An element naming tracks is
-created as a create of one, in its own transaction, since a track refuses a slice it already
-holds only when written.
+writes.py): each element is checked on its own — where it goes (slice or image, loaded once
+per place), who draws it, the read-only check, the geometry pipeline (over many elements at
+once, `prepare_many`) and the terms of the project's ontology — and an element's error is that
+element's answer. The elements that pass are written in steps of a few hundred, each one
+statement inserting the step's annotations and their term links from arrays, with ids reserved
+from the sequence beforehand; PostgreSQL writes a step while the next one is shaped. One
+command per table under one transaction id records the whole batch, which undo reverses as a
+whole. An element naming tracks is created as a create of one, in its own transaction, since
+a track refuses a slice it already holds only when written.
 
 A delete by filter removes, in one transaction and one command per table, the annotations a
 listing with the same filter shows the caller, provided the caller may delete each of them.
@@ -18,13 +18,16 @@ listing with the same filter shows the caller, provided the caller may delete ea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     BigInteger,
     Float,
@@ -32,9 +35,12 @@ from sqlalchemy import (
     LargeBinary,
     String,
     bindparam,
+    cast,
     delete,
     func,
     insert,
+    literal_column,
+    null,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -54,11 +60,11 @@ from resolvers.annotation.rules import (
     _place,
 )
 from resolvers.annotation.writes import Created, create_annotation
-from resolvers.command import CommandInfo, CommandLog
+from resolvers.command import JSON, CommandInfo, CommandLog, row_data
 from resolvers.context import Context
 from resolvers.crud import table_of
 from resolvers.errors import CytogateError, InvalidInput
-from resolvers.geometry import prepare_many
+from resolvers.geometry import Measures, Shaped, prepare_many
 from resolvers.metadata import record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
 from resolvers.track import ANNOTATION_TRACK
@@ -67,9 +73,12 @@ __all__ = ["MAX_BULK", "Outcome", "create_annotations", "create_each", "delete_m
 
 #: Most annotations one call creates or deletes.
 MAX_BULK: Final = 100_000
-#: Annotations and links written per statement: arrays keep a statement's size fixed, this
-#: keeps its arrays' memory bounded.
-CHUNK: Final = 20_000
+#: Elements shaped and inserted per step of a batch (`_write`). A step's statement must go out
+#: whole when sent: what the socket does not take at once (about 200 kB) waits for the event
+#: loop's next turn, after the next step is shaped, and PostgreSQL waits with it; ordinary
+#: geometries take about 1 kB an element. Large enough that a statement costs little beside
+#: its rows.
+STEP: Final = 200
 
 _LINKS: Final = table_of(AnnotationTerm)
 #: The stored columns an INSERT gives (the rest are defaults: ids, dates, counters).
@@ -79,9 +88,12 @@ _WRITTEN: Final = {
     "area": Float, "area_unit": Integer, "perimeter": Float, "perimeter_unit": Integer,
     "centroid_x": Float, "centroid_y": Float,
 }  # fmt: skip
-#: What an INSERT returns: the stored columns it leaves to their defaults (dates, counters),
-#: and the id naming the row; the written values complete each row.
-_DEFAULTED: Final = tuple(c for c in STORED_COLUMNS if c.key == "id" or c.key not in _WRITTEN)
+#: The link columns an INSERT gives, and their arrays' names.
+_LINK_WRITTEN: Final = {"id": "link_id", "user_annotation_id": "link_annotation",
+                        "term_id": "link_term", "user_id": "link_user"}  # fmt: skip
+#: The columns left to their defaults.
+_ANNOTATION_DEFAULTED: Final = tuple(c for c in STORED_COLUMNS if c.key not in _WRITTEN)
+_LINK_DEFAULTED: Final = tuple(c for c in _LINKS.c if c.key not in _LINK_WRITTEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +111,96 @@ class _Planned:
     """An element that passed every check, ready to insert."""
 
     index: int
-    place: _Place
     user_id: int
     values: dict[str, Any]
-    wkb: bytes
+    geometry: BaseGeometry
     terms: list[int]
+
+
+_Key = tuple[int | None, int | None]
+
+
+@dataclass(slots=True)
+class _Checks:
+    """What every element's checks need, read for the whole batch before any geometry: the
+    places (or their errors), each element's place, the creators and the terms' ontologies;
+    and the outcomes the checks decide."""
+
+    viewer_id: int
+    many: Sequence[AnnotationFields]
+    outcomes: list[Outcome | None]
+    places: dict[_Key, _Place | CytogateError]
+    keys: list[_Key | None]
+    bounds: dict[_Key, tuple[int | None, int | None]]
+    authors: dict[int | None, int]
+    terms: dict[int, int]
+
+    def shape(self, indexes: range) -> list[_Planned]:
+        """The elements of `indexes` that pass, in order: the geometry pipeline over each
+        place's elements at once, then each element's own checks; a failing element's outcome
+        becomes its error."""
+        by_place: defaultdict[_Key, list[int]] = defaultdict(list)
+        for index in indexes:
+            key = self.keys[index]
+            if key is None:
+                continue
+            found = self.places[key]
+            if isinstance(found, CytogateError):
+                self.outcomes[index] = Outcome(error=found)
+            else:
+                by_place[key].append(index)
+        planned: list[_Planned] = []
+        for key, chosen in by_place.items():
+            found = self.places[key]
+            assert not isinstance(found, CytogateError)
+            min_point, max_point = self.bounds[key]
+            shaped = prepare_many([self.many[i].location for i in chosen], found.width,
+                                  found.height, found.physical_size_x,
+                                  min_point=min_point, max_point=max_point)  # fmt: skip
+            for index, result in zip(chosen, shaped, strict=True):
+                item = self._checked(index, found, result)
+                if item is not None:
+                    planned.append(item)
+        return sorted(planned, key=lambda item: item.index)
+
+    def _checked(
+        self, index: int, found: _Place, result: tuple[Shaped, Measures] | InvalidInput
+    ) -> _Planned | None:
+        """One element's checks after its geometry's, in the create of one's order."""
+        fields = self.many[index]
+        try:
+            if isinstance(result, CytogateError):
+                raise result
+            user_id = self.authors.get(fields.user, self.viewer_id)
+            if user_id != self.viewer_id:
+                found.access.require_owner_or_mode(None)
+            for term_id in dict.fromkeys(fields.terms):
+                if self.terms.get(term_id) != found.access.row.ontology_id:
+                    raise InvalidInput(f"Term {term_id} is not in the ontology of the project")
+        except CytogateError as error:
+            self.outcomes[index] = Outcome(error=error)
+            return None
+        if self.outcomes[index] is not None:  # an unknown creator
+            return None
+        geometry, measures = result
+        values = {
+            "slice_id": found.slice_id, "image_id": found.image.id,
+            "project_id": found.image.project_id, "user_id": user_id,
+            "wkt_location": geometry.wkt, "geometry_compression": geometry.compression,
+            "area": measures.area, "area_unit": measures.area_unit,
+            "perimeter": measures.perimeter, "perimeter_unit": measures.perimeter_unit,
+            "centroid_x": measures.centroid_x, "centroid_y": measures.centroid_y,
+        }  # fmt: skip
+        return _Planned(index, user_id, values, geometry.geometry,
+                        list(dict.fromkeys(fields.terms)))  # fmt: skip
+
+    def first_error(self, indexes: range) -> CytogateError | None:
+        """The error of the first failing element of `indexes`, once they are all checked."""
+        for index in indexes:
+            outcome = self.outcomes[index]
+            if outcome is not None and outcome.error is not None:
+                return outcome.error
+        return None
 
 
 async def create_each(
@@ -114,26 +211,23 @@ async def create_each(
 
     Args:
         rows: read the created annotations back (the REST array answers with ids only).
-        atomic: all or none: the first element's error is raised before anything is
-            written, and the elements naming tracks join the batch's transaction.
+        atomic: all or none: the first element's error is raised and nothing is written,
+            and the elements naming tracks join the batch's transaction.
     """
     viewer = ctx.require_guest()
     if len(many) > MAX_BULK:
         raise InvalidInput(f"At most {MAX_BULK} annotations may be created at once")
     outcomes: list[Outcome | None] = [None] * len(many)
-    planned = await _plan(ctx, many, outcomes)
-    refused = next((o.error for o in outcomes if o is not None and o.error is not None), None)
-    if atomic and refused is not None:
-        raise refused
-    batch = [item for item in planned if not many[item.index].tracks]
-    one_by_one = [item.index for item in planned if many[item.index].tracks]
+    checks = await _checks(ctx, many, outcomes)
+    if all(key is None for key in checks.keys):  # nothing to shape: every element failed
+        if atomic and (refused := checks.first_error(range(len(many)))) is not None:
+            raise refused
+        return [outcome or Outcome(error=InvalidInput("Not created")) for outcome in outcomes]
     async with ctx.db.transaction() if atomic else _alone() as joined:
-        if batch:
-            async with ctx.db.transaction() as conn:
-                inserted = await _insert(conn, CommandLog(conn, viewer), batch, rows=rows)
-            for item, outcome in zip(batch, inserted, strict=True):
-                outcomes[item.index] = outcome
-        for index in one_by_one:
+        async with ctx.db.transaction() as conn:
+            tracked = await _write(conn, CommandLog(conn, viewer), checks,
+                                   atomic=atomic, rows=rows)  # fmt: skip
+        for index in tracked:
             try:
                 made = await create_annotation(ctx, many[index])
                 outcomes[index] = Outcome(made.row.id, made)
@@ -157,17 +251,19 @@ async def _alone() -> AsyncIterator[None]:
     yield None
 
 
-async def _plan(
+async def _checks(
     ctx: Context, many: Sequence[AnnotationFields], outcomes: list[Outcome | None]
-) -> list[_Planned]:
-    """Every element's checks, before any write; a failing element's outcome is its error."""
+) -> _Checks:
+    """What the elements' checks read from the database, once for the batch; an element
+    without a location, or naming an unknown creator, gets its error here."""
     viewer = ctx.require_viewer()
-    places: dict[tuple[int | None, int | None], _Place | CytogateError] = {}
-    by_place: defaultdict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    places: dict[_Key, _Place | CytogateError] = {}
+    keys: list[_Key | None] = []
     for index, fields in enumerate(many):
         if fields.location is None or not fields.location.strip():
             outcomes[index] = Outcome(error=InvalidInput(
                 "Property location must be set: a WKT geometry is required"))  # fmt: skip
+            keys.append(None)
             continue
         key = (fields.slice, None if fields.slice is not None else fields.image)
         if key not in places:
@@ -177,55 +273,21 @@ async def _plan(
                 places[key] = place
             except CytogateError as error:
                 places[key] = error
-        by_place[key].append(index)
+        keys.append(key)
+    shared: defaultdict[_Key, list[set[int | None]]] = defaultdict(lambda: [set(), set()])
+    for fields, own in zip(many, keys, strict=True):
+        if own is not None:
+            shared[own][0].add(fields.min_point)
+            shared[own][1].add(fields.max_point)
     authors = await _authors(ctx, many, outcomes)
     terms = await _term_ontologies(ctx, many)
-    planned: list[_Planned] = []
-    for key, indexes in by_place.items():
-        found = places[key]
-        if isinstance(found, CytogateError):
-            for index in indexes:
-                outcomes[index] = Outcome(error=found)
-            continue
-        shaped = prepare_many([many[i].location for i in indexes], found.width, found.height,
-                              found.physical_size_x,
-                              min_point=_one(many, indexes, "min_point"),
-                              max_point=_one(many, indexes, "max_point"))  # fmt: skip
-        for index, result in zip(indexes, shaped, strict=True):
-            fields = many[index]
-            try:
-                if isinstance(result, CytogateError):
-                    raise result
-                user_id = authors.get(fields.user, viewer.id)
-                if user_id != viewer.id:
-                    found.access.require_owner_or_mode(None)
-                for term_id in dict.fromkeys(fields.terms):
-                    if terms.get(term_id) != found.access.row.ontology_id:
-                        raise InvalidInput(f"Term {term_id} is not in the ontology of the project")
-            except CytogateError as error:
-                outcomes[index] = Outcome(error=error)
-                continue
-            if outcomes[index] is not None:
-                continue
-            geometry, measures = result
-            values = {
-                "slice_id": found.slice_id, "image_id": found.image.id,
-                "project_id": found.image.project_id, "user_id": user_id,
-                "wkt_location": geometry.wkt, "geometry_compression": geometry.compression,
-                "area": measures.area, "area_unit": measures.area_unit,
-                "perimeter": measures.perimeter, "perimeter_unit": measures.perimeter_unit,
-                "centroid_x": measures.centroid_x, "centroid_y": measures.centroid_y,
-            }  # fmt: skip
-            planned.append(_Planned(index, found, user_id, values,
-                                    shapely.to_wkb(geometry.geometry),
-                                    list(dict.fromkeys(fields.terms))))  # fmt: skip
-    return sorted(planned, key=lambda item: item.index)
+    bounds = {key: (_one(lows), _one(highs)) for key, (lows, highs) in shared.items()}
+    return _Checks(viewer.id, many, outcomes, places, keys, bounds, authors, terms)
 
 
-def _one(many: Sequence[AnnotationFields], indexes: list[int], name: str) -> int | None:
+def _one(values: set[int | None]) -> int | None:
     """A simplification bound the elements of a place share (the batch API gives them once)."""
-    values = {getattr(many[i], name) for i in indexes}
-    return values.pop() if len(values) == 1 else None
+    return next(iter(values)) if len(values) == 1 else None
 
 
 async def _authors(
@@ -257,59 +319,155 @@ async def _term_ontologies(ctx: Context, many: Sequence[AnnotationFields]) -> di
         return {int(term): int(ontology) for term, ontology in await conn.execute(stmt)}
 
 
-async def _insert(
-    conn: Connection, log: CommandLog, batch: list[_Planned], *, rows: bool
-) -> list[Outcome]:
-    """The batch's annotations, term links and commands, a statement per table and chunk."""
-    stmt = select(ID_SEQUENCE.next_value()).select_from(func.generate_series(1, len(batch)))
-    ids = [int(i) for i in (await conn.execute(stmt)).scalars()]
-    for item, annotation_id in zip(batch, ids, strict=True):
-        item.values["id"] = annotation_id
-    written: list[dict[str, Any]] = []
-    for start in range(0, len(batch), CHUNK):
-        written += await _insert_annotations(conn, batch[start : start + CHUNK])
-    command = await log.add_rows(USER_ANNOTATION, written)
+class _Defaults:
+    """What the batch's INSERTs leave to the columns' defaults (creation dates, counters),
+    read once: the defaults are the same for every row of a transaction (`now()`, constants;
+    the ids come reserved), so a row's snapshot is its written values and these, and the
+    INSERTs return nothing."""
+
+    def __init__(self, annotation: JSON, link: JSON) -> None:
+        self.annotation = annotation
+        self.link = link
+
+    @classmethod
+    async def read(cls, conn: Connection) -> _Defaults:
+        both = (*_ANNOTATION_DEFAULTED, *_LINK_DEFAULTED)
+        values = iter((await conn.execute(select(*map(_default_of, both)))).one())
+        annotation = {column.key: next(values) for column in _ANNOTATION_DEFAULTED}
+        link = {column.key: next(values) for column in _LINK_DEFAULTED}
+        return cls(row_data(annotation), row_data(link))
+
+
+def _default_of(column: Any) -> Any:
+    """The column's default as an expression of its type (NULL without one)."""
+    default = column.server_default
+    if default is None:
+        return cast(null(), column.type)
+    arg = default.arg
+    return cast(literal_column(arg) if isinstance(arg, str) else arg, column.type)
+
+
+class _Step:
+    """One step of a batch: its annotations and their term links in one statement sent to
+    PostgreSQL, and their snapshots."""
+
+    def __init__(self, answer: asyncio.Future[Any], annotations: list[JSON], links: list[JSON]):
+        self.answer = answer
+        self.annotations = annotations
+        self.links = links
+
+    @classmethod
+    async def send(
+        cls, conn: Connection, part: list[_Planned], link_ids: Iterator[int], defaults: _Defaults
+    ) -> _Step:
+        arrays: dict[str, list[Any]] = {name: [item.values[name] for item in part]
+                                        for name in _WRITTEN}  # fmt: skip
+        arrays["wkb"] = list(shapely.to_wkb([item.geometry for item in part]))
+        links = [{"id": next(link_ids), "user_annotation_id": item.values["id"], "term_id": term,
+                  "user_id": item.user_id, **defaults.link}
+                 for item in part for term in item.terms]  # fmt: skip
+        for column, name in _LINK_WRITTEN.items():
+            arrays[name] = [link[column] for link in links]
+        answer = await conn.send(_INSERT_STEP, arrays)
+        return cls(answer, [{**item.values, **defaults.annotation} for item in part], links)
+
+    async def settle(self) -> None:
+        """Wait for the statement, whatever its outcome: the transaction ends after it."""
+        with contextlib.suppress(BaseException):
+            await self.answer
+
+
+async def _write(
+    conn: Connection, log: CommandLog, checks: _Checks, *, atomic: bool, rows: bool
+) -> list[int]:
+    """Shape and insert the batch step by step, then record one command per table; the
+    indexes of the elements naming tracks are returned, to be created one by one.
+
+    While PostgreSQL inserts a step's annotations and links, the next step is shaped
+    (`Connection.send`): a large batch costs about the larger of the two sides instead of
+    their sum. An atomic batch raises the first error once every element before it is
+    checked; its transaction then rolls back what was written.
+    """
+    count = len(checks.many)
+    candidates = [checks.many[i] for i, key in enumerate(checks.keys) if key is not None]
+    wanted = len(candidates) + sum(len(fields.terms) for fields in candidates)
+    reserved = select(ID_SEQUENCE.next_value()).select_from(func.generate_series(1, wanted))
+    ids = [int(i) for i in (await conn.execute(reserved)).scalars()]
+    annotation_ids, link_ids = iter(ids[: len(candidates)]), iter(ids[len(candidates) :])
+    defaults = await _Defaults.read(conn)
+    batch: list[_Planned] = []
+    tracked: list[int] = []
+    snapshots: list[JSON] = []
+    links: list[JSON] = []
+    sent: _Step | None = None
+    try:
+        for start in range(0, count, STEP):
+            indexes = range(start, min(start + STEP, count))
+            part: list[_Planned] = []
+            for item in checks.shape(indexes):
+                if checks.many[item.index].tracks:
+                    tracked.append(item.index)
+                else:
+                    item.values["id"] = next(annotation_ids)
+                    part.append(item)
+            if atomic and (refused := checks.first_error(indexes)) is not None:
+                raise refused
+            if not part:
+                continue
+            before, sent = sent, await _Step.send(conn, part, link_ids, defaults)
+            snapshots += sent.annotations
+            links += sent.links
+            batch += part
+            if before is not None:
+                await before.answer
+        if sent is not None:
+            await sent.answer
+    finally:
+        if sent is not None:
+            await sent.settle()
+    if not batch:
+        return tracked
+    command = await log.add_snapshots(USER_ANNOTATION, snapshots)
     assert command is not None  # the batch is never empty
-    links = [(item.values["id"], term, item.user_id) for item in batch for term in item.terms]
-    linked: list[dict[str, Any]] = []
-    for start in range(0, len(links), CHUNK):
-        linked += await _insert_links(conn, links[start : start + CHUNK])
-    await log.add_many(ANNOTATION_TERM, linked)
+    await log.add_snapshots(ANNOTATION_TERM, links, printed=False)
     read: dict[int, Any] = {}
     if rows:
-        found = select(*ANNOTATION_COLUMNS).where(among(ANNOTATION_TABLE.c.id, ids))
+        made = [item.values["id"] for item in batch]
+        found = select(*ANNOTATION_COLUMNS).where(among(ANNOTATION_TABLE.c.id, made))
         read = {row.id: row for row in await conn.execute(found)}
-    return [Outcome(annotation_id, Created(read[annotation_id], command, []) if rows else None)
-            for annotation_id in ids]  # fmt: skip
-
-
-async def _insert_annotations(conn: Connection, part: list[_Planned]) -> list[dict[str, Any]]:
-    """One INSERT of annotations from arrays of their values (geometry from WKB)."""
-    arrays: dict[str, list[Any]] = {name: [item.values[name] for item in part] for name in _WRITTEN}
-    arrays["wkb"] = [item.wkb for item in part]
-    columns = [func.unnest(_array(name, kind)).label(name) for name, kind in _WRITTEN.items()]
-    location = func.ST_GeomFromWKB(func.unnest(_array("wkb", LargeBinary)), 0)
-    stmt = (
-        insert(ANNOTATION_TABLE)
-        .from_select([*_WRITTEN, "location"], select(*columns, location.label("location")))
-        .returning(*_DEFAULTED)
-    )
-    made = {row.id: row._mapping for row in await conn.execute(stmt, arrays)}
-    return [{**item.values, **made[item.values["id"]]} for item in part]
-
-
-async def _insert_links(conn: Connection, part: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
-    """One INSERT of (annotation, term, author) links from arrays."""
-    names = ("user_annotation_id", "term_id", "user_id")
-    arrays = {name: [link[i] for link in part] for i, name in enumerate(names)}
-    source = select(*(func.unnest(_array(name, BigInteger)) for name in names))
-    stmt = insert(_LINKS).from_select(list(names), source).returning(*_LINKS.c)
-    return [dict(row._mapping) for row in await conn.execute(stmt, arrays)]
+    for item in batch:
+        annotation_id = item.values["id"]
+        created = Created(read[annotation_id], command, []) if rows else None
+        checks.outcomes[item.index] = Outcome(annotation_id, created)
+    return tracked
 
 
 def _array(name: str, kind: Any) -> Any:
     """An array parameter, bound at execution: the statement stays the same for any batch."""
     return bindparam(name, type_=ARRAY(kind))
+
+
+#: One step: its annotations from arrays of their values (geometry from WKB), and their term
+#: links from arrays, in one statement (the links' keys are checked at its end, when the
+#: annotations are in).
+_INSERT_STEP: Final = (
+    insert(_LINKS)
+    .from_select(
+        list(_LINK_WRITTEN),
+        select(*(func.unnest(_array(name, BigInteger)) for name in _LINK_WRITTEN.values())),
+    )
+    .add_cte(
+        insert(ANNOTATION_TABLE)
+        .from_select(
+            [*_WRITTEN, "location"],
+            select(
+                *(func.unnest(_array(name, kind)).label(name) for name, kind in _WRITTEN.items()),
+                func.ST_GeomFromWKB(func.unnest(_array("wkb", LargeBinary)), 0).label("location"),
+            ),
+        )
+        .cte("annotations")
+    )
+)
 
 
 # --- delete by filter ------------------------------------------------------------------------

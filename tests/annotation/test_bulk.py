@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 import pytest
 
+from resolvers.annotation.bulk import STEP
 from resolvers.command import row_data
 from tests.harness import Api, Server
 
@@ -88,32 +89,71 @@ def test_the_array_is_undone_and_redone_as_a_whole(api, scene):
     assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 40
 
 
-def test_the_array_command_snapshots_each_row_as_the_database_holds_it(api, scene,
-                                                                      database_url):  # fmt: skip
+def test_the_array_commands_snapshot_each_row_as_the_database_holds_it(api, scene,
+                                                                       database_url):  # fmt: skip
     image = scene["image"]["id"]
     tumour = scene["terms"]["Tumour"]
+    # several steps of the batch (STEP elements each), refused elements among them
     body = [{"location": f"POLYGON (({i} 1, {i + 3} 1, {i + 3} 5.5, {i} 1))", "image": image,
-             "term": [tumour]} for i in range(1, 30)]  # fmt: skip
-    assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+             "term": [tumour]} for i in range(1, 2 * STEP + 30)]  # fmt: skip
+    for index in (0, STEP - 1, STEP, 2 * STEP + 5):
+        body[index]["location"] = "POLYGON ((0 0, 1 1"
+    answer = api.post("/api/annotation.json", json=body).json()
+    assert answer["status"] == 206 and len(answer["data"]["errors"]) == 4
 
-    async def read() -> tuple[list[Any], dict[int, Any]]:
+    async def read() -> tuple[dict[str, list[Any]], dict[str, dict[int, Any]]]:
         conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
         try:
-            data = await conn.fetchval(
-                "SELECT data FROM command WHERE domain = 'UserAnnotation' AND type = 'ADD'"
-                " ORDER BY id DESC LIMIT 1"
+            commands = await conn.fetch(
+                "SELECT domain, data FROM command WHERE type = 'ADD' AND transaction_id = "
+                "(SELECT max(transaction_id) FROM command)"
             )
-            rows = await conn.fetch("SELECT * FROM user_annotation WHERE image_id = $1", image)
+            annotations = await conn.fetch(
+                "SELECT * FROM user_annotation WHERE image_id = $1", image
+            )
+            links = await conn.fetch(
+                "SELECT t.* FROM annotation_term t JOIN user_annotation a"
+                " ON a.id = t.user_annotation_id WHERE a.image_id = $1",
+                image,
+            )
         finally:
             await conn.close()
-        held = {row["id"]: row_data({k: v for k, v in row.items() if k != "location"})
-                for row in rows}  # fmt: skip
-        return orjson.loads(data)["rows"], held
+        held = {
+            "UserAnnotation": {row["id"]: row_data({k: v for k, v in row.items()
+                                                    if k != "location"}) for row in annotations},
+            "AnnotationTerm": {row["id"]: row_data(dict(row)) for row in links},
+        }  # fmt: skip
+        return {domain: orjson.loads(data)["rows"] for domain, data in commands}, held
 
     snapshots, held = asyncio.run(read())
-    assert len(snapshots) == len(body) == len(held)
-    for snapshot in snapshots:
-        assert snapshot == held[snapshot["id"]]
+    assert set(snapshots) == {"UserAnnotation", "AnnotationTerm"}
+    for domain, rows in snapshots.items():
+        assert len(rows) == len(body) - 4 == len(held[domain])
+        for snapshot in rows:
+            assert snapshot == held[domain][snapshot["id"]]
+    named = answer["data"]["message"].split("(annotations ")[1].removesuffix(") were added")
+    made = [int(i) for i in named.split(",")]  # in the elements' order
+    assert made == sorted(made) and set(made) == set(held["UserAnnotation"])
+
+
+def test_create_many_refuses_a_late_element_and_leaves_nothing_written(api, scene):
+    image = scene["image"]["id"]
+    many = [{"location": f"POINT ({i + 1} 2)", "image": image} for i in range(2 * STEP + 10)]
+    many[2 * STEP + 3]["location"] = "POINT (1 2"  # in the third step: two are written by then
+    refused = api.gql("mutation($i: [AnnotationInput!]!) { annotationCreateMany(inputs: $i) "
+                      "{ annotation { id } } }", {"i": many})  # fmt: skip
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert refused["errors"][0]["message"].startswith("Invalid WKT")
+    assert listed(api, image) == []
+    assert api.get(f"/api/imageinstance/{image}.json").json()["numberOfAnnotations"] == 0
+    # the first failing element wins, even when a later one fails before any geometry is read
+    many[2 * STEP + 3]["location"] = "POINT (1 2)"
+    many[STEP + 1]["location"] = "POINT (1 2"
+    many[STEP + 9]["user"] = 999_999_999
+    refused = api.gql("mutation($i: [AnnotationInput!]!) { annotationCreateMany(inputs: $i) "
+                      "{ annotation { id } } }", {"i": many})  # fmt: skip
+    assert refused["errors"][0]["message"].startswith("Invalid WKT")
+    assert listed(api, image) == []
 
 
 def test_create_many_is_all_or_none_and_create_each_reports_each(api, scene):
@@ -154,7 +194,7 @@ def test_concurrent_arrays_in_one_project_keep_every_counter_exact(api, scene, d
 
 
 @pytest.mark.identity_read_every_request
-def test_statements_of_an_array_do_not_grow_with_it(server: Server, api, scene):
+def test_statements_of_an_array_grow_by_step_not_by_element(server: Server, api, scene):
     image = scene["image"]["id"]
     tumour = scene["terms"]["Tumour"]
 
@@ -165,9 +205,9 @@ def test_statements_of_an_array_do_not_grow_with_it(server: Server, api, scene):
             assert api.post("/api/annotation.json", json=body).json()["status"] == 200
         return counter.n
 
-    small, large = count(3, 0), count(300, 100)
-    assert small == large, (small, large)
-    assert large <= 20, large
+    small, large = count(3, 0), count(3 * STEP, 100)
+    assert large - small == 2, (small, large)  # a statement per step of STEP elements
+    assert small <= 20, small
 
 
 def test_delete_by_filter_is_one_operation_that_undo_reverses(api, scene, make_user):
