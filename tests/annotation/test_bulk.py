@@ -35,6 +35,17 @@ def single_answer(api: Api, body: dict[str, Any]) -> tuple[int, str]:
     return response.status_code, response.json().get("message", "")
 
 
+def _point(i: int) -> str:
+    """The i-th of distinct points inside the scene's image."""
+    return f"POINT ({i % 900 + 1} {i // 900 + 2})"
+
+
+def _triangle(i: int) -> str:
+    """The i-th of distinct triangles inside the scene's image."""
+    x, y = i % 900 + 1, i // 900 * 10 + 1
+    return f"POLYGON (({x} {y}, {x + 3} {y}, {x + 3} {y + 4.5}, {x} {y}))"
+
+
 def listed(api: Api, image: int) -> list[dict[str, Any]]:
     return api.get(f"/api/annotation.json?image={image}&max=0&showTerm=true").json()["collection"]
 
@@ -94,8 +105,8 @@ def test_the_array_commands_snapshot_each_row_as_the_database_holds_it(api, scen
     image = scene["image"]["id"]
     tumour = scene["terms"]["Tumour"]
     # several steps of the batch (STEP elements each), refused elements among them
-    body = [{"location": f"POLYGON (({i} 1, {i + 3} 1, {i + 3} 5.5, {i} 1))", "image": image,
-             "term": [tumour]} for i in range(1, 2 * STEP + 30)]  # fmt: skip
+    body = [{"location": _triangle(i), "image": image, "term": [tumour]}
+            for i in range(2 * STEP + 30)]  # fmt: skip
     for index in (0, STEP - 1, STEP, 2 * STEP + 5):
         body[index]["location"] = "POLYGON ((0 0, 1 1"
     answer = api.post("/api/annotation.json", json=body).json()
@@ -138,7 +149,7 @@ def test_the_array_commands_snapshot_each_row_as_the_database_holds_it(api, scen
 
 def test_create_many_refuses_a_late_element_and_leaves_nothing_written(api, scene):
     image = scene["image"]["id"]
-    many = [{"location": f"POINT ({i + 1} 2)", "image": image} for i in range(2 * STEP + 10)]
+    many = [{"location": _point(i), "image": image} for i in range(2 * STEP + 10)]
     many[2 * STEP + 3]["location"] = "POINT (1 2"  # in the third step: two are written by then
     refused = api.gql("mutation($i: [AnnotationInput!]!) { annotationCreateMany(inputs: $i) "
                       "{ annotation { id } } }", {"i": many})  # fmt: skip
@@ -199,7 +210,7 @@ def test_statements_of_an_array_grow_by_step_not_by_element(server: Server, api,
     tumour = scene["terms"]["Tumour"]
 
     def count(n: int, offset: int) -> int:
-        body = [{"location": f"POINT ({offset + i + 1} {i + 1})", "image": image,
+        body = [{"location": _point(offset + i), "image": image,
                  "term": [tumour]} for i in range(n)]  # fmt: skip
         with server.count_statements() as counter:
             assert api.post("/api/annotation.json", json=body).json()["status"] == 200
