@@ -351,7 +351,9 @@ class _Step:
     """One step of a batch: its annotations and their term links in one statement sent to
     PostgreSQL, and their snapshots."""
 
-    def __init__(self, answer: asyncio.Future[Any], annotations: list[JSON], links: list[JSON]):
+    def __init__(
+        self, answer: asyncio.Future[Any], annotations: list[JSON], links: list[JSON]
+    ) -> None:
         self.answer = answer
         self.annotations = annotations
         self.links = links
