@@ -17,12 +17,14 @@ from strawberry.scalars import JSON
 
 from resolvers import annotation
 from resolvers.annotation import (
+    UNDATED,
     AnnotationFields,
     Created,
     annotations_by_id,
     bulk,
     terms_by_annotation,
     tracks_by_annotation,
+    undated_terms_by_annotation,
 )
 from resolvers.annotation import listing as annotation_listing
 from resolvers.annotation.listing import USER_LAYER, AnnotationSearch, annotation_urls
@@ -172,6 +174,7 @@ class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[m
         "id",
         graphql_type=list[Annotated["AnnotationTerm", strawberry.lazy("schema.annotation")]],
         description="Each term put on it, with who put it.",
+        lighter=(UNDATED, undated_terms_by_annotation),
     )
     tracks = loaded(
         tracks_by_annotation,

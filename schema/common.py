@@ -196,18 +196,25 @@ def _names(selections: list[Any], path: tuple[str, ...]) -> set[str]:
 
 
 def loaded(
-    batch_fn: BatchFn[Any, Any], key: str, *, graphql_type: Any, description: str | None = None
+    batch_fn: BatchFn[Any, Any],
+    key: str,
+    *,
+    graphql_type: Any,
+    description: str | None = None,
+    lighter: tuple[frozenset[str], BatchFn[Any, Any]] | None = None,
 ) -> Any:
     """A field whose value is the request's DataLoader for `batch_fn` at the parent's `key`
     attribute (null where that is null): what the list executor completes in one batch for a
-    whole list (schema/executor.py)."""
+    whole list (schema/executor.py). `lighter`: the attributes a second loader leaves out of
+    the values, and that loader, which the list executor uses when the query reads none of
+    them."""
 
     async def resolve(parent: strawberry.Parent[Any], info: Info) -> Any:
         found = getattr(parent, key)
         return None if found is None else await info.context.loader(batch_fn).load(found)
 
     return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description,
-                            metadata={LOADED: Loaded(batch_fn, key)})  # fmt: skip
+                            metadata={LOADED: Loaded(batch_fn, key, lighter)})  # fmt: skip
 
 
 def asks_total(info: Info) -> bool:

@@ -140,8 +140,12 @@ LOADED: Final = "cytogate.loaded"
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
+    """A field loaded in batches: `fn` at the parent's `key` attribute; `lighter`, the
+    attributes another loader leaves out of the values, and that loader."""
+
     fn: Any
     key: str
+    lighter: tuple[frozenset[str], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,7 +426,27 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._compile(inner, details)
         if plan is None:
             return None
+        if loaded.lighter is not None and not (loaded.lighter[0] & self._reads(inner, details)):
+            loaded = Loaded(loaded.lighter[1], loaded.key)
         return _Deferred(response_key, loaded, many, non_null, items_non_null, plan)
+
+    def _reads(self, type_: GraphQLObjectType, details: Any) -> frozenset[str]:
+        """The attributes a compiled plan reads from values of `type_`: its plain fields and
+        the keys of its loaded ones (a plan has no other fields)."""
+        grouped, _, _ = self.collect_subfields(type_, details)
+        names: set[str] = set()
+        for sub_details in grouped.values():
+            name = sub_details[0].node.name.value
+            if name == "__typename":
+                continue
+            field = (type_.fields[name].extensions or {}).get(
+                GraphQLCoreConverter.DEFINITION_BACKREF
+            )
+            if field is None:  # not in a compiled plan, which has only strawberry fields
+                continue
+            loaded = (field.metadata or {}).get(LOADED)
+            names.add(loaded.key if loaded is not None else field.python_name)
+        return frozenset(names)
 
     def _value(
         self, source: _Source, value: str, type_: GraphQLOutputType, details: Any, indent: str

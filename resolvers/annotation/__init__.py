@@ -14,10 +14,12 @@ the whole package, which imports the image modules.
 from resolvers.annotation.reads import get_annotation
 from resolvers.annotation.rows import (
     ANNOTATION_COLUMNS,
+    UNDATED,
     annotations_by_id,
     distinct_term_ids,
     terms_by_annotation,
     tracks_by_annotation,
+    undated_terms_by_annotation,
 )
 from resolvers.annotation.rules import (
     ANNOTATION_TERM,
@@ -35,6 +37,7 @@ from resolvers.annotation.writes import (
 __all__ = [
     "ANNOTATION_COLUMNS",
     "ANNOTATION_TERM",
+    "UNDATED",
     "USER_ANNOTATION",
     "AnnotationFields",
     "Created",
@@ -46,5 +49,6 @@ __all__ = [
     "get_annotation",
     "terms_by_annotation",
     "tracks_by_annotation",
+    "undated_terms_by_annotation",
     "update_annotation",
 ]

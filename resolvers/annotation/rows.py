@@ -20,10 +20,12 @@ __all__ = [
     "STORED_COLUMNS",
     "TERM_IDS",
     "TERM_LINK_TABLE",
+    "UNDATED",
     "annotations_by_id",
     "distinct_term_ids",
     "terms_by_annotation",
     "tracks_by_annotation",
+    "undated_terms_by_annotation",
 ]
 
 
@@ -62,20 +64,42 @@ async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
     return await rows_by_id(db, _ANNOTATIONS, ids)
 
 
-_TERMS_OF: Final = (
-    select(*TERM_LINK_TABLE.c)
-    .where(among_bound(AnnotationTerm.user_annotation_id))
-    .order_by(AnnotationTerm.id)
-)
+def _links_of(*columns: Any) -> Any:
+    """The SELECT of the term links of a batch of annotations (`ids`), oldest first."""
+    return (
+        select(*columns)
+        .where(among_bound(AnnotationTerm.user_annotation_id))
+        .order_by(AnnotationTerm.id)
+    )
+
+
+_TERMS_OF: Final = _links_of(*TERM_LINK_TABLE.c)
+_DATED: Final = frozenset(("created", "updated"))
+#: The same without the link's dates: the graph's usual read (`terms { term { … } }`), where
+#: decoding two timestamps per link cost a tenth of the request.
+_UNDATED_TERMS_OF: Final = _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not in _DATED))
+
+
+async def _links_by_annotation(db: Lease, stmt: Any, ids: list[int]) -> list[list[Any]]:
+    grouped: dict[int, list[Any]] = {key: [] for key in ids}
+    async with db.read() as conn:
+        for row in await conn.execute(stmt, {"ids": ids}):
+            grouped[row.user_annotation_id].append(row)
+    return [grouped[key] for key in ids]
 
 
 async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """The term links of each user annotation, oldest first."""
-    grouped: dict[int, list[Any]] = {key: [] for key in ids}
-    async with db.read() as conn:
-        for row in await conn.execute(_TERMS_OF, {"ids": ids}):
-            grouped[row.user_annotation_id].append(row)
-    return [grouped[key] for key in ids]
+    return await _links_by_annotation(db, _TERMS_OF, ids)
+
+
+async def undated_terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
+    """`terms_by_annotation` without the links' `created` and `updated`."""
+    return await _links_by_annotation(db, _UNDATED_TERMS_OF, ids)
+
+
+#: What `undated_terms_by_annotation` leaves out of a link.
+UNDATED: Final = _DATED
 
 
 async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from gateway.app import DATABASE
 from resolvers.annotation.nested import _kept_rows
 from tests.factories import abstract_image, add_image, make_ontology, make_project
 from tests.harness import Api, Server
@@ -189,3 +191,38 @@ def test_statements_stay_flat_as_images_and_annotations_grow(server, api, world)
     large = _count(server, api, project["id"])
     assert small == large, (small, large)
     assert large <= 10, large
+
+
+def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
+    server: Server, api: Api, world: dict[str, Any]
+) -> None:
+    """The list executor loads a page's term links without `created` and `updated` when the
+    query reads neither, and with them when it does; the answers agree."""
+    query = """query($project: Long!) { project(id: $project) { images(first: 10) { nodes {
+      annotations(first: 10) { nodes { id terms { %s termId userId term { name } } } } } } } }"""
+    statements: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM annotation_term" in statement and "annotation_term.term_id" in statement:
+            statements.append(statement)
+
+    engine = server.app[DATABASE].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        lean = api.gql(query % "", {"project": world["project"]["id"]})
+        lean_reads, statements[:] = list(statements), []
+        dated = api.gql(query % "created updated", {"project": world["project"]["id"]})
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert lean_reads and all("annotation_term.created" not in s for s in lean_reads)
+    assert statements and all("annotation_term.created" in s for s in statements)
+
+    def links(answer: dict[str, Any]) -> list[Any]:
+        return [[(link["termId"], link["userId"], link["term"]["name"]) for link in node["terms"]]
+                for image in answer["data"]["project"]["images"]["nodes"]
+                for node in image["annotations"]["nodes"]]  # fmt: skip
+
+    assert links(lean) == links(dated) and any(links(lean))
+    dates = [link["created"] for image in dated["data"]["project"]["images"]["nodes"]
+             for node in image["annotations"]["nodes"] for link in node["terms"]]  # fmt: skip
+    assert dates and all(isinstance(date, str) and date for date in dates)
