@@ -74,10 +74,11 @@ def _links_of(*columns: Any) -> Any:
 
 
 _TERMS_OF: Final = _links_of(*TERM_LINK_TABLE.c)
-_DATED: Final = frozenset(("created", "updated"))
-#: The same without the link's dates: the graph's usual read (`terms { term { … } }`), where
+#: What `undated_terms_by_annotation` leaves out of a link.
+UNDATED: Final = frozenset(("created", "updated"))
+#: The links without their dates: the graph's usual read (`terms { term { … } }`), where
 #: decoding two timestamps per link cost a tenth of the request.
-_UNDATED_TERMS_OF: Final = _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not in _DATED))
+_UNDATED_TERMS_OF: Final = _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not in UNDATED))
 
 
 async def _links_by_annotation(db: Lease, stmt: Any, ids: list[int]) -> list[list[Any]]:
@@ -96,10 +97,6 @@ async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
 async def undated_terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
     """`terms_by_annotation` without the links' `created` and `updated`."""
     return await _links_by_annotation(db, _UNDATED_TERMS_OF, ids)
-
-
-#: What `undated_terms_by_annotation` leaves out of a link.
-UNDATED: Final = _DATED
 
 
 async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
