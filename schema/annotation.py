@@ -43,6 +43,7 @@ from schema.common import (
     asks_total,
     connection,
     loaded,
+    reads_of,
     selected,
 )
 from schema.inputs import planned_input
@@ -406,6 +407,7 @@ class AnnotationQuery:
             limit=first,
             offset=offset,
             counted=asks_total(info),
+            reads=reads_of(UserAnnotation, wanted),
         )
         return connection(page)
 

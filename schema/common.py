@@ -4,7 +4,7 @@ min/max bounds."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final, Generic, NewType, TypeVar
 
 import strawberry
@@ -35,6 +35,7 @@ __all__ = [
     "connection",
     "loaded",
     "parse_bool",
+    "reads_of",
     "selected",
     "to_filters",
 ]
@@ -215,6 +216,28 @@ def loaded(
 
     return strawberry.field(resolver=resolve, graphql_type=graphql_type, description=description,
                             metadata={LOADED: Loaded(batch_fn, key, lighter)})  # fmt: skip
+
+
+@lru_cache(maxsize=512)
+def reads_of(type_: type, names: frozenset[str]) -> frozenset[str] | None:
+    """The row attributes the fields `names` (Python names, as `selected` gives them) of
+    `type_` read: a plain field its own, a loaded one its key; None when one of them has a
+    resolver of its own, which may read any attribute. A listing reads only those columns
+    (asyncpg decodes every column a statement returns)."""
+    fields = {f.python_name: f for f in type_.__strawberry_definition__.fields}  # type: ignore[attr-defined]
+    reads: set[str] = set()
+    for name in names:
+        field = fields.get(name)
+        if field is None:
+            return None
+        loaded = (field.metadata or {}).get(LOADED)
+        if loaded is not None:
+            reads.add(loaded.key)
+        elif field.base_resolver is None:
+            reads.add(field.python_name)
+        else:
+            return None
+    return frozenset(reads)
 
 
 def asks_total(info: Info) -> bool:

@@ -16,6 +16,7 @@ when tracks are filtered on.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -452,11 +453,13 @@ _USER = SecUser.__table__
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What an optional column depends on: the layer read, whether the caller manages each
-    row's project (an SQL condition), and the public base URL of links."""
+    row's project (an SQL condition), and the public base URL of links; and which stored
+    columns the caller reads (`reads`; None: all of them, the ids of the row always)."""
 
     layer: Layer
     manages: ColumnElement[bool]
     base: str
+    reads: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,6 +574,9 @@ def _column(name: str) -> Callable[[Reading], Any]:
     return lambda reading: reading.layer.table.c[name]
 
 
+#: The stored columns a narrowed read (`Reading.reads`) keeps whatever the caller asks for: the
+#: row's id and those naming where it lies and who drew it.
+_ROW_IDS: Final = frozenset(("id", "user_id", "image_id", "project_id", "slice_id"))
 EXTRAS: Final[Mapping[str, Extra]] = {
     "wkt_location": Extra(_column("wkt_location")),
     "term_ids": Extra(lambda reading: term_ids(reading.layer)),
@@ -622,7 +628,7 @@ def columns_of(reading: Reading, wanted: Iterable[str], source: Any) -> tuple[li
     chosen = tuple(sorted(name for name in wanted if name in EXTRAS))
     if reading.manages is true() or reading.manages is false():
         columns, joins = _built_columns(
-            reading.layer.kind, reading.manages is true(), reading.base, chosen
+            reading.layer.kind, reading.manages is true(), reading.base, chosen, reading.reads
         )
     else:  # who manages varies per row (every project the caller reads): built each time
         columns, joins = _build_columns(reading, chosen)
@@ -637,19 +643,22 @@ def _build_columns(
     reading: Reading, chosen: tuple[str, ...]
 ) -> tuple[tuple[Any, ...], frozenset[str]]:
     extras = {name: EXTRAS[name] for name in chosen}
-    columns = (*reading.layer.base,
+    base = reading.layer.base
+    if reading.reads is not None:  # asyncpg decodes every column read: only those used
+        base = tuple(c for c in base if c.key in reading.reads or c.key in _ROW_IDS)
+    columns = (*base,
                *(extra.column(reading).label(name) for name, extra in extras.items()))  # fmt: skip
     return columns, frozenset(join for extra in extras.values() for join in extra.joins)
 
 
 @lru_cache(maxsize=256)
 def _built_columns(
-    kind: str, manages: bool, base: str, chosen: tuple[str, ...]
+    kind: str, manages: bool, base: str, chosen: tuple[str, ...], reads: frozenset[str] | None
 ) -> tuple[tuple[Any, ...], frozenset[str]]:
     """`_build_columns`, built once per key: building SQL expressions costs more than running
     the page they read, and a few keys (the layer, whether the caller manages every row or
-    none, the base URL, the extras) serve every request."""
-    reading = Reading(_LAYERS[kind], true() if manages else false(), base)
+    none, the base URL, the extras, the columns read) serve every request."""
+    reading = Reading(_LAYERS[kind], true() if manages else false(), base, reads)
     return _build_columns(reading, chosen)
 
 
@@ -708,7 +717,7 @@ class Listing:
             column, scope = self.kept
             manages = self.reading.manages is true()
             stmt = _kept_page(self.reading.layer.kind, column, manages, self.reading.base,
-                              chosen, probe is not None, summed)  # fmt: skip
+                              chosen, probe is not None, summed, self.reading.reads)  # fmt: skip
             params = {"scope": scope, "offset": offset}
             if probe is not None:
                 params["probe"] = probe
@@ -762,14 +771,20 @@ async def list_annotations(
     everywhere: bool = False,
     counted: bool = True,
     streamed: bool = False,
+    reads: frozenset[str] | None = None,
 ) -> Page[Any] | RowStream:
     """A page of the annotations matching `query`, with the `wanted` extras (EXTRAS keys);
     `layer` and `everywhere` as for `annotation_select`; without `counted`, the page's total
     only tells whether another page follows (GraphQL when `totalCount` is not selected). With
-    `streamed`, a request for every row (REST's `max=0`) gets them as a `RowStream`."""
+    `streamed`, a request for every row (REST's `max=0`) gets them as a `RowStream`. `reads`:
+    the stored columns the caller uses (None: all)."""
     ctx.require_viewer()
     async with ctx.db.read() as conn:
         listing = await annotation_listing(ctx, conn, query, layer=layer, everywhere=everywhere)
+        if reads is not None:
+            listing = dataclasses.replace(
+                listing, reading=dataclasses.replace(listing.reading, reads=reads)
+            )
         limit = ctx.page_limit(limit)
         if streamed and limit is None and offset == 0:  # past an offset, a count is needed
             return listing.stream(ctx.db, wanted)
@@ -887,12 +902,12 @@ _KEPT_SCOPES: Final = {
 @lru_cache(maxsize=256)
 def _kept_page(
     kind: str, column: str, manages: bool, base: str, chosen: tuple[str, ...], probed: bool,
-    summed: bool,
+    summed: bool, reads: frozenset[str] | None,
 ) -> Any:  # fmt: skip
     """The page SELECT of a whole layer of one image or project (`Listing.kept`), built once
     per shape: building it cost more than running it (scope, offset and size bound)."""
     where, counter = _KEPT_SCOPES[(kind, column)]
-    reading = Reading(_LAYERS[kind], true() if manages else false(), base)
+    reading = Reading(_LAYERS[kind], true() if manages else false(), base, reads)
     probe = bindparam("probe", type_=Integer) if probed else None
     return _page_select(reading, where, False, lambda: counter, chosen,
                         bindparam("offset", type_=Integer), probe, summed)  # fmt: skip

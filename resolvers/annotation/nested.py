@@ -80,6 +80,7 @@ class NestedQuery:
     wanted: frozenset[str]
     base: str
     counted: bool
+    reads: frozenset[str] | None = None
 
 
 def _hashable(search: AnnotationSearch) -> AnnotationSearch:
@@ -101,14 +102,16 @@ async def annotations_of(
     limit: int | None = None,
     offset: int = 0,
     counted: bool = True,
+    reads: frozenset[str] | None = None,
 ) -> Page[Any]:
-    """A page of the annotations of one parent that the caller may see, newest first."""
+    """A page of the annotations of one parent that the caller may see, newest first;
+    `reads`: the stored columns the caller uses (None: all)."""
     viewer = ctx.require_viewer()
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("first and offset must not be negative")
     key = NestedQuery(parent, parent_id, None if viewer.is_admin else viewer.id,
                       _hashable(search), ctx.page_limit(limit), offset, frozenset(wanted),
-                      ctx.public_url, counted)  # fmt: skip
+                      ctx.public_url, counted, reads)  # fmt: skip
     return await ctx.loader(annotations_by_parent).load(key)
 
 
@@ -118,7 +121,7 @@ async def annotations_by_parent(db: Lease, keys: list[NestedQuery]) -> list[Page
     groups: defaultdict[tuple[Any, ...], list[NestedQuery]] = defaultdict(list)
     for key in keys:
         groups[(key.parent, key.viewer, key.search, key.limit, key.offset, key.wanted,
-                key.base, key.counted)].append(key)  # fmt: skip
+                key.base, key.counted, key.reads)].append(key)  # fmt: skip
     found: dict[NestedQuery, Page[Any] | Exception] = {}
     for group in groups.values():
         try:
@@ -138,7 +141,8 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
         wanted = tuple(sorted(first.wanted))
         if first.search == _EVERY:  # the graph's usual case: its SELECT is kept
             where, _ = _seen_by(first.viewer)
-            stmt = _kept_rows(first.parent, first.viewer, wanted, first.base, probe is not None)
+            stmt = _kept_rows(first.parent, first.viewer, wanted, first.base, probe is not None,
+                              first.reads)  # fmt: skip
         else:
             visible_rows, manages = visible_to(first.viewer)
             where = and_(
@@ -146,7 +150,7 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
                 *await conditions(conn, USER_LAYER, first.search, visible_rows),
             )
             stmt = _rows_select(first.parent, where, manages, wanted, first.base,
-                                probe is not None)  # fmt: skip
+                                probe is not None, first.reads)  # fmt: skip
         bound = {"parents": ids, "offset": first.offset}
         if probe is not None:
             bound["probe"] = probe
@@ -168,8 +172,9 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
 
 
 def _rows_select(
-    parent: str, where: Any, manages: Any, wanted: tuple[str, ...], base: str, probed: bool
-) -> Any:
+    parent: str, where: Any, manages: Any, wanted: tuple[str, ...], base: str, probed: bool,
+    reads: frozenset[str] | None,
+) -> Any:  # fmt: skip
     """The SELECT of a page of annotations per parent: the parents' ids (`parents`), the
     offset and the rows read (`probe`, when `probed`) bound at execution."""
     parents = select(
@@ -185,7 +190,7 @@ def _rows_select(
     if probed:
         keys = keys.limit(bindparam("probe", type_=Integer))
     page = keys.lateral("page")
-    reading = Reading(USER_LAYER, manages, base)
+    reading = Reading(USER_LAYER, manages, base, reads)
     columns, source = columns_of(
         reading, wanted, parents.join(page, true()).join(_T, _T.c.id == page.c.id)
     )
@@ -206,12 +211,13 @@ def _seen_by(viewer: int | None) -> tuple[Any, Any]:
 
 @lru_cache(maxsize=128)
 def _kept_rows(
-    parent: str, viewer: int | None, wanted: tuple[str, ...], base: str, probed: bool
-) -> Any:
+    parent: str, viewer: int | None, wanted: tuple[str, ...], base: str, probed: bool,
+    reads: frozenset[str] | None,
+) -> Any:  # fmt: skip
     """`_rows_select` without a filter, built once per (parent kind, caller, columns): building
     it cost more than running it."""
     where, manages = _seen_by(viewer)
-    return _rows_select(parent, where, manages, wanted, base, probed)
+    return _rows_select(parent, where, manages, wanted, base, probed, reads)
 
 
 async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> dict[int, int]:

@@ -4,6 +4,8 @@ parents."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -193,6 +195,23 @@ def test_statements_stay_flat_as_images_and_annotations_grow(server, api, world)
     assert large <= 10, large
 
 
+@contextmanager
+def captured(server: Server, *words: str) -> Iterator[list[str]]:
+    """The SQL statements run inside the block that contain every one of `words`."""
+    statements: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if all(word in statement for word in words):
+            statements.append(statement)
+
+    engine = server.app[DATABASE].engine.sync_engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
 def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
     server: Server, api: Api, world: dict[str, Any]
 ) -> None:
@@ -200,22 +219,13 @@ def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
     query reads neither, and with them when it does; the answers agree."""
     query = """query($project: Long!) { project(id: $project) { images(first: 10) { nodes {
       annotations(first: 10) { nodes { id terms { %s termId userId term { name } } } } } } } }"""
-    statements: list[str] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "FROM annotation_term" in statement and "annotation_term.term_id" in statement:
-            statements.append(statement)
-
-    engine = server.app[DATABASE].engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        lean = api.gql(query % "", {"project": world["project"]["id"]})
-        lean_reads, statements[:] = list(statements), []
-        dated = api.gql(query % "created updated", {"project": world["project"]["id"]})
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    variables = {"project": world["project"]["id"]}
+    with captured(server, "FROM annotation_term", "annotation_term.term_id") as lean_reads:
+        lean = api.gql(query % "", variables)
+    with captured(server, "FROM annotation_term", "annotation_term.term_id") as dated_reads:
+        dated = api.gql(query % "created updated", variables)
     assert lean_reads and all("annotation_term.created" not in s for s in lean_reads)
-    assert statements and all("annotation_term.created" in s for s in statements)
+    assert dated_reads and all("annotation_term.created" in s for s in dated_reads)
 
     def links(answer: dict[str, Any]) -> list[Any]:
         return [[(link["termId"], link["userId"], link["term"]["name"]) for link in node["terms"]]
@@ -226,3 +236,38 @@ def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
     dates = [link["created"] for image in dated["data"]["project"]["images"]["nodes"]
              for node in image["annotations"]["nodes"] for link in node["terms"]]  # fmt: skip
     assert dates and all(isinstance(date, str) and date for date in dates)
+
+
+def test_listings_read_only_the_columns_their_fields_use(
+    server: Server, api: Api, world: dict[str, Any]
+) -> None:
+    """A page whose fields are plain reads only their columns (and the row's ids); a field with
+    a resolver of its own (`reviewed`) reads them all; the answers agree, nested and at the
+    root."""
+    image = world["images"][0]
+    root = """query($image: Long!) { annotations(filter: {image: $image}, first: 10) {
+      nodes { id area %s } } }"""
+    nested = """query($image: Long!) { imageInstance(id: $image) { annotations(first: 10) {
+      nodes { id area %s } } } }"""
+    for query, path in ((root, ("annotations",)), (nested, ("imageInstance", "annotations"))):
+        with captured(server, "FROM user_annotation", "user_annotation.area") as lean_reads:
+            lean = api.gql(query % "", {"image": image})
+        with captured(server, "FROM user_annotation", "user_annotation.area") as full_reads:
+            full = api.gql(query % "reviewed", {"image": image})
+        assert lean_reads and all("user_annotation.perimeter" not in s for s in lean_reads)
+        assert full_reads and all("user_annotation.perimeter" in s for s in full_reads)
+
+        lean_nodes, full_nodes = nodes_of(lean, path), nodes_of(full, path)
+        assert [node["id"] for node in lean_nodes] == world["annotations"][image][:10]
+        assert [(n["id"], n["area"]) for n in lean_nodes] == [
+            (n["id"], n["area"]) for n in full_nodes
+        ]
+        assert all(node["reviewed"] is False for node in full_nodes)
+
+
+def nodes_of(answer: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    """The `nodes` of the connection at `path` in a query's data."""
+    found: Any = answer["data"]
+    for key in path:
+        found = found[key]
+    return list(found["nodes"])
