@@ -16,7 +16,7 @@ from resolvers.command import CommandInfo
 from resolvers.context import BatchFn, Context
 from resolvers.listing import Filter, Page, RowStream, parse_bool
 from resolvers.upload import StagedFile
-from schema.executor import LOADED, Loaded
+from schema.executor import LOADED, Loaded, field_reads
 
 __all__ = [
     "SCALARS",
@@ -225,19 +225,9 @@ def reads_of(type_: type, names: frozenset[str]) -> frozenset[str] | None:
     resolver of its own, which may read any attribute. A listing reads only those columns
     (asyncpg decodes every column a statement returns)."""
     fields = {f.python_name: f for f in type_.__strawberry_definition__.fields}  # type: ignore[attr-defined]
-    reads: set[str] = set()
-    for name in names:
-        field = fields.get(name)
-        if field is None:
-            return None
-        loaded = (field.metadata or {}).get(LOADED)
-        if loaded is not None:
-            reads.add(loaded.key)
-        elif field.base_resolver is None:
-            reads.add(field.python_name)
-        else:
-            return None
-    return frozenset(reads)
+    if not names <= fields.keys():
+        return None
+    return field_reads(fields[name] for name in names)
 
 
 def asks_total(info: Info) -> bool:

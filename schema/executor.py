@@ -59,6 +59,7 @@ __all__ = [
     "Loaded",
     "Plan",
     "PlanCache",
+    "field_reads",
 ]
 
 _MAX_INT: Final = 2**31 - 1
@@ -223,6 +224,22 @@ class Plan:
 
 async def _awaited(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
+
+
+def field_reads(fields: Iterable[Any]) -> frozenset[str] | None:
+    """The attributes of a value that these strawberry fields of its type read: a plain field
+    its own, a loaded one its key; None as soon as one has a resolver of its own, which may
+    read any. A read that returns only these attributes serves the fields."""
+    reads: set[str] = set()
+    for one in fields:
+        loaded = (one.metadata or {}).get(LOADED)
+        if loaded is not None:
+            reads.add(loaded.key)
+        elif one.is_basic_field:
+            reads.add(one.python_name)
+        else:
+            return None
+    return frozenset(reads)
 
 
 #: Key of the schema's plan cache in `GraphQLSchema.extensions` (set by `plan_cache`).
@@ -426,27 +443,20 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._compile(inner, details)
         if plan is None:
             return None
-        if loaded.lighter is not None and not (loaded.lighter[0] & self._reads(inner, details)):
-            loaded = Loaded(loaded.lighter[1], loaded.key)
+        if loaded.lighter is not None:
+            reads = self._reads(inner, details)
+            if reads is not None and not loaded.lighter[0] & reads:
+                loaded = Loaded(loaded.lighter[1], loaded.key)
         return _Deferred(response_key, loaded, many, non_null, items_non_null, plan)
 
-    def _reads(self, type_: GraphQLObjectType, details: Any) -> frozenset[str]:
-        """The attributes a compiled plan reads from values of `type_`: its plain fields and
-        the keys of its loaded ones (a plan has no other fields)."""
+    def _reads(self, type_: GraphQLObjectType, details: Any) -> frozenset[str] | None:
+        """The attributes the selection `details` reads from values of `type_`
+        (`field_reads`)."""
         grouped, _, _ = self.collect_subfields(type_, details)
-        names: set[str] = set()
-        for sub_details in grouped.values():
-            name = sub_details[0].node.name.value
-            if name == "__typename":
-                continue
-            field = (type_.fields[name].extensions or {}).get(
-                GraphQLCoreConverter.DEFINITION_BACKREF
-            )
-            if field is None:  # not in a compiled plan, which has only strawberry fields
-                continue
-            loaded = (field.metadata or {}).get(LOADED)
-            names.add(loaded.key if loaded is not None else field.python_name)
-        return frozenset(names)
+        fields = [(type_.fields[name].extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+                  for name in (sub[0].node.name.value for sub in grouped.values())
+                  if name != "__typename"]  # fmt: skip
+        return None if None in fields else field_reads(fields)
 
     def _value(
         self, source: _Source, value: str, type_: GraphQLOutputType, details: Any, indent: str
