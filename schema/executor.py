@@ -45,11 +45,13 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
 )
+from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from resolvers.listing import RowStream
+from schema.coercion import coerce_list_variables
 
 __all__ = [
     "LOADED",
@@ -337,6 +339,36 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.async_helpers = _weak_helpers(self)
         self._plans: dict[tuple[int, int], tuple[Any, Plan | None]] = {}
+
+    @classmethod
+    def build(
+        cls,
+        schema: Any,
+        document: Any,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """graphql-core's executor, with the list variables coerced from the schema's plans
+        (schema/coercion.py): graphql-core is handed an empty list in their place, and the
+        coerced values replace what it made of it."""
+        planned = coerce_list_variables(schema, document, operation_name, raw_variable_values)
+        raw = raw_variable_values
+        if planned and raw is not None:
+            raw = {**raw, **dict.fromkeys(planned, ())}
+        built = super().build(
+            schema, document, root_value, context_value, raw, operation_name, *args, **kwargs
+        )
+        if planned and raw_variable_values is not None and isinstance(built, cls):
+            values = built.variable_values
+            sources = dict(values.sources)
+            for name in planned:
+                sources[name] = sources[name]._replace(value=raw_variable_values[name])
+            built.variable_values = VariableValues(sources, {**values.coerced, **planned})
+        return built
 
     def complete_list_value(
         self,
