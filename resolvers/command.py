@@ -468,7 +468,7 @@ def _rows_of(command: Row[Any], spec: Spec, state: Literal["previous", "new"]) -
 async def _insert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
     with constraint_errors(
         f"Cannot restore {spec.domain}: an object with the same unique values exists",
-        f"Cannot restore {spec.domain}: an object it refers to no longer exists",
+        f"Cannot restore {spec.domain}: an object it refers to no longer exists or has changed",
     ):
         decoded = [_decode(spec, row, with_id=True) for row in rows]
         for start in range(0, len(decoded), INSERT_CHUNK):  # bound parameters per statement

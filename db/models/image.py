@@ -125,7 +125,10 @@ class SliceInstance(IdMixin, TimestampMixin, Base):
     """One plane of an image instance: where annotations are drawn."""
 
     __tablename__ = "slice_instance"
-    __table_args__ = (UniqueConstraint("base_slice_id", "image_id"),)
+    __table_args__ = (
+        UniqueConstraint("base_slice_id", "image_id"),
+        UniqueConstraint("id", "image_id", "project_id"),  # the key annotations reference
+    )
 
     base_slice_id: Mapped[int] = mapped_column(ForeignKey("abstract_slice.id"), index=True)
     image_id: Mapped[int] = mapped_column(

@@ -14,6 +14,7 @@ import pytest
 
 from resolvers.annotation.bulk import STEP
 from resolvers.command import row_data
+from tests.factories import make_project
 from tests.harness import Api, Server
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
@@ -283,3 +284,23 @@ def test_a_delete_by_filter_past_a_statements_parameter_limit(api, scene):
     assert api.get(numbered).json()["numberOfAnnotations"] == count
     assert api.get("/command/redo.json").status_code == 200
     assert api.get(numbered).json()["numberOfAnnotations"] == 0
+
+
+def test_an_annotation_whose_image_moved_since_its_undo_is_not_redone(api, scene):
+    """Undone annotations leave their image free to change project; redoing them then would
+    put them on a slice of another project: refused with a 400, and nothing comes back."""
+    image = scene["image"]
+    body = [{"location": _point(i), "image": image["id"]} for i in range(3)]
+    assert api.post("/api/annotation.json", json=body).json()["status"] == 200
+    assert api.get("/command/undo.json").status_code == 200
+    elsewhere = make_project(api, ontology=scene["ontology"]["id"])
+    moved = api.put(f"/api/imageinstance/{image['id']}.json",
+                    json={**image, "project": elsewhere["id"]})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    redone = api.get("/command/redo.json")
+    assert redone.status_code == 400, redone.text
+    assert redone.json()["errors"]["message"] == (
+        "Cannot restore UserAnnotation: an object it refers to no longer exists or has changed"
+    )
+    assert listed(api, image["id"]) == []
+    assert api.get(f"/api/imageinstance/{image['id']}.json").json()["numberOfAnnotations"] == 0
