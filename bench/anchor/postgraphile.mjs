@@ -5,6 +5,12 @@
 // Geometry columns have no codec in stock PostGraphile and are left out of its schema; the
 // query shapes read the annotations' stored WKT text instead, as cytogate's listings do.
 //
+// cytogate checks an annotation's slice, image and project with one composite foreign key to
+// the slice (its migration 0008); PostGraphile infers relations from foreign keys alone, so the
+// single keys to the image and the project are declared to it as smart tags, as a deployment
+// of PostGraphile over this schema would: the relations (and the SQL they run) stay those of
+// the single keys.
+//
 // Environment: DATABASE_URL, PORT (loopback), POOL (connections; default 10).
 // Prints "READY <url>" once its schema is built.
 import { createServer } from "node:http";
@@ -13,12 +19,27 @@ import { postgraphile } from "postgraphile";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { grafserv } from "postgraphile/grafserv/node";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { jsonPgSmartTags } from "postgraphile/utils";
 
 const port = Number(process.env.PORT || 5678);
 const pool = Number(process.env.POOL || 10);
 
+const placed = {
+  tags: {
+    foreignKey: [
+      "(image_id) references image_instance (id)",
+      "(project_id) references project (id)",
+    ],
+  },
+};
+const relations = jsonPgSmartTags({
+  version: 1,
+  config: { class: { user_annotation: placed, reviewed_annotation: placed } },
+});
+
 const pgl = postgraphile({
   extends: [PostGraphileAmberPreset],
+  plugins: [relations],
   pgServices: [
     makePgService({
       connectionString: process.env.DATABASE_URL,
