@@ -25,9 +25,11 @@ from functools import cache
 from typing import Any, Final, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     Row,
+    Select,
     Table,
     delete,
     exists,
@@ -243,6 +245,24 @@ async def _snapshot(conn: Connection, spec: Spec, row: Row[Any] | Mapping[str, A
 # --- recording -------------------------------------------------------------------------------
 
 
+#: The columns a command is stored with (its dates are the defaults).
+_COMMAND_COLUMNS: Final = [
+    "id",
+    "type",
+    "user_id",
+    "project_id",
+    "domain",
+    "service_name",
+    "data",
+    "action_message",
+    "print_message",
+    "transaction_id",
+    "refuse_undo",
+]
+#: The snapshot's column type: its bound value is encoded by the engine's JSON serializer.
+_DATA: Final = table_of(Command).c.data.type
+
+
 class CommandLog:
     """The commands of one mutation, run in its transaction under one transaction id.
 
@@ -255,19 +275,59 @@ class CommandLog:
         self.conn = conn
         self.viewer = viewer
         self.undoable = undoable
-        self._transaction_id: int | None = None
 
-    async def _transaction(self) -> int:
-        """The id grouping the commands of this database transaction for undo, shared by
-        every log of the transaction (a tool joining several writes is undone as one)."""
-        if self._transaction_id is None:
-            memo = self.conn.memo
-            if "transaction_id" not in memo:
-                memo["transaction_id"] = int(
-                    (await self.conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one()
-                )
-            self._transaction_id = int(memo["transaction_id"])
-        return self._transaction_id
+    def _recording(
+        self,
+        spec: Spec,
+        action: Action,
+        data: JSON,
+        message: str,
+        *,
+        project_id: int | None,
+        printed: bool,
+        refuse_undo: bool,
+        command_id: int | None,
+    ) -> Select[tuple[int, int]]:
+        """One statement storing a command with its history row (printed ones) and undo item
+        (when undoable), answering the command's id and transaction id. The id is the one the
+        caller reserved, or the sequence's next; the transaction id, which groups the commands
+        of one database transaction for undo (a tool joining several writes is undone as one),
+        is the transaction's first command's id."""
+        known = self.conn.memo.get("transaction_id")
+        new = select(
+            (ID_SEQUENCE.next_value() if command_id is None else literal(command_id, BigInteger))
+            .label("id")
+        ).cte("new")  # fmt: skip
+        stored = select(
+            new.c.id, literal(action), literal(self.viewer.id, BigInteger),
+            literal(project_id, BigInteger), literal(spec.domain),
+            literal(f"{spec.domain}Service"), literal(data, _DATA),
+            literal(f"{message} by {self.viewer.username}"), literal(printed),
+            func.coalesce(literal(known, BigInteger), new.c.id), literal(refuse_undo),
+        )  # fmt: skip
+        command = (
+            insert(Command)
+            .from_select(_COMMAND_COLUMNS, stored)
+            .returning(Command.id, Command.transaction_id)
+            .cte("command")
+        )
+        statement = select(command.c.id, command.c.transaction_id)
+        user = literal(self.viewer.id, BigInteger)
+        if printed:
+            history = select(command.c.id, user, literal(project_id, BigInteger), literal(message))
+            statement = statement.add_cte(
+                insert(CommandHistory)
+                .from_select(["command_id", "user_id", "project_id", "message"], history)
+                .cte("history")
+            )
+        if self.undoable:
+            item = select(command.c.id, user, command.c.transaction_id)
+            statement = statement.add_cte(
+                insert(UndoStackItem)
+                .from_select(["command_id", "user_id", "transaction_id"], item)
+                .cte("undo")
+            )
+        return statement
 
     async def record(
         self,
@@ -281,41 +341,13 @@ class CommandLog:
         refuse_undo: bool = False,
     ) -> CommandInfo:
         """Store one command with its history row (printed ones) and undo item (when
-        undoable)."""
-        transaction_id = await self._transaction()
-        command_id = (
-            await self.conn.execute(
-                insert(Command)
-                .values(
-                    type=action,
-                    user_id=self.viewer.id,
-                    project_id=project_id,
-                    domain=spec.domain,
-                    service_name=f"{spec.domain}Service",
-                    data=data,
-                    action_message=f"{message} by {self.viewer.username}",
-                    print_message=printed,
-                    transaction_id=transaction_id,
-                    refuse_undo=refuse_undo,
-                )
-                .returning(Command.id)
-            )
-        ).scalar_one()
-        if printed:
-            await self.conn.execute(
-                insert(CommandHistory).values(
-                    command_id=command_id,
-                    user_id=self.viewer.id,
-                    project_id=project_id,
-                    message=message,
-                )
-            )
-        if self.undoable:
-            await self.conn.execute(
-                insert(UndoStackItem).values(
-                    command_id=command_id, user_id=self.viewer.id, transaction_id=transaction_id
-                )
-            )
+        undoable), in one statement."""
+        recording = self._recording(spec, action, data, message, project_id=project_id,
+                                    printed=printed, refuse_undo=refuse_undo,
+                                    command_id=None)  # fmt: skip
+        stored = (await self.conn.execute(recording)).one()
+        command_id = int(stored.id)
+        self.conn.memo.setdefault("transaction_id", int(stored.transaction_id))
         return CommandInfo(command_id, action, spec.domain, message, printed)
 
     async def add(

@@ -66,6 +66,22 @@ class Server:
         finally:
             self.counter.active = False
 
+    @contextmanager
+    def captured(self, *words: str) -> Iterator[list[str]]:
+        """The SQL statements run inside the block that contain every one of `words`."""
+        statements: list[str] = []
+
+        def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            if all(word in statement for word in words):
+                statements.append(statement)
+
+        engine = self.app[DATABASE].engine.sync_engine
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+
 
 @cache
 def interface(settings: Settings) -> Interface:

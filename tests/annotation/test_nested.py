@@ -4,14 +4,10 @@ parents."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from gateway.app import DATABASE
 from resolvers.annotation.nested import _kept_rows
 from tests.factories import abstract_image, add_image, make_ontology, make_project
 from tests.harness import Api, Server
@@ -195,23 +191,6 @@ def test_statements_stay_flat_as_images_and_annotations_grow(server, api, world)
     assert large <= 10, large
 
 
-@contextmanager
-def captured(server: Server, *words: str) -> Iterator[list[str]]:
-    """The SQL statements run inside the block that contain every one of `words`."""
-    statements: list[str] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if all(word in statement for word in words):
-            statements.append(statement)
-
-    engine = server.app[DATABASE].engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
 def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
     server: Server, api: Api, world: dict[str, Any]
 ) -> None:
@@ -220,9 +199,9 @@ def test_term_links_are_read_without_their_dates_unless_the_query_shows_them(
     query = """query($project: Long!) { project(id: $project) { images(first: 10) { nodes {
       annotations(first: 10) { nodes { id terms { %s termId userId term { name } } } } } } } }"""
     variables = {"project": world["project"]["id"]}
-    with captured(server, "FROM annotation_term", "annotation_term.term_id") as lean_reads:
+    with server.captured("FROM annotation_term", "annotation_term.term_id") as lean_reads:
         lean = api.gql(query % "", variables)
-    with captured(server, "FROM annotation_term", "annotation_term.term_id") as dated_reads:
+    with server.captured("FROM annotation_term", "annotation_term.term_id") as dated_reads:
         dated = api.gql(query % "created updated", variables)
     assert lean_reads and all("annotation_term.created" not in s for s in lean_reads)
     assert dated_reads and all("annotation_term.created" in s for s in dated_reads)
@@ -250,9 +229,9 @@ def test_listings_read_only_the_columns_their_fields_use(
     nested = """query($image: Long!) { imageInstance(id: $image) { annotations(first: 10) {
       nodes { id area %s } } } }"""
     for query, path in ((root, ("annotations",)), (nested, ("imageInstance", "annotations"))):
-        with captured(server, "FROM user_annotation", "user_annotation.area") as lean_reads:
+        with server.captured("FROM user_annotation", "user_annotation.area") as lean_reads:
             lean = api.gql(query % "", {"image": image})
-        with captured(server, "FROM user_annotation", "user_annotation.area") as full_reads:
+        with server.captured("FROM user_annotation", "user_annotation.area") as full_reads:
             full = api.gql(query % "reviewed", {"image": image})
         assert lean_reads and all("user_annotation.perimeter" not in s for s in lean_reads)
         assert full_reads and all("user_annotation.perimeter" in s for s in full_reads)

@@ -262,3 +262,14 @@ def test_graphql_history_undo_and_redo(api):
         api.gql("mutation { undo(commandId: 1) { action } }")["errors"][0]["extensions"]["code"]
         == "NOT_FOUND"
     )
+
+
+def test_a_command_is_stored_with_its_history_and_undo_item_in_one_statement(server, api):
+    ontology = make_ontology(api)
+    body = {"name": "T", "color": "#000", "ontology": ontology["id"]}
+    with server.captured("INSERT INTO") as inserts:
+        term = created(api.post("/api/term.json", json=body), "term")
+    [recorded] = [s for s in inserts if "INSERT INTO command " in s]
+    assert "INSERT INTO command_history " in recorded and "INSERT INTO undo_stack_item " in recorded
+    assert [s for s in inserts if "command_history" in s or "undo_stack_item" in s] == [recorded]
+    assert undo(api)["collection"][0]["message"] == f"Term {term['id']} (T) deleted"
