@@ -261,9 +261,9 @@ def _whole(base: str, pid: int, dsn: str, image: int) -> list[Row]:
 
 def _bulks(base: str, dsn: str, image: int) -> list[Row]:
     """Bulk creation by REST and GraphQL beside COPY: after a small batch of each (the first
-    call's preparations), rounds of one COPY and one batch of each kind, each deleted after,
-    so that the machine's noise falls on the floor as on the server; the medians of the
-    rounds."""
+    call's preparations), rounds of one COPY and one batch of each kind (each kind first in
+    every other round), each deleted after, so that the machine's noise falls on the floor as
+    on the server; the medians of the rounds."""
     rows: list[Row] = []
     _, _, _, term = asyncio.run(_scene(dsn, image))
     for how in BULK_KINDS:
@@ -272,9 +272,9 @@ def _bulks(base: str, dsn: str, image: int) -> list[Row]:
         shapes = _polygons(count, count)
         copies: list[float] = []
         timed: dict[str, list[float]] = {how: [] for how in BULK_KINDS}
-        for _ in range(max(BULK_RUNS, BULK_ELEMENTS // count)):
+        for round_ in range(max(BULK_RUNS, BULK_ELEMENTS // count)):
             copies.append(asyncio.run(_copy(dsn, image, shapes)))
-            for how in BULK_KINDS:
+            for how in BULK_KINDS[:: 1 if round_ % 2 else -1]:  # each kind first in turn
                 timed[how].append(_timed_create(base, dsn, image, term, how, shapes))
         copy = statistics.median(copies)
         for how in BULK_KINDS:
