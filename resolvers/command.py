@@ -286,18 +286,13 @@ class CommandLog:
         project_id: int | None,
         printed: bool,
         refuse_undo: bool,
-        command_id: int | None,
     ) -> Select[tuple[int, int]]:
         """One statement storing a command with its history row (printed ones) and undo item
-        (when undoable), answering the command's id and transaction id. The id is the one the
-        caller reserved, or the sequence's next; the transaction id, which groups the commands
-        of one database transaction for undo (a tool joining several writes is undone as one),
-        is the transaction's first command's id."""
+        (when undoable), answering the command's id and transaction id. The transaction id,
+        which groups the commands of one database transaction for undo (a tool joining several
+        writes is undone as one), is the transaction's first command's id."""
         known = self.conn.memo.get("transaction_id")
-        new = select(
-            (ID_SEQUENCE.next_value() if command_id is None else literal(command_id, BigInteger))
-            .label("id")
-        ).cte("new")  # fmt: skip
+        new = select(ID_SEQUENCE.next_value().label("id")).cte("new")
         stored = select(
             new.c.id, literal(action), literal(self.viewer.id, BigInteger),
             literal(project_id, BigInteger), literal(spec.domain),
@@ -343,8 +338,7 @@ class CommandLog:
         """Store one command with its history row (printed ones) and undo item (when
         undoable), in one statement."""
         recording = self._recording(spec, action, data, message, project_id=project_id,
-                                    printed=printed, refuse_undo=refuse_undo,
-                                    command_id=None)  # fmt: skip
+                                    printed=printed, refuse_undo=refuse_undo)  # fmt: skip
         stored = (await self.conn.execute(recording)).one()
         command_id = int(stored.id)
         self.conn.memo.setdefault("transaction_id", int(stored.transaction_id))

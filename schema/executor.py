@@ -333,7 +333,8 @@ def _weak_helpers(executor: Any) -> GraphQLResolveInfoHelpers:
 
 
 class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with the fast path for lists of plain objects."""
+    """Strawberry's execution context with the fast path for lists of plain objects (and for
+    list variables, `build`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -353,8 +354,8 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         **kwargs: Any,
     ) -> Any:
         """graphql-core's executor, with the list variables coerced from the schema's plans
-        (schema/coercion.py): graphql-core is handed an empty list in their place, and the
-        coerced values replace what it made of it."""
+        (schema/coercion.py): graphql-core is handed an empty tuple in their place, and the
+        coerced values replace the empty list it made of it."""
         planned = coerce_list_variables(schema, document, operation_name, raw_variable_values)
         raw = raw_variable_values
         if planned and raw is not None:
