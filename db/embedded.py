@@ -237,6 +237,16 @@ class EmbeddedCluster:
             await conn.close()
         return self.url(name)
 
+    async def drop_database(self, name: str) -> None:
+        """Drop database `name` if it exists, ending the sessions still connected to it."""
+        conn = await asyncpg.connect(
+            host=str(self._socket_dir), user=SUPERUSER, database="postgres"
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
     def stop(self) -> None:
         """Stop the cluster if this process started it, and release the home."""
         if self._owned:

@@ -82,9 +82,14 @@ def cluster() -> Iterator[EmbeddedCluster]:
 
 
 @pytest.fixture
-def database_url(cluster: EmbeddedCluster) -> str:
-    """A fresh, migrated, empty database for this test."""
-    return asyncio.run(cluster.ensure_database(f"test_{next(_numbers)}", template=TEMPLATE))
+def database_url(cluster: EmbeddedCluster) -> Iterator[str]:
+    """A fresh, migrated, empty database for this test, dropped after it: each is a copy of
+    the template (about 8 MB with PostGIS), and a worker's session runs seven hundred tests,
+    which left 8–10 GB per worker behind (dropping costs about 45 ms a test; dropping in the
+    background while the next test ran measured slower still)."""
+    name = f"test_{next(_numbers)}"
+    yield asyncio.run(cluster.ensure_database(name, template=TEMPLATE))
+    asyncio.run(cluster.drop_database(name))
 
 
 @pytest.fixture
