@@ -29,7 +29,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Row,
-    Select,
     Table,
     delete,
     exists,
@@ -276,7 +275,7 @@ class CommandLog:
         self.viewer = viewer
         self.undoable = undoable
 
-    def _recording(
+    async def record(
         self,
         spec: Spec,
         action: Action,
@@ -284,16 +283,16 @@ class CommandLog:
         message: str,
         *,
         project_id: int | None,
-        printed: bool,
-        refuse_undo: bool,
-    ) -> Select[tuple[int, int]]:
-        """One statement storing a command with its history row (printed ones) and undo item
-        (when undoable), answering the command's id and transaction id. The transaction id,
-        which groups the commands of one database transaction for undo (a tool joining several
-        writes is undone as one), is the transaction's first command's id."""
+        printed: bool = True,
+        refuse_undo: bool = False,
+    ) -> CommandInfo:
+        """Store one command with its history row (printed ones) and undo item (when
+        undoable), in one statement. The transaction id, which groups the commands of one
+        database transaction for undo (a tool joining several writes is undone as one), is the
+        transaction's first command's id."""
         known = self.conn.memo.get("transaction_id")
         new = select(ID_SEQUENCE.next_value().label("id")).cte("new")
-        stored = select(
+        values = select(
             new.c.id, literal(action), literal(self.viewer.id, BigInteger),
             literal(project_id, BigInteger), literal(spec.domain),
             literal(f"{spec.domain}Service"), literal(data, _DATA),
@@ -302,7 +301,7 @@ class CommandLog:
         )  # fmt: skip
         command = (
             insert(Command)
-            .from_select(_COMMAND_COLUMNS, stored)
+            .from_select(_COMMAND_COLUMNS, values)
             .returning(Command.id, Command.transaction_id)
             .cte("command")
         )
@@ -322,27 +321,9 @@ class CommandLog:
                 .from_select(["command_id", "user_id", "transaction_id"], item)
                 .cte("undo")
             )
-        return statement
-
-    async def record(
-        self,
-        spec: Spec,
-        action: Action,
-        data: JSON,
-        message: str,
-        *,
-        project_id: int | None,
-        printed: bool = True,
-        refuse_undo: bool = False,
-    ) -> CommandInfo:
-        """Store one command with its history row (printed ones) and undo item (when
-        undoable), in one statement."""
-        recording = self._recording(spec, action, data, message, project_id=project_id,
-                                    printed=printed, refuse_undo=refuse_undo)  # fmt: skip
-        stored = (await self.conn.execute(recording)).one()
-        command_id = int(stored.id)
+        stored = (await self.conn.execute(statement)).one()
         self.conn.memo.setdefault("transaction_id", int(stored.transaction_id))
-        return CommandInfo(command_id, action, spec.domain, message, printed)
+        return CommandInfo(int(stored.id), action, spec.domain, message, printed)
 
     async def add(
         self, spec: Spec, row: Row[Any] | Mapping[str, Any], *, printed: bool = True
