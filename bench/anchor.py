@@ -11,9 +11,11 @@ On one database (the 100 000-annotation benchmark database of bench/run.py, plus
 Each server is one process (PostGraphile one Node worker, cytogate one `cytogate serve`) with a
 pool of 10 connections, loaded by this script's own closed-loop clients over loopback HTTP at 8
 and 32 connections; the floor is PostgreSQL building the same JSON document itself, fetched by
-asyncpg on as many connections. Every answer is checked (status 200, no `errors`) before the
-numbers count. PostGraphile and its Node.js come from the npm registry (bench/anchor/,
-`npm ci`), run by `make bench-anchor`.
+asyncpg on as many connections. Between them, the HTTP floor (bench/http_floor.py): an aiohttp
+server that answers each document with that floor's JSON and does nothing else, the least any
+aiohttp and asyncpg server pays on this machine for the same answer. Every answer is checked
+(status 200, no `errors`) before the numbers count. PostGraphile and its Node.js come from the
+npm registry (bench/anchor/, `npm ci`), run by `make bench-anchor`.
 
     python -m bench.anchor [SECONDS]
 """
@@ -38,7 +40,7 @@ import aiohttp
 import asyncpg
 import orjson
 
-from bench.common import HOME, server, signed
+from bench.common import HOME, listening, server, signed
 from bench.run import _database
 from db.embedded import EmbeddedCluster
 from db.migrate import upgrade
@@ -312,6 +314,13 @@ def measure(seconds: float) -> list[tuple[Shape, int, dict[str, Result]]]:
                     results[(shape.name, conns)]["cytogate"] = asyncio.run(
                         _graphql_load(base + "/graphql", shape.cytogate, conns, seconds, True)
                     )
+        ceiling = ["-m", "bench.http_floor", dsn, "{port}", str(project), str(big), str(small)]
+        with listening(ceiling) as (base, _):
+            for shape in shapes:
+                for conns in CONNECTIONS:
+                    results[(shape.name, conns)]["http floor"] = asyncio.run(
+                        _graphql_load(base + "/graphql", shape.cytogate, conns, seconds, False)
+                    )
         for shape in shapes:
             for conns in CONNECTIONS:
                 results[(shape.name, conns)]["floor"] = asyncio.run(
@@ -326,14 +335,17 @@ def measure(seconds: float) -> list[tuple[Shape, int, dict[str, Result]]]:
 def table(rows: list[tuple[Shape, int, dict[str, Result]]]) -> str:
     lines = [
         "| shape | conns | PostGraphile req/s (p50/p99 ms) | cytogate req/s (p50/p99 ms) "
-        "| cytogate ÷ PostGraphile | floor req/s | floor ÷ PostGraphile |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| cytogate ÷ PostGraphile | HTTP floor req/s | HTTP floor ÷ PostGraphile "
+        "| floor req/s | floor ÷ PostGraphile |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for shape, conns, found in rows:
         pg, cg, floor = found["postgraphile"], found["cytogate"], found["floor"]
+        http = found["http floor"]
         lines.append(
             f"| {shape.name} | {conns} | {pg.rate:,.1f} ({pg.p50:,.1f}/{pg.p99:,.1f}) | "
             f"{cg.rate:,.1f} ({cg.p50:,.1f}/{cg.p99:,.1f}) | {cg.rate / pg.rate:.2f} | "
+            f"{http.rate:,.1f} | {http.rate / pg.rate:.2f} | "
             f"{floor.rate:,.1f} | {floor.rate / pg.rate:.2f} |"
         )
     return "\n".join(lines)

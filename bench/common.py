@@ -27,6 +27,7 @@ __all__ = [
     "PUBLIC_KEY",
     "bench_settings",
     "connected",
+    "listening",
     "server",
     "server_process",
     "signed",
@@ -88,12 +89,24 @@ def server_process(
     url: str, environment: Mapping[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`server`, with its process (for a benchmark that reads the server's memory)."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "CYTOGATE_ADMIN_PUBLIC_KEY": PUBLIC_KEY,
+    env = {"DATABASE_URL": url, "CYTOGATE_ADMIN_PUBLIC_KEY": PUBLIC_KEY,
            "CYTOGATE_ADMIN_PRIVATE_KEY": PRIVATE_KEY, **(environment or {})}  # fmt: skip
+    command = ["-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    with listening(command, env) as found:
+        yield found
+
+
+@contextmanager
+def listening(
+    arguments: list[str], environment: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """This Python running `arguments` (where `{port}` is replaced by a free port) in a process
+    of its own, once it accepts connections on that port: its base URL and the process."""
+    port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, *(argument.format(port=port) for argument in arguments)],
+        env={**os.environ, **(environment or {})},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"{BASE}:{port}"
     try:
@@ -102,9 +115,11 @@ def server_process(
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{arguments} ended before it listened") from None
                 time.sleep(0.1)
         else:
-            raise RuntimeError("the server did not start")
+            raise RuntimeError(f"{arguments} did not listen")
         yield base, process
     finally:
         process.terminate()
