@@ -2,15 +2,16 @@
 operation, and deletion by filter.
 
 A create of many keeps every rule and answer of the create of one (resolvers/annotation/
-writes.py): each element is checked on its own — where it goes (slice or image, loaded once
-per place), who draws it, the read-only check, the geometry pipeline (over many elements at
-once, `prepare_many`) and the terms of the project's ontology — and an element's error is that
+writes.py): each element is checked on its own — where it goes (slice or image, loaded once per
+place), who draws it, the read-only check, the geometry pipeline (over many elements at once,
+`prepare_many`) and the terms of the project's ontology — and an element's error is that
 element's answer. The elements that pass are written in steps of a few hundred, each one
 statement inserting the step's annotations and their term links from arrays, with ids reserved
-from the sequence beforehand; PostgreSQL writes a step while the next one is shaped. One
-command per table under one transaction id records the whole batch, which undo reverses as a
-whole. An element naming tracks is created as a create of one, in its own transaction, since
-a track refuses a slice it already holds only when written.
+from the sequence beforehand; PostgreSQL writes a step while the next one is shaped; the
+counters the batch changes are updated once, after its last step. One command per table under
+one transaction id records the whole batch, which undo reverses as a whole. An element naming
+tracks is created as a create of one, in its own transaction, since a track refuses a slice it
+already holds only when written.
 
 A delete by filter removes, in one transaction and one command per table, the annotations a
 listing with the same filter shows the caller, provided the caller may delete each of them.
@@ -43,7 +44,7 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from db.engine import Connection
 from db.id_lists import among
@@ -397,6 +398,7 @@ async def _write(
     ids = [int(i) for i in (await conn.execute(reserved)).scalars()]
     annotation_ids, link_ids = iter(ids[: len(candidates)]), iter(ids[len(candidates) :])
     defaults = await _Defaults.read(conn)
+    await conn.execute(_COUNTED_BY_BATCH)
     batch: list[_Planned] = []
     tracked: list[int] = []
     snapshots: list[JSON] = []
@@ -427,6 +429,8 @@ async def _write(
     finally:
         if sent is not None:
             await sent.settle()
+    await conn.execute(_COUNT_BATCH, {name: [item.values[f"{name}_id"] for item in batch]
+                                      for name in _COUNTED})  # fmt: skip
     if not batch:
         return tracked
     command = await log.add_snapshots(USER_ANNOTATION, snapshots)
@@ -469,6 +473,20 @@ _INSERT_STEP: Final = (
         )
         .cte("annotations")
     )
+)
+
+
+#: The annotation keys the counters follow (db/migrations 0009).
+_COUNTED: Final = ("image", "project", "user", "slice")
+#: Until `_COUNT_BATCH`, this transaction's inserts of annotations leave the counters to it.
+_COUNTED_BY_BATCH: Final = select(func.set_config("cytogate.counted_by_batch", "on", True))
+#: The batch's annotations counted in (each one +1), and the counting trigger back on.
+_KEYS: Final = {name: _array(name, BigInteger) for name in _COUNTED}
+_COUNT_BATCH: Final = select(
+    func.cytogate_add_user_annotations(
+        func.array_fill(1, array([func.cardinality(_KEYS["image"])])), *_KEYS.values()
+    ),
+    func.set_config("cytogate.counted_by_batch", "", True),
 )
 
 

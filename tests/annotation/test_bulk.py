@@ -14,7 +14,7 @@ import pytest
 
 from resolvers.annotation.bulk import STEP
 from resolvers.command import row_data
-from tests.factories import make_project
+from tests.factories import created, make_project
 from tests.harness import Api, Server
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
@@ -304,3 +304,53 @@ def test_an_annotation_whose_image_moved_since_its_undo_is_not_redone(api, scene
     )
     assert listed(api, image["id"]) == []
     assert api.get(f"/api/imageinstance/{image['id']}.json").json()["numberOfAnnotations"] == 0
+
+
+def test_counters_of_a_batch_count_what_it_writes_after_it_too(api, scene, database_url):
+    """A batch counts its annotations once, after its steps (db/migrations 0009); an element
+    naming a track is created after them in the same operation and is counted as a single
+    create is, and so are undo and redo."""
+    image, first, second = scene["image"]["id"], *scene["slices"]
+    cells, nuclei = (created(api.post("/api/track.json", json={
+        "name": name, "color": "#00FF00", "image": image}), "track")["id"]
+        for name in ("cells", "nuclei"))  # fmt: skip
+    many = [{"location": _point(i), "slice": first if i % 2 else second} for i in range(7)]
+    many[3]["track"] = [cells]
+    assert api.post("/api/annotation.json", json=many).json()["status"] == 200
+    many[3]["track"], many[4]["track"] = [nuclei], [cells]  # a track takes one per slice
+    made = api.gql("mutation($i: [AnnotationInput!]!) { annotationCreateMany(inputs: $i) "
+                   "{ annotation { id } } }", {"i": many})  # fmt: skip
+    assert "errors" not in made, made
+    assert api.get("/command/undo.json").status_code == 200
+    assert api.get("/command/redo.json").status_code == 200
+    kept, recounted = asyncio.run(_counters(database_url, image))
+    assert kept == recounted and kept[0] == [(14,)]
+
+
+#: An image's, its project's and its slices' (per user) annotation counters, as kept...
+_KEPT = (
+    "SELECT count_image_annotations FROM image_instance WHERE id = $1",
+    "SELECT p.count_annotations FROM project p JOIN image_instance i ON i.project_id = p.id "
+    "WHERE i.id = $1",
+    "SELECT x.user_id, x.slice_id, x.count_annotation FROM annotation_index x JOIN "
+    "slice_instance s ON s.id = x.slice_id WHERE s.image_id = $1 AND x.count_annotation <> 0 "
+    "ORDER BY 1, 2",
+)
+#: ... and as counted from the rows.
+_RECOUNTED = (
+    "SELECT count(*) FROM user_annotation WHERE image_id = $1",
+    "SELECT count(*) FROM user_annotation a JOIN image_instance i "
+    "ON i.project_id = a.project_id WHERE i.id = $1",
+    "SELECT user_id, slice_id, count(*) FROM user_annotation WHERE image_id = $1 "
+    "GROUP BY user_id, slice_id ORDER BY 1, 2",
+)
+
+
+async def _counters(database_url: str, image: int) -> tuple[list[Any], list[Any]]:
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        kept = [[tuple(row) for row in await conn.fetch(query, image)] for query in _KEPT]
+        counted = [[tuple(row) for row in await conn.fetch(query, image)] for query in _RECOUNTED]
+        return kept, counted
+    finally:
+        await conn.close()
