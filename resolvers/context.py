@@ -148,6 +148,13 @@ class Context:
             raise Forbidden("You must be an administrator to do this")
         return viewer
 
+    @property
+    def shares_results(self) -> bool:
+        """Whether one completed object may stand in several places of the result (an
+        annotation's term, met under many links; schema/executor.py): not for the REST
+        bridge's documents (the trusted ones), whose results its shapers rewrite in place."""
+        return not self.trusted
+
     def page_limit(self, requested: int | None, default: int = 100) -> int | None:
         """The row limit for a list: bounded for GraphQL callers, as asked for trusted ones."""
         if self.trusted:

@@ -202,7 +202,7 @@ class Plan:
         if deferred.items_non_null and any(value is None for value in flat):
             raise _Bail
         present = [value for value in flat if value is not None]
-        completed = iter(await _awaited(deferred.plan.run(present, context)))
+        completed = iter(await _distinct_once(deferred.plan, present, context))
         for row, group in zip(out, values, strict=True):
             if group is None:
                 if deferred.non_null:
@@ -219,9 +219,22 @@ class Plan:
         if deferred.non_null and any(value is None for value in values):
             raise _Bail
         present = [value for value in values if value is not None]
-        completed = iter(await _awaited(deferred.plan.run(present, context)))
+        completed = iter(await _distinct_once(deferred.plan, present, context))
         for row, value in zip(out, values, strict=True):
             row[deferred.response_key] = None if value is None else next(completed)
+
+
+async def _distinct_once(plan: Plan, values: list[Any], context: Any) -> list[Any]:
+    """`values` completed by `plan`, each distinct object once where the caller's results may
+    share them (`Context.shares_results`): a loader hands out one object per key, so the terms
+    of 900 term links are ten objects, whose completed results the links then share."""
+    distinct = {id(value): value for value in values}
+    if len(distinct) == len(values) or not getattr(context, "shares_results", False):
+        every: list[Any] = await _awaited(plan.run(values, context))
+        return every
+    done = dict(zip(distinct, await _awaited(plan.run(list(distinct.values()), context)),
+                    strict=True))  # fmt: skip
+    return [done[id(value)] for value in values]
 
 
 async def _awaited(value: Any) -> Any:

@@ -9,14 +9,14 @@ import gc
 import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 import strawberry
 
 from resolvers.context import Context
 from schema.common import loaded
-from schema.executor import ListExecutionContext
+from schema.executor import ListExecutionContext, Plan
 
 #: Every batch the loaders ran: (function name, keys).
 BATCHES: list[tuple[str, list[Any]]] = []
@@ -26,6 +26,7 @@ BATCHES: list[tuple[str, list[Any]]] = []
 class TagRow:
     id: int
     label: Any
+    parent_id: int | None = None
 
 
 @dataclass
@@ -35,7 +36,7 @@ class ItemRow:
     group_id: int
 
 
-TAGS = {1: TagRow(1, "one"), 2: TagRow(2, "two"), 3: TagRow(3, None)}
+TAGS = {1: TagRow(1, "one"), 2: TagRow(2, "two", parent_id=1), 3: TagRow(3, None)}
 
 
 async def tags_by_id(db: Any, keys: list[int]) -> list[TagRow | BaseException | None]:
@@ -52,6 +53,7 @@ async def tags_by_group(db: Any, keys: list[int]) -> list[list[TagRow | None]]:
 class Tag:
     id: int
     label: str
+    parent = loaded(tags_by_id, "parent_id", graphql_type=Optional["Tag"])
 
 
 @strawberry.type
@@ -74,10 +76,11 @@ def schemas(items: list[ItemRow]) -> tuple[strawberry.Schema, strawberry.Schema]
     return slow, fast
 
 
-def run(schema: strawberry.Schema, query: str) -> Any:
-    """The answer and the batches it ran, with a fresh context (fresh loaders) each time."""
+def run(schema: strawberry.Schema, query: str, *, trusted: bool = False) -> Any:
+    """The answer and the batches it ran, with a fresh context (fresh loaders) each time;
+    `trusted`: as the REST bridge runs its documents."""
     BATCHES.clear()
-    context = Context(SimpleNamespace(), None, None)  # type: ignore[arg-type]
+    context = Context(SimpleNamespace(), None, None, trusted=trusted)  # type: ignore[arg-type]
     result = asyncio.run(schema.execute(query, context_value=context))
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
     return result.data, errors, list(BATCHES)
@@ -150,6 +153,32 @@ def test_loaded_fields_take_the_fast_path(monkeypatch):
     run(fast, "{ items { id tag { id } group { label } } }")
     assert len(plans) == 1
     assert [deferred.response_key for deferred in plans[0].deferred] == ["tag", "group"]
+
+
+def test_a_value_met_many_times_is_completed_once(monkeypatch):
+    """A loader hands out one object per key: the 30 items' tags are two objects, completed
+    once each (their own loaded fields with them) and shared by the items that name them."""
+    sizes: list[int] = []
+    original = Plan.run
+
+    def spy(self: Plan, values: Any, context: Any) -> Any:
+        sizes.append(len(values))
+        return original(self, values, context)
+
+    monkeypatch.setattr(Plan, "run", spy)
+    slow, fast = schemas(items(30))
+    query = "{ items { id tag { id label parent { id } } group { label parent { label } } } }"
+    data, errors, _ = run(fast, query)
+    assert (data, errors) == run(slow, query)[:2] and errors == []
+    assert sizes[0] == 30 and max(sizes[1:]) <= 2, sizes
+    assert data["items"][1]["tag"] == {"id": 2, "label": "two", "parent": {"id": 1}}
+    # the REST bridge rewrites its results in place: each place gets its own
+    sizes.clear()
+    bridged, errors, _ = run(fast, query, trusted=True)
+    assert bridged == data and errors == []
+    assert max(sizes[1:]) > 2, sizes
+    tags = [row["tag"] for row in bridged["items"] if row["tag"] is not None]
+    assert len({id(tag) for tag in tags}) == len(tags)
 
 
 def test_an_execution_is_freed_as_soon_as_it_ends(monkeypatch):
