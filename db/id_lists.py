@@ -12,6 +12,10 @@ annotations failed on it).
 so a loader's statement can be built once, at import: building a SELECT and computing its cache
 key cost about 50 µs even for a short one, at every batch, where a statement kept whole has its
 key computed once.
+
+The loaders' answers (`rows_by_id`, `rows_grouped`) read each row's key by its position: a
+SQLAlchemy row's attribute costs about 300 ns where its index costs 40, and a loader of the
+term links of 500 annotations reads 900 keys.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 
 if TYPE_CHECKING:
-    from sqlalchemy import Executable, Row
+    from sqlalchemy import Executable, Result, Row
 
     from db.engine import Lease
 
-__all__ = ["among", "among_bound", "rows_by_id"]
+__all__ = ["among", "among_bound", "position", "rows_by_id", "rows_grouped"]
 
 
 def among(column: Any, ids: Iterable[Any] | ClauseElement) -> ColumnElement[bool]:
@@ -44,9 +48,31 @@ def among_bound(column: Any, name: str = "ids") -> ColumnElement[bool]:
     return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
 
 
+def position(result: Result[Any], key: str) -> int:
+    """The index of the column `key` in the rows of `result`."""
+    return list(result.keys()).index(key)
+
+
 async def rows_by_id(db: Lease, stmt: Executable, ids: list[int]) -> list[Row[Any] | None]:
     """A batch loader's answer: the rows of `stmt` (narrowed with `among_bound` on their id)
     for `ids`, in their order, None for an id without a row."""
     async with db.read() as conn:
-        found = {row.id: row for row in await conn.execute(stmt, {"ids": ids})}
+        result = await conn.execute(stmt, {"ids": ids})
+        at = position(result, "id")
+        found = {row[at]: row for row in result.all()}
     return [found.get(key) for key in ids]
+
+
+async def rows_grouped(
+    db: Lease, stmt: Executable, key: str, ids: list[int], params: dict[str, Any] | None = None
+) -> list[list[Row[Any]]]:
+    """A batch loader's answer of lists: the rows of `stmt` (narrowed to `ids` on its column
+    `key`) grouped by that column, one list for each of `ids` in their order (empty for an id
+    without rows), each in the statement's order."""
+    groups: dict[Any, list[Row[Any]]] = {one: [] for one in ids}
+    async with db.read() as conn:
+        result = await conn.execute(stmt, params)
+        at = position(result, key)
+        for row in result.all():
+            groups[row[at]].append(row)
+    return [groups[one] for one in ids]

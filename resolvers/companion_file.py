@@ -14,7 +14,7 @@ from typing import Any, Final
 from sqlalchemy import Row, select
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among, rows_grouped
 from db.models import CompanionFile
 from resolvers.abstract_image import (
     abstract_images_by_id,
@@ -73,11 +73,7 @@ async def companion_files_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | No
 
 async def _grouped(db: Lease, column: Any, ids: list[int]) -> list[list[Row[Any]]]:
     stmt = select(*COMPANION_TABLE.c).where(among(column, ids)).order_by(CompanionFile.id)
-    grouped: dict[int, list[Row[Any]]] = {key: [] for key in ids}
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row._mapping[column.key]].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, column.key, ids)
 
 
 async def companion_files_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:

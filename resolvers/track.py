@@ -9,7 +9,6 @@ image's, whatever a caller sends.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -17,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import Row, delete, select
 
 from db.engine import Connection, Lease
-from db.id_lists import among, among_bound, rows_by_id
+from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import AbstractSlice, AnnotationTrack, SliceInstance, Track, UserAnnotation
 from resolvers.command import (
     CommandInfo,
@@ -95,11 +94,7 @@ async def tracks_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
 async def tracks_by_image(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     """The tracks of each image instance, by name."""
     stmt = select(*TRACK_TABLE.c).where(among(Track.image_id, ids)).order_by(Track.name, Track.id)
-    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.image_id].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, "image_id", ids)
 
 
 async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
@@ -112,11 +107,7 @@ async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
         .where(among(AnnotationTrack.track_id, ids))
         .order_by(*PLANE_ORDER, AnnotationTrack.id)
     )
-    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.track_id].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, "track_id", ids)
 
 
 _PLACES: Final = select(*PLACE_COLUMNS).where(among_bound(UserAnnotation.id))

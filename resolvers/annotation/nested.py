@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Integer, and_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
-from db.id_lists import among
+from db.id_lists import among, position
 from db.models import AnnotationTrack
 from resolvers.annotation.listing import (
     USER_LAYER,
@@ -156,8 +156,10 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
             bound["probe"] = probe
         rows: defaultdict[int, list[Any]] = defaultdict(list)
         if probe != 0:
-            for row in await conn.execute(stmt, bound):
-                rows[int(row._mapping["_parent"])].append(row)
+            result = await conn.execute(stmt, bound)
+            at = position(result, "_parent")
+            for row in result.all():
+                rows[row[at]].append(row)
         totals = await _totals(conn, first, ids, where) if first.counted else {}
     pages: dict[int, Any] = {}
     for parent_id in ids:

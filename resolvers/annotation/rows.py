@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Row, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Lease
-from db.id_lists import among, among_bound, rows_by_id
+from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import AnnotationTerm, AnnotationTrack, UserAnnotation
 from resolvers.crud import table_of
 
@@ -82,11 +82,7 @@ _UNDATED_TERMS_OF: Final = _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not
 
 
 async def _links_by_annotation(db: Lease, stmt: Any, ids: list[int]) -> list[list[Any]]:
-    grouped: dict[int, list[Any]] = {key: [] for key in ids}
-    async with db.read() as conn:
-        for row in await conn.execute(stmt, {"ids": ids}):
-            grouped[row.user_annotation_id].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, "user_annotation_id", ids, {"ids": ids})
 
 
 async def terms_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
@@ -106,8 +102,4 @@ async def tracks_by_annotation(db: Lease, ids: list[int]) -> list[list[Any]]:
         .where(among(AnnotationTrack.annotation_id, ids))
         .order_by(AnnotationTrack.id)
     )
-    grouped: dict[int, list[Any]] = {key: [] for key in ids}
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.annotation_id].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, "annotation_id", ids)

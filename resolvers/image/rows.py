@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 from db.engine import Lease
-from db.id_lists import among, among_bound, rows_by_id
+from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import (
     AbstractImage,
     AbstractSlice,
@@ -249,11 +249,7 @@ async def slices_by_image_instance(db: Lease, ids: list[int]) -> list[list[Row[A
     """The slice instances of each image instance, by channel, z, time (slices without an
     uploaded file included, unlike Cytomine, §2.7)."""
     stmt = _slices().where(among(_SI.c.image_id, ids)).order_by(*SLICE_ORDER)
-    grouped: defaultdict[int, list[Row[Any]]] = defaultdict(list)
-    async with db.read() as conn:
-        for row in await conn.execute(stmt):
-            grouped[row.image_id].append(row)
-    return [grouped[key] for key in ids]
+    return await rows_grouped(db, stmt, "image_id", ids)
 
 
 async def neighbours_by_image(db: Lease, ids: list[int]) -> list[tuple[int | None, int | None]]:
