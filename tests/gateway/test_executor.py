@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import strawberry
+from sqlalchemy.engine import Row as SqlRow
+from sqlalchemy.engine.result import SimpleResultMetaData
 from strawberry.extensions import ParserCache
 
 from schema.executor import PLANS, ListExecutionContext, PlanCache
@@ -183,3 +185,54 @@ def test_shared_plans_answer_like_graphql_core(query):
     fast = cached(rows(20))
     for on in (True, False, True, False):
         assert run(fast, query, {"on": on}) == run(slow, query, {"on": on})
+
+
+FIELDS = ["id", "name", "note", "created", "colour", "centroid", "tags", "maybe"]
+
+
+def sql_rows(items: list[Row], columns: list[str]) -> list[Any]:
+    """The items as the rows of one SQLAlchemy result with these columns, in this order."""
+    meta = SimpleResultMetaData(columns)
+    return [SqlRow(meta, None, meta._key_to_index, tuple(getattr(item, c, 0) for c in columns))
+            for item in items]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_rows_of_several_results_answer_like_graphql_core(query):
+    """Rows are read by position (their result's), whatever mix of results and other objects
+    a list holds."""
+    made = rows(40)
+    mixed = [*sql_rows(made[:15], FIELDS), *made[15:20], *sql_rows(made[20:30], FIELDS[::-1]),
+             *sql_rows(made[30:], ["extra", *FIELDS[3:], *FIELDS[:3]])]  # fmt: skip
+    slow, fast = build(mixed)
+    for on in (True, False):
+        assert run(fast, query, {"on": on}) == run(slow, query, {"on": on})
+
+
+@pytest.mark.parametrize("change", [{"name": None}, {"name": 12}, {"colour": "x"}])
+def test_bad_values_of_rows_give_the_normal_errors(change):
+    slow, fast = build(sql_rows(rows(5, **change), FIELDS))
+    query = "{ items { id name colour centroid { x } tags } }"
+    assert run(fast, query) == run(slow, query)
+
+
+def test_a_column_named_like_an_attribute_of_rows_reads_as_the_attribute():
+    """A row's attribute `t` is the row as a tuple, not the column `t`: both paths read the
+    attribute."""
+
+    @strawberry.type
+    class Named:
+        t: int
+
+    @strawberry.type
+    class Query:
+        @strawberry.field(graphql_type=list[Named])
+        def named(self) -> Any:
+            meta = SimpleResultMetaData(["t"])
+            return [SqlRow(meta, None, meta._key_to_index, (n,)) for n in range(3)]
+
+    slow = strawberry.Schema(query=Query)
+    fast = strawberry.Schema(query=Query, execution_context_class=ListExecutionContext)
+    with pytest.warns(DeprecationWarning):
+        answer = run(fast, "{ named { t } }")
+        assert answer == run(slow, "{ named { t } }") and answer[1] != []
