@@ -19,7 +19,7 @@ from sqlalchemy import String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.engine import Connection, Lease
-from db.id_lists import among_bound
+from db.id_lists import among_bound, position
 from resolvers.errors import CytogateError, InvalidInput
 
 __all__ = [
@@ -320,9 +320,11 @@ async def read_parent_pages(
     rows: defaultdict[int, list[Any]] = defaultdict(list)
     totals: dict[int, int] = {}
     bound = {"parents": list(parent_ids), **(params or {})}
-    for row in await conn.execute(query, bound):
-        found = row._mapping
-        totals[found["_page_parent"]] = int(found["_page_total"])
-        if found["_page_in"]:
-            rows[found["_page_parent"]].append(row)
+    result = await conn.execute(query, bound)
+    parent, total, in_page = (position(result, key) for key in ("_page_parent", "_page_total",
+                                                                "_page_in"))  # fmt: skip
+    for row in result.all():
+        totals[row[parent]] = int(row[total])
+        if row[in_page]:
+            rows[row[parent]].append(row)
     return {key: Page(rows[key], totals.get(key, 0), offset, limit) for key in parent_ids}
