@@ -265,21 +265,22 @@ class Plan:
 
 def _row_head(positions: dict[str, str]) -> list[str]:
     """The lines at the top of a completer's loop that decide `fast` (read the attributes in
-    `positions` by position): the item is a row whose columns include them all, at the
-    positions found for the previous row of the same result (`_KEYS_OF`)."""
+    `positions` by position): the item is a row with a position for each of them (a name two
+    columns share has none: its attribute raises), found once for the rows of a result
+    (`_KEYS_OF`)."""
     if not positions:
         return []
-    names = ", ".join(repr(name) for name in positions)
-    found = ", ".join(f"keys[{name!r}]" for name in positions)
+    found_get = ", ".join(f"keys.get({name!r})" for name in positions)
     return [
         "        if type(item) is not _Row:",
         "            fast = False",
         "        else:",
         "            keys = _keys_of(item)",
         "            if keys is not last:",
-        f"                last, known = keys, all(name in keys for name in ({names},))",
+        f"                last, found = keys, ({found_get},)",
+        "                known = None not in found",
         "                if known:",
-        f"                    {', '.join(positions.values())}, = {found},",
+        f"                    {', '.join(positions.values())}, = found",
         "            fast = known",
     ]
 
