@@ -34,8 +34,9 @@ from tests.harness import (
 
 TEMPLATE = "cytogate_template"
 _numbers = itertools.count()
-#: The session's data directory (attached files), removed when the session ends.
-DATA_DIR = Path(tempfile.mkdtemp(prefix="cytogate-test-data-"))
+#: The session's data directory (attached files), made by the session's cluster and removed
+#: with it (not at import: pytest-xdist's controller imports this module and runs no session).
+DATA_DIR = Path(tempfile.gettempdir()) / f"cytogate-test-data-{os.getpid()}"
 #: The test session's image store (uploads land there, never in the work tree).
 IMAGES = Path(tempfile.gettempdir()) / f"cytogate-test-images-{os.getpid()}"
 
@@ -68,6 +69,8 @@ async def _bootstrap(url: str) -> None:
 def cluster() -> Iterator[EmbeddedCluster]:
     """The session's cluster, with a migrated and bootstrapped template database."""
     home = Path(tempfile.mkdtemp(prefix="cytogate-test-"))
+    shutil.rmtree(DATA_DIR, ignore_errors=True)  # a crashed session's, under a reused pid
+    DATA_DIR.mkdir()
     cluster = EmbeddedCluster(home, durable=False)
     cluster.start()
     try:
