@@ -37,7 +37,8 @@ _numbers = itertools.count()
 #: The session's data directory (attached files), made by the session's cluster and removed
 #: with it (not at import: pytest-xdist's controller imports this module and runs no session).
 DATA_DIR = Path(tempfile.gettempdir()) / f"cytogate-test-data-{os.getpid()}"
-#: The test session's image store (uploads land there, never in the work tree).
+#: The test session's image store (uploads land there, never in the work tree), removed with
+#: the session's cluster.
 IMAGES = Path(tempfile.gettempdir()) / f"cytogate-test-images-{os.getpid()}"
 
 
@@ -69,8 +70,7 @@ async def _bootstrap(url: str) -> None:
 def cluster() -> Iterator[EmbeddedCluster]:
     """The session's cluster, with a migrated and bootstrapped template database."""
     home = Path(tempfile.mkdtemp(prefix="cytogate-test-"))
-    shutil.rmtree(DATA_DIR, ignore_errors=True)  # a crashed session's, under a reused pid
-    DATA_DIR.mkdir()
+    DATA_DIR.mkdir(exist_ok=True)
     cluster = EmbeddedCluster(home, durable=False)
     cluster.start()
     try:
@@ -80,8 +80,8 @@ def cluster() -> Iterator[EmbeddedCluster]:
         yield cluster
     finally:
         cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)
-        shutil.rmtree(DATA_DIR, ignore_errors=True)
+        for made in (home, DATA_DIR, IMAGES):
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @pytest.fixture
