@@ -14,6 +14,7 @@ from functools import cache
 from time import gmtime, strftime
 from typing import Any
 
+import pytest
 import requests
 from aiohttp import web
 from sqlalchemy import event
@@ -203,3 +204,27 @@ def assert_graphql_error(response: requests.Response, status: int, code: str) ->
     assert isinstance(error["message"], str) and error["message"], body
     assert error["extensions"]["code"] == code, body
     return error  # type: ignore[no-any-return]
+
+
+@dataclass
+class Call:
+    """One call seen by `spy`: its arguments after `self`, and what it returned."""
+
+    args: tuple[Any, ...]
+    result: Any = None
+
+
+def spy(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[Call]:
+    """The calls of the method `owner.name` from now on, in the order they began; the method
+    still runs as before (wrapped through `monkeypatch`, so the test's end unwraps it)."""
+    calls: list[Call] = []
+    original = getattr(owner, name)
+
+    def recording(self: Any, *args: Any) -> Any:
+        call = Call(args)
+        calls.append(call)
+        call.result = original(self, *args)
+        return call.result
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls

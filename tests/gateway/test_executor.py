@@ -16,6 +16,7 @@ from sqlalchemy.engine.result import SimpleResultMetaData
 from strawberry.extensions import ParserCache
 
 from schema.executor import PLANS, ListExecutionContext, PlanCache
+from tests.harness import spy
 
 
 @strawberry.enum
@@ -122,19 +123,12 @@ def test_bad_values_give_the_normal_errors(change):
 
 def test_fast_path_really_runs_for_plain_lists(monkeypatch):
     _, fast = build(rows(3))
-    calls: list[str] = []
-    original = ListExecutionContext._plan
-
-    def spy(self: Any, item_type: Any, details: Any) -> Any:
-        plan = original(self, item_type, details)
-        calls.append("fast" if plan is not None else "slow")
-        return plan
-
-    monkeypatch.setattr(ListExecutionContext, "_plan", spy)
+    plans = spy(monkeypatch, ListExecutionContext, "_plan")
     run(fast, "{ items { id name } }")
     run(fast, "{ items { id shout } }")
-    assert calls[0] == "fast"
-    assert "slow" in calls[1:]
+    kinds = ["fast" if call.result is not None else "slow" for call in plans]
+    assert kinds[0] == "fast"
+    assert "slow" in kinds[1:]
 
 
 def cached(items: list[Row]) -> strawberry.Schema:
@@ -146,37 +140,23 @@ def cached(items: list[Row]) -> strawberry.Schema:
 
 
 def test_plans_are_compiled_once_across_requests(monkeypatch):
-    compiled: list[str] = []
-    original = ListExecutionContext._compile
-
-    def spy(self: Any, item_type: Any, details: Any) -> Any:
-        compiled.append(str(item_type))
-        return original(self, item_type, details)
-
-    monkeypatch.setattr(ListExecutionContext, "_compile", spy)
+    compiles = spy(monkeypatch, ListExecutionContext, "_compile")
     slow, _ = build(rows(4))
     fast = cached(rows(4))
     query = "{ items { id name centroid { x } } }"
     answers = [run(fast, query) for _ in range(5)]
     assert answers == [run(slow, query)] * 5
-    assert compiled == ["Item!"]
+    assert [str(call.args[0]) for call in compiles] == ["Item!"]
 
 
 def test_conditional_selections_are_planned_once_per_value_of_their_conditions(monkeypatch):
-    compiled: list[str] = []
-    original = ListExecutionContext._compile
-
-    def spy(self: Any, item_type: Any, details: Any) -> Any:
-        compiled.append(str(item_type))
-        return original(self, item_type, details)
-
-    monkeypatch.setattr(ListExecutionContext, "_compile", spy)
+    compiles = spy(monkeypatch, ListExecutionContext, "_compile")
     slow, _ = build(rows(6))
     fast = cached(rows(6))
     query = QUERIES[2]
     for on in (True, False, True, False):
         assert run(fast, query, {"on": on}) == run(slow, query, {"on": on})
-    assert compiled == ["Item!"] * 2
+    assert [str(call.args[0]) for call in compiles] == ["Item!"] * 2
 
 
 @pytest.mark.parametrize("query", QUERIES)

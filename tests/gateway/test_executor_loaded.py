@@ -17,6 +17,7 @@ import strawberry
 from resolvers.context import Context
 from schema.common import loaded
 from schema.executor import ListExecutionContext, Plan
+from tests.harness import spy
 
 #: Every batch the loaders ran: (function name, keys).
 BATCHES: list[tuple[str, list[Any]]] = []
@@ -140,43 +141,29 @@ def test_errors_fall_back_to_the_normal_answer(query, change):
 
 
 def test_loaded_fields_take_the_fast_path(monkeypatch):
-    plans: list[Any] = []
-    original = ListExecutionContext._plan
-
-    def spy(self: Any, item_type: Any, details: Any) -> Any:
-        plan = original(self, item_type, details)
-        plans.append(plan)
-        return plan
-
-    monkeypatch.setattr(ListExecutionContext, "_plan", spy)
+    plans = spy(monkeypatch, ListExecutionContext, "_plan")
     _, fast = schemas(items(6))
     run(fast, "{ items { id tag { id } group { label } } }")
     assert len(plans) == 1
-    assert [deferred.response_key for deferred in plans[0].deferred] == ["tag", "group"]
+    assert [deferred.response_key for deferred in plans[0].result.deferred] == ["tag", "group"]
 
 
 def test_a_value_met_many_times_is_completed_once(monkeypatch):
     """A loader hands out one object per key: the 30 items' tags are two objects, completed
     once each (their own loaded fields with them) and shared by the items that name them."""
-    sizes: list[int] = []
-    original = Plan.run
-
-    def spy(self: Plan, values: Any, context: Any) -> Any:
-        sizes.append(len(values))
-        return original(self, values, context)
-
-    monkeypatch.setattr(Plan, "run", spy)
+    runs = spy(monkeypatch, Plan, "run")
     slow, fast = schemas(items(30))
     query = "{ items { id tag { id label parent { id } } group { label parent { label } } } }"
     data, errors, _ = run(fast, query)
     assert (data, errors) == run(slow, query)[:2] and errors == []
+    sizes = [len(call.args[0]) for call in runs]
     assert sizes[0] == 30 and max(sizes[1:]) <= 2, sizes
     assert data["items"][1]["tag"] == {"id": 2, "label": "two", "parent": {"id": 1}}
     # the REST bridge rewrites its results in place: each place gets its own
-    sizes.clear()
+    runs.clear()
     bridged, errors, _ = run(fast, query, trusted=True)
     assert bridged == data and errors == []
-    assert max(sizes[1:]) > 2, sizes
+    assert max(len(call.args[0]) for call in runs[1:]) > 2, runs
     tags = [row["tag"] for row in bridged["items"] if row["tag"] is not None]
     assert len({id(tag) for tag in tags}) == len(tags)
 
