@@ -62,3 +62,30 @@ def test_an_empty_group_loads_nothing():
     calls: list[list[int]] = []
     assert asyncio.run(_loader(calls).load_many([])) == []
     assert calls == []
+
+
+def test_single_loads_and_groups_of_one_tick_share_a_batch():
+    calls: list[list[int]] = []
+
+    async def run() -> tuple[str, list[str], str]:
+        loader = _loader(calls)
+        return await asyncio.gather(loader.load(4), loader.load_many([5, 4]), loader.load(6))
+
+    assert asyncio.run(run()) == ["v4", ["v5", "v4"], "v6"]
+    assert [sorted(keys) for keys in calls] == [[4, 5, 6]]
+
+
+def test_a_group_cancelled_before_its_batch_runs_skips_the_query_and_is_loaded_again_later():
+    calls: list[list[int]] = []
+
+    async def run() -> list[str]:
+        loader = _loader(calls)
+        waiting = asyncio.ensure_future(loader.load_many([7, 8]))
+        await asyncio.sleep(0)  # the group is in the batch, which has not run yet
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return await loader.load_many([8, 7])
+
+    assert asyncio.run(run()) == ["v8", "v7"]
+    assert calls == [[8, 7]]
