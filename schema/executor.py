@@ -218,49 +218,51 @@ class Plan:
         return self._fill(items, out, context)
 
     async def _fill(self, items: Any, out: list[dict[str, Any]], context: Any) -> Any:
+        share = getattr(context, "shares_results", False)
         for deferred in self.deferred:
             keys = _column(items, deferred.loaded.key)
+            present = [key for key in keys if key is not None]
+            # where results may be shared, a key met many times (the term of 900 links, ten
+            # terms) is loaded and completed once
+            wanted = list(dict.fromkeys(present)) if share else present
             try:
-                found = await context.loader(deferred.loaded.fn).load_many(
-                    [key for key in keys if key is not None]
-                )
+                found = await context.loader(deferred.loaded.fn).load_many(wanted)
             except Exception:  # an error value of the loader: the normal path reports it
                 raise _Bail from None
-            by_position = iter(found)
-            values = [None if key is None else next(by_position) for key in keys]
-            if deferred.many:
-                await self._fill_lists(deferred, values, out, context)
+            complete = _complete_lists if deferred.many else _complete_objects
+            done = await complete(deferred, found, context)
+            if share:
+                of_key = dict(zip(wanted, done, strict=True))
+                values = [None if key is None else of_key[key] for key in keys]
             else:
-                await self._fill_objects(deferred, values, out, context)
+                by_position = iter(done)
+                values = [None if key is None else next(by_position) for key in keys]
+            if deferred.non_null and any(value is None for value in values):
+                raise _Bail
+            for row, value in zip(out, values, strict=True):
+                row[deferred.response_key] = value
         return out
 
-    async def _fill_lists(
-        self, deferred: _Deferred, values: list[Any], out: list[dict[str, Any]], context: Any
-    ) -> None:
-        flat = [value for group in values if group is not None for value in group]
-        if deferred.items_non_null and any(value is None for value in flat):
-            raise _Bail
-        present = [value for value in flat if value is not None]
-        completed = iter(await _distinct_once(deferred.plan, present, context))
-        for row, group in zip(out, values, strict=True):
-            if group is None:
-                if deferred.non_null:
-                    raise _Bail
-                row[deferred.response_key] = None
-            else:
-                row[deferred.response_key] = [
-                    None if value is None else next(completed) for value in group
-                ]
 
-    async def _fill_objects(
-        self, deferred: _Deferred, values: list[Any], out: list[dict[str, Any]], context: Any
-    ) -> None:
-        if deferred.non_null and any(value is None for value in values):
-            raise _Bail
-        present = [value for value in values if value is not None]
-        completed = iter(await _distinct_once(deferred.plan, present, context))
-        for row, value in zip(out, values, strict=True):
-            row[deferred.response_key] = None if value is None else next(completed)
+async def _complete_lists(deferred: _Deferred, groups: list[Any], context: Any) -> list[Any]:
+    """Each loaded list completed by the deferred field's plan (None for a null list)."""
+    flat = [value for group in groups if group is not None for value in group]
+    if deferred.items_non_null and any(value is None for value in flat):
+        raise _Bail
+    completed = iter(
+        await _distinct_once(deferred.plan, [value for value in flat if value is not None], context)
+    )
+    return [
+        None if group is None else [None if value is None else next(completed) for value in group]
+        for group in groups
+    ]
+
+
+async def _complete_objects(deferred: _Deferred, values: list[Any], context: Any) -> list[Any]:
+    """Each loaded object completed by the deferred field's plan (None for a null one)."""
+    present = [value for value in values if value is not None]
+    completed = iter(await _distinct_once(deferred.plan, present, context))
+    return [None if value is None else next(completed) for value in values]
 
 
 def _row_head(positions: dict[str, str]) -> list[str]:
@@ -287,15 +289,16 @@ def _row_head(positions: dict[str, str]) -> list[str]:
 
 async def _distinct_once(plan: Plan, values: list[Any], context: Any) -> list[Any]:
     """`values` completed by `plan`, each distinct object once where the caller's results may
-    share them (`Context.shares_results`): a loader hands out one object per key, so the terms
-    of 900 term links are ten objects, whose completed results the links then share."""
-    distinct = {id(value): value for value in values}
-    if len(distinct) == len(values) or not getattr(context, "shares_results", False):
-        every: list[Any] = await _awaited(plan.run(values, context))
-        return every
-    done = dict(zip(distinct, await _awaited(plan.run(list(distinct.values()), context)),
-                    strict=True))  # fmt: skip
-    return [done[id(value)] for value in values]
+    share them (`Context.shares_results`): `Plan._fill` loads a key once, but the lists of
+    several keys may hold the same objects (a loader's cached rows), completed once then."""
+    if getattr(context, "shares_results", False):
+        distinct = {id(value): value for value in values}
+        if len(distinct) < len(values):
+            completed = await _awaited(plan.run(list(distinct.values()), context))
+            done = dict(zip(distinct, completed, strict=True))
+            return [done[id(value)] for value in values]
+    every: list[Any] = await _awaited(plan.run(values, context))
+    return every
 
 
 async def _awaited(value: Any) -> Any:
