@@ -3,6 +3,7 @@ min/max bounds."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, Final, Generic, NewType, TypeVar
@@ -233,7 +234,25 @@ def reads_of(type_: type, names: frozenset[str]) -> frozenset[str] | None:
 def asks_total(info: Info) -> bool:
     """Whether the list field being resolved selects `totalCount`: counting every matching
     row can cost more than reading the page, so lists skip it when nobody reads it."""
-    return any("totalCount" in _names(field.selections, ()) for field in info.selected_fields)
+
+    def derive() -> bool:
+        return any("totalCount" in _names(field.selections, ()) for field in info.selected_fields)
+
+    return _per_query(info, ("totalCount",), derive)
+
+
+def _per_query(info: Info, what: tuple[Any, ...], derive: Callable[[], T]) -> T:
+    """`derive()` about the field being resolved, once per request (`Context.memo`): a field
+    under the items of a list is resolved once per item, with the same nodes and variables.
+    An entry keeps its nodes alive, so their ids name them while the request runs."""
+    nodes = info._raw_info.field_nodes
+    key = (*what, *map(id, nodes))
+    memo = info.context.memo
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (nodes, derive())
+    derived: T = found[1]
+    return derived
 
 
 @cache
@@ -248,8 +267,12 @@ def selected(info: Info, type_: type, *path: str) -> frozenset[str]:
     """The Python names of the fields of `type_` this query selects at `path` below the
     current field (e.g. "nodes" of a connection), honouring fragments and @include/@skip:
     resolvers read only the columns asked for."""
-    by_name = _python_names(type_, info.schema.config.name_converter)
-    graphql_names: set[str] = set()
-    for current in info.selected_fields:  # the field being resolved, with its selections
-        graphql_names |= _names(current.selections, path)
-    return frozenset(by_name[name] for name in graphql_names if name in by_name)
+
+    def derive() -> frozenset[str]:
+        by_name = _python_names(type_, info.schema.config.name_converter)
+        graphql_names: set[str] = set()
+        for current in info.selected_fields:  # the field being resolved, with its selections
+            graphql_names |= _names(current.selections, path)
+        return frozenset(by_name[name] for name in graphql_names if name in by_name)
+
+    return _per_query(info, (type_, *path), derive)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from strawberry.types import info as strawberry_info
 
 from resolvers.annotation.nested import _kept_rows
 from tests.factories import abstract_image, add_image, make_ontology, make_project
@@ -250,3 +251,20 @@ def nodes_of(answer: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
     for key in path:
         found = found[key]
     return list(found["nodes"])
+
+
+def test_a_field_under_many_parents_reads_its_selection_once_a_request(api, world, monkeypatch):
+    """The columns a nested page reads follow its selection, which is the same for every
+    parent of one request: it is worked out once, not once per image."""
+    converted: list[str] = []
+    original = strawberry_info.convert_selections
+
+    def counting(info: Any, field_nodes: Any) -> Any:
+        converted.extend(node.name.value for node in field_nodes)
+        return original(info, field_nodes)
+
+    monkeypatch.setattr(strawberry_info, "convert_selections", counting)
+    body = api.gql(NESTED, {"project": world["project"]["id"], "first": 50})
+    assert "errors" not in body, body
+    assert len(body["data"]["project"]["images"]["nodes"]) == 3
+    assert converted.count("annotations") == 1, converted
