@@ -140,6 +140,10 @@ class Database:
             max_overflow=0,
             pool_timeout=pool_timeout,
             pool_pre_ping=False,
+            # every connection starts in autocommit, which a transaction leaves and comes back
+            # to (`_begin`, `Lease._end`): a request that only reads changes nothing, and its
+            # connection goes back to the pool without a reset of its isolation level
+            isolation_level="AUTOCOMMIT",
             connect_args={"timeout": pool_timeout, "server_settings": server_settings},
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
@@ -179,13 +183,15 @@ class Database:
         before the waiter it was meant for wakes up, so under a steady overload some requests
         would wait far longer than others, past the bounded wait.
         """
-        try:
-            await asyncio.wait_for(self._turns.acquire(), self.pool_timeout)
-        except TimeoutError:
-            raise self._busy() from None
+        if not self._turns.locked():
+            await self._turns.acquire()  # a free turn is taken at once: no timer to set
+        else:
+            try:
+                await asyncio.wait_for(self._turns.acquire(), self.pool_timeout)
+            except TimeoutError:
+                raise self._busy() from None
         try:
             conn = await self.engine.connect()
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
         except PoolTimeout:
             self._turns.release()
             raise self._busy() from None
