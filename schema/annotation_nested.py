@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from resolvers.annotation import nested
-from resolvers.annotation.listing import AnnotationSearch
 from schema.common import Connection, Info, asks_total, connection, reads_of, selected
 
 __all__ = ["annotations_field"]
@@ -37,10 +36,10 @@ def annotations_field(parent: str, of: str) -> Any:
     ) -> Connection[UserAnnotationType]:
         from schema.annotation import UserAnnotation
 
-        search = filter.query() if filter is not None else AnnotationSearch()
         wanted = selected(info, UserAnnotation, "nodes")
         page = await nested.annotations_of(
-            info.context, parent, root.id, search, wanted=wanted, limit=first, offset=offset,
+            info.context, parent, root.id, None if filter is None else filter.query(),
+            wanted=wanted, limit=first, offset=offset,
             counted=asks_total(info), reads=reads_of(UserAnnotation, wanted),
         )  # fmt: skip
         return connection(page)

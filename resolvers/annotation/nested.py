@@ -96,7 +96,7 @@ async def annotations_of(
     ctx: Context,
     parent: str,
     parent_id: int,
-    search: AnnotationSearch,
+    search: AnnotationSearch | None,
     *,
     wanted: Iterable[str] = (),
     limit: int | None = None,
@@ -104,13 +104,14 @@ async def annotations_of(
     counted: bool = True,
     reads: frozenset[str] | None = None,
 ) -> Page[Any]:
-    """A page of the annotations of one parent that the caller may see, newest first;
-    `reads`: the stored columns the caller uses (None: all)."""
+    """A page of the annotations of one parent that the caller may see, newest first, narrowed
+    by `search` (None: no filter); `reads`: the stored columns the caller uses (None: all)."""
     viewer = ctx.require_viewer()
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("first and offset must not be negative")
     key = NestedQuery(parent, parent_id, None if viewer.is_admin else viewer.id,
-                      _hashable(search), ctx.page_limit(limit), offset, frozenset(wanted),
+                      _EVERY if search is None or search == _EVERY else _hashable(search),
+                      ctx.page_limit(limit), offset, frozenset(wanted),
                       ctx.public_url, counted, reads)  # fmt: skip
     return await ctx.loader(annotations_by_parent).load(key)
 
@@ -139,7 +140,7 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
     probe = first.limit if first.counted or first.limit is None else first.limit + 1
     async with db.read() as conn:
         wanted = tuple(sorted(first.wanted))
-        if first.search == _EVERY:  # the graph's usual case: its SELECT is kept
+        if first.search is _EVERY:  # the graph's usual case: its SELECT is kept
             where, _ = _seen_by(first.viewer)
             stmt = _kept_rows(first.parent, first.viewer, wanted, first.base, probe is not None,
                               first.reads)  # fmt: skip
