@@ -242,15 +242,18 @@ def asks_total(info: Info) -> bool:
 
 
 def _per_query(info: Info, what: tuple[Any, ...], derive: Callable[[], T]) -> T:
-    """`derive()` about the field being resolved, once per request (`Context.memo`): a field
+    """`derive()` about the field being resolved, once per execution (`Context.memo`): a field
     under the items of a list is resolved once per item, with the same nodes and variables.
-    An entry keeps its nodes alive, so their ids name them while the request runs."""
-    nodes = info._raw_info.field_nodes
-    key = (*what, *map(id, nodes))
+    The key names the execution's variables too (a context may run a document again with
+    others, which `@include` may read); an entry keeps what its key names alive, so their ids
+    stay theirs while the request runs."""
+    raw = info._raw_info
+    kept = (raw.variable_values, *raw.field_nodes)
+    key = (*what, *map(id, kept))
     memo = info.context.memo
     found = memo.get(key)
     if found is None:
-        found = memo[key] = (nodes, derive())
+        found = memo[key] = (kept, derive())
     derived: T = found[1]
     return derived
 
