@@ -73,7 +73,7 @@ class Context:
         self.pixels = pixels
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
-        #: What the schema layer derives from the query once for the request rather than once
+        #: What the schema layer derives from a document once per execution rather than once
         #: per parent (the columns a field under 500 annotations selects), by its own keys.
         self.memo: dict[tuple[Any, ...], Any] = {}
         self._loaders: dict[Any, Loader[Any, Any]] = {}
