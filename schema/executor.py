@@ -22,7 +22,11 @@ A field declared with `loaded` (schema/common.py) is a DataLoader read at an att
 parent (an annotation's terms, a term link's term): on the items of a list, the plan leaves it
 out of the generated function and fills it after, with one `load_many` for every item, its
 values completed by a plan of their own; a whole graph of such fields costs one batch per
-level, without a coroutine per field. Lists of anything else (other resolvers, abstract types,
+level, without a coroutine per field. A field declared with `BATCHED` (a resolver with
+arguments, such as an image's `annotations`) is filled the same way by one call of its list
+resolver for every item, and a list or object the items hold whose own items have such fields
+(a connection's nodes) is completed for every item together, so that a graph of pages under
+pages costs one batch per level too. Lists of anything else (other resolvers, abstract types,
 `@stream`/`@defer`) take the normal path.
 """
 
@@ -31,13 +35,14 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLField,
     GraphQLFloat,
     GraphQLInt,
     GraphQLList,
@@ -49,12 +54,13 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
 )
-from graphql.execution.values import VariableValues
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.row import BaseRow
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import GraphQLCoreConverter, get_arguments
+from strawberry.types.field import StrawberryField
 
 from resolvers.listing import RowStream
 from schema.coercion import coerce_list_variables
@@ -178,6 +184,10 @@ class _Source:
 #: What a field declared with `loaded` (schema/common.py) carries: the request's loader for
 #: `fn` at the parent's attribute `key` gives its value.
 LOADED: Final = "cytogate.loaded"
+#: What a field resolved for a whole list carries (schema/annotation_nested.py): a function of
+#: the list's items and the field's arguments (as its resolver takes them, `info` included)
+#: giving each item's value, in order.
+BATCHED: Final = "cytogate.batched"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +199,65 @@ class Loaded:
     key: str
     lighter: tuple[frozenset[str], Any] | None = None
 
+    async def fetch(self, items: list[Any], execution: Any, path: Path) -> list[Any]:
+        keys = _column(items, self.key)
+        present = [key for key in keys if key is not None]
+        found = iter(await execution.context_value.loader(self.fn).load_many(present))
+        return [None if key is None else next(found) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A list or object the items hold whose own items have deferred fields (a connection's
+    nodes and their terms): completed together for every item, so those load once."""
+
+    name: str
+
+    async def fetch(self, items: list[Any], execution: Any, path: Path) -> list[Any]:
+        return _column(items, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """A field resolved for all the items at once by its `BATCHED` function, with the
+    arguments of its node (the same for every item) converted as strawberry converts them."""
+
+    resolve_many: Callable[..., Awaitable[list[Any]]]
+    definition: GraphQLField
+    field: StrawberryField
+    details: tuple[Any, ...]
+    parent_type: GraphQLObjectType
+
+    async def fetch(self, items: list[Any], execution: Any, path: Path) -> list[Any]:
+        first = self.details[0]
+        given = get_argument_values(self.definition, first.node, execution.variable_values,
+                                    first.fragment_variable_values)  # fmt: skip
+        # the Info of the field on every item: its path names the field under the list
+        raw = execution.build_resolve_info(
+            self.definition, [details.node for details in self.details], self.parent_type,
+            path.add_key(first.node.name.value, self.parent_type.name),
+        )  # fmt: skip
+        schema = execution.schema._strawberry_schema
+        info = schema.config.info_class(_raw_info=raw, _field=self.field)
+        _, arguments = get_arguments(
+            field=self.field, source=None, info=info,
+            kwargs=given, config=schema.config,
+            scalar_registry=schema.schema_converter.scalar_registry,
+        )  # fmt: skip
+        arguments.pop(self.field.base_resolver.parent_parameter.name)  # type: ignore[union-attr]
+        found = await self.resolve_many(items, **arguments)
+        if len(found) != len(items):
+            raise _Bail
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class _Deferred:
-    """A loaded field of a list's items, filled after their plain fields: one `load_many` for
-    the whole list, its values completed by their own plan."""
+    """A field of a list's items filled after their plain fields, for the whole list at once
+    (`source`), its values completed by their own plan."""
 
     response_key: str
-    loaded: Loaded
+    source: Loaded | _Held | _Resolved
     many: bool
     non_null: bool
     items_non_null: bool
@@ -206,37 +267,27 @@ class _Deferred:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """How a list's items complete: a generated function for their plain fields, then each
-    loaded field in one batch (when there are any, completion is awaited)."""
+    deferred field in one step for all of them (when there are any, completion is awaited).
+    `path`: the list's (it names the Info of a batched field)."""
 
     build: Callable[[Any], list[dict[str, Any]]]
     deferred: tuple[_Deferred, ...] = ()
 
-    def run(self, items: Any, context: Any) -> Any:
+    def run(self, items: Any, execution: Any, path: Path) -> Any:
         out = self.build(items)
         if not self.deferred:
             return out
-        return self._fill(items, out, context)
+        return self._fill(items, out, execution, path)
 
-    async def _fill(self, items: Any, out: list[dict[str, Any]], context: Any) -> Any:
-        share = getattr(context, "shares_results", False)
+    async def _fill(self, items: Any, out: list[dict[str, Any]], execution: Any, path: Path) -> Any:
         for deferred in self.deferred:
-            keys = _column(items, deferred.loaded.key)
-            present = [key for key in keys if key is not None]
-            # where results may be shared, a key met many times (the term of 900 links, ten
-            # terms) is loaded and completed once
-            wanted = list(dict.fromkeys(present)) if share else present
             try:
-                found = await context.loader(deferred.loaded.fn).load_many(wanted)
-            except Exception:  # an error value of the loader: the normal path reports it
+                found = await deferred.source.fetch(items, execution, path)
+            except Exception:  # an error of a loader or resolver: the normal path reports it
                 raise _Bail from None
             complete = _complete_lists if deferred.many else _complete_objects
-            done = await complete(deferred, found, context)
-            if share:
-                of_key = dict(zip(wanted, done, strict=True))
-                values = [None if key is None else of_key[key] for key in keys]
-            else:
-                by_position = iter(done)
-                values = [None if key is None else next(by_position) for key in keys]
+            below = path.add_key(deferred.response_key)
+            values = await complete(deferred, found, execution, below)
             if deferred.non_null and any(value is None for value in values):
                 raise _Bail
             for row, value in zip(out, values, strict=True):
@@ -244,24 +295,27 @@ class Plan:
         return out
 
 
-async def _complete_lists(deferred: _Deferred, groups: list[Any], context: Any) -> list[Any]:
-    """Each loaded list completed by the deferred field's plan (None for a null list)."""
+async def _complete_lists(
+    deferred: _Deferred, groups: list[Any], execution: Any, path: Path
+) -> list[Any]:
+    """Each list completed by the deferred field's plan (None for a null list)."""
     flat = [value for group in groups if group is not None for value in group]
     if deferred.items_non_null and any(value is None for value in flat):
         raise _Bail
-    completed = iter(
-        await _distinct_once(deferred.plan, [value for value in flat if value is not None], context)
-    )
+    present = [value for value in flat if value is not None]
+    completed = iter(await _distinct_once(deferred.plan, present, execution, path))
     return [
         None if group is None else [None if value is None else next(completed) for value in group]
         for group in groups
     ]
 
 
-async def _complete_objects(deferred: _Deferred, values: list[Any], context: Any) -> list[Any]:
-    """Each loaded object completed by the deferred field's plan (None for a null one)."""
+async def _complete_objects(
+    deferred: _Deferred, values: list[Any], execution: Any, path: Path
+) -> list[Any]:
+    """Each object completed by the deferred field's plan (None for a null one)."""
     present = [value for value in values if value is not None]
-    completed = iter(await _distinct_once(deferred.plan, present, context))
+    completed = iter(await _distinct_once(deferred.plan, present, execution, path))
     return [None if value is None else next(completed) for value in values]
 
 
@@ -287,17 +341,17 @@ def _row_head(positions: dict[str, str]) -> list[str]:
     ]
 
 
-async def _distinct_once(plan: Plan, values: list[Any], context: Any) -> list[Any]:
+async def _distinct_once(plan: Plan, values: list[Any], execution: Any, path: Path) -> list[Any]:
     """`values` completed by `plan`, each distinct object once where the caller's results may
-    share them (`Context.shares_results`): `Plan._fill` loads a key once, but the lists of
-    several keys may hold the same objects (a loader's cached rows), completed once then."""
-    if getattr(context, "shares_results", False):
+    share them (`Context.shares_results`): the values of a loaded key (the term of 900 links,
+    ten terms) are the loader's cached objects, completed once then."""
+    if getattr(execution.context_value, "shares_results", False):
         distinct = {id(value): value for value in values}
         if len(distinct) < len(values):
-            completed = await _awaited(plan.run(list(distinct.values()), context))
+            completed = await _awaited(plan.run(list(distinct.values()), execution, path))
             done = dict(zip(distinct, completed, strict=True))
             return [done[id(value)] for value in values]
-    every: list[Any] = await _awaited(plan.run(values, context))
+    every: list[Any] = await _awaited(plan.run(values, execution, path))
     return every
 
 
@@ -480,7 +534,7 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             plan = self._plan(item_type, field_details_list)
             if plan is not None:
                 try:
-                    result = plan.run(items, self.context_value)
+                    result = plan.run(items, self, path)
                 except _Bail:
                     pass
                 else:
@@ -541,9 +595,10 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return Plan(namespace["complete"], tuple(source.deferred))
 
     def _deferred(
-        self, response_key: str, loaded: Loaded, type_: GraphQLOutputType, details: Any
-    ) -> _Deferred | None:
-        """A loaded field of the items: its kind, nullability and the plan of its values."""
+        self, response_key: str, source: Loaded | _Held | _Resolved, type_: GraphQLOutputType,
+        details: Any,
+    ) -> _Deferred | None:  # fmt: skip
+        """A deferred field of the items: its kind, nullability and the plan of its values."""
         inner, non_null = _unwrap(type_)
         many = isinstance(inner, GraphQLList)
         items_non_null = False
@@ -554,11 +609,53 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = self._compile(inner, details)
         if plan is None:
             return None
-        if loaded.lighter is not None:
+        if isinstance(source, Loaded) and source.lighter is not None:
             reads = self._reads(inner, details)
-            if reads is not None and not loaded.lighter[0] & reads:
-                loaded = Loaded(loaded.lighter[1], loaded.key)
-        return _Deferred(response_key, loaded, many, non_null, items_non_null, plan)
+            if reads is not None and not source.lighter[0] & reads:
+                source = Loaded(source.lighter[1], source.key)
+        return _Deferred(response_key, source, many, non_null, items_non_null, plan)
+
+    def _item_field(
+        self, response_key: str, parent_type: GraphQLObjectType, definition: GraphQLField,
+        field: StrawberryField, details: Any,
+    ) -> _Deferred | bool:  # fmt: skip
+        """How a field of the items is filled: deferred (loaded, batched, or holding values
+        with deferred fields of their own), True when inline, False when the list cannot be
+        planned."""
+        metadata: Mapping[str, Any] = field.metadata or {}
+        loaded = metadata.get(LOADED)
+        if loaded is not None and not definition.args:
+            return self._deferred(response_key, loaded, definition.type, details) or False
+        resolve_many = metadata.get(BATCHED)
+        if resolve_many is not None and not field.extensions:
+            resolved = _Resolved(resolve_many, definition, field, tuple(details), parent_type)
+            return self._deferred(response_key, resolved, definition.type, details) or False
+        if not field.is_basic_field:
+            return False
+        if not self._defers(definition.type, details):
+            return True
+        held = self._deferred(response_key, _Held(field.python_name), definition.type, details)
+        return held or False
+
+    def _defers(self, type_: GraphQLOutputType, details: Any) -> bool:
+        """Whether the selection `details` of values of `type_` (or of its lists' items) has
+        fields the values' plan would defer."""
+        inner = type_
+        while isinstance(inner, GraphQLNonNull | GraphQLList):
+            inner = inner.of_type
+        if not isinstance(inner, GraphQLObjectType):
+            return False
+        grouped, _, _ = self.collect_subfields(inner, details)
+        for sub_details in grouped.values():
+            definition = inner.fields.get(sub_details[0].node.name.value)
+            if definition is None:  # __typename
+                continue
+            field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if field is None or not field.is_basic_field:
+                return True
+            if self._defers(definition.type, sub_details):
+                return True
+        return False
 
     def _reads(self, type_: GraphQLObjectType, details: Any) -> frozenset[str] | None:
         """The attributes the selection `details` reads from values of `type_`
@@ -626,15 +723,17 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             definition = type_.fields[name]
             extensions = definition.extensions or {}
             field = extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            loaded = (field.metadata or {}).get(LOADED) if field is not None else None
-            if loaded is not None and value == "item" and not definition.args:
-                deferred = self._deferred(response_key, loaded, definition.type, sub_details)
-                if deferred is None:
+            if field is None:
+                return None
+            if value == "item":
+                how = self._item_field(response_key, type_, definition, field, sub_details)
+                if how is False:
                     return None
-                source.deferred.append(deferred)
-                entries.append(f"{response_key!r}: None")  # filled once loaded, in its place
-                continue
-            if field is None or not field.is_basic_field:
+                if isinstance(how, _Deferred):
+                    source.deferred.append(how)
+                    entries.append(f"{response_key!r}: None")  # filled after, in its place
+                    continue
+            elif not field.is_basic_field:
                 return None
             read = source.variable()
             name = field.python_name

@@ -95,7 +95,7 @@ def _hashable(search: AnnotationSearch) -> AnnotationSearch:
 async def annotations_of(
     ctx: Context,
     parent: str,
-    parent_id: int,
+    parent_ids: Iterable[int],
     search: AnnotationSearch | None,
     *,
     wanted: Iterable[str] = (),
@@ -103,17 +103,20 @@ async def annotations_of(
     offset: int = 0,
     counted: bool = True,
     reads: frozenset[str] | None = None,
-) -> Page[Any]:
-    """A page of the annotations of one parent that the caller may see, newest first, narrowed
-    by `search` (None: no filter); `reads`: the stored columns the caller uses (None: all)."""
+) -> list[Page[Any]]:
+    """A page of the annotations of each parent that the caller may see, newest first,
+    narrowed by `search` (None: no filter); `reads`: the stored columns the caller uses (None:
+    all). The parents of a list ask together, so they share one batch."""
     viewer = ctx.require_viewer()
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("first and offset must not be negative")
-    key = NestedQuery(parent, parent_id, None if viewer.is_admin else viewer.id,
-                      _EVERY if search is None or search == _EVERY else _hashable(search),
-                      ctx.page_limit(limit), offset, frozenset(wanted),
-                      ctx.public_url, counted, reads)  # fmt: skip
-    return await ctx.loader(annotations_by_parent).load(key)
+    shared = (
+        None if viewer.is_admin else viewer.id,
+        _EVERY if search is None or search == _EVERY else _hashable(search),
+        ctx.page_limit(limit), offset, frozenset(wanted), ctx.public_url, counted, reads,
+    )  # fmt: skip
+    keys = [NestedQuery(parent, parent_id, *shared) for parent_id in parent_ids]
+    return await ctx.loader(annotations_by_parent).load_many(keys)
 
 
 async def annotations_by_parent(db: Lease, keys: list[NestedQuery]) -> list[Page[Any] | Exception]:

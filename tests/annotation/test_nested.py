@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from strawberry.types import info as strawberry_info
 
+from resolvers.annotation import nested
 from resolvers.annotation.nested import _kept_rows
 from tests.factories import abstract_image, add_image, make_ontology, make_project
 from tests.harness import Api, Server
@@ -268,3 +269,19 @@ def test_a_field_under_many_parents_reads_its_selection_once_a_request(api, worl
     assert "errors" not in body, body
     assert len(body["data"]["project"]["images"]["nodes"]) == 3
     assert converted.count("annotations") == 1, converted
+
+
+def test_the_images_of_a_page_ask_for_their_annotations_in_one_call(api, world, monkeypatch):
+    """The list executor resolves an image list's `annotations` for every image at once
+    (`BATCHED`): one call with all the images, not one resolver per image."""
+    calls: list[list[int]] = []
+    original = nested.annotations_of
+
+    async def counting(ctx: Any, parent: str, parent_ids: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(list(parent_ids))
+        return await original(ctx, parent, parent_ids, *args, **kwargs)
+
+    monkeypatch.setattr(nested, "annotations_of", counting)
+    body = api.gql(NESTED, {"project": world["project"]["id"], "first": 2})
+    assert "errors" not in body, body
+    assert [sorted(ids) for ids in calls] == [sorted(world["images"])], calls
