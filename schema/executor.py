@@ -298,25 +298,44 @@ class Plan:
 async def _complete_lists(
     deferred: _Deferred, groups: list[Any], execution: Any, path: Path
 ) -> list[Any]:
-    """Each list completed by the deferred field's plan (None for a null list)."""
+    """Each list completed by the deferred field's plan (None for a null list); the lists
+    are completed as one, and cut back into lists by their lengths."""
     flat = [value for group in groups if group is not None for value in group]
-    if deferred.items_non_null and any(value is None for value in flat):
+    nulls = any(value is None for value in flat) if _may_hold_none(flat) else False
+    if nulls and deferred.items_non_null:
         raise _Bail
-    present = [value for value in flat if value is not None]
-    completed = iter(await _distinct_once(deferred.plan, present, execution, path))
-    return [
-        None if group is None else [None if value is None else next(completed) for value in group]
-        for group in groups
-    ]
+    present = [value for value in flat if value is not None] if nulls else flat
+    done = await _distinct_once(deferred.plan, present, execution, path)
+    if nulls:
+        completed = iter(done)
+        done = [None if value is None else next(completed) for value in flat]
+    out: list[Any] = []
+    at = 0
+    for group in groups:
+        if group is None:
+            out.append(None)
+        else:
+            out.append(done[at : at + len(group)])
+            at += len(group)
+    return out
+
+
+def _may_hold_none(values: list[Any]) -> bool:
+    """Whether `values` may hold None, decided without comparing each value with None (a
+    row's `==` costs a microsecond): by the types they have."""
+    return type(None) in set(map(type, values))
 
 
 async def _complete_objects(
     deferred: _Deferred, values: list[Any], execution: Any, path: Path
 ) -> list[Any]:
     """Each object completed by the deferred field's plan (None for a null one)."""
+    if not _may_hold_none(values):
+        completed: list[Any] = await _distinct_once(deferred.plan, values, execution, path)
+        return completed
     present = [value for value in values if value is not None]
-    completed = iter(await _distinct_once(deferred.plan, present, execution, path))
-    return [None if value is None else next(completed) for value in values]
+    found = iter(await _distinct_once(deferred.plan, present, execution, path))
+    return [None if value is None else next(found) for value in values]
 
 
 def _row_head(positions: dict[str, str]) -> list[str]:
@@ -346,11 +365,12 @@ async def _distinct_once(plan: Plan, values: list[Any], execution: Any, path: Pa
     share them (`Context.shares_results`): the values of a loaded key (the term of 900 links,
     ten terms) are the loader's cached objects, completed once then."""
     if getattr(execution.context_value, "shares_results", False):
-        distinct = {id(value): value for value in values}
-        if len(distinct) < len(values):
+        ids = list(map(id, values))
+        if len(set(ids)) < len(ids):
+            distinct = dict(zip(ids, values, strict=True))
             completed = await _awaited(plan.run(list(distinct.values()), execution, path))
             done = dict(zip(distinct, completed, strict=True))
-            return [done[id(value)] for value in values]
+            return [done[key] for key in ids]
     every: list[Any] = await _awaited(plan.run(values, execution, path))
     return every
 
