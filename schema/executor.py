@@ -200,6 +200,8 @@ class Loaded:
     lighter: tuple[frozenset[str], Any] | None = None
 
     async def fetch(self, items: list[Any], execution: Any, path: Path) -> list[Any]:
+        """The items' values (None where an item's key is), in order; `path`: the field's
+        under the list, as for every source."""
         keys = _column(items, self.key)
         present = [key for key in keys if key is not None]
         found = iter(await execution.context_value.loader(self.fn).load_many(present))
@@ -234,9 +236,8 @@ class _Resolved:
                                     first.fragment_variable_values)  # fmt: skip
         # the Info of the field on every item: its path names the field under the list
         raw = execution.build_resolve_info(
-            self.definition, [details.node for details in self.details], self.parent_type,
-            path.add_key(first.node.name.value, self.parent_type.name),
-        )  # fmt: skip
+            self.definition, [details.node for details in self.details], self.parent_type, path
+        )
         schema = execution.schema._strawberry_schema
         info = schema.config.info_class(_raw_info=raw, _field=self.field)
         _, arguments = get_arguments(
@@ -281,12 +282,12 @@ class Plan:
 
     async def _fill(self, items: Any, out: list[dict[str, Any]], execution: Any, path: Path) -> Any:
         for deferred in self.deferred:
+            below = path.add_key(deferred.response_key)
             try:
-                found = await deferred.source.fetch(items, execution, path)
+                found = await deferred.source.fetch(items, execution, below)
             except Exception:  # an error of a loader or resolver: the normal path reports it
                 raise _Bail from None
             complete = _complete_lists if deferred.many else _complete_objects
-            below = path.add_key(deferred.response_key)
             values = await complete(deferred, found, execution, below)
             if deferred.non_null and any(value is None for value in values):
                 raise _Bail

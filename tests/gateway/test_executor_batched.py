@@ -20,6 +20,8 @@ from schema.executor import BATCHED, ListExecutionContext
 
 #: Every call the list resolvers and loaders made: (name, the items' or keys' ids).
 CALLS: list[tuple[str, list[Any]]] = []
+#: The last key of the path each call of the list resolver was given.
+KEYS: list[Any] = []
 
 
 @dataclass
@@ -73,6 +75,7 @@ async def resolve_notes_many(
     a negative `first` is refused."""
     CALLS.append(("notes_many", [root.id for root in roots]))
     assert info.field_name == "notes"
+    KEYS.append(info.path.key)
     if first < 0:
         raise ValueError("first must not be negative")
     pages: list[NotePage | None] = []
@@ -125,6 +128,7 @@ def schemas(n: int) -> tuple[strawberry.Schema, strawberry.Schema]:
 def run(schema: strawberry.Schema, query: str, variables: dict[str, Any] | None = None) -> Any:
     """The answer and the calls it made, with a fresh context (fresh loaders)."""
     CALLS.clear()
+    KEYS.clear()
     context = Context(SimpleNamespace(), None, None)  # type: ignore[arg-type]
     result = asyncio.run(schema.execute(query, variable_values=variables, context_value=context))
     errors = sorted((e.message, tuple(e.path or ())) for e in result.errors or ())
@@ -174,3 +178,10 @@ def test_errors_fall_back_to_the_normal_answer(query):
     fast_answer = run(fast, query)[:2]
     assert fast_answer == run(slow, query)[:2]
     assert fast_answer[1] != []
+
+
+def test_the_list_resolver_is_told_the_fields_path_under_the_list():
+    _, fast = schemas(3)
+    query = "{ items { a: notes { total } b: notes(first: 1) { total } } }"
+    assert run(fast, query)[1] == []
+    assert sorted(KEYS) == ["a", "b"]
