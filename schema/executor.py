@@ -302,7 +302,7 @@ async def _complete_lists(
     """Each list completed by the deferred field's plan (None for a null list); the lists
     are completed as one, and cut back into lists by their lengths."""
     flat = [value for group in groups if group is not None for value in group]
-    nulls = any(value is None for value in flat) if _may_hold_none(flat) else False
+    nulls = _holds_none(flat)
     if nulls and deferred.items_non_null:
         raise _Bail
     present = [value for value in flat if value is not None] if nulls else flat
@@ -321,9 +321,9 @@ async def _complete_lists(
     return out
 
 
-def _may_hold_none(values: list[Any]) -> bool:
-    """Whether `values` may hold None, decided without comparing each value with None (a
-    row's `==` costs a microsecond): by the types they have."""
+def _holds_none(values: list[Any]) -> bool:
+    """Whether `values` hold None, decided without comparing each value with None (a row's
+    `==` costs a microsecond): by the types they have (None is NoneType's only value)."""
     return type(None) in set(map(type, values))
 
 
@@ -331,7 +331,7 @@ async def _complete_objects(
     deferred: _Deferred, values: list[Any], execution: Any, path: Path
 ) -> list[Any]:
     """Each object completed by the deferred field's plan (None for a null one)."""
-    if not _may_hold_none(values):
+    if not _holds_none(values):
         completed: list[Any] = await _distinct_once(deferred.plan, values, execution, path)
         return completed
     present = [value for value in values if value is not None]
