@@ -18,12 +18,14 @@ are whole table rows, so one mechanism undoes and redoes every domain:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import Any, Final, Literal
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -39,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql import Executable
 
 from db.engine import Connection, Lease
 from db.id_lists import among
@@ -290,8 +293,29 @@ class CommandLog:
         undoable), in one statement. The transaction id, which groups the commands of one
         database transaction for undo (a tool joining several writes is undone as one), is the
         transaction's first command's id."""
+        statement = self._statement(spec, action, data, message, project_id=project_id,
+                                    printed=printed, refuse_undo=refuse_undo)  # fmt: skip
+        stored = (await self.conn.execute(statement)).one()
+        self.conn.memo.setdefault("transaction_id", int(stored.transaction_id))
+        return CommandInfo(int(stored.id), action, spec.domain, message, printed)
+
+    def _statement(
+        self,
+        spec: Spec,
+        action: Action,
+        data: JSON,
+        message: str,
+        *,
+        project_id: int | None,
+        printed: bool,
+        refuse_undo: bool = False,
+        command_id: int | None = None,
+    ) -> Executable:
+        """The INSERT of `record`: the command (with `command_id` when reserved, else the
+        sequence's next), its history row and its undo item."""
         known = self.conn.memo.get("transaction_id")
-        new = select(ID_SEQUENCE.next_value().label("id")).cte("new")
+        next_id = ID_SEQUENCE.next_value() if command_id is None else literal(command_id)
+        new = select(next_id.label("id")).cte("new")
         values = select(
             new.c.id, literal(action), literal(self.viewer.id, BigInteger),
             literal(project_id, BigInteger), literal(spec.domain),
@@ -321,9 +345,7 @@ class CommandLog:
                 .from_select(["command_id", "user_id", "transaction_id"], item)
                 .cte("undo")
             )
-        stored = (await self.conn.execute(statement)).one()
-        self.conn.memo.setdefault("transaction_id", int(stored.transaction_id))
-        return CommandInfo(int(stored.id), action, spec.domain, message, printed)
+        return statement
 
     async def add(
         self, spec: Spec, row: Row[Any] | Mapping[str, Any], *, printed: bool = True
@@ -401,15 +423,30 @@ class CommandLog:
             snapshots = rows_data(spec, rows)
         return await self._record_snapshots(spec, action, snapshots, printed=printed)
 
-    async def add_snapshots(
-        self, spec: Spec, snapshots: list[JSON], *, printed: bool = True
-    ) -> CommandInfo | None:
+    async def send_snapshots(
+        self, spec: Spec, snapshots: list[JSON], command_id: int, *, printed: bool = True
+    ) -> tuple[CommandInfo, asyncio.Future[Any]]:
         """Record many objects a mutation created, snapshotted by the mutation itself as
         `rows_data` would (a bulk create, without reading them back), as one command, which
         undo removes as a whole; printed in the history unless they come with their parent
-        (as `add_many`)."""
+        (as `add_many`).
+
+        The command is sent without waiting for PostgreSQL (`Connection.send`: await the
+        future returned with it before the transaction ends), under `command_id`, reserved
+        by the caller from the sequence: the transaction id it may become is then known
+        before it runs, so that the commands sent after it join it. The snapshots are
+        encoded here, while PostgreSQL still works on the statements before.
+        """
         assert not spec.acl, "an ACL-bearing snapshot reads the object's ACL rows"
-        return await self._record_snapshots(spec, "ADD", snapshots, printed=printed)
+        assert snapshots, "a command records at least one object"
+        self.conn.memo.setdefault("transaction_id", command_id)
+        message = f"{len(snapshots)} {spec.domain} {VERBS['ADD']}"
+        data = {"rows": orjson.Fragment(orjson.dumps(snapshots))}
+        statement = self._statement(spec, "ADD", data, message, printed=printed,
+                                    project_id=spec.project_of(snapshots[0]),
+                                    command_id=command_id)  # fmt: skip
+        sent = await self.conn.send(statement)
+        return CommandInfo(command_id, "ADD", spec.domain, message, printed), sent
 
     async def _record_snapshots(
         self, spec: Spec, action: Action, snapshots: list[JSON], *, printed: bool

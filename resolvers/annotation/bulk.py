@@ -7,11 +7,10 @@ place), who draws it, the read-only check, the geometry pipeline (over many elem
 `prepare_many`) and the terms of the project's ontology — and an element's error is that
 element's answer. The elements that pass are written in steps of a few hundred, each one
 statement inserting the step's annotations and their term links from arrays, with ids reserved
-from the sequence beforehand; PostgreSQL writes a step while the next one is shaped; the
-counters the batch changes are updated once, after its last step. One command per table under
-one transaction id records the whole batch, which undo reverses as a whole. An element naming
-tracks is created as a create of one, in its own transaction, since a track refuses a slice it
-already holds only when written.
+from the sequence beforehand; PostgreSQL writes a step (its counting trigger included) while
+the next one is shaped. One command per table under one transaction id records the whole
+batch, which undo reverses as a whole. An element naming tracks is created as a create of one,
+in its own transaction, since a track refuses a slice it already holds only when written.
 
 A delete by filter removes, in one transaction and one command per table, the annotations a
 listing with the same filter shows the caller, provided the caller may delete each of them.
@@ -22,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -44,7 +43,7 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from db.engine import Connection
 from db.id_lists import among
@@ -320,23 +319,33 @@ async def _term_ontologies(ctx: Context, many: Sequence[AnnotationFields]) -> di
         return {int(term): int(ontology) for term, ontology in await conn.execute(stmt)}
 
 
-class _Defaults:
-    """What the batch's INSERTs leave to the columns' defaults (creation dates, counters),
-    read once: the defaults are the same for every row of a transaction (`now()`, constants;
-    the ids come reserved), so a row's snapshot is its written values and these, and the
-    INSERTs return nothing."""
+class _Opening:
+    """What a batch reads before its first step, in one statement sent while the first step
+    is shaped: ids reserved from the sequence (the annotations', the links', and the two
+    commands'), and what the INSERTs leave to the columns' defaults (creation dates,
+    counters). The defaults are the same for every row of a transaction (`now()`,
+    constants), so a row's snapshot is its written values and these, and the INSERTs return
+    nothing."""
 
-    def __init__(self, annotation: JSON, link: JSON) -> None:
-        self.annotation = annotation
-        self.link = link
+    def __init__(self, row: Any, annotations: int) -> None:
+        ids, *values = row
+        self.command_ids: tuple[int, int] = (ids[0], ids[1])
+        self.annotation_ids = iter(ids[2 : 2 + annotations])
+        self.link_ids = iter(ids[2 + annotations :])
+        defaults = iter(values)
+        self.annotation: JSON = row_data({c.key: next(defaults) for c in _ANNOTATION_DEFAULTED})
+        self.link: JSON = row_data({c.key: next(defaults) for c in _LINK_DEFAULTED})
 
-    @classmethod
-    async def read(cls, conn: Connection) -> _Defaults:
-        both = (*_ANNOTATION_DEFAULTED, *_LINK_DEFAULTED)
-        values = iter((await conn.execute(select(*map(_default_of, both)))).one())
-        annotation = {column.key: next(values) for column in _ANNOTATION_DEFAULTED}
-        link = {column.key: next(values) for column in _LINK_DEFAULTED}
-        return cls(row_data(annotation), row_data(link))
+    @staticmethod
+    def statement() -> Any:
+        """The opening SELECT, `wanted` ids bound at execution."""
+        reserved = (
+            select(func.array_agg(ID_SEQUENCE.next_value()))
+            .select_from(func.generate_series(1, bindparam("wanted", type_=Integer)))
+            .scalar_subquery()
+        )
+        defaults = map(_default_of, (*_ANNOTATION_DEFAULTED, *_LINK_DEFAULTED))
+        return select(reserved, *defaults)
 
 
 def _default_of(column: Any) -> Any:
@@ -360,24 +369,17 @@ class _Step:
         self.links = links
 
     @classmethod
-    async def send(
-        cls, conn: Connection, part: list[_Planned], link_ids: Iterator[int], defaults: _Defaults
-    ) -> _Step:
+    async def send(cls, conn: Connection, part: list[_Planned], opening: _Opening) -> _Step:
         arrays: dict[str, list[Any]] = {name: [item.values[name] for item in part]
                                         for name in _WRITTEN}  # fmt: skip
         arrays["wkb"] = list(shapely.to_wkb([item.geometry for item in part]))
-        links = [{"id": next(link_ids), "user_annotation_id": item.values["id"], "term_id": term,
-                  "user_id": item.user_id, **defaults.link}
+        links = [{"id": next(opening.link_ids), "user_annotation_id": item.values["id"],
+                  "term_id": term, "user_id": item.user_id, **opening.link}
                  for item in part for term in item.terms]  # fmt: skip
         for column, name in _LINK_WRITTEN.items():
             arrays[name] = [link[column] for link in links]
         answer = await conn.send(_INSERT_STEP, arrays)
-        return cls(answer, [{**item.values, **defaults.annotation} for item in part], links)
-
-    async def settle(self) -> None:
-        """Wait for the statement, whatever its outcome: the transaction ends after it."""
-        with contextlib.suppress(BaseException):
-            await self.answer
+        return cls(answer, [{**item.values, **opening.annotation} for item in part], links)
 
 
 async def _write(
@@ -386,56 +388,64 @@ async def _write(
     """Shape and insert the batch step by step, then record one command per table; the
     indexes of the elements naming tracks are returned, to be created one by one.
 
-    While PostgreSQL inserts a step's annotations and links, the next step is shaped
-    (`Connection.send`): a large batch costs about the larger of the two sides instead of
-    their sum. An atomic batch raises the first error once every element before it is
-    checked; its transaction then rolls back what was written.
+    Nothing waits for PostgreSQL while there is shaping to do (`Connection.send`): the
+    opening statement runs while the first step is shaped, each step's INSERT while the next
+    one is, and the commands are sent behind the last step's INSERT, so a large batch costs
+    about the larger of the two sides instead of their sum. An atomic batch
+    raises the first error once every element before it is checked; its transaction then
+    rolls back what was written.
     """
     count = len(checks.many)
     candidates = [checks.many[i] for i, key in enumerate(checks.keys) if key is not None]
-    wanted = len(candidates) + sum(len(fields.terms) for fields in candidates)
-    reserved = select(ID_SEQUENCE.next_value()).select_from(func.generate_series(1, wanted))
-    ids = [int(i) for i in (await conn.execute(reserved)).scalars()]
-    annotation_ids, link_ids = iter(ids[: len(candidates)]), iter(ids[len(candidates) :])
-    defaults = await _Defaults.read(conn)
-    await conn.execute(_COUNTED_BY_BATCH)
+    wanted = 2 + len(candidates) + sum(len(fields.terms) for fields in candidates)
+    sent: list[asyncio.Future[Any]] = [await conn.send(_OPENING, {"wanted": wanted})]
+    opening: _Opening | None = None
     batch: list[_Planned] = []
     tracked: list[int] = []
     snapshots: list[JSON] = []
     links: list[JSON] = []
-    sent: _Step | None = None
     try:
         for start in range(0, count, STEP):
             indexes = range(start, min(start + STEP, count))
+            shaped = checks.shape(indexes)
+            if opening is None:
+                opening = _Opening((await sent[0]).one(), len(candidates))
             part: list[_Planned] = []
-            for item in checks.shape(indexes):
+            for item in shaped:
                 if checks.many[item.index].tracks:
                     tracked.append(item.index)
                 else:
-                    item.values["id"] = next(annotation_ids)
+                    item.values["id"] = next(opening.annotation_ids)
                     part.append(item)
             if atomic and (refused := checks.first_error(indexes)) is not None:
                 raise refused
             if not part:
                 continue
-            before, sent = sent, await _Step.send(conn, part, link_ids, defaults)
-            snapshots += sent.annotations
-            links += sent.links
+            step = await _Step.send(conn, part, opening)
+            snapshots += step.annotations
+            links += step.links
             batch += part
-            if before is not None:
-                await before.answer
-        if sent is not None:
-            await sent.answer
+            if len(sent) > 1:
+                await sent[-1]  # the step before: PostgreSQL is now on this one
+            sent.append(step.answer)
+        command = None
+        if batch:
+            assert opening is not None
+            command_id, link_command_id = opening.command_ids
+            command, recorded = await log.send_snapshots(USER_ANNOTATION, snapshots, command_id)
+            sent.append(recorded)
+            if links:
+                _, recorded = await log.send_snapshots(ANNOTATION_TERM, links, link_command_id,
+                                                       printed=False)  # fmt: skip
+                sent.append(recorded)
+        for answer in sent:
+            await answer
     finally:
-        if sent is not None:
-            await sent.settle()
-    await conn.execute(_COUNT_BATCH, {name: [item.values[f"{name}_id"] for item in batch]
-                                      for name in _COUNTED})  # fmt: skip
-    if not batch:
+        for answer in sent:  # whatever their outcome: the transaction ends after them
+            with contextlib.suppress(BaseException):
+                await answer
+    if command is None:
         return tracked
-    command = await log.add_snapshots(USER_ANNOTATION, snapshots)
-    assert command is not None  # the batch is never empty
-    await log.add_snapshots(ANNOTATION_TERM, links, printed=False)
     read: dict[int, Any] = {}
     if rows:
         made = [item.values["id"] for item in batch]
@@ -476,18 +486,8 @@ _INSERT_STEP: Final = (
 )
 
 
-#: The annotation keys the counters follow (db/migrations 0009).
-_COUNTED: Final = ("image", "project", "user", "slice")
-#: Until `_COUNT_BATCH`, this transaction's inserts of annotations leave the counters to it.
-_COUNTED_BY_BATCH: Final = select(func.set_config("cytogate.counted_by_batch", "on", True))
-#: The batch's annotations counted in (each one +1), and the counting trigger back on.
-_KEYS: Final = {name: _array(name, BigInteger) for name in _COUNTED}
-_COUNT_BATCH: Final = select(
-    func.cytogate_add_user_annotations(
-        func.array_fill(1, array([func.cardinality(_KEYS["image"])])), *_KEYS.values()
-    ),
-    func.set_config("cytogate.counted_by_batch", "", True),
-)
+#: The opening statement (`_Opening`).
+_OPENING: Final = _Opening.statement()
 
 
 # --- delete by filter ------------------------------------------------------------------------
