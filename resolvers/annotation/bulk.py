@@ -7,10 +7,12 @@ place), who draws it, the read-only check, the geometry pipeline (over many elem
 `prepare_many`) and the terms of the project's ontology — and an element's error is that
 element's answer. The elements that pass are written in steps of a few hundred, each one
 statement inserting the step's annotations and their term links from arrays, with ids reserved
-from the sequence beforehand; PostgreSQL writes a step (its counting trigger included) while
-the next one is shaped. One command per table under one transaction id records the whole
-batch, which undo reverses as a whole. An element naming tracks is created as a create of one,
-in its own transaction, since a track refuses a slice it already holds only when written.
+from the sequence beforehand; PostgreSQL writes a step while the next one is shaped; the
+counters the batch changes are updated once, last, so that their rows stay locked only
+between that update and the commit. One command per table under one transaction id records
+the whole batch, which undo reverses as a whole. An element naming tracks is created as a
+create of one, in its own transaction, since a track refuses a slice it already holds only
+when written.
 
 A delete by filter removes, in one transaction and one command per table, the annotations a
 listing with the same filter shows the caller, provided the caller may delete each of them.
@@ -43,7 +45,7 @@ from sqlalchemy import (
     null,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from db.engine import Connection
 from db.id_lists import among
@@ -325,7 +327,7 @@ class _Opening:
     commands'), and what the INSERTs leave to the columns' defaults (creation dates,
     counters). The defaults are the same for every row of a transaction (`now()`,
     constants), so a row's snapshot is its written values and these, and the INSERTs return
-    nothing."""
+    nothing. The statement also leaves the batch's counting to `_COUNT_BATCH`."""
 
     def __init__(self, row: Any, annotations: int) -> None:
         ids, *values = row
@@ -345,7 +347,8 @@ class _Opening:
             .scalar_subquery()
         )
         defaults = map(_default_of, (*_ANNOTATION_DEFAULTED, *_LINK_DEFAULTED))
-        return select(reserved, *defaults)
+        return select(reserved, *defaults,
+                      func.set_config("cytogate.counted_by_batch", "on", True))  # fmt: skip
 
 
 def _default_of(column: Any) -> Any:
@@ -390,10 +393,12 @@ async def _write(
 
     Nothing waits for PostgreSQL while there is shaping to do (`Connection.send`): the
     opening statement runs while the first step is shaped, each step's INSERT while the next
-    one is, and the commands are sent behind the last step's INSERT, so a large batch costs
-    about the larger of the two sides instead of their sum. An atomic batch
-    raises the first error once every element before it is checked; its transaction then
-    rolls back what was written.
+    one is, and the commands and the counting are sent behind the last step's INSERT, so a
+    large batch costs about the larger of the two sides instead of their sum. The counting
+    goes last: the counters' rows (the image's, the whole project's) stay locked from it to
+    the commit only, so other annotation writers in the project are not held for the time
+    the batch takes to write. An atomic batch raises the first error once every element
+    before it is checked; its transaction then rolls back what was written.
     """
     count = len(checks.many)
     candidates = [checks.many[i] for i, key in enumerate(checks.keys) if key is not None]
@@ -438,6 +443,8 @@ async def _write(
                 _, recorded = await log.send_snapshots(ANNOTATION_TERM, links, link_command_id,
                                                        printed=False)  # fmt: skip
                 sent.append(recorded)
+        counts = {name: [item.values[f"{name}_id"] for item in batch] for name in _COUNTED}
+        sent.append(await conn.send(_COUNT_BATCH, counts))
         for answer in sent:
             await answer
     finally:
@@ -488,6 +495,17 @@ _INSERT_STEP: Final = (
 
 #: The opening statement (`_Opening`).
 _OPENING: Final = _Opening.statement()
+#: The annotation keys the counters follow (db/migrations 0009); until `_COUNT_BATCH`, this
+#: transaction's inserts of annotations leave the counters to it (set by `_OPENING`).
+_COUNTED: Final = ("image", "project", "user", "slice")
+#: The batch's annotations counted in (each one +1), and the counting trigger back on.
+_KEYS: Final = {name: _array(name, BigInteger) for name in _COUNTED}
+_COUNT_BATCH: Final = select(
+    func.cytogate_add_user_annotations(
+        func.array_fill(1, array([func.cardinality(_KEYS["image"])])), *_KEYS.values()
+    ),
+    func.set_config("cytogate.counted_by_batch", "", True),
+)
 
 
 # --- delete by filter ------------------------------------------------------------------------

@@ -307,9 +307,9 @@ def test_an_annotation_whose_image_moved_since_its_undo_is_not_redone(api, scene
 
 
 def test_counters_of_a_batch_count_what_it_writes_after_it_too(api, scene, database_url):
-    """A batch's annotations are counted by the trigger at each of its steps (db/migrations
-    0010); an element naming a track is created after them in the same operation and is
-    counted as a single create is, and so are undo and redo."""
+    """A batch counts its annotations once, after its steps (db/migrations 0009, 0011); an
+    element naming a track is created after them in the same operation and is counted as a
+    single create is, and so are undo and redo."""
     image, first, second = scene["image"]["id"], *scene["slices"]
     cells, nuclei = (created(api.post("/api/track.json", json={
         "name": name, "color": "#00FF00", "image": image}), "track")["id"]
