@@ -314,7 +314,9 @@ class CommandLog:
         """The INSERT of `record`: the command (with `command_id` when reserved, else the
         sequence's next), its history row and its undo item."""
         known = self.conn.memo.get("transaction_id")
-        next_id = ID_SEQUENCE.next_value() if command_id is None else literal(command_id)
+        next_id = (
+            ID_SEQUENCE.next_value() if command_id is None else literal(command_id, BigInteger)
+        )
         new = select(next_id.label("id")).cte("new")
         values = select(
             new.c.id, literal(action), literal(self.viewer.id, BigInteger),

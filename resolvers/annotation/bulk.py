@@ -430,9 +430,9 @@ async def _write(
             snapshots += step.annotations
             links += step.links
             batch += part
-            if len(sent) > 1:
-                await sent[-1]  # the step before: PostgreSQL is now on this one
             sent.append(step.answer)
+            if len(sent) > 2:
+                await sent[-2]  # the step before: PostgreSQL is now on this one
         command = None
         if batch:
             assert opening is not None
