@@ -3,9 +3,10 @@
 N clients (asyncio tasks on one aiohttp session, loopback only) run for a fixed time, each as
 one of five project members, mixing REST and GraphQL reads (listings, single annotations, a
 nested project → images → annotations query) with writes (annotation create, update, delete,
-term add; REST and GraphQL). Every run is bounded in time and in requests. Afterwards every
-counter the server keeps (annotations per image, per project, per user and slice) is compared
-with a recount in SQL, and each term's count through the listing with a recount.
+term add; REST and GraphQL; REST arrays of 50 annotations). Every run is bounded in time and
+in requests. Afterwards every counter the server keeps (annotations per image, per project,
+per user and slice) is compared with a recount in SQL, and each term's count through the
+listing with a recount.
 
 Then the same load with PostgreSQL stopped for a few seconds in the middle of the run: the table
 splits the errors into those of requests started while it was down (503 with Retry-After is the
@@ -49,6 +50,8 @@ SEEDED: Final = 2_000
 RESTART_AT: Final = 0.3
 DOWN_FOR: Final = 5.0
 
+#: Annotations per REST array in the mix.
+ARRAY: Final = 50
 #: Relative weights of the actions in the mix.
 MIX: Final = {
     "GET annotation.json (listing)": 22,
@@ -60,6 +63,7 @@ MIX: Final = {
     "POST annotation/{id}/term/{t}.json": 8,
     "DELETE userannotation/{id}.json": 6,
     "POST graphql annotationCreate": 8,
+    f"POST annotation.json (array of {ARRAY})": 3,
 }
 
 LISTING: Final = """
@@ -143,6 +147,7 @@ class Client:
             "POST annotation/{id}/term/{t}.json": self.rest_term,
             "DELETE userannotation/{id}.json": self.rest_delete,
             "POST graphql annotationCreate": self.graphql_create,
+            f"POST annotation.json (array of {ARRAY})": self.rest_array,
         }
         self.names = list(MIX)
         self.weights = [MIX[name] for name in self.names]
@@ -237,6 +242,14 @@ class Client:
         if (data.get("data") or {}).get("annotationCreate"):
             self.mine[int(data["data"]["annotationCreate"]["annotation"]["id"])] = {term}
         return status, body
+
+    async def rest_array(self) -> tuple[int, bytes]:
+        """A batch on one image, as an algorithm writes its results (counted by the batch's
+        last statement, beside the single writers' triggers)."""
+        term, image = self.rng.choice(self.world.terms), self._image()
+        return await self._rest("POST", "/api/annotation.json", [
+            {"location": self._polygon(), "image": image, "term": [term]}
+            for _ in range(ARRAY)])  # fmt: skip
 
     async def rest_update(self) -> tuple[int, bytes]:
         annotation = self.rng.choice(list(self.mine))
