@@ -17,10 +17,9 @@ Create Date: 2026-12-07 00:40:00
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 from alembic import op
+
+from db.migrate import earlier_revision
 
 revision = "0009"
 down_revision = "0008"
@@ -108,13 +107,7 @@ END $$
 
 def _previous() -> str:
     """The trigger function as revision 0003 made it (generated there)."""
-    spec = importlib.util.spec_from_file_location(
-        "revision_0003", Path(__file__).with_name("0003_annotations.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    made: str = module.COUNTERS["user_annotation"]
+    made: str = earlier_revision("0003_annotations.py").COUNTERS["user_annotation"]
     return made.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
 

@@ -15,11 +15,11 @@ Create Date: 2026-12-07 07:20:00
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
+from typing import Final
 
 from alembic import op
+
+from db.migrate import earlier_revision
 
 revision = "0010"
 down_revision = "0009"
@@ -33,21 +33,15 @@ _SKIP = """
         END IF;"""
 
 
-def _revision_0009() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "revision_0009", Path(__file__).with_name("0009_batch_counted_annotations.py")
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+#: The revision whose trigger function this one amends.
+_0009: Final = "0009_batch_counted_annotations.py"
 
 
 def upgrade() -> None:
-    made: str = _revision_0009().COUNT
+    made: str = earlier_revision(_0009).COUNT
     assert _SKIP in made
     op.execute(made.replace(_SKIP, ""))
 
 
 def downgrade() -> None:
-    op.execute(_revision_0009().COUNT)
+    op.execute(earlier_revision(_0009).COUNT)

@@ -15,11 +15,9 @@ Create Date: 2026-12-07 07:40:00
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from alembic import op
+
+from db.migrate import earlier_revision
 
 revision = "0011"
 down_revision = "0010"
@@ -27,17 +25,9 @@ branch_labels = None
 depends_on = None
 
 
-def _revision(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(name + ".py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def upgrade() -> None:
-    op.execute(_revision("0009_batch_counted_annotations").COUNT)
+    op.execute(earlier_revision("0009_batch_counted_annotations.py").COUNT)
 
 
 def downgrade() -> None:
-    _revision("0010_annotations_counted_per_statement").upgrade()
+    earlier_revision("0010_annotations_counted_per_statement.py").upgrade()
