@@ -41,7 +41,7 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeVar, overload
 
 import orjson
-from sqlalchemy import Executable, text
+from sqlalchemy import Executable, Result, text
 from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -49,6 +49,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.util.typing import TupleAny, TypeVarTuple, Unpack
+
+from db.direct import Direct
 
 __all__ = ["Connection", "Database", "DatabaseUnavailable", "Lease"]
 
@@ -265,6 +267,17 @@ class Connection:
         self._lease.wrote(statement)
         return result
 
+    async def fetch(
+        self, statement: Direct | Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result[Any]:
+        """The rows of a SELECT; a kept one (`db.direct.Direct`) runs straight on asyncpg
+        outside a transaction."""
+        if not isinstance(statement, Direct):
+            return await self.execute(statement, parameters)
+        if self._lease.in_transaction:
+            return await self.execute(statement.statement, parameters)
+        return await self._lease.run(lambda conn: statement.run(conn, parameters))
+
     async def send(
         self, statement: Executable, parameters: Params | None = None
     ) -> asyncio.Future[CursorResult[Unpack[TupleAny]]]:
@@ -423,6 +436,11 @@ class Lease:
                 if own and self._conn is not None:
                     await self._conn.rollback()
                     await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction of this lease is open."""
+        return self._state is not None
 
     def wrote(self, statement: Executable) -> None:
         """Note the table an INSERT, UPDATE or DELETE that just ran wrote: the watchers hear

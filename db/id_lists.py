@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 if TYPE_CHECKING:
     from sqlalchemy import Executable, Result, Row
 
+    from db.direct import Direct
     from db.engine import Lease
 
 __all__ = ["among", "among_bound", "position", "rows_by_id", "rows_grouped"]
@@ -53,25 +54,29 @@ def position(result: Result[Any], key: str) -> int:
     return list(result.keys()).index(key)
 
 
-async def rows_by_id(db: Lease, stmt: Executable, ids: list[int]) -> list[Row[Any] | None]:
+async def rows_by_id(db: Lease, stmt: Direct | Executable, ids: list[int]) -> list[Row[Any] | None]:
     """A batch loader's answer: the rows of `stmt` (narrowed with `among_bound` on their id)
     for `ids`, in their order, None for an id without a row."""
     async with db.read() as conn:
-        result = await conn.execute(stmt, {"ids": ids})
+        result = await conn.fetch(stmt, {"ids": ids})
         at = position(result, "id")
         found = {row[at]: row for row in result.all()}
     return [found.get(key) for key in ids]
 
 
 async def rows_grouped(
-    db: Lease, stmt: Executable, key: str, ids: list[int], params: dict[str, Any] | None = None
+    db: Lease,
+    stmt: Direct | Executable,
+    key: str,
+    ids: list[int],
+    params: dict[str, Any] | None = None,
 ) -> list[list[Row[Any]]]:
     """A batch loader's answer of lists: the rows of `stmt` (narrowed to `ids` on its column
     `key`) grouped by that column, one list for each of `ids` in their order (empty for an id
     without rows), each in the statement's order."""
     groups: dict[Any, list[Row[Any]]] = {one: [] for one in ids}
     async with db.read() as conn:
-        result = await conn.execute(stmt, params)
+        result = await conn.fetch(stmt, params)
         at = position(result, key)
         for row in result.all():
             groups[row[at]].append(row)

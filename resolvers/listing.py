@@ -18,6 +18,7 @@ from typing import Any, Final, Generic, Literal, TypeVar, cast
 from sqlalchemy import String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among_bound, position
 from resolvers.errors import CytogateError, InvalidInput
@@ -308,7 +309,7 @@ def parent_pages(
 
 async def read_parent_pages(
     conn: Connection,
-    query: SelectAny,
+    query: SelectAny | Direct,
     parent_ids: Sequence[int],
     *,
     limit: int | None,
@@ -320,7 +321,7 @@ async def read_parent_pages(
     rows: defaultdict[int, list[Any]] = defaultdict(list)
     totals: dict[int, int] = {}
     bound = {"parents": list(parent_ids), **(params or {})}
-    result = await conn.execute(query, bound)
+    result = await conn.fetch(query, bound)
     parent, total, in_page = (position(result, key) for key in ("_page_parent", "_page_total",
                                                                 "_page_in"))  # fmt: skip
     for row in result.all():

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import BigInteger, Row, delete, literal, or_, select
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
@@ -136,8 +137,8 @@ RELATION_TERM: Final = register(
 # --- batch loaders ---------------------------------------------------------------------------
 
 
-_ONTOLOGIES: Final = select(*ONTOLOGY_TABLE.c).where(among_bound(Ontology.id))
-_TERMS: Final = select(*TERM_TABLE.c).where(among_bound(Term.id))
+_ONTOLOGIES: Final = Direct(select(*ONTOLOGY_TABLE.c).where(among_bound(Ontology.id)))
+_TERMS: Final = Direct(select(*TERM_TABLE.c).where(among_bound(Term.id)))
 
 
 async def ontologies_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -29,6 +29,7 @@ from typing import Any, Final, NoReturn
 
 from sqlalchemy import Row, select
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among_bound, rows_by_id
 from db.models import ImageServer
@@ -178,7 +179,7 @@ def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
 # --- the image-server record -----------------------------------------------------------------
 
 
-_SERVERS: Final = select(*SERVER_TABLE.c).where(among_bound(ImageServer.id))
+_SERVERS: Final = Direct(select(*SERVER_TABLE.c).where(among_bound(ImageServer.id)))
 
 
 async def image_servers_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

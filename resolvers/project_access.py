@@ -15,6 +15,7 @@ from typing import Any, Final, Protocol, cast
 from sqlalchemy import Row, bindparam, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
@@ -78,7 +79,7 @@ class ProjectRow(Protocol):
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_PROJECTS: Final = select(*PROJECT_TABLE.c).where(among_bound(Project.id))
+_PROJECTS: Final = Direct(select(*PROJECT_TABLE.c).where(among_bound(Project.id)))
 
 
 async def projects_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
@@ -166,7 +167,7 @@ _MASK: Final = (
     .scalar_subquery()
     .label("_mask")
 )
-_PROJECTS_WITH_MASKS: Final = select(*PROJECT_TABLE.c, _MASK).where(among_bound(Project.id))
+_PROJECTS_WITH_MASKS: Final = Direct(select(*PROJECT_TABLE.c, _MASK).where(among_bound(Project.id)))
 
 
 async def projects_with_masks(
@@ -181,7 +182,7 @@ async def projects_with_masks(
     found: dict[tuple[int, int], tuple[Any, int]] = {}
     async with db.read() as conn:
         for user_id, ids in by_user.items():
-            for row in await conn.execute(_PROJECTS_WITH_MASKS, {"ids": ids, "viewer": user_id}):
+            for row in await conn.fetch(_PROJECTS_WITH_MASKS, {"ids": ids, "viewer": user_id}):
                 found[(user_id, row.id)] = (row, int(row._mask))
     return [found.get(key) for key in keys]
 

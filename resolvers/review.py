@@ -23,6 +23,7 @@ from geoalchemy2.shape import from_shape
 from shapely.errors import GEOSException, ShapelyError
 from sqlalchemy import BigInteger, Row, delete, exists, func, insert, literal, select, update
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
@@ -146,7 +147,7 @@ REVIEWED_ANNOTATION_TERM: Final = register(
 # --- loaders and reads -----------------------------------------------------------------------
 
 
-_REVIEWED: Final = select(*REVIEWED_COLUMNS).where(among_bound(ReviewedAnnotation.id))
+_REVIEWED: Final = Direct(select(*REVIEWED_COLUMNS).where(among_bound(ReviewedAnnotation.id)))
 
 
 async def reviewed_annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

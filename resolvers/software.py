@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import Project, Software, SoftwareProject
@@ -83,8 +84,8 @@ SOFTWARE_PROJECT: Final = register(
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_SOFTWARES: Final = select(*SOFTWARE_TABLE.c).where(among_bound(Software.id))
-_LINKS: Final = select(*LINK_TABLE.c).where(among_bound(SoftwareProject.id))
+_SOFTWARES: Final = Direct(select(*SOFTWARE_TABLE.c).where(among_bound(Software.id)))
+_LINKS: Final = Direct(select(*LINK_TABLE.c).where(among_bound(SoftwareProject.id)))
 
 
 async def softwares_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, delete, exists, select
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import AclEntry, SecUser, Storage, UploadedFile
@@ -117,8 +118,8 @@ def readable_storages(viewer: Viewer) -> Any:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_STORAGES: Final = select(*STORAGE_TABLE.c).where(among_bound(Storage.id))
-_UPLOADED_FILES: Final = select(*UPLOADED_FILE_TABLE.c).where(among_bound(UploadedFile.id))
+_STORAGES: Final = Direct(select(*STORAGE_TABLE.c).where(among_bound(Storage.id)))
+_UPLOADED_FILES: Final = Direct(select(*UPLOADED_FILE_TABLE.c).where(among_bound(UploadedFile.id)))
 
 
 async def storages_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, delete, select
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import AbstractSlice, AnnotationTrack, SliceInstance, Track, UserAnnotation
@@ -83,7 +84,7 @@ class TrackFields:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_TRACKS: Final = select(*TRACK_TABLE.c).where(among_bound(Track.id))
+_TRACKS: Final = Direct(select(*TRACK_TABLE.c).where(among_bound(Track.id)))
 
 
 async def tracks_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
@@ -110,7 +111,7 @@ async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     return await rows_grouped(db, stmt, "track_id", ids)
 
 
-_PLACES: Final = select(*PLACE_COLUMNS).where(among_bound(UserAnnotation.id))
+_PLACES: Final = Direct(select(*PLACE_COLUMNS).where(among_bound(UserAnnotation.id)))
 
 
 async def annotation_places_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from sqlalchemy import BigInteger, delete, func, insert, literal, select, update
 
+from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import AuthToken, SecRole, SecUser, SecUserSecRole, Storage, UploadedFile
@@ -146,7 +147,7 @@ class UserFields:
 # --- batch loaders ---------------------------------------------------------------------------
 
 
-_USERS: Final = select(*USER_COLUMNS).where(among_bound(SecUser.id))
+_USERS: Final = Direct(select(*USER_COLUMNS).where(among_bound(SecUser.id)))
 
 
 async def users_by_id(db: Lease, ids: list[int]) -> list[Any | None]:

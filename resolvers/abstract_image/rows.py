@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, select
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among, among_bound, rows_by_id
 from db.models import AbstractImage, AbstractSlice, ImageInstance
@@ -60,8 +61,8 @@ def _grouped(rows: Sequence[Row[Any]], key: str, ids: list[int]) -> list[list[Ro
     return [grouped[value] for value in ids]
 
 
-_IMAGES: Final = select(*IMAGE_TABLE.c).where(among_bound(AbstractImage.id))
-_SLICES: Final = select(*SLICE_TABLE.c).where(among_bound(AbstractSlice.id))
+_IMAGES: Final = Direct(select(*IMAGE_TABLE.c).where(among_bound(AbstractImage.id)))
+_SLICES: Final = Direct(select(*SLICE_TABLE.c).where(among_bound(AbstractSlice.id)))
 
 
 async def abstract_images_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

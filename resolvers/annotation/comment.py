@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Row, func, literal, or_, select, true
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among_bound, rows_by_id
 from db.models import SharedAnnotation
@@ -52,7 +53,7 @@ class CommentFields:
     receivers: list[int] = field(default_factory=list)
 
 
-_COMMENTS: Final = select(*COMMENT_TABLE.c).where(among_bound(SharedAnnotation.id))
+_COMMENTS: Final = Direct(select(*COMMENT_TABLE.c).where(among_bound(SharedAnnotation.id)))
 
 
 async def comments_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

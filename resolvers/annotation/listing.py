@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from db.direct import Direct
 from db.encoded_json import encoded_json
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound
@@ -211,7 +212,7 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
             continue
         stmt = _places(table, viewer.is_admin)
         found = {}
-        for row in await conn.execute(stmt, {"ids": ids, **access_params(viewer)}):
+        for row in await conn.fetch(stmt, {"ids": ids, **access_params(viewer)}):
             found[row._place] = row._of
             if row.id is not None:
                 remember_access(ctx, row)
@@ -230,10 +231,10 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
 
 
 @lru_cache(maxsize=4)
-def _places(table: Any, admin: bool) -> Any:
+def _places(table: Any, admin: bool) -> Direct:
     """The SELECT of images or slices (bound `ids`) with their project and the caller's
     access to it, built once."""
-    return (
+    return Direct(
         select(table.id.label("_place"), table.project_id.label("_of"), *access_columns(admin))
         .outerjoin(Project, Project.id == table.project_id)
         .where(among_bound(table.id))
@@ -725,7 +726,7 @@ class Listing:
             stmt = _page_select(self.reading, self.where, self.ranked, self.count, chosen,
                                 offset, probe, summed)  # fmt: skip
             params = {}
-        rows = (await conn.execute(stmt, params)).all() if probe != 0 else []
+        rows = (await conn.fetch(stmt, params)).all() if probe != 0 else []
         if summed and rows:
             total = int(rows[0]._total)
         elif rows or (offset == 0 and not summed):
@@ -903,14 +904,14 @@ _KEPT_SCOPES: Final = {
 def _kept_page(
     kind: str, column: str, manages: bool, base: str, chosen: tuple[str, ...], probed: bool,
     summed: bool, reads: frozenset[str] | None,
-) -> Any:  # fmt: skip
+) -> Direct:  # fmt: skip
     """The page SELECT of a whole layer of one image or project (`Listing.kept`), built once
     per shape: building it cost more than running it (scope, offset and size bound)."""
     where, counter = _KEPT_SCOPES[(kind, column)]
     reading = Reading(_LAYERS[kind], true() if manages else false(), base, reads)
     probe = bindparam("probe", type_=Integer) if probed else None
-    return _page_select(reading, where, False, lambda: counter, chosen,
-                        bindparam("offset", type_=Integer), probe, summed)  # fmt: skip
+    return Direct(_page_select(reading, where, False, lambda: counter, chosen,
+                               bindparam("offset", type_=Integer), probe, summed))  # fmt: skip
 
 
 async def annotation_listing(

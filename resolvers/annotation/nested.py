@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Integer, and_, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among, position
 from db.models import AnnotationTrack
@@ -160,7 +161,7 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
             bound["probe"] = probe
         rows: defaultdict[int, list[Any]] = defaultdict(list)
         if probe != 0:
-            result = await conn.execute(stmt, bound)
+            result = await conn.fetch(stmt, bound)
             at = position(result, "_parent")
             for row in result.all():
                 rows[row[at]].append(row)
@@ -219,11 +220,11 @@ def _seen_by(viewer: int | None) -> tuple[Any, Any]:
 def _kept_rows(
     parent: str, viewer: int | None, wanted: tuple[str, ...], base: str, probed: bool,
     reads: frozenset[str] | None,
-) -> Any:  # fmt: skip
+) -> Direct:  # fmt: skip
     """`_rows_select` without a filter, built once per (parent kind, caller, columns): building
     it cost more than running it."""
     where, manages = _seen_by(viewer)
-    return _rows_select(parent, where, manages, wanted, base, probed, reads)
+    return Direct(_rows_select(parent, where, manages, wanted, base, probed, reads))
 
 
 async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> dict[int, int]:

@@ -9,6 +9,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Row, distinct, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import AnnotationTerm, AnnotationTrack, UserAnnotation
@@ -56,7 +57,7 @@ ANNOTATION_COLUMNS: Final = (*STORED_COLUMNS, TERM_IDS)
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_ANNOTATIONS: Final = select(*ANNOTATION_COLUMNS).where(among_bound(UserAnnotation.id))
+_ANNOTATIONS: Final = Direct(select(*ANNOTATION_COLUMNS).where(among_bound(UserAnnotation.id)))
 
 
 async def annotations_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
@@ -73,15 +74,17 @@ def _links_of(*columns: Any) -> Any:
     )
 
 
-_TERMS_OF: Final = _links_of(*TERM_LINK_TABLE.c)
+_TERMS_OF: Final = Direct(_links_of(*TERM_LINK_TABLE.c))
 #: What `undated_terms_by_annotation` leaves out of a link.
 UNDATED: Final = frozenset(("created", "updated"))
 #: The links without their dates: the graph's usual read (`terms { term { … } }`), where
 #: decoding two timestamps per link cost a tenth of the request.
-_UNDATED_TERMS_OF: Final = _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not in UNDATED))
+_UNDATED_TERMS_OF: Final = Direct(
+    _links_of(*(c for c in TERM_LINK_TABLE.c if c.key not in UNDATED))
+)
 
 
-async def _links_by_annotation(db: Lease, stmt: Any, ids: list[int]) -> list[list[Any]]:
+async def _links_by_annotation(db: Lease, stmt: Direct, ids: list[int]) -> list[list[Any]]:
     return await rows_grouped(db, stmt, "user_annotation_id", ids, {"ids": ids})
 
 

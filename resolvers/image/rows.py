@@ -32,6 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among, among_bound, rows_by_id, rows_grouped
 from db.models import (
@@ -231,8 +232,8 @@ def _slices() -> Any:
 # --- loaders ---------------------------------------------------------------------------------
 
 
-_IMAGES_BY_ID: Final = _images().where(among_bound(_II.c.id))
-_SLICES_BY_ID: Final = _slices().where(among_bound(_SI.c.id))
+_IMAGES_BY_ID: Final = Direct(_images().where(among_bound(_II.c.id)))
+_SLICES_BY_ID: Final = Direct(_slices().where(among_bound(_SI.c.id)))
 
 
 async def image_instances_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:
@@ -459,14 +460,14 @@ async def images_by_project(db: Lease, keys: list[ImageQuery]) -> list[Page[Any]
 def _image_pages(
     limit: int | None, offset: int, sort: str | None, order: str | None,
     filters: tuple[Filter, ...],
-) -> Any:  # fmt: skip
+) -> Direct:  # fmt: skip
     """The windowed SELECT of a paging of images, built once per paging (projects, and those
     the caller manages, bound at execution): its image columns cost more to build than the
     page costs to run."""
     managed = among_bound(_II.c.project_id, "managed")
     stmt = _filtered(_images(), filters, managed)
-    return parent_pages(stmt, _II.c.project_id, _ordering(sort, order), limit=limit,
-                        offset=offset)  # fmt: skip
+    return Direct(parent_pages(stmt, _II.c.project_id, _ordering(sort, order), limit=limit,
+                               offset=offset))  # fmt: skip
 
 
 #: Fields of the bounds (§2.6); calibration is the stored override, as the filters read it.

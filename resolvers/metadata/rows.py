@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from sqlalchemy import Row, select, tuple_
 
+from db.direct import Direct
 from db.engine import Lease
 from db.id_lists import among_bound, rows_by_id
 from db.models import AttachedFile, Description, Property
@@ -36,8 +37,8 @@ ATTACHED_FILE_TABLE: Final = table_of(AttachedFile)
 DomainKey = tuple[str, int]
 
 
-_PROPERTIES: Final = select(*PROPERTY_TABLE.c).where(among_bound(Property.id))
-_ATTACHED_FILES: Final = select(*ATTACHED_FILE_TABLE.c).where(among_bound(AttachedFile.id))
+_PROPERTIES: Final = Direct(select(*PROPERTY_TABLE.c).where(among_bound(Property.id)))
+_ATTACHED_FILES: Final = Direct(select(*ATTACHED_FILE_TABLE.c).where(among_bound(AttachedFile.id)))
 
 
 async def properties_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -101,12 +101,15 @@ class TestRestart:
     def test_requests_during_a_restart_get_503_and_none_fail_once_it_is_back(
         self, cluster, server, api, anonymous
     ):
-        make_project(api, name="kept")
+        kept = make_project(api, name="kept")["id"]
+        one = f"/api/project/{kept}.json"  # read by a kept statement, straight on asyncpg
         for _ in range(6):  # every pooled connection has served, and will be found dead
             assert api.get("/api/project.json").status_code == 200
+            assert api.get(one).status_code == 200
         cluster.pause()
         try:
             assert_unavailable(api.get("/api/project.json"))
+            assert_unavailable(api.get(one))
             assert_unavailable(api.post("/api/project.json", json={"name": "lost"}))
             assert_graphql_error(api.post("/graphql", json={"query": PROJECTS}), 503,
                                  "UNAVAILABLE")  # fmt: skip
@@ -116,8 +119,10 @@ class TestRestart:
             assert int(ping.headers["Retry-After"]) > 0
         finally:
             cluster.resume()
-        statuses = [api.get("/api/project.json").status_code for _ in range(8)]
-        assert statuses == [200] * 8
+        statuses = [
+            api.get(path).status_code for _ in range(8) for path in (one, "/api/project.json")
+        ]
+        assert statuses == [200] * 16
         assert [p["name"] for p in api.get("/api/project.json").json()["collection"]] == ["kept"]
         assert api.gql(PROJECTS)["data"]["projects"]["totalCount"] == 1
         assert anonymous.get("/server/ping.json").json()["database"] == "up"

@@ -1,0 +1,147 @@
+"""`db.direct.Direct`: a kept SELECT runs straight on asyncpg outside a transaction, with the
+rows, errors and retries SQLAlchemy's execution gives, and through SQLAlchemy inside one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import asyncpg
+import pytest
+from sqlalchemy import Integer, Numeric, bindparam, event, func, literal, select
+from sqlalchemy.exc import DBAPIError
+
+from db.direct import Direct
+from db.engine import Connection, Database, DatabaseUnavailable
+
+#: Values bound at execution, a value fixed in the statement, and a NUMERIC, whose result
+#: processor depends on the type PostgreSQL answers.
+SAMPLE = Direct(
+    select(
+        (bindparam("a", type_=Integer) + 1).label("next"),
+        literal("fixed").label("word"),
+        func.round(bindparam("d", type_=Numeric), 1).label("rounded"),
+        func.now().label("started"),
+    )
+)
+
+
+async def _with_db(url: str, body: Callable[[Database], Awaitable[None]], **kw: Any) -> None:
+    db = Database(url, pool_size=1, **kw)
+    try:
+        await body(db)
+    finally:
+        await db.dispose()
+
+
+def _passes_sqlalchemy(db: Database) -> list[str]:
+    """The statements that go through SQLAlchemy's execution (not only its cursor events)."""
+    seen: list[str] = []
+    event.listen(db.engine.sync_engine, "before_execute", lambda *a: seen.append(str(a[1])))
+    return seen
+
+
+def test_rows_are_those_of_sqlalchemys_execution(database_url):
+    async def body(db: Database) -> None:
+        through = _passes_sqlalchemy(db)
+        params = {"a": 41, "d": Decimal("2.46")}
+        async with db.lease() as lease, lease.read() as conn:
+            direct = (await conn.fetch(SAMPLE, params)).all()
+            again = (await conn.fetch(SAMPLE, params)).all()
+            plain = (await conn.execute(SAMPLE.statement, params)).all()
+        assert through == [str(SAMPLE.statement)]  # the plain execution only
+        for rows in (direct, again):
+            assert rows[0][:3] == plain[0][:3] == (42, "fixed", Decimal("2.5"))
+            assert rows[0]._fields == plain[0]._fields
+            assert rows[0].rounded == Decimal("2.5") and type(rows[0].next) is int
+
+    asyncio.run(_with_db(database_url, body))
+
+
+def test_inside_a_transaction_it_runs_in_the_transaction(database_url):
+    async def body(db: Database) -> None:
+        through = _passes_sqlalchemy(db)
+        async with db.lease() as lease:
+            async with lease.transaction() as conn:  # a kept SELECT first: it carries BEGIN
+                first = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+                await asyncio.sleep(0.01)
+                second = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+            assert first.started == second.started  # one transaction, one now()
+            assert len(through) == 2
+            async with lease.read() as conn:
+                first = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+                await asyncio.sleep(0.01)
+                second = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+            assert first.started < second.started  # each its own autocommit statement
+            assert len(through) == 2
+
+    asyncio.run(_with_db(database_url, body))
+
+
+def test_a_statement_whose_text_depends_on_its_values_goes_through_sqlalchemy(database_url):
+    expanding = Direct(select(literal(1).label("one")).where(literal(2).in_(bindparam("some"))))
+
+    async def body(db: Database) -> None:
+        through = _passes_sqlalchemy(db)
+        async with db.lease() as lease, lease.read() as conn:
+            assert (await conn.fetch(expanding, {"some": [1, 2]})).all() == [(1,)]
+            assert (await conn.fetch(expanding, {"some": [3]})).all() == []
+        assert len(through) == 2
+
+    asyncio.run(_with_db(database_url, body))
+
+
+def test_a_postgresql_error_keeps_sqlalchemys_shape_and_the_connection(database_url):
+    dividing = Direct(select((literal(1) / bindparam("by", type_=Integer)).label("q")))
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease, lease.read() as conn:
+            with pytest.raises(DBAPIError) as raised:
+                await conn.fetch(dividing, {"by": 0})
+            assert raised.value.orig.__cause__.sqlstate == "22012"  # division by zero
+            assert "division by zero" in str(raised.value)
+            assert (await conn.fetch(dividing, {"by": 1})).scalar_one() == 1
+
+    asyncio.run(_with_db(database_url, body))
+
+
+def test_a_statement_past_the_timeout_is_unavailable(database_url):
+    sleeping = Direct(select(func.pg_sleep(bindparam("s", type_=Numeric)).label("slept")))
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease, lease.read() as conn:
+            with pytest.raises(DatabaseUnavailable, match="statement timeout"):
+                await conn.fetch(sleeping, {"s": 3})
+
+    asyncio.run(_with_db(database_url, body, statement_timeout=1))
+
+
+async def _backend(conn: Connection) -> int:
+    return int((await conn.execute(select(func.pg_backend_pid()))).scalar_one())
+
+
+async def _terminate(url: str, pid: int) -> None:
+    parts = urlsplit(url.replace("postgresql+asyncpg", "postgresql"))
+    host = parse_qs(parts.query)["host"][0]
+    other = await asyncpg.connect(host=host, user=parts.username, database=parts.path[1:])
+    try:
+        await other.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await other.close()
+
+
+def test_a_connection_killed_between_requests_is_replaced_and_the_read_retried(database_url):
+    async def body(db: Database) -> None:
+        async with db.lease() as lease, lease.read() as conn:
+            killed = await _backend(conn)
+        await _terminate(database_url, killed)
+        await asyncio.sleep(0.2)
+        async with db.lease() as lease, lease.read() as conn:
+            row = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()  # the pool's dead one first
+            assert row.next == 2
+            assert await _backend(conn) != killed
+
+    asyncio.run(_with_db(database_url, body))
