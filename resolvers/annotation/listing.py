@@ -672,7 +672,8 @@ class Listing:
     when it spans every project the caller reads)."""
 
     reading: Reading
-    where: ColumnElement[bool]
+    #: Builds the condition rows pass (see `where`).
+    where_of: Callable[[], ColumnElement[bool]]
     ranked: bool
     counter: Callable[[], Any] | None
     access: ProjectAccess | None = None
@@ -680,6 +681,11 @@ class Listing:
     #: the caller sees it: the most common listing, whose page SELECT is built once per
     #: shape and kept (`_kept_page`), the scope, offset and size bound at execution.
     kept: tuple[str, int] | None = None
+
+    @property
+    def where(self) -> ColumnElement[bool]:
+        """The condition rows pass."""
+        return self.where_of()
 
     def select(self, wanted: Iterable[str] = ()) -> Any:
         """Every row, with the `wanted` extras, in the listing's order."""
@@ -949,6 +955,15 @@ async def annotation_listing(
             # in its image's project): without the project's condition the page walks the
             # image's index alone.
             own = _visible_layers(layer, access)
+    reading = Reading(layer, manages, ctx.public_url)
+    if counter is not None and access is not None:  # a whole layer, as the caller sees it
+        # The page SELECT is kept (`_kept_page`): the condition, which only the project or
+        # image narrows, is built for a caller that asks for it (a stream, a count).
+        kept = ("image", query.image) if query.image is not None else ("project", access.row.id)
+        seen = own if own is not None else visible(layer)
+        image = query.image
+        return Listing(reading, lambda: _whole_layer(layer, seen, image), False, counter,
+                       access, kept)  # fmt: skip
     where = [own if own is not None else visible(layer),
              *await conditions(conn, layer, query, visible)]  # fmt: skip
     ranked = layer.authored and bool(query.tracks)
@@ -956,11 +971,13 @@ async def annotation_listing(
         for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
             if base_slice is not None:
                 where.append(await _rank_bound(conn, _RANK, base_slice, name))
-    kept = None
-    if counter is not None and access is not None:  # a whole layer, as the caller sees it
-        kept = ("image", query.image) if query.image is not None else ("project", access.row.id)
-    return Listing(Reading(layer, manages, ctx.public_url), and_(*where), ranked, counter, access,
-                   kept)  # fmt: skip
+    condition = and_(*where)
+    return Listing(reading, lambda: condition, ranked, counter, access)
+
+
+def _whole_layer(layer: Layer, seen: Any, image: int | None) -> ColumnElement[bool]:
+    """The condition of a whole layer as the caller sees it, in one image or project."""
+    return seen if image is None else and_(seen, layer.table.c.image_id == image)
 
 
 async def annotation_select(

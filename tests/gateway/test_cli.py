@@ -3,6 +3,7 @@ second server on the same home, migrate and create users against a given DATABAS
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import pytest
 import requests
 
 from db.embedded import ClusterBusy, EmbeddedCluster
+from gateway.cli import _LineFormatter
 
 CYTOGATE = str(Path(sys.executable).with_name("cytogate"))
 
@@ -158,3 +160,13 @@ def test_serve_embedded_survives_its_cluster_restarting(home):
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
+
+
+@pytest.mark.parametrize("created", [1_700_000_000.0, 1_700_000_000.9994, 1_700_000_001.25])
+def test_log_lines_read_as_the_standard_formatter_writes_them(created):
+    line = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    kept, standard = _LineFormatter(line), logging.Formatter(line)
+    for at in (created, created + 0.5, created + 1.0, created):  # across seconds, and back
+        record = logging.LogRecord("cytogate.access", logging.INFO, "", 0, "GET %s", ("/",), None)
+        record.created, record.msecs = at, (at - int(at)) * 1000
+        assert kept.format(record) == standard.format(record)
