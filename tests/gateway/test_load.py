@@ -149,6 +149,15 @@ def test_a_document_over_the_row_budget_is_refused_before_it_runs(api, scene):
     image = {"id": scene["image"]["id"]}
     assert small["data"]["projects"]["nodes"] == [{"images": {"nodes": [image]}}]
     assert small["extensions"]["cost"]["rows"] == 50 + 50 * 50
+    # counts are kept per document and variables: each text and value set keeps its own
+    again = api.post("/graphql", json={"query": nested, "variables": {"n": 1000}}).json()
+    assert again["errors"][0]["extensions"]["cost"]["rows"] == 1_001_000
+    assert (
+        api.post("/graphql", json={"query": nested, "variables": {"n": 2}}).json()["extensions"][
+            "cost"
+        ]["rows"]
+        == 2 + 2 * 2
+    )
 
 
 def test_fragments_and_variables_count_like_inline_fields(api, scene):
