@@ -1,4 +1,4 @@
-"""`Direct`: a SELECT built once and, outside transactions, run straight on asyncpg.
+"""`Direct`: a SELECT built once and run straight on asyncpg.
 
 The statements of the hot reads (a page of annotations, the scope of a listing, the loaders by
 id) are built once per shape and run with their values bound (`db/id_lists.py`). Running one
@@ -6,7 +6,8 @@ through SQLAlchemy still costs about 0.15 ms at every execution (measured for a 
 0.60 ms through `AsyncConnection.execute`, 0.45 ms straight on asyncpg with the same rows), for
 work whose answer never changes for a kept statement: its compiled-cache key, the execution
 events, the greenlet bridge into the DBAPI adapter and back, the cursor result's metadata. That
-was about a fifth of the CPU of a small GraphQL listing.
+was about a fifth of the CPU of a small GraphQL listing (`make bench-anchor`'s shape (a): 1.39
+to 1.09 ms of server CPU a request in paired runs).
 
 A `Direct` is compiled once for the dialect; an execution orders the bound values as the
 compiled text wants them and hands them to asyncpg's own prepared-statement cache, then wraps
@@ -14,11 +15,11 @@ the records in a SQLAlchemy `Result` with metadata built once, so callers read t
 they read any other (by name or position, `.all()`, `.scalars()`).
 
 Only statements that render to fixed text take this path: one whose text depends on its values
-(an expanding IN, a literal rendered at execution) goes through SQLAlchemy. So does every
-execution inside a transaction: the DBAPI adapter starts the transaction with its first
-statement, which must therefore be its own. Errors keep SQLAlchemy's shape: PostgreSQL's are
-wrapped as SQLAlchemy wraps them; a connection found broken is handed back to SQLAlchemy, which
-finds it broken in turn and invalidates the pool as it would have (`Lease.run` retries then).
+(an expanding IN, a literal rendered at execution) goes through SQLAlchemy. So does the first
+statement of a transaction: the DBAPI adapter sends the BEGIN with it. Errors keep SQLAlchemy's
+shape: PostgreSQL's are wrapped as SQLAlchemy wraps them; a connection found broken is handed
+back to SQLAlchemy, which finds it broken in turn and invalidates the pool as it would have
+(`Lease.run` retries then, where nothing can have been applied).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class _Compiled:
 
 class Direct:
     """See the module docstring. Build one once (a module constant or a cached builder) and
-    pass it to `Connection.execute` like a statement."""
+    run it with `Connection.fetch`."""
 
     __slots__ = ("_compiled", "statement")
 
@@ -102,7 +103,7 @@ class Direct:
         return self._compiled
 
     async def run(self, conn: AsyncConnection, parameters: Mapping[str, Any] | None) -> Result[Any]:
-        """Execute on `conn` (autocommit, outside a transaction); see the module docstring."""
+        """Execute on `conn` (outside a transaction, or inside one already begun)."""
         sync = conn.sync_connection
         assert sync is not None
         compiled = self.compiled(sync.dialect)

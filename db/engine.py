@@ -271,10 +271,10 @@ class Connection:
         self, statement: Direct | Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result[Any]:
         """The rows of a SELECT; a kept one (`db.direct.Direct`) runs straight on asyncpg
-        outside a transaction."""
+        unless it would be the first statement of a transaction."""
         if not isinstance(statement, Direct):
             return await self.execute(statement, parameters)
-        if self._lease.in_transaction:
+        if not self._lease.begun:
             return await self.execute(statement.statement, parameters)
         return await self._lease.run(lambda conn: statement.run(conn, parameters))
 
@@ -438,9 +438,10 @@ class Lease:
                     await self._conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
-    def in_transaction(self) -> bool:
-        """Whether a transaction of this lease is open."""
-        return self._state is not None
+    def begun(self) -> bool:
+        """Whether a statement may go straight to the driver (`db.direct`): outside a
+        transaction, or inside one whose first statement, which carries the BEGIN, has run."""
+        return self._state != FRESH
 
     def wrote(self, statement: Executable) -> None:
         """Note the table an INSERT, UPDATE or DELETE that just ran wrote: the watchers hear

@@ -65,11 +65,13 @@ def test_inside_a_transaction_it_runs_in_the_transaction(database_url):
     async def body(db: Database) -> None:
         through = _passes_sqlalchemy(db)
         async with db.lease() as lease:
-            async with lease.transaction() as conn:  # a kept SELECT first: it carries BEGIN
-                first = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
-                await asyncio.sleep(0.01)
-                second = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
-            assert first.started == second.started  # one transaction, one now()
+            for _ in range(2):
+                async with lease.transaction() as conn:
+                    # the first statement carries the BEGIN: through SQLAlchemy; then straight
+                    first = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+                    await asyncio.sleep(0.01)
+                    second = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
+                assert first.started == second.started  # one transaction, one now()
             assert len(through) == 2
             async with lease.read() as conn:
                 first = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one()
@@ -131,6 +133,23 @@ async def _terminate(url: str, pid: int) -> None:
         await other.execute("SELECT pg_terminate_backend($1)", pid)
     finally:
         await other.close()
+
+
+def test_an_error_inside_a_transaction_rolls_it_back_whole(database_url):
+    dividing = Direct(select((literal(1) / bindparam("by", type_=Integer)).label("q")))
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease:
+            with pytest.raises(DBAPIError):
+                async with lease.transaction() as conn:
+                    started = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one().started
+                    await conn.fetch(dividing, {"by": 0})
+            async with lease.transaction() as conn:  # a new transaction serves
+                again = (await conn.fetch(SAMPLE, {"a": 1, "d": 1})).one().started
+                assert again > started
+                assert (await conn.fetch(dividing, {"by": 1})).scalar_one() == 1
+
+    asyncio.run(_with_db(database_url, body))
 
 
 def test_a_connection_killed_between_requests_is_replaced_and_the_read_retried(database_url):
