@@ -75,8 +75,8 @@ class DomainErrors(SchemaExtension):
         try:
             yield
         except GraphQLError as error:
-            # ParserCache parses inside its own hook: a syntax error (or too many tokens) escapes
-            # the operation as an exception and strawberry builds its result outside of it.
+            # KeptDocument parses inside its own hook: a syntax error (or too many tokens)
+            # escapes the operation as an exception and strawberry builds its result outside.
             _classify(error)
             raise
         result = self.execution_context.result

@@ -1,8 +1,9 @@
 """Limits on what one GraphQL document may ask of the server (DESIGN.md, "Connections and load").
 
-Depth, aliases and tokens bound the document itself. Their validation rules are built once per
-schema, not per request: strawberry's validation cache is keyed by the rule classes, so rules
-built per request (as `QueryDepthLimiter(...)` in a factory does) would never hit it.
+Depth, aliases and tokens bound the document itself (`limit_rules`, and the token count
+`schema.validation.KeptDocument` parses with). The rules are built once per schema, not per
+request: validations are kept per document and rule classes, so rules built per request (as
+`QueryDepthLimiter(...)` in a factory does) would never hit them.
 
 `RowBudget` bounds the work: before executing, it counts the list items the operation may
 return, with its variables, as GitHub's node limit does. A paged list (a field with `first`)
@@ -42,7 +43,7 @@ from graphql import (
     value_from_ast,
 )
 from graphql.type.definition import GraphQLNamedType
-from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
@@ -51,7 +52,7 @@ from schema.per_document import PerDocument
 from schema.validation import MAX_KEPT
 from settings import Settings
 
-__all__ = ["ROW_LIMIT_EXCEEDED", "RowBudget", "limit_extensions", "rows_of"]
+__all__ = ["ROW_LIMIT_EXCEEDED", "RowBudget", "limit_rules", "row_budget", "rows_of"]
 
 ROW_LIMIT_EXCEEDED: Final = "ROW_LIMIT_EXCEEDED"
 #: The page of a paged list whose `first` is not given.
@@ -203,13 +204,14 @@ class RowBudget(SchemaExtension):
         return rows_of(schema, chosen, fragments, variables, self.max_page)
 
 
-def limit_extensions(settings: Settings) -> list[ExtensionFactory]:
-    """The limit extensions of a schema: document rules built once, and the row budget."""
-    rules: list[type[ASTValidationRule]] = [
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The document rules of a schema (its depth, its aliases), built once."""
+    return [
         depth_rule(settings.graphql_max_depth, should_ignore=None),
         aliases_rule(settings.graphql_max_aliases),
     ]
-    return [
-        lambda: AddValidationRules(rules),
-        lambda: RowBudget(settings.graphql_max_rows, settings.graphql_max_page),
-    ]
+
+
+def row_budget(settings: Settings) -> ExtensionFactory:
+    """The row budget of a schema, as the factory of its per-request extension."""
+    return lambda: RowBudget(settings.graphql_max_rows, settings.graphql_max_page)

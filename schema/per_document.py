@@ -3,7 +3,7 @@ document's identity.
 
 strawberry's caches are keyed by the parsed document, and graphql-core's AST nodes hash their
 whole tree each time: every request hashed its document again (4.5 % of a REST listing's CPU,
-whose documents are long, in a profile). The parser cache (`ParserCache`) hands out one
+whose documents are long, in a profile). The parse cache (`KeptDocument`) hands out one
 document object per query text, so the object's identity names the document; an entry keeps
 its document alive, so that identity cannot pass to another object while the entry is kept. A
 document parsed anew (evicted from the parser cache) gets its answers computed anew.

@@ -7,7 +7,6 @@ from functools import partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -29,7 +28,7 @@ from schema.errors import INTERNAL, DomainErrors, error_code
 from schema.executor import PLANS, ListExecutionContext, PlanCache
 from schema.image import ImageMutation, ImageQuery
 from schema.image_import import ImageImportMutation
-from schema.limits import limit_extensions
+from schema.limits import limit_rules, row_budget
 from schema.metadata import MetadataMutation, MetadataQuery
 from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
@@ -41,7 +40,7 @@ from schema.tag import TagMutation, TagQuery
 from schema.track import TrackMutation, TrackQuery
 from schema.uploaded_file import UploadedFileMutation, UploadedFileQuery
 from schema.user import UserMutation, UserQuery
-from schema.validation import KeptValidation
+from schema.validation import KeptDocument
 from settings import Settings
 
 __all__ = ["CytogateSchema", "build_schema"]
@@ -129,10 +128,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         execution_context_class=ListExecutionContext,
         extensions=[
             DomainErrors,
-            *limit_extensions(settings),
-            partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-            partial(ParserCache, maxsize=512),
-            KeptValidation,
+            partial(KeptDocument, settings.graphql_max_tokens, limit_rules(settings)),
+            row_budget(settings),
         ],
     )
     schema._schema.extensions = {**(schema._schema.extensions or {}), PLANS: PlanCache()}
