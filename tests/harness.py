@@ -14,6 +14,7 @@ from functools import cache
 from time import gmtime, strftime
 from typing import Any
 
+import asyncpg
 import pytest
 import requests
 from aiohttp import web
@@ -26,6 +27,12 @@ from settings import Settings
 ADMIN_PUBLIC_KEY = "a0a0a0a0-0000-4000-8000-000000000001"
 ADMIN_PRIVATE_KEY = "3b1f3f0e-7c1a-4d7e-9a55-2f1c0d9a8e11"
 ADMIN_PASSWORD = "admin-password-1"
+
+
+async def raw_connection(url: str) -> asyncpg.Connection:
+    """A connection of the test's own, straight on asyncpg, to the database of a SQLAlchemy
+    URL (to read or hold rows behind the server's back)."""
+    return await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
 
 
 def http_date() -> str:

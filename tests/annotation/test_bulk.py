@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 
@@ -19,7 +18,7 @@ from resolvers.command import row_data
 from settings import Settings
 from tests.conftest import _answers_checked, base_settings
 from tests.factories import created, make_project
-from tests.harness import Api, Server
+from tests.harness import Api, Server, raw_connection
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
@@ -118,7 +117,7 @@ def test_the_array_commands_snapshot_each_row_as_the_database_holds_it(api, scen
     assert answer["status"] == 206 and len(answer["data"]["errors"]) == 4
 
     async def read() -> tuple[dict[str, list[Any]], dict[str, dict[int, Any]]]:
-        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+        conn = await raw_connection(database_url)
         try:
             commands = await conn.fetch(
                 "SELECT domain, data FROM command WHERE type = 'ADD' AND transaction_id = "
@@ -351,7 +350,7 @@ _RECOUNTED = (
 
 
 async def _counters(database_url: str, image: int) -> tuple[list[Any], list[Any]]:
-    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    conn = await raw_connection(database_url)
     try:
         kept = [[tuple(row) for row in await conn.fetch(query, image)] for query in _KEPT]
         counted = [[tuple(row) for row in await conn.fetch(query, image)] for query in _RECOUNTED]
@@ -399,7 +398,7 @@ class TestRefusedMidway:
         before = len(api.get(history).json())
 
         async def blocked() -> Any:
-            other = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+            other = await raw_connection(database_url)
             try:
                 async with other.transaction():
                     await other.execute(held, tumour, image)

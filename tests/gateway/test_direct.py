@@ -7,15 +7,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import pytest
 from sqlalchemy import Integer, Numeric, bindparam, event, func, literal, select
 from sqlalchemy.exc import DBAPIError
 
 from db.direct import Direct
 from db.engine import Connection, Database, DatabaseUnavailable
+from tests.harness import raw_connection
 
 #: Values bound at execution, a value fixed in the statement, and a NUMERIC, whose result
 #: processor depends on the type PostgreSQL answers.
@@ -126,9 +125,7 @@ async def _backend(conn: Connection) -> int:
 
 
 async def _terminate(url: str, pid: int) -> None:
-    parts = urlsplit(url.replace("postgresql+asyncpg", "postgresql"))
-    host = parse_qs(parts.query)["host"][0]
-    other = await asyncpg.connect(host=host, user=parts.username, database=parts.path[1:])
+    other = await raw_connection(url)
     try:
         await other.execute("SELECT pg_terminate_backend($1)", pid)
     finally:

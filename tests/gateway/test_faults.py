@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import asyncpg
 import pytest
 import requests
 
@@ -17,7 +15,7 @@ from gateway.app import DATABASE
 from settings import Settings
 from tests.conftest import base_settings
 from tests.factories import make_project
-from tests.harness import Server, assert_error, assert_graphql_error
+from tests.harness import Server, assert_error, assert_graphql_error, raw_connection
 
 PROJECTS = "{ projects { totalCount nodes { id name } } }"
 
@@ -25,13 +23,6 @@ PROJECTS = "{ projects { totalCount nodes { id name } } }"
 def on_server(server: Server, coroutine: Any) -> Any:
     """Run `coroutine` on the server's event loop and wait for it."""
     return asyncio.run_coroutine_threadsafe(coroutine, server.loop).result(30)
-
-
-async def _raw(url: str) -> asyncpg.Connection:
-    """A connection of the test's own to the server's database (a SQLAlchemy URL)."""
-    parts = urlsplit(url.replace("postgresql+asyncpg", "postgresql"))
-    host = parse_qs(parts.query)["host"][0]
-    return await asyncpg.connect(host=host, user=parts.username, database=parts.path[1:])
 
 
 def assert_unavailable(response: requests.Response) -> dict[str, Any]:
@@ -73,7 +64,7 @@ class TestStatementTimeout:
         project = make_project(api, name="before")
 
         async def blocked_rename() -> requests.Response:
-            other = await _raw(database_url)
+            other = await raw_connection(database_url)
             try:
                 async with other.transaction():
                     await other.execute("SELECT 1 FROM project WHERE id = $1 FOR UPDATE",

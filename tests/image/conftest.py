@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import asyncpg
 import pytest
 
 from tests.factories import abstract_image
-from tests.harness import Api
+from tests.harness import Api, raw_connection
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def run_sql(database_url: str, statement: str, *args: Any) -> None:
     which have no annotations to count yet)."""
 
     async def run() -> None:
-        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        conn = await raw_connection(database_url)
         try:
             await conn.execute(statement, *args)
         finally:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-import asyncpg
 import pytest
 
-from tests.harness import Api, Server
+from tests.harness import Api, Server, raw_connection
 
 pytestmark = pytest.mark.identity_read_every_request
 
@@ -32,7 +31,7 @@ def insert_images(
     projects' ids."""
 
     async def insert() -> list[int]:
-        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        conn = await raw_connection(database_url)
         try:
             admin, storage = await conn.fetchrow(
                 "SELECT s.user_id, s.id FROM storage s JOIN sec_user u ON u.id = s.user_id "
