@@ -3,8 +3,9 @@ anchor shape's GraphQL document with the JSON PostgreSQL builds for it (the shap
 
 No authentication, no parsing or validation of GraphQL, no resolver: the request body is
 decoded, its document looked up, one statement run on a pooled asyncpg connection and its text
-sent back. It is what any server built on aiohttp and asyncpg pays at least on this machine
-for the same answer, so it says how far cytogate's own work is from the ceiling of its stack.
+sent back, on the event loop cytogate runs on (uvloop). It is what any server built on aiohttp
+and asyncpg pays at least on this machine for the same answer, so it says how far cytogate's
+own work is from the ceiling of its stack.
 
     python -m bench.http_floor DSN PORT PROJECT BIG SMALL
 """
@@ -17,6 +18,7 @@ import sys
 
 import asyncpg
 import orjson
+import uvloop
 from aiohttp import web
 
 from bench.anchor import _shapes
@@ -46,7 +48,7 @@ def main(argv: list[str]) -> None:
     floors = {shape.cytogate: shape.floor for shape in _shapes(int(project), int(big), int(small))}
     gc.freeze()  # as `cytogate serve` does (gateway/app.py)
     gc.set_threshold(100_000)
-    asyncio.run(serve(dsn, int(port), floors))
+    uvloop.run(serve(dsn, int(port), floors))  # the event loop `cytogate serve` runs on
 
 
 if __name__ == "__main__":
