@@ -25,7 +25,7 @@ from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body
 from rest_compat.operations import Operation, load_operations
 from rest_compat.routes import Match, Route, Router
 from rest_compat.upload import FileStore, Staged, stage
-from rest_compat.variables import from_body, from_text
+from rest_compat.variables import from_text
 
 __all__ = ["Bridge", "ContextFactory"]
 
@@ -281,9 +281,9 @@ class Bridge:
         null` does not erase the path's project)."""
         assert route.body is not None
         if route.body != SPREAD:
-            return {route.body: from_body(body, operation.variables[route.body])}
+            return {route.body: operation.readers[route.body](body, "body")}
         return {
-            key: from_body(value, operation.variables[key], key)
+            key: operation.readers[key](value, key)
             for key, value in body.items()
             if key in operation.variables and key not in path and key not in route.fixed
         }

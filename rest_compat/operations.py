@@ -27,6 +27,8 @@ from graphql import (
     visit,
 )
 
+from rest_compat.variables import Reader, body_reader
+
 __all__ = ["Operation", "load_operations"]
 
 OPERATIONS_DIR: Final = Path(__file__).parent / "operations"
@@ -34,11 +36,13 @@ OPERATIONS_DIR: Final = Path(__file__).parent / "operations"
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    """One named operation: its own document text and its variables' types."""
+    """One named operation: its own document text, its variables' types and how a JSON body
+    value of each is read (`rest_compat.variables.body_reader`)."""
 
     name: str
     text: str
     variables: dict[str, GraphQLInputType]
+    readers: dict[str, Reader]
     writes: bool = False
 
 
@@ -100,5 +104,6 @@ def load_operations(
             assert var_type is not None  # validated above
             variables[var.variable.name.value] = var_type  # type: ignore[assignment]
         writes = definition.operation == OperationType.MUTATION
-        operations[name] = Operation(name, text, variables, writes)
+        readers = {key: body_reader(type_) for key, type_ in variables.items()}
+        operations[name] = Operation(name, text, variables, readers, writes)
     return operations
