@@ -438,6 +438,11 @@ class Lease:
                     await self._conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open on the lease."""
+        return self._state is not None
+
+    @property
     def begun(self) -> bool:
         """Whether a statement may go straight to the driver (`db.direct`): outside a
         transaction, or inside one whose first statement, which carries the BEGIN, has run."""

@@ -27,6 +27,7 @@ from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
 from gateway.state import (
+    ACCESS_MEMO,
     ACTIVITY,
     BOOTSTRAPPED,
     BRIDGE,
@@ -44,6 +45,7 @@ from resolvers.activity.recorder import ActivityRecorder
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
 from resolvers.image_import import fail_interrupted_imports
 from resolvers.metadata import sweep_files
+from resolvers.project_access import ACCESS_TABLES
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
 from rest_compat.pixel_gate import PixelGate
@@ -97,6 +99,7 @@ def _database_context(
         if checked is not None:
             db.watch(checked.written)
         db.watch(app[CREDENTIALS].written)
+        db.watch(app[ACCESS_MEMO].written)
         app[DATABASE] = db
         recorder = ActivityRecorder(
             Database(url, pool_size=1, pool_timeout=settings.pool_timeout,
@@ -168,7 +171,8 @@ class Interface:
 #: thousands of short-lived objects; at Python's default (700) the collector runs thousands of
 #: times per such request and costs as much as the rest of it (bench/README.md).
 GC_THRESHOLD: Final = (100_000, 50, 100)
-#: Entries kept at most by each memo of checked pixel requests and identities.
+#: Entries kept at most by each memo of checked pixel requests, identities and access
+#: decisions.
 MEMO_SIZE: Final = 10_000
 
 
@@ -198,6 +202,7 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     )  # fmt: skip
     app[BRIDGE] = bridge
     app[CREDENTIALS] = Memo(CREDENTIAL_TABLES, ttl=settings.auth_cache_seconds, size=size)
+    app[ACCESS_MEMO] = Memo(ACCESS_TABLES, ttl=settings.auth_cache_seconds, size=size)
     largest = max(settings.attached_max_bytes, settings.upload_max_bytes)
     view = CytogateGraphQLView(schema=schema, files=FileStore(settings.data_root, largest))
     app[PIXEL_GATE] = PixelGate(settings.pixel_concurrency, settings.pixel_yield_ms / 1000)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import strawberry
 from aiohttp import web
 
 from db.engine import Database, Lease
+from db.memo import Memo
 from gateway.auth import Authentication, Credentials
 from imaging.service import PixelService
 from resolvers.activity.recorder import ActivityRecorder
@@ -19,6 +20,7 @@ from rest_compat.pixel_gate import PixelGate
 from settings import Settings
 
 __all__ = [
+    "ACCESS_MEMO",
     "ACTIVITY",
     "AUTH",
     "BOOTSTRAPPED",
@@ -49,6 +51,8 @@ PIXEL_GATE: Final = web.AppKey("pixel-gate", PixelGate)
 BRIDGE: Final = web.AppKey("bridge", Bridge)
 #: Identities by key or token, for the routes that reuse their checks (gateway/auth.py).
 CREDENTIALS: Final = web.AppKey("credentials", Credentials)
+#: Access decisions kept across requests (resolvers/project_access.kept_access).
+ACCESS_MEMO: Final = web.AppKey("access-memo", Memo[tuple[Any, ...], Any])
 AUTH: Final = web.RequestKey("auth", Authentication)
 #: The request's one lease on the database (db/engine.py), opened and closed by the middleware.
 LEASE: Final = web.RequestKey("lease", Lease)
@@ -68,6 +72,7 @@ def make_context(request: web.Request, *, trusted: bool) -> Context:
         by_cookie=auth.by_cookie,
         activity=request.app.get(ACTIVITY),
         pixels=request.app.get(PIXELS),
+        access_memo=request.app.get(ACCESS_MEMO),
     )
     request[CONTEXT] = ctx
     return ctx

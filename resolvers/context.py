@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from db.engine import Lease
+    from db.memo import Memo
     from imaging.service import PixelService
     from resolvers.activity.recorder import ActivityRecorder
     from resolvers.viewer import Viewer
@@ -47,6 +48,8 @@ class Context:
             writes activity records in batches; None where nothing records activity.
         pixels: the built-in image server's machinery (pools, caches, image store), for the
             pixel answers and imports; None where no server runs (command-line tasks).
+        access_memo: the process's access decisions kept across requests
+            (resolvers/project_access.kept_access); None to read them every time.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class Context:
         by_cookie: bool = False,
         activity: ActivityRecorder | None = None,
         pixels: PixelService | None = None,
+        access_memo: Memo[tuple[Any, ...], Any] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -71,6 +75,7 @@ class Context:
         self.by_cookie = by_cookie
         self.activity = activity
         self.pixels = pixels
+        self.access_memo = access_memo
         #: Cookies to set (a value) or clear (None) on the response, e.g. by login/logout.
         self.cookies: dict[str, str | None] = {}
         #: What the schema layer derives from a document once per execution rather than once

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from db.direct import Direct
 from db.engine import Connection, Lease
 from db.id_lists import among, among_bound, rows_by_id
+from db.memo import Memo
 from db.models import (
     AclEntry,
     Project,
@@ -34,15 +35,18 @@ from resolvers.errors import Forbidden, NotFound
 from resolvers.viewer import Viewer
 
 __all__ = [
+    "ACCESS_TABLES",
     "PROJECT_TABLE",
     "READ_ONLY",
     "RESTRICTED",
     "ProjectAccess",
     "ProjectRow",
     "access_columns",
+    "access_of",
     "access_params",
     "existing_users",
     "get_project",
+    "kept_access",
     "member_ids",
     "project_access",
     "projects_by_id",
@@ -56,6 +60,13 @@ __all__ = [
 ]
 
 PROJECT_TABLE: Final = table_of(Project)
+#: The tables an access decision reads (the viewer's roles, the project's row and ACL, the
+#: images and slices that lead to a project): a write to one of them by this process makes
+#: every kept decision stale at once (`kept_access`).
+ACCESS_TABLES: Final = frozenset((
+    "sec_user", "sec_role", "sec_user_sec_role", "acl_entry", "project", "image_instance",
+    "slice_instance",
+))  # fmt: skip
 READ_ONLY: Final = "READ_ONLY"
 RESTRICTED: Final = "RESTRICTED"
 
@@ -211,6 +222,23 @@ def remember_access(ctx: Context, row: Any) -> None:
         ctx.loader(projects_with_masks).prime((viewer.id, row.id), (row, int(row._mask)))
 
 
+def kept_access(ctx: Context) -> Memo[tuple[Any, ...], Any] | None:
+    """The process's memo of access decisions (`Context.access_memo`), where this request may
+    use it: outside a transaction, whose own writes the memo does not see yet and whose reads
+    may still be rolled back.
+
+    A decision (the project an image or a slice belongs to, the viewer's bits on it and the
+    project's modes) is kept `CYTOGATE_AUTH_CACHE_SECONDS`, like the identity the request
+    authenticated as, and forgotten at once when this process commits a write to one of
+    `ACCESS_TABLES`: a member removed or a project's modes changed through this server count
+    at the next request, a change made by another process within that bound. A kept row
+    decides access and nothing else: its counters, which triggers change, are never answered
+    from it.
+    """
+    memo = ctx.access_memo
+    return memo if memo is not None and not ctx.db.in_transaction else None
+
+
 async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
     """The caller's access to a project; `NotFound` when it does not exist."""
     viewer = ctx.require_viewer()
@@ -218,6 +246,12 @@ async def project_access(ctx: Context, project_id: int) -> ProjectAccess:
         return ProjectAccess(await ctx.found(projects_by_id, project_id, "Project"), viewer, 0)
     project, mask = await ctx.found(projects_with_masks, (viewer.id, project_id), "Project")
     return ProjectAccess(project, viewer, mask)
+
+
+def access_of(ctx: Context, row: Any) -> ProjectAccess:
+    """The caller's access to the project of a row read with `access_columns`."""
+    viewer = ctx.require_viewer()
+    return ProjectAccess(row, viewer, 0 if viewer.is_admin else int(row._mask))
 
 
 async def get_project(ctx: Context, project_id: int) -> Any:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import shapely
 from geoalchemy2.shape import from_shape
@@ -78,7 +78,13 @@ from resolvers.errors import InvalidInput, NotFound
 from resolvers.listing import Page, RowStream
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 from resolvers.project import ProjectAccess, project_access
-from resolvers.project_access import access_columns, access_params, remember_access
+from resolvers.project_access import (
+    access_columns,
+    access_of,
+    access_params,
+    kept_access,
+    remember_access,
+)
 from resolvers.tag import tagged
 
 __all__ = [
@@ -196,8 +202,9 @@ class AnnotationSearch:
 
 async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> ProjectAccess:
     """The one project the listing is about (400 without one), with READ checked. Images and
-    slices are read with their project and the caller's access to it, in one statement."""
-    viewer = ctx.require_viewer()
+    slices are read with their project and the caller's access to it, in one statement (none
+    when the decision is kept: `_place_rows`)."""
+    ctx.require_viewer()
     project_id: int | None = None
     images = [*(query.images or ()), *(() if query.image is None else (query.image,))]
     slices = [*(query.slices or ()), *(() if query.slice is None else (query.slice,))]
@@ -206,15 +213,20 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
     if query.slices is not None and not query.slices:
         raise NotFound("SliceInstance", "[]", "ids")
     projects: set[int] = set()
+    decided: dict[int, Any] = {}
     for table, ids, domain in ((ImageInstance, images, "ImageInstance"),
                                (SliceInstance, slices, "SliceInstance")):  # fmt: skip
         if not ids:
             continue
-        stmt = _places(table, viewer.is_admin)
         found = {}
-        for row in await conn.fetch(stmt, {"ids": ids, **access_params(viewer)}):
+        rows, kept = await _place_rows(ctx, conn, table, ids)
+        for row in rows:
             found[row._place] = row._of
-            if row.id is not None:
+            if row.id is None:
+                continue
+            if kept:  # decides this listing's access, and is not the project's row for others
+                decided[row.id] = row
+            else:
                 remember_access(ctx, row)
         for wanted in ids:
             if wanted not in found:
@@ -227,7 +239,28 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
     if len(projects) > 1:
         raise InvalidInput("The images and slices of a listing must belong to one project")
     (project_id,) = projects
+    if project_id in decided:
+        return access_of(ctx, decided[project_id]).require_read()
     return (await project_access(ctx, project_id)).require_read()
+
+
+async def _place_rows(
+    ctx: Context, conn: Connection, table: Any, ids: list[int]
+) -> tuple[Sequence[Any], bool]:
+    """`_places`' rows for `ids`, and whether they were kept from an earlier request (access
+    decisions, `kept_access`): a viewer's next listings of an image start with their page."""
+    viewer = ctx.require_viewer()
+    memo = kept_access(ctx)
+    key = (table.__tablename__, viewer.id, viewer.is_admin, *ids)
+    kept = memo.get(key) if memo is not None else None
+    if kept is not None:
+        return cast("Sequence[Any]", kept), True
+    generation = memo.generation if memo is not None else 0
+    params = {"ids": ids, **access_params(viewer)}
+    rows = (await conn.fetch(_places(table, viewer.is_admin), params)).all()
+    if memo is not None:
+        memo.put(key, rows, generation)
+    return rows, False
 
 
 @lru_cache(maxsize=4)
