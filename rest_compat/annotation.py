@@ -15,7 +15,7 @@ from typing import Any, Final
 from resolvers.errors import NotFound
 from rest_compat.envelopes import bare, command, page, single
 from rest_compat.routes import Route
-from rest_compat.shapes import CLASS_NAMES, JSON, domain, epoch_ms
+from rest_compat.shapes import CLASS_NAMES, JSON, domain, epoch_ms_number
 from rest_compat.track import annotation_track_json
 from schema.common import parse_bool
 
@@ -61,7 +61,7 @@ def listed_annotation_json(node: JSON) -> JSON:
     node["class"] = USER_ANNOTATION_CLASS
     for key in ("created", "updated"):
         if key in node:
-            node[key] = int(epoch_ms(node[key]) or 0)
+            node[key] = epoch_ms_number(node[key]) or 0
     return _measures(node)
 
 
