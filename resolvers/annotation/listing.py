@@ -224,9 +224,8 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
             found[row._place] = row._of
             if row.id is None:
                 continue
-            if kept:  # decides this listing's access, and is not the project's row for others
-                decided[row.id] = row
-            else:
+            decided[row.id] = row
+            if not kept:  # a kept row decides this listing's access only (`kept_access`)
                 remember_access(ctx, row)
         for wanted in ids:
             if wanted not in found:
