@@ -22,6 +22,7 @@ from typing import Any, Final, TypeGuard
 
 import orjson
 from aiohttp import web
+from aiohttp.hdrs import CONTENT_TYPE
 from cross_web import AiohttpHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.file_uploads.utils import replace_placeholders_with_files
@@ -128,6 +129,11 @@ class CytogateGraphQLView(GraphQLView[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson, as REST bodies are read; its errors are `json.JSONDecodeError`s, which the
+        view answers with a 400."""
+        return orjson.loads(data)
+
     def parse_json(self, data: str | bytes) -> Any:
         """The body, which must be an object (or a batch): strawberry reads keys from it."""
         body = super().parse_json(data)
@@ -137,7 +143,7 @@ class CytogateGraphQLView(GraphQLView[Context, None]):
 
     def create_response(self, response_data: Any, sub_response: web.Response) -> web.Response:
         sub_response.body = orjson.dumps(response_data)
-        sub_response.content_type = "application/json"
+        sub_response.headers[CONTENT_TYPE] = "application/json"  # the setter parses it back
         failed = _whole_failure(response_data)
         if failed is not None:
             status, retry_after = failed

@@ -58,7 +58,7 @@ class Tokens:
 
 def sign(private_key: str, canonical: str) -> str:
     """Cytomine's signature: base64 of HMAC-SHA1 keyed by the private key's UTF-8 bytes."""
-    digest = hmac.new(private_key.encode(), canonical.encode(), hashlib.sha1).digest()
+    digest = hmac.digest(private_key.encode(), canonical.encode(), "sha1")
     return base64.b64encode(digest).decode()
 
 

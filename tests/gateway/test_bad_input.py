@@ -328,3 +328,11 @@ def test_graphql_input_of_wrong_type_is_bad_user_input_and_changes_nothing(api):
 def test_graphql_malformed_request_is_4xx(api, body):
     response = api.post("/graphql", data=body)
     assert 400 <= response.status_code < 500, (response.status_code, response.text)
+
+
+def test_graphql_variable_past_64_bits_is_read_and_refused_as_a_variable(api):
+    """The body is valid JSON: the refusal names the variable, not the body."""
+    body = b'{"query": "query ($id: Long!) { user(id: $id) { id } }", "variables": {"id": %d}}'
+    response = api.post("/graphql", data=body % 2**70)
+    assert _gql_error(response) == ["BAD_USER_INPUT"]
+    assert "$id" in response.json()["errors"][0]["message"]
