@@ -188,8 +188,9 @@ class Database:
         if not self._turns.locked():
             await self._turns.acquire()  # a free turn is taken at once: no timer to set
         else:
-            try:
-                await asyncio.wait_for(self._turns.acquire(), self.pool_timeout)
+            try:  # a timer on this task, not `wait_for`'s task of its own for each waiter
+                async with asyncio.timeout(self.pool_timeout):
+                    await self._turns.acquire()
             except TimeoutError:
                 raise self._busy() from None
         try:
