@@ -11,7 +11,9 @@ measured in the same run:
   from another process: listings must not slow down while tiles are served. The clients share
   the machine, so a second floor: the same listings on a second server process over the same
   database during the same load (what the machine's contention alone costs them). The three
-  are taken in turn over five rounds, each figure the median of its rounds;
+  are taken in turn over five rounds, each figure the median of its rounds. And the listing's
+  handling inside the server (the `Server-Timing` of each answer) alone and during the load:
+  what the tiles cost a listing on the server's own event loop, apart from the machine;
 - thumbnail and full-resolution window latency.
 """
 
@@ -120,13 +122,20 @@ def copy_floor() -> float:
     return seconds
 
 
-async def _get(session: aiohttp.ClientSession, url: str) -> float:
+async def _timed(session: aiohttp.ClientSession, url: str) -> tuple[float, float]:
+    """Seconds the client waited for `url`, and seconds the server says it took to handle it
+    (its `Server-Timing`): the rest was queueing, the network and the client."""
     started = time.perf_counter()
     async with session.get(url, headers=signed("GET")) as response:
         await response.read()
         if response.status != 200:
             raise RuntimeError(f"{url}: {response.status}")
-    return time.perf_counter() - started
+        handled = float(response.headers["Server-Timing"].partition(";dur=")[2]) / 1000
+    return time.perf_counter() - started, handled
+
+
+async def _get(session: aiohttp.ClientSession, url: str) -> float:
+    return (await _timed(session, url))[0]
 
 
 def _tile_url(base: str, slice_id: int, tile: Tile) -> str:
@@ -171,17 +180,21 @@ def _tile_load(base: str, slice_id: int, clients: int, stop: Any, served: Any) -
     asyncio.run(run())
 
 
-async def latencies(urls: list[str]) -> tuple[float, float]:
-    """p50 and p99 in ms of asking `urls` one after the other."""
+async def latencies(urls: list[str]) -> tuple[float, float, float]:
+    """p50 and p99 in ms of asking `urls` one after the other, and the p50 of the server's
+    own handling of them."""
     async with aiohttp.ClientSession() as session:
-        times = sorted([await _get(session, url) for url in urls])
-    return statistics.median(times) * 1000, times[max(0, int(len(times) * 0.99) - 1)] * 1000
+        timed = [await _timed(session, url) for url in urls]
+    times = sorted(waited for waited, _ in timed)
+    handled = statistics.median(took for _, took in timed)
+    return (statistics.median(times) * 1000, times[max(0, int(len(times) * 0.99) - 1)] * 1000,
+            handled * 1000)  # fmt: skip
 
 
 def listings_under_load(base: str, slice_id: int, urls: list[str], clients: int
-                        ) -> tuple[float, float, float]:  # fmt: skip
-    """Listing latency (p50, p99 ms) while `clients` clients load tiles from another process,
-    and the tiles per second they got meanwhile."""
+                        ) -> tuple[float, float, float, float]:  # fmt: skip
+    """Listing latency (p50, p99 ms, and the server's handling p50) while `clients` clients
+    load tiles from another process, and the tiles per second they got meanwhile."""
     context = multiprocessing.get_context("spawn")
     stop, served = context.Event(), context.Value("l", 0)
     loader = context.Process(target=_tile_load, args=(base, slice_id, clients, stop, served))
@@ -192,12 +205,12 @@ def listings_under_load(base: str, slice_id: int, urls: list[str], clients: int
                 raise RuntimeError("the tile load stopped before it started")
             time.sleep(0.05)
         before, started = served.value, time.perf_counter()
-        p50, p99 = asyncio.run(latencies(urls))
+        p50, p99, handled = asyncio.run(latencies(urls))
         rate = (served.value - before) / (time.perf_counter() - started)
     finally:
         stop.set()
         loader.join(60)
-    return p50, p99, rate
+    return p50, p99, handled, rate
 
 
 async def upload(base: str, storage: int, project: int) -> tuple[float, dict[str, Any]]:
@@ -282,9 +295,8 @@ def listing_rows(url: str, images: Path, base: str, instance: int, piece: int) -
             floor_ = listings_under_load(base, piece, elsewhere, 32)
             loaded = listings_under_load(base, piece, listing, 32)
             rounds.append((*alone, *floor_, *loaded))
-    (alone_50, alone_99, floor_50, floor_99, floor_rate, p50, p99, rate) = (
-        statistics.median(column) for column in zip(*rounds, strict=True)
-    )
+    (alone_50, alone_99, alone_handled, floor_50, floor_99, _, floor_rate, p50, p99, handled,
+     rate) = (statistics.median(column) for column in zip(*rounds, strict=True))  # fmt: skip
     measure = (f"`annotation.json?image=…&max=100` ({ANNOTATIONS} on the image), p50 / p99 ms, "
                f"during a 32-client tile load ({rate:.0f} tiles/s)")  # fmt: skip
     return [
@@ -294,6 +306,9 @@ def listing_rows(url: str, images: Path, base: str, instance: int, piece: int) -
              f"({floor_rate:.0f} tiles/s)", f"{p50:.1f} / {p99:.1f}",
              f"{floor_50:.1f} / {floor_99:.1f} (second process)",
              f"{p50 / floor_50:.2f}× / {p99 / floor_99:.2f}×"),
+        _row("… the same listings' handling inside the server (its `Server-Timing`), p50 ms, "
+             "during the load", f"{handled:.2f}", f"{alone_handled:.2f} (alone)",
+             f"{handled / alone_handled:.2f}×"),
     ]  # fmt: skip
 
 
@@ -353,11 +368,11 @@ def main() -> None:
             rows += listing_rows(url, images, base, instance, piece)
             thumbs = [f"{base}/api/imageinstance/{instance}/thumb.jpg?maxSize={256 + i}"
                       for i in range(40)]  # fmt: skip
-            p50, p99 = asyncio.run(latencies(thumbs))
+            p50, p99, _ = asyncio.run(latencies(thumbs))
             rows.append(_row("thumbnail (uncached), p50 / p99 ms", f"{p50:.0f} / {p99:.0f}"))
             crops = [f"{base}/api/imageinstance/{instance}/window-{1000 + 97 * i}-{2000 + 31 * i}"
                      "-512-512.jpg" for i in range(40)]  # fmt: skip
-            p50, p99 = asyncio.run(latencies(crops))
+            p50, p99, _ = asyncio.run(latencies(crops))
             rows.append(
                 _row("512 px window at full resolution, p50 / p99 ms", f"{p50:.0f} / {p99:.0f}")
             )

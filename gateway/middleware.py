@@ -1,6 +1,10 @@
 """The middleware every request passes: a lease on the database, authentication, one JSON
 error shape per surface, and one access line.
 
+Every answer built here says how long the server took to handle it (`Server-Timing: app;dur=`,
+milliseconds from the request's first step to its answer, before the body is sent): what a
+client waited beyond that was spent queueing, on the network or in the client.
+
 Errors are JSON whatever their origin: a domain error keeps its status and message, a refused
 transport (a bad body, a wrong method) its status, and anything else is a bug, logged once with
 its traceback and answered 500. `/graphql` answers in GraphQL's shape (`errors` a list, each with
@@ -173,12 +177,13 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     finally:
         await lease.close()
         request.pop(CONTEXT, None)  # it refers to the request: no cycle left to collect
+    took = (time.perf_counter() - started) * 1000
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
+        response.headers["Server-Timing"] = f"app;dur={took:.2f}"
         if "Cache-Control" not in response.headers:  # pixels say how long they keep
             response.headers.update(NO_STORE)
     access_log.info(
-        "%s %s %s %.1fms id=%s", request.method, request.path, response.status,
-        (time.perf_counter() - started) * 1000, request_id,
-    )  # fmt: skip
+        "%s %s %s %.1fms id=%s", request.method, request.path, response.status, took, request_id
+    )
     return response
