@@ -28,7 +28,7 @@ from graphql import (
 )
 
 from schema.errors import INTERNAL
-from tests.factories import abstract_image, add_image, created, make_ontology, make_project
+from tests.gateway.conftest import Scene
 from tests.harness import Api, interface
 
 #: Values per scalar, each tried in turn for every argument of that type; the call of variant
@@ -98,16 +98,10 @@ def _document(operation: str, name: str, field: GraphQLField) -> str:
 
 
 @pytest.mark.parametrize("operation", ["query", "mutation"])
-def test_no_root_field_answers_odd_arguments_with_an_internal_error(api: Api, settings, operation):
-    ontology = make_ontology(api, terms=("a",))
-    project = make_project(api, ontology=ontology["id"])
-    image = abstract_image(api)
-    instance = add_image(api, project["id"], image["id"])
-    annotation = created(api.post("/api/annotation.json", json={
-        "location": "POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))", "image": instance["id"],
-        "term": [ontology["terms"]["a"]["id"]]}), "annotation")  # fmt: skip
-    real = (project, instance, annotation, ontology["terms"]["a"], ontology, image)
-    scalars = {**SCALARS, "Long": (*(row["id"] for row in real), *SCALARS["Long"])}
+def test_no_root_field_answers_odd_arguments_with_an_internal_error(
+    api: Api, settings: Any, scene: Scene, operation: str
+) -> None:
+    scalars = {**SCALARS, "Long": (*scene.ids, *SCALARS["Long"])}
     schema = interface(settings).schema._schema
     root = schema.query_type if operation == "query" else schema.mutation_type
     assert root is not None

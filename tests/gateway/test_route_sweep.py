@@ -23,7 +23,7 @@ from graphql import GraphQLInputObjectType, GraphQLInputType, GraphQLList, Graph
 
 from rest_compat.routes import PARAM, Route
 from rest_compat.table import ROUTES
-from tests.factories import abstract_image, add_image, created, make_ontology, make_project
+from tests.gateway.conftest import Scene
 from tests.harness import Api, interface
 
 #: Integer path ids: nothing, past PostgreSQL's bigint and integer, negative (not digits).
@@ -84,19 +84,11 @@ def _refusals(api: Api, method: str, path: str, **kw: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("caller", ["superadmin", "contributor"])
-def test_no_route_answers_bad_input_with_a_server_error(api, settings, make_user, caller):
-    ontology = make_ontology(api, terms=("a",))
-    member = make_user()
-    project = make_project(api, ontology=ontology["id"], users=(member["id"],))
-    image = abstract_image(api)
-    instance = add_image(api, project["id"], image["id"])
-    annotation = created(api.post("/api/annotation.json", json={
-        "location": "POLYGON((0 0, 10 0, 10 10, 0 10, 0 0))", "image": instance["id"],
-        "term": [ontology["terms"]["a"]["id"]]}), "annotation")  # fmt: skip
-    real = tuple(str(row["id"]) for row in (project, instance, annotation, image))
+def test_no_route_answers_bad_input_with_a_server_error(api, settings, scene: Scene, caller):
+    real = tuple(str(id_) for id_ in scene.ids)
     operations = interface(settings).operations
     if caller == "contributor":
-        api = member["api"]
+        api = scene.member["api"]
     wrong: list[str] = []
     for route in sorted(ROUTES, key=lambda route: ORDER[route.method]):
         if route.upload is not None or (route.method == "POST" and "keys" in route.path):
