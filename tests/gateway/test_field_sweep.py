@@ -7,7 +7,8 @@ are built from the schema itself, so a new field is covered the day it is added.
 Integer ids are first those of a real scene (a project with its ontology and term, an image,
 an annotation), so that calls reach past the lookups, then ids that name nothing. Left out:
 uploads (they need a file), and the key regeneration and logout, which would change or revoke
-the credentials the sweep signs with.
+the credentials the sweep signs with. As in the REST sweep, the calls are made as the
+superadmin and as a contributor of the project.
 """
 
 from __future__ import annotations
@@ -97,11 +98,14 @@ def _document(operation: str, name: str, field: GraphQLField) -> str:
     return f"{head} {{ {call}{'' if leaf else ' { __typename }'} }}"
 
 
+@pytest.mark.parametrize("caller", ["superadmin", "contributor"])
 @pytest.mark.parametrize("operation", ["query", "mutation"])
 def test_no_root_field_answers_odd_arguments_with_an_internal_error(
-    api: Api, settings: Any, scene: Scene, operation: str
+    api: Api, settings: Any, scene: Scene, operation: str, caller: str
 ) -> None:
     scalars = {**SCALARS, "Long": (*scene.ids, *SCALARS["Long"])}
+    if caller == "contributor":
+        api = scene.member["api"]
     schema = interface(settings).schema._schema
     root = schema.query_type if operation == "query" else schema.mutation_type
     assert root is not None
@@ -114,7 +118,8 @@ def test_no_root_field_answers_odd_arguments_with_an_internal_error(
             variables = {arg: _values(argument.type, variant, scalars)
                          for arg, argument in field.args.items()}  # fmt: skip
             response = api.post("/graphql", json={"query": document, "variables": variables})
-            assert response.status_code < 500 or response.status_code == 503, response.text
+            # a 503 only for what this server is not configured for (mail), by its words
+            assert response.status_code < 500 or "is not configured" in response.text, response.text
             errors = response.json().get("errors") or []
             codes = [(error.get("extensions") or {}).get("code") for error in errors]
             if INTERNAL in codes or None in codes:
