@@ -7,7 +7,8 @@ fails (a 5xx), its 4xx passed on. JSON answers are camel-cased and wrapped as co
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -15,19 +16,26 @@ import aiohttp
 from aiohttp import web
 
 from imaging.errors import RelayFailed
+from imaging.formats import ImageFormat
 
-__all__ = ["relay_request"]
+__all__ = [
+    "histogram_call",
+    "image_path",
+    "relay_request",
+    "relayed_formats",
+    "relayed_histogram",
+    "relayed_info",
+    "relayed_json",
+    "shaped",
+]  # fmt: skip
 
 #: Headers of PIMS's answer passed on to the client.
 PASSED: Final = ("Content-Type", "Cache-Control", "ETag", "Last-Modified", "Content-Disposition",
                  "X-Image-Size-Limit")  # fmt: skip
 _ACCEPT: Final = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
-_HISTOGRAM_PATHS: Final = {
-    "HISTOGRAM": "histogram/per-image",
-    "HISTOGRAM_BOUNDS": "histogram/per-image/bounds",
-    "CHANNEL_HISTOGRAM": "histogram/per-channels",
-    "CHANNEL_HISTOGRAM_BOUNDS": "histogram/per-channels/bounds",
-}
+_HISTOGRAMS: Final = frozenset(
+    ("HISTOGRAM", "HISTOGRAM_BOUNDS", "CHANNEL_HISTOGRAM", "CHANNEL_HISTOGRAM_BOUNDS")
+)
 _CAMEL: Final = re.compile(r"_([a-z])")
 
 
@@ -39,17 +47,58 @@ def _camel(value: Any) -> Any:
     return value
 
 
-def _list(text: str | None) -> list[str] | None:
-    return None if not text else [part for part in text.split(",") if part]
+def _renamed(item: Any) -> Any:
+    """A channel histogram's item with core's names: PIMS's `concreteChannel` is the file's
+    `channel`, and PIMS's `channel` the `apparentChannel` a viewer shows (§2.10)."""
+    if not isinstance(item, dict) or "concreteChannel" not in item:
+        return item
+    renamed = {k: v for k, v in item.items() if k not in ("channel", "concreteChannel")}
+    return {**renamed, "channel": item["concreteChannel"], "apparentChannel": item.get("channel")}
+
+
+def shaped(kind: str, found: Any) -> Any:
+    """PIMS's JSON answer as core gives it: keys camel-cased, a collection's `items` alone,
+    channel histograms' keys renamed."""
+    found = _camel(found)
+    if isinstance(found, dict) and "items" in found:
+        found = found["items"]
+    if isinstance(found, list) and kind in _HISTOGRAMS:
+        found = [_renamed(item) for item in found]
+    return found
+
+
+def image_path(file_path: str) -> str:
+    """An image's path on PIMS: its file's path URL-encoded except `/` (§2.10)."""
+    return f"image/{quote(file_path, safe='/')}"
+
+
+def histogram_call(
+    kind: str, sliced: bool, plane: tuple[int, int, int], n_bins: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """PIMS's path (under the image's) and query for a histogram kind (§2.10): the whole
+    image's, or a slice's plane, of the slice's own channel unless a channel histogram asks
+    for every channel of the plane; bounds take no bins."""
+    channel, z_stack, time = plane
+    every_channel = kind.startswith("CHANNEL_")
+    params: dict[str, Any] = {}
+    if sliced:
+        tail = f"histogram/per-plane/z/{z_stack}/t/{time}"
+        if not every_channel:
+            params["channels"] = channel
+    else:
+        tail = "histogram/per-channels" if every_channel else "histogram/per-image"
+    if kind.endswith("_BOUNDS"):
+        return f"{tail}/bounds", params
+    return tail, {**params, "n_bins": n_bins or "256"}
 
 
 def _upstream(
-    request: Mapping[str, Any], path: Mapping[str, str], query: Mapping[str, str]
+    request: Mapping[str, Any], path: Mapping[str, str], query: Mapping[str, str], sliced: bool
 ) -> tuple[str, str, dict[str, Any], dict[str, Any] | None]:
     """PIMS's method, path (under the server URL), query and JSON body for a request."""
     kind = request["kind"]
     file_path = quote(request["filePath"], safe="/")
-    image = f"image/{file_path}"
+    image = image_path(request["filePath"])
     plane = {"z_slices": request["zStack"], "timepoints": request["time"]}
     length = query.get("maxSize")
     if kind in ("THUMB", "PREVIEW"):
@@ -107,9 +156,10 @@ def _upstream(
             body["background_transparency"] = 0
         body = {k: v for k, v in body.items() if v not in (None, "")}
         return "POST", f"{image}/annotation/{operation}", {}, body
-    if kind in _HISTOGRAM_PATHS:
-        params = {"n_bins": query.get("nBins", "256")}
-        return "GET", f"{image}/{_HISTOGRAM_PATHS[kind]}", params, None
+    if kind in _HISTOGRAMS:
+        of = (request["channel"], request["zStack"], request["time"])
+        tail, params = histogram_call(kind, sliced, of, query.get("nBins"))
+        return "GET", f"{image}/{tail}", params, None
     if kind == "METADATA":
         return "GET", f"{image}/metadata", {}, None
     if kind == "DOWNLOAD":
@@ -119,15 +169,88 @@ def _upstream(
     raise RelayFailed(f"No relay for {kind}")
 
 
-_JSON_KINDS: Final = frozenset(("ASSOCIATED_LABELS", "METADATA", *_HISTOGRAM_PATHS))
+_JSON_KINDS: Final = frozenset(("ASSOCIATED_LABELS", "METADATA", *_HISTOGRAMS))
+
+
+@asynccontextmanager
+async def _call(
+    service: Any, url: str, method: str, tail: str, params: Mapping[str, Any],
+    body: Any = None, headers: Mapping[str, str] | None = None,
+) -> AsyncIterator[aiohttp.ClientResponse]:  # fmt: skip
+    """PIMS's answer to one call; unreachable, or failing with a 5xx: `RelayFailed` (502)."""
+    client: aiohttp.ClientSession = await service.relay_client()
+    target = f"{url.rstrip('/')}/{tail}"
+    clean = {k: str(v) for k, v in params.items() if v is not None}
+    try:
+        async with client.request(method, target, params=clean, json=body,
+                                  headers=headers) as upstream:  # fmt: skip
+            if upstream.status >= 500:
+                raise RelayFailed(f"The image server at {url} failed ({upstream.status})")
+            yield upstream
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise RelayFailed(f"The image server at {url} cannot be reached: {error}") from None
+
+
+async def _json(upstream: aiohttp.ClientResponse, url: str, tail: str) -> Any:
+    try:
+        return await upstream.json(content_type=None)
+    except ValueError:
+        raise RelayFailed(f"The image server at {url} answered {tail} without JSON") from None
+
+
+async def relayed_json(
+    service: Any, url: str, tail: str, params: Mapping[str, Any] | None = None
+) -> Any:
+    """PIMS's JSON answer to `GET <url>/<tail>`; any answer but a 200 with JSON is a
+    `RelayFailed` naming its status."""
+    async with _call(service, url, "GET", tail, params or {},
+                     headers={"Accept": "application/json"}) as upstream:  # fmt: skip
+        if upstream.status != 200:
+            raise RelayFailed(f"The image server at {url} answered {upstream.status} to {tail}")
+        return await _json(upstream, url, tail)
+
+
+async def relayed_histogram(
+    service: Any, url: str, file_path: str, kind: str, sliced: bool,
+    plane: tuple[int, int, int],
+) -> Any:  # fmt: skip
+    """A histogram kind of an image or, `sliced`, of a slice's plane, as core gives it."""
+    tail, params = histogram_call(kind, sliced, plane)
+    return shaped(kind, await relayed_json(service, url, f"{image_path(file_path)}/{tail}",
+                                           params))  # fmt: skip
+
+
+async def relayed_formats(service: Any, url: str) -> list[ImageFormat]:
+    """The formats PIMS reads (`GET /formats`, §2.9), as the built-in server lists its own."""
+    found = shaped("FORMATS", await relayed_json(service, url, "formats"))
+    if not isinstance(found, list):
+        raise RelayFailed(f"The image server at {url} listed its formats in an unknown shape")
+    return [
+        ImageFormat(
+            str(item["id"]), str(item.get("name") or item["id"]), str(item.get("remarks") or ""),
+            convertible=bool(item.get("convertible")), readable=bool(item.get("readable", True)),
+            writable=bool(item.get("writable")), importable=bool(item.get("importable")),
+        )
+        for item in found
+        if isinstance(item, dict) and item.get("id")
+    ]  # fmt: skip
+
+
+async def relayed_info(service: Any, url: str, file_path: str) -> dict[str, Any]:
+    """PIMS's description of an image file (`GET image/<path>/info`), as PIMS names it."""
+    found = await relayed_json(service, url, f"{image_path(file_path)}/info")
+    if not isinstance(found, dict):
+        raise RelayFailed(f"The image server at {url} described {file_path} in an unknown shape")
+    return found
 
 
 async def relay_request(
     service: Any, url: str, request: Mapping[str, Any], path: Mapping[str, str],
-    query: Mapping[str, str], http: web.Request,
+    query: Mapping[str, str], http: web.Request, *, sliced: bool,
 ) -> web.StreamResponse:  # fmt: skip
-    """The external server's answer to the pixel request, relayed."""
-    method, tail, params, body = _upstream(request, path, query)
+    """The external server's answer to the pixel request, relayed; `sliced`: asked of a
+    slice, whose histograms are its plane's."""
+    method, tail, params, body = _upstream(request, path, query, sliced)
     headers = {"Accept": _ACCEPT.get(request.get("format") or "", "image/jpeg")}
     if "If-None-Match" in http.headers:
         headers["If-None-Match"] = http.headers["If-None-Match"]
@@ -137,29 +260,18 @@ async def relay_request(
         headers["X-Image-Size-Safety"] = http.headers["X-Image-Size-Safety"]
     elif query.get("safe") == "true":
         headers["X-Image-Size-Safety"] = "SAFE_RESIZE"
-    client: aiohttp.ClientSession = await service.relay_client()
-    target = f"{url.rstrip('/')}/{tail}"
-    clean = {k: str(v) for k, v in params.items() if v is not None}
-    try:
-        async with client.request(method, target, params=clean, json=body,
-                                  headers=headers) as upstream:  # fmt: skip
-            if upstream.status >= 500:
-                raise RelayFailed(f"The image server at {url} failed ({upstream.status})")
-            kept = {k: upstream.headers[k] for k in PASSED if k in upstream.headers}
-            if upstream.status == 304:
-                return web.Response(status=304, headers=kept)
-            if request["kind"] in _JSON_KINDS and upstream.status == 200:
-                found = _camel(await upstream.json(content_type=None))
-                if isinstance(found, dict) and "items" in found:
-                    found = found["items"]
-                if isinstance(found, list):
-                    found = {"collection": found, "size": len(found)}
-                return web.json_response(found)
-            response = web.StreamResponse(status=upstream.status, headers=kept)
-            await response.prepare(http)
-            async for chunk in upstream.content.iter_chunked(64 * 1024):
-                await response.write(chunk)
-            await response.write_eof()
-            return response
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise RelayFailed(f"The image server at {url} cannot be reached: {error}") from None
+    async with _call(service, url, method, tail, params, body, headers) as upstream:
+        kept = {k: upstream.headers[k] for k in PASSED if k in upstream.headers}
+        if upstream.status == 304:
+            return web.Response(status=304, headers=kept)
+        if request["kind"] in _JSON_KINDS and upstream.status == 200:
+            found = shaped(request["kind"], await _json(upstream, url, tail))
+            if isinstance(found, list):
+                found = {"collection": found, "size": len(found)}
+            return web.json_response(found)
+        response = web.StreamResponse(status=upstream.status, headers=kept)
+        await response.prepare(http)
+        async for chunk in upstream.content.iter_chunked(64 * 1024):
+            await response.write(chunk)
+        await response.write_eof()
+        return response

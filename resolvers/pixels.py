@@ -22,10 +22,10 @@ project checks (blind mode, download flag) and then call `image_server_request`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Final, NoReturn
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Row, select
 
@@ -35,7 +35,7 @@ from db.id_lists import among_bound, rows_by_id
 from db.models import ImageServer
 from resolvers.context import Context
 from resolvers.crud import table_of
-from resolvers.errors import InvalidInput, NotFound, NotSupported
+from resolvers.errors import BadGateway, InvalidInput, NotFound, Unavailable
 from resolvers.listing import Page, fetch_page
 
 __all__ = [
@@ -44,8 +44,8 @@ __all__ = [
     "PixelArgs",
     "PixelKind",
     "PixelTarget",
+    "ask_image_server",
     "available_image_servers",
-    "call_image_server",
     "get_image_server",
     "histogram_bounds",
     "image_server_for",
@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 SERVER_TABLE: Final = table_of(ImageServer)
+T = TypeVar("T")
 
 
 class PixelKind(Enum):
@@ -213,8 +214,8 @@ async def get_image_server(ctx: Context, server_id: int) -> Any:
     return await ctx.found(image_servers_by_id, server_id, "ImageServer")
 
 
-async def image_server_for(ctx: Context, purpose: str) -> Any:
-    """The image-server record that serves `purpose`: the external one when configured, else
+async def image_server_for(ctx: Context) -> Any:
+    """The image-server record that serves requests: the external one when configured, else
     the built-in one's (the first record). Call it after every check of the object."""
     if ctx.settings.image_server_url:
         server = await ctx.loader(available_image_servers).load(True)
@@ -224,19 +225,31 @@ async def image_server_for(ctx: Context, purpose: str) -> Any:
         return (await conn.execute(select(*SERVER_TABLE.c).order_by(ImageServer.id))).first()
 
 
-async def call_image_server(ctx: Context, purpose: str) -> NoReturn:
-    """Work cytogate would do by calling an external image server itself: 501."""
-    server = await image_server_for(ctx, purpose)
+async def ask_image_server(ctx: Context, call: Callable[[Any, str], Awaitable[T]]) -> T:
+    """The external image server's answer to `call(service, url)` (an `imaging.relay`
+    function), for what a resolver asks it itself; failing or out of reach: 502."""
+    from imaging.errors import RelayFailed
+
+    if ctx.pixels is None:
+        raise Unavailable("The image server relay is not running")
+    server = await image_server_for(ctx)
     url = server.url if server is not None else ctx.settings.image_server_url
-    raise NotSupported(f"cytogate does not call the image server at {url} yet: {purpose}")
+    if not url:
+        raise Unavailable("No external image server is configured")
+    try:
+        return await call(ctx.pixels, url)
+    except RelayFailed as error:
+        raise BadGateway(error.message) from None
 
 
 async def list_image_formats(ctx: Context) -> list[Any]:
-    """The file formats the image server reads (§2.9): the built-in server's list; an external
-    server is not asked yet (501)."""
+    """The file formats the image server reads (§2.9): the built-in server's list, or the
+    external one's."""
     ctx.require_viewer()
     if ctx.settings.image_server_url:
-        await call_image_server(ctx, "the list of image formats")
+        from imaging.relay import relayed_formats
+
+        return await ask_image_server(ctx, relayed_formats)
     from imaging.formats import FORMATS
 
     return list(FORMATS)
@@ -286,7 +299,7 @@ async def image_server_request(
     fmt = _check_args(domain, args)
     if not target.file_path:
         raise InvalidInput(f"{domain} {object_id} has no file an image server could serve")
-    server = await image_server_for(ctx, f"the {args.kind.value} of {domain} {object_id}")
+    server = await image_server_for(ctx)
     accept = None if fmt is None else ACCEPT.get(fmt, "image/jpeg")
     channel, z_stack, time = target.plane
     return ImageServerRequest(
@@ -297,18 +310,34 @@ async def image_server_request(
     )  # fmt: skip
 
 
-async def histogram_bounds(ctx: Context, request: ImageServerRequest) -> list[dict[str, Any]]:
-    """Per sample of the request's plane, its first and last non-empty intensity, from the
-    histograms the built-in image server computed at import (the viewer sets its intensity
-    windows with them, PIXELS.md §2); an external image server is not asked yet (501)."""
-    if request.relayed or ctx.pixels is None:
-        raise NotSupported("Histogram bounds come from the built-in image server only")
+_BOUNDS_KEYS: Final = ("channel", "apparentChannel", "sample", "color", "minimum", "maximum")
+
+
+async def histogram_bounds(
+    ctx: Context, request: ImageServerRequest, *, sliced: bool
+) -> list[dict[str, Any]]:
+    """Per sample, its first and last non-empty intensity (the viewer sets its intensity
+    windows with them, PIXELS.md §2): the built-in image server's, computed at import for the
+    request's plane, or the external one's for the image or, `sliced`, the slice's plane."""
+    plane = (request.channel, request.z_stack, request.time)
+    if request.relayed:
+        from imaging.relay import relayed_histogram
+
+        kind = request.kind.name
+        found = await ask_image_server(ctx, lambda service, url: relayed_histogram(
+            service, url, request.file_path, kind, sliced, plane))  # fmt: skip
+        if not isinstance(found, list) or not all(
+            isinstance(item, dict) and all(key in item for key in _BOUNDS_KEYS) for item in found
+        ):
+            raise BadGateway("The image server gave histogram bounds in an unknown shape")
+        return found
+    if ctx.pixels is None:
+        raise Unavailable("The built-in image server is not running")
     from imaging.errors import FileMissing, PixelError
 
     service = ctx.pixels
     try:
         source = service.source(request.file_path, request.width, request.height)
-        plane = (request.channel, request.z_stack, request.time)
         found = await service.histogram(request.file_path, source, "channels-bounds", None,
                                         plane)  # fmt: skip
     except FileMissing:

@@ -130,6 +130,12 @@ def _not_modified(http: web.Request, etag: str) -> bool:
     return etag in (tag.strip() for tag in sent.split(",")) or sent.strip() == "*"
 
 
+def _sliced(http: web.Request) -> bool:
+    """Asked of a slice (`/api/abstractslice/…`, `/api/sliceinstance/…`): its histograms are
+    its plane's."""
+    return "slice" in http.path.split("/")[2]
+
+
 async def _built_in(ctx: Context, request: JSON, call: Call, http: web.Request
                     ) -> web.StreamResponse:  # fmt: skip
     service = ctx.pixels
@@ -152,10 +158,9 @@ async def _built_in(ctx: Context, request: JSON, call: Call, http: web.Request
         return json_response(_collection(await service.metadata(source)))
     if kind in _HISTOGRAMS:
         image_level, slice_level = _HISTOGRAMS[kind]
-        sliced = "slice" in http.path.split("/")[2]
         plane = (request["channel"], request["zStack"], request["time"])
         found = await service.histogram(relative, source,
-                                        slice_level if sliced else image_level,
+                                        slice_level if _sliced(http) else image_level,
                                         call.query.get("nBins"), plane)  # fmt: skip
         return json_response(_collection(found) if isinstance(found, list) else found)
     if not source.width or not source.height:
@@ -195,7 +200,8 @@ async def answer(data: Any, call: Call) -> web.StreamResponse:
             if ctx.pixels is None:
                 return json_response(error_body("The image server relay is not running"), 503)
             return await relay_request(ctx.pixels, request["server"]["url"], request,
-                                          call.path, call.query, http)  # fmt: skip
+                                       call.path, call.query, http,
+                                       sliced=_sliced(http))  # fmt: skip
         return await _built_in(ctx, request, call, http)
     except PixelError as error:
         return json_response(error_body(error.message), error.status)

@@ -98,10 +98,13 @@ class Calibration:
 _BOUNDS: Final = PixelArgs(PixelKind.CHANNEL_HISTOGRAM_BOUNDS)
 
 
-async def _bounds(parent: Any, info: Info, request: RequestFn) -> list[HistogramBounds]:
+async def _bounds(
+    parent: Any, info: Info, request: RequestFn, *, sliced: bool
+) -> list[HistogramBounds]:
     """The histogram bounds of the object, after the checks of its histogram routes."""
     described = await request(info.context, parent, _BOUNDS)
-    return [HistogramBounds.of(item) for item in await histogram_bounds(info.context, described)]
+    found = await histogram_bounds(info.context, described, sliced=sliced)
+    return [HistogramBounds.of(item) for item in found]
 
 
 async def _image_of(parent: Any, info: Info) -> Any:
@@ -193,7 +196,7 @@ class SliceInstance:
     @strawberry.field(description=_HISTOGRAM_BOUNDS)
     @staticmethod
     async def histogram_bounds(parent: strawberry.Parent[Any], info: Info) -> list[HistogramBounds]:
-        return await _bounds(parent, info, images.slice_instance_request)
+        return await _bounds(parent, info, images.slice_instance_request, sliced=True)
 
     image_server_request = image_server_request_field(images.slice_instance_request)
 
@@ -331,7 +334,7 @@ class ImageInstance:
     @strawberry.field(description=_HISTOGRAM_BOUNDS)
     @staticmethod
     async def histogram_bounds(parent: strawberry.Parent[Any], info: Info) -> list[HistogramBounds]:
-        return await _bounds(parent, info, images.image_instance_request)
+        return await _bounds(parent, info, images.image_instance_request, sliced=False)
 
     @strawberry.field(description="The macro image's URL; null for a format without one.")
     @staticmethod

@@ -6,6 +6,7 @@ unused ones.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import BigInteger, Row, case, delete, exists, literal, or_, select, update
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from db.engine import Connection
 from db.id_lists import among
 from db.models import AbstractImage, AbstractSlice, ImageInstance, SliceInstance
-from resolvers.abstract_image.reads import _image, _slice
+from resolvers.abstract_image.reads import _image, _slice, image_file
 from resolvers.abstract_image.rows import CALIBRATION, INSTANCE_TABLE, SLICE_TABLE
 from resolvers.abstract_image.rules import (
     ABSTRACT_IMAGE,
@@ -33,10 +34,10 @@ from resolvers.annotation_upkeep import remeasure_instances_of
 from resolvers.command import CommandLog, spec_of, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
-from resolvers.errors import InvalidInput
+from resolvers.errors import BadGateway, InvalidInput
 from resolvers.metadata import record_metadata
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
-from resolvers.pixels import call_image_server
+from resolvers.pixels import ask_image_server
 from resolvers.storage import uploaded_files_by_id
 
 __all__ = [
@@ -141,14 +142,28 @@ async def delete_abstract_image(ctx: Context, image_id: int) -> Changed:
     return Changed(row, command)
 
 
+def _current_fields(image: Any) -> AbstractImageFields:
+    """The image's writable fields as they are, for a refresh that replaces some."""
+    return AbstractImageFields(
+        uploaded_file=image.uploaded_file_id, original_filename=image.original_filename,
+        width=image.width, height=image.height, depth=image.depth, duration=image.duration,
+        channels=image.channels, sample_per_pixel=image.sample_per_pixel,
+        bit_per_sample=image.bit_per_sample, physical_size_x=image.physical_size_x,
+        physical_size_y=image.physical_size_y, physical_size_z=image.physical_size_z,
+        fps=image.fps, magnification=image.magnification, colorspace=image.colorspace,
+        tile_size=image.tile_size,
+    )  # fmt: skip
+
+
 async def extract_abstract_image_properties(ctx: Context, image_id: int, deep: bool) -> None:
     """Refresh an image's fields (and, `deep`, its slices' channel names) from the image
-    server's description of the file (WRITE on its storage; §2.3)."""
+    server's description of the file (WRITE on its storage). Failures are swallowed, as core
+    does (§2.3): the file may be gone, or the image server out of reach."""
     ctx.require_user("change images")
     image = await _image(ctx, image_id, WRITE)
-    what = "regenerating" if deep else "extracting"
     if ctx.settings.image_server_url:
-        await call_image_server(ctx, f"{what} the properties of AbstractImage {image_id}")
+        await _extract_relayed(ctx, image, deep)
+        return
     if ctx.pixels is None or image.uploaded_file_id is None:
         return
     from imaging import importer
@@ -157,23 +172,102 @@ async def extract_abstract_image_properties(ctx: Context, image_id: int, deep: b
     upload = await ctx.loader(uploaded_files_by_id).load(image.uploaded_file_id)
     if upload is None:
         return
-    try:  # failures are swallowed, as core does (§2.3)
+    try:
         source = ctx.pixels.source(upload.filename, image.width, image.height)
     except PixelError:
         return
     described = await ctx.pixels.in_pool(importer.check, source.path, source.format_id)
     if isinstance(described, importer.ImportRefused):
         return
-    fields = AbstractImageFields(
-        uploaded_file=image.uploaded_file_id, original_filename=image.original_filename,
-        width=described.width, height=described.height, depth=image.depth,
-        duration=image.duration, channels=image.channels,
+    fields = replace(
+        _current_fields(image), width=described.width, height=described.height,
         sample_per_pixel=described.samples, bit_per_sample=described.bits,
         physical_size_x=described.mpp_x, physical_size_y=described.mpp_y,
-        physical_size_z=image.physical_size_z, fps=image.fps,
-        magnification=described.magnification, colorspace=image.colorspace, tile_size=256,
+        magnification=described.magnification, tile_size=256,
     )  # fmt: skip
     await update_abstract_image(ctx, image_id, fields)
+
+
+def _part(found: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = found.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _count(found: Mapping[str, Any], key: str) -> int | None:
+    value = found.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _measure(found: Mapping[str, Any], key: str) -> float | None:
+    value = found.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)
+
+
+async def _extract_relayed(ctx: Context, image: Any, deep: bool) -> None:
+    """The refresh from PIMS's `info` (§2.3): sizes, planes and samples where PIMS gives them,
+    the calibration and magnification as PIMS gives them (none when it has none), 8 bits
+    unless said otherwise; `deep`: each channel's name and colour on its slices."""
+    from imaging.relay import relayed_info
+
+    upload = await image_file(ctx, image)
+    if upload is None:
+        return
+    try:
+        info = await ask_image_server(
+            ctx, lambda service, url: relayed_info(service, url, upload.filename)
+        )
+    except BadGateway:
+        return
+    found, objective = _part(info, "image"), _part(_part(info, "instrument"), "objective")
+    current = _current_fields(image)
+    counted: dict[str, Any] = {
+        name: _count(found, key)
+        for name, key in (("width", "width"), ("height", "height"), ("depth", "depth"),
+                          ("duration", "duration"), ("channels", "n_concrete_channels"),
+                          ("sample_per_pixel", "n_samples"))
+    }  # fmt: skip
+    fields = replace(
+        current, **{name: value for name, value in counted.items() if value is not None},
+        physical_size_x=_measure(found, "physical_size_x"),
+        physical_size_y=_measure(found, "physical_size_y"),
+        physical_size_z=_measure(found, "physical_size_z"), fps=_measure(found, "frame_rate"),
+        magnification=_count(objective, "nominal_magnification"),
+        bit_per_sample=_count(found, "bits") or 8, tile_size=256,
+    )  # fmt: skip
+    try:
+        await update_abstract_image(ctx, image.id, fields)
+    except InvalidInput:
+        return
+    if deep and isinstance(info.get("channels"), list):
+        samples = fields.sample_per_pixel or 1
+        await _name_channels(ctx, image.id, info["channels"], samples)
+
+
+async def _name_channels(ctx: Context, image_id: int, channels: list[Any], samples: int) -> None:
+    """Each concrete channel's name and colour on the slices of that channel: PIMS lists one
+    item per sample; the samples of an RGB channel give one name ("R|G|B") and no colour."""
+    named: dict[int, tuple[str | None, str | None]] = {}
+    for start in range(0, len(channels), samples):
+        items = [item for item in channels[start : start + samples] if isinstance(item, dict)]
+        if len(items) != samples:
+            return
+        names = [str(item.get("suggested_name") or "") for item in items]
+        if samples == 1:
+            color = items[0].get("color")
+            named[start] = (names[0] or None, color if isinstance(color, str) else None)
+        else:
+            named[start // samples] = ("|".join(dict.fromkeys(names)) or None, None)
+    async with ctx.db.transaction() as conn:
+        for channel, (name, color) in named.items():
+            await conn.execute(
+                update(AbstractSlice)
+                .where(AbstractSlice.image_id == image_id, AbstractSlice.channel == channel)
+                .values(channel_name=name and name[:255], channel_color=color and color[:32])
+            )
 
 
 # --- abstract slices -------------------------------------------------------------------------

@@ -66,3 +66,122 @@ def test_pixel_routes_are_relayed_to_the_configured_pims(settings, database_url,
         assert failed.status_code == 502 and failed.json()["message"]
         assert stand_in["seen"][-1]["body"]["region"] == {"left": 1, "top": 2, "width": 3,
                                                           "height": 4}  # fmt: skip
+
+
+#: PIMS's description of the stand-in's images: an RGB image of three samples in one channel.
+_INFO: dict[str, Any] = {
+    "image": {"width": 30720, "height": 25600, "depth": 1, "duration": 1, "n_concrete_channels": 1,
+              "n_samples": 3, "physical_size_x": 0.25, "physical_size_y": 0.26,
+              "physical_size_z": None, "frame_rate": None, "bits": 8},
+    "instrument": {"objective": {"nominal_magnification": 40}},
+    "channels": [{"index": i, "suggested_name": name, "color": color}
+                 for i, (name, color) in enumerate((("R", "#f00"), ("G", "#0f0"), ("B", "#00f")))],
+}  # fmt: skip
+_BOUNDS: list[dict[str, Any]] = [
+    {"type": "FAST", "channel": i, "concrete_channel": 0, "sample": i, "color": color,
+     "minimum": 3 + i, "maximum": 250 - i}
+    for i, color in enumerate(("#f00", "#0f0", "#00f"))
+]  # fmt: skip
+
+
+@pytest.fixture
+def described() -> Iterator[dict[str, Any]]:
+    """A PIMS that lists its formats, describes files and gives histograms of planes; a file
+    whose name holds `broken` fails (500)."""
+    seen: list[dict[str, Any]] = []
+
+    def saw(request: web.Request) -> None:
+        seen.append({"path": request.path, "query": dict(request.query)})
+
+    async def formats(request: web.Request) -> web.Response:
+        saw(request)
+        return web.json_response({"items": [
+            {"id": "SVS", "name": "Aperio SVS", "remarks": "", "convertible": False,
+             "readable": True, "writable": False, "importable": True, "checker_only": False},
+            {"name": "no id: left out"},
+        ], "size": 2})  # fmt: skip
+
+    async def info(request: web.Request) -> web.Response:
+        saw(request)
+        if "broken" in request.path:
+            return web.Response(status=500, text="boom")
+        return web.json_response(_INFO)
+
+    async def histogram(request: web.Request) -> web.Response:
+        saw(request)
+        if request.path.endswith("/bounds"):
+            return web.json_response({"items": _BOUNDS, "size": len(_BOUNDS)})
+        items = [{**item, "histogram": [1, 2], "n_bins": 2} for item in _BOUNDS]
+        return web.json_response({"items": items, "size": len(items)})
+
+    app = web.Application()
+    app.router.add_get("/formats", formats)
+    app.router.add_get("/image/{path:.*}/info", info)
+    app.router.add_get("/image/{path:.*}/histogram/{tail:.*}", histogram)
+    with stand_in_server(app) as url:
+        yield {"url": url, "seen": seen}
+
+
+def test_formats_extraction_and_histograms_are_asked_of_the_configured_pims(
+    settings, database_url, described
+):
+    configured = replace(settings, image_server_url=described["url"])
+    with serve(configured, database_url) as running:
+        api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        formats = api.get("/api/imageserver/format.json").json()
+        assert formats["collection"] == [{"id": "SVS", "name": "Aperio SVS", "remarks": "",
+                                          "convertible": False, "readable": True,
+                                          "writable": False, "importable": True}]  # fmt: skip
+
+        picture = abstract_image(api, magnification=20, physicalSizeX=0.5)
+        extracted = api.post(f"/api/abstractimage/{picture['id']}/properties/extract.json")
+        assert (extracted.status_code, extracted.json()) == (200, {})
+        assert described["seen"][-1]["path"] == f"/image/{picture['uploadedFile']['filename']}/info"
+        after = api.get(f"/api/abstractimage/{picture['id']}.json").json()
+        assert (after["width"], after["height"], after["magnification"]) == (30720, 25600, 40)
+        assert (after["physicalSizeX"], after["physicalSizeY"]) == (0.25, 0.26)
+        assert (after["samplePerPixel"], after["bitPerSample"], after["channels"]) == (3, 8, 1)
+        assert after["physicalSizeZ"] is None and after["fps"] is None
+        piece = picture["slices"][0]
+        assert api.get(f"/api/abstractslice/{piece['id']}.json").json()["channelName"] is None
+        deep = api.post(f"/api/abstractimage/{picture['id']}/properties/regenerate.json?deep=true")
+        assert deep.status_code == 200, deep.text
+        named = api.get(f"/api/abstractslice/{piece['id']}.json").json()
+        assert (named["channelName"], named["channelColor"]) == ("R|G|B", None)
+
+        broken = abstract_image(api, name="broken.svs", width=100, height=80)
+        swallowed = api.post(f"/api/abstractimage/{broken['id']}/properties/extract.json")
+        assert (swallowed.status_code, swallowed.json()) == (200, {})
+        kept = api.get(f"/api/abstractimage/{broken['id']}.json").json()
+        assert (kept["width"], kept["height"], kept["magnification"]) == (100, 80, 20)
+
+        image = add_image(api, make_project(api)["id"], picture["id"])
+        plane = api.get(f"/api/imageinstance/{image['id']}/sliceinstance/reference.json").json()
+        found = api.get(f"/api/sliceinstance/{plane['id']}/histogram.json?nBins=2").json()
+        per_plane = f"/image/{image['path']}/histogram/per-plane/z/0/t/0"
+        assert described["seen"][-1] == {"path": per_plane,
+                                         "query": {"channels": "0", "n_bins": "2"}}  # fmt: skip
+        first = found["collection"][0]
+        assert (first["channel"], first["apparentChannel"], first["nBins"]) == (0, 0, 2)
+        assert "concreteChannel" not in first
+        bounds = api.get(f"/api/sliceinstance/{plane['id']}/channelhistogram/bounds.json").json()
+        assert described["seen"][-1] == {"path": f"{per_plane}/bounds", "query": {}}
+        assert [(b["channel"], b["apparentChannel"]) for b in bounds["collection"]] == [
+            (0, 0), (0, 1), (0, 2)]  # fmt: skip
+        api.get(f"/api/imageinstance/{image['id']}/channelhistogram/bounds.json")
+        assert described["seen"][-1]["path"] == (
+            f"/image/{image['path']}/histogram/per-channels/bounds"
+        )
+
+        query = """query($image: Long!, $slice: Long!) {
+          imageInstance(id: $image) { histogramBounds { channel apparentChannel sample color
+                                                        minimum maximum } }
+          sliceInstance(id: $slice) { histogramBounds { apparentChannel maximum } } }"""
+        answer = api.gql(query, {"image": image["id"], "slice": plane["id"]})
+        assert "errors" not in answer, answer
+        assert answer["data"]["imageInstance"]["histogramBounds"][2] == {
+            "channel": 0, "apparentChannel": 2, "sample": 2, "color": "#00f", "minimum": 5,
+            "maximum": 248}  # fmt: skip
+        assert [b["maximum"] for b in answer["data"]["sliceInstance"]["histogramBounds"]] == [
+            250, 249, 248]  # fmt: skip
+        assert described["seen"][-1]["path"].endswith("/per-plane/z/0/t/0/bounds")
