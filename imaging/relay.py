@@ -6,6 +6,7 @@ fails (a 5xx), its 4xx passed on. JSON answers are camel-cased and wrapped as co
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -15,10 +16,11 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from imaging.errors import RelayFailed
+from imaging.errors import BadPixelRequest, RelayFailed
 from imaging.formats import ImageFormat
 
 __all__ = [
+    "crop_geometry",
     "histogram_call",
     "image_path",
     "relay_request",
@@ -37,6 +39,8 @@ _HISTOGRAMS: Final = frozenset(
     ("HISTOGRAM", "HISTOGRAM_BOUNDS", "CHANNEL_HISTOGRAM", "CHANNEL_HISTOGRAM_BOUNDS")
 )
 _CAMEL: Final = re.compile(r"_([a-z])")
+#: A crop's geometry is simplified below this many points, unless `complete=true` (§2.10).
+_CROP_POINTS: Final = 150
 
 
 def _camel(value: Any) -> Any:
@@ -92,22 +96,74 @@ def histogram_call(
     return tail, {**params, "n_bins": n_bins or "256"}
 
 
+def _number(query: Mapping[str, str], name: str) -> int | float | None:
+    """A numeric parameter as JSON carries it; absent or empty: None; not a number: 400."""
+    text = query.get(name)
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadPixelRequest(f"The parameter {name} must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise BadPixelRequest(f"The parameter {name} must be a finite number")
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _bits(query: Mapping[str, str]) -> int | float | str | None:
+    return "AUTO" if query.get("bits") == "max" else _number(query, "bits")
+
+
+def _colormaps(query: Mapping[str, str]) -> list[str] | None:
+    """`colormap` split on commas; `inverse=true` inverts each (`!` added or taken off), or
+    the default colour map when none is given (§2.10)."""
+    maps = [part for part in (query.get("colormap") or "").split(",") if part]
+    if query.get("inverse") != "true":
+        return maps or None
+    return [m[1:] if m.startswith("!") else f"!{m}" for m in maps] or ["!DEFAULT"]
+
+
+def crop_geometry(wkt: str, complete: bool) -> str:
+    """The WKT sent for a crop (§2.10): unless `complete`, simplified below 150 points with a
+    growing tolerance that keeps the topology (2, then (t + 5) × 1.1; rings are kept, so a
+    geometry of many parts stops at its simplest, once the tolerance passes its size); always
+    snapped to a 0.01 grid and normalised."""
+    import shapely
+
+    try:
+        geometry = shapely.from_wkt(wkt)
+    except shapely.errors.ShapelyError:
+        raise BadPixelRequest("The crop's geometry is not WKT") from None
+    if geometry is None or geometry.is_empty:
+        raise BadPixelRequest("The crop's geometry is empty")
+    if not complete:
+        min_x, min_y, max_x, max_y = geometry.bounds
+        extent, tolerance, simplified = max(max_x - min_x, max_y - min_y), 2.0, geometry
+        while shapely.get_num_coordinates(simplified) >= _CROP_POINTS:
+            simplified = geometry.simplify(tolerance, preserve_topology=True)
+            if tolerance > extent:  # nothing simpler is left
+                break
+            tolerance = (tolerance + 5) * 1.1
+        geometry = simplified
+    return str(shapely.normalize(shapely.set_precision(geometry, 0.01)).wkt)
+
+
 def _upstream(
     request: Mapping[str, Any], path: Mapping[str, str], query: Mapping[str, str], sliced: bool
 ) -> tuple[str, str, dict[str, Any], dict[str, Any] | None]:
-    """PIMS's method, path (under the server URL), query and JSON body for a request."""
+    """PIMS's method, path (under the server URL), query and JSON body for a request: the
+    slice's channel goes with it when the image has several (an RGB image has one)."""
     kind = request["kind"]
     file_path = quote(request["filePath"], safe="/")
     image = image_path(request["filePath"])
-    plane = {"z_slices": request["zStack"], "timepoints": request["time"]}
+    own_channel = request["channel"] if (request.get("channels") or 1) > 1 else None
+    plane = {"channels": own_channel, "z_slices": request["zStack"],
+             "timepoints": request["time"]}  # fmt: skip
     length = query.get("maxSize")
     if kind in ("THUMB", "PREVIEW"):
         default = "1024" if kind == "PREVIEW" else "512"
-        params = {**plane, "length": length or default}
-        if query.get("gamma"):
-            params["gammas"] = query["gamma"]
-        if query.get("bits"):
-            params["bits"] = "AUTO" if query["bits"] == "max" else query["bits"]
+        params = {**plane, "length": length or default, "gammas": query.get("gamma"),
+                  "colormaps": _colormaps(query), "bits": _bits(query)}  # fmt: skip
         return "GET", f"{image}/{'resized' if query.get('bits') else 'thumb'}", params, None
     if kind == "ASSOCIATED_LABELS":
         return "GET", f"{image}/info/associated", {}, None
@@ -116,42 +172,48 @@ def _upstream(
         return "GET", f"{image}/associated/{path.get('label', '').lower()}", {"length": size}, None
     if kind == "NORMALIZED_TILE":
         tile = f"zoom/{path['zoom']}/tx/{path['tx']}/ty/{path['ty']}"
-        params = {**plane}
+        params = {
+            "channels": query.get("channels") or own_channel,
+            "z_slices": query.get("zSlices") or request["zStack"],
+            "timepoints": query.get("timepoints") or request["time"],
+        }
         for ours, theirs in (
-            ("channels", "channels"),
             ("gammas", "gammas"),
             ("colormaps", "colormaps"),
             ("minIntensities", "min_intensities"),
             ("maxIntensities", "max_intensities"),
             ("filters", "filters"),
         ):
-            if query.get(ours):
-                params[theirs] = query[ours]
+            params[theirs] = query.get(ours) or None
         return "GET", f"{image}/normalized-tile/{tile}", params, None
     if kind in ("WINDOW", "CAMERA"):
         region = {"left": int(path["x"]), "top": int(path["y"]), "width": int(path["width"]),
                   "height": int(path["height"])}  # fmt: skip
-        body = {"region": region, "z_slices": request["zStack"],
-                "timepoints": request["time"], "level": 0}  # fmt: skip
-        return "POST", f"{image}/window", {}, body
+        body = {"region": region, **plane, "level": 0}
+        return "POST", f"{image}/window", {}, {k: v for k, v in body.items() if v is not None}
     if kind in ("CROP", "MASK", "ALPHA_MASK"):
-        geometry = query.get("geometry") or query.get("location") or request.get("geometry")
-        annotation: dict[str, Any] = {"geometry": geometry}
-        level = query.get("zoom") or (None if length else 0)
-        body = {"annotations": [annotation], "z_slices": request["zStack"],
-                "timepoints": request["time"], "context_factor": query.get("increaseArea"),
-                "length": length, "level": level}  # fmt: skip
+        wkt = query.get("geometry") or query.get("location") or request.get("geometry")
+        if not wkt:
+            raise BadPixelRequest("The crop needs a geometry (geometry or location)")
+        annotation: dict[str, Any] = {
+            "geometry": crop_geometry(wkt, query.get("complete") == "true")
+        }
+        zoom = _number(query, "zoom")
+        body = {"annotations": [annotation], **plane, "length": _number(query, "maxSize"),
+                "context_factor": _number(query, "increaseArea"),
+                "level": None if length else (zoom or 0), "gammas": _number(query, "gamma"),
+                "colormaps": _colormaps(query), "bits": _bits(query)}  # fmt: skip
         operation = "crop"
         if query.get("draw") == "true":
             operation = "drawing"
             body["try_square"] = query.get("square") == "true"
             annotation["stroke_color"] = (query.get("color") or "#f00").replace("0x", "#")
-            annotation["stroke_width"] = query.get("thickness")
+            annotation["stroke_width"] = _number(query, "thickness")
         elif kind == "MASK":
             operation = "mask"
             annotation["fill_color"] = "#fff"
         elif kind == "ALPHA_MASK":
-            body["background_transparency"] = query.get("alpha") or 100
+            body["background_transparency"] = _number(query, "alpha") or 100
         else:
             body["background_transparency"] = 0
         body = {k: v for k, v in body.items() if v not in (None, "")}
@@ -180,7 +242,8 @@ async def _call(
     """PIMS's answer to one call; unreachable, or failing with a 5xx: `RelayFailed` (502)."""
     client: aiohttp.ClientSession = await service.relay_client()
     target = f"{url.rstrip('/')}/{tail}"
-    clean = {k: str(v) for k, v in params.items() if v is not None}
+    clean = [(k, str(item)) for k, v in params.items() if v is not None
+             for item in (v if isinstance(v, list) else [v])]  # fmt: skip
     try:
         async with client.request(method, target, params=clean, json=body,
                                   headers=headers) as upstream:  # fmt: skip

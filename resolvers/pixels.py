@@ -141,7 +141,8 @@ class PixelArgs:
 @dataclass(frozen=True, slots=True)
 class PixelTarget:
     """What an object's pixels are: its file (path under the image store), the image's size,
-    the plane (channel, z, t), the name a download takes, an annotation's WKT."""
+    the plane (channel, z, t), the name a download takes, an annotation's WKT, the image's
+    number of channels."""
 
     file_path: str | None
     width: int | None = None
@@ -149,6 +150,7 @@ class PixelTarget:
     plane: tuple[int, int, int] = (0, 0, 0)
     filename: str | None = None
     geometry: str | None = None
+    channels: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,7 @@ class ImageServerRequest:
     time: int = 0
     filename: str | None = None
     geometry: str | None = None
+    channels: int | None = None
 
 
 def pixel_url(ctx: Context, resource: str, object_id: int, tail: str) -> str:
@@ -306,7 +309,7 @@ async def image_server_request(
         server, args.kind, target.file_path, fmt, accept,
         relayed=bool(ctx.settings.image_server_url), width=target.width, height=target.height,
         channel=channel, z_stack=z_stack, time=time, filename=target.filename,
-        geometry=target.geometry,
+        geometry=target.geometry, channels=target.channels,
     )  # fmt: skip
 
 

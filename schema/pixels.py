@@ -58,6 +58,9 @@ class ImageServerRequestType:
     )
     width: int | None = strawberry.field(description="The image's width, in pixels.")
     height: int | None = strawberry.field(description="The image's height, in pixels.")
+    channels: int | None = strawberry.field(
+        description="The image's number of channels (an RGB image has one)."
+    )
     channel: int = strawberry.field(description="The plane's channel.")
     z_stack: int = strawberry.field(description="The plane's focal position.")
     time: int = strawberry.field(description="The plane's time point.")

@@ -231,7 +231,8 @@ async def image_target(ctx: Context, image: Any, plane: tuple[int, int, int] = (
     if file_path is None:
         upload = await image_file(ctx, image)
         file_path = None if upload is None else upload.filename
-    return PixelTarget(file_path, image.width, image.height, plane, image.original_filename)
+    return PixelTarget(file_path, image.width, image.height, plane, image.original_filename,
+                       channels=image.channels)  # fmt: skip
 
 
 async def image_target_of(
@@ -241,9 +242,10 @@ async def image_target_of(
     """What a render needs of the abstract image `image_id` (already allowed by the caller's
     checks), for a plane stored in `file_path`."""
     image = await ctx.loader(abstract_images_by_id).load(image_id)
-    width = None if image is None else image.width
-    height = None if image is None else image.height
-    return PixelTarget(file_path, width, height, plane, filename, geometry)
+    if image is None:
+        return PixelTarget(file_path, None, None, plane, filename, geometry)
+    return PixelTarget(file_path, image.width, image.height, plane, filename, geometry,
+                       image.channels)  # fmt: skip
 
 
 async def abstract_image_request(ctx: Context, image: Any, args: PixelArgs) -> ImageServerRequest:

@@ -316,7 +316,8 @@ async def image_instance_request(ctx: Context, image: Any, args: PixelArgs) -> I
         raise Forbidden("The project does not allow its images to be downloaded")
     _hide_file(ctx, hidden)
     target = PixelTarget(image.file_path, image.width, image.height, (0, 0, 0),
-                         None if hidden else image.original_filename)  # fmt: skip
+                         None if hidden else image.original_filename,
+                         channels=image.channels)  # fmt: skip
     return await image_server_request(ctx, "ImageInstance", image.id, target, args)
 
 

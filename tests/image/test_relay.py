@@ -4,11 +4,13 @@ forwarded, JSON camel-cased, 502 when it fails. Tested against a stand-in starte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
+import shapely
 from aiohttp import web
 
 from tests.factories import abstract_image, add_image, make_project
@@ -24,6 +26,7 @@ def stand_in() -> Iterator[dict[str, Any]]:
 
     async def thumb(request: web.Request) -> web.Response:
         seen.append({"path": request.path, "query": dict(request.query),
+                     "pairs": list(request.query.items()),
                      "headers": dict(request.headers)})  # fmt: skip
         if request.headers.get("If-None-Match") == 'W/"abc"':
             return web.Response(status=304, headers={"ETag": 'W/"abc"'})
@@ -37,10 +40,16 @@ def stand_in() -> Iterator[dict[str, Any]]:
         seen.append({"path": request.path, "body": await request.json()})
         return web.Response(status=500, text="boom")
 
+    async def crop(request: web.Request) -> web.Response:
+        seen.append({"path": request.path, "body": await request.json()})
+        return web.Response(body=b"CROP", content_type="image/png")
+
     app = web.Application()
     app.router.add_get("/image/{path:.*}/thumb", thumb)
+    app.router.add_get("/image/{path:.*}/resized", thumb)
     app.router.add_get("/image/{path:.*}/histogram/per-image/bounds", bounds)
     app.router.add_post("/image/{path:.*}/window", window)
+    app.router.add_post("/image/{path:.*}/annotation/{operation}", crop)
     with stand_in_server(app) as url:
         yield {"url": url, "seen": seen}
 
@@ -66,6 +75,51 @@ def test_pixel_routes_are_relayed_to_the_configured_pims(settings, database_url,
         assert failed.status_code == 502 and failed.json()["message"]
         assert stand_in["seen"][-1]["body"]["region"] == {"left": 1, "top": 2, "width": 3,
                                                           "height": 4}  # fmt: skip
+
+
+def test_relayed_parameters_follow_core(settings, database_url, stand_in):
+    """The slice's channel goes along when the image has several; colour maps and their
+    inversion, gamma and bits as core maps them; a crop's geometry is simplified below 150
+    points unless `complete=true`, and snapped to a 0.01 grid."""
+    configured = replace(settings, image_server_url=stand_in["url"])
+    with serve(configured, database_url) as running:
+        api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        picture = abstract_image(api, planes=[(0, 0, 0), (1, 0, 0)])
+        second = picture["slices"][1]["id"]
+        thumb = api.get(f"/api/abstractslice/{second}/thumb.png?colormap=RED,!GREEN&inverse=true"
+                        "&gamma=0.5&bits=max")  # fmt: skip
+        assert thumb.status_code == 200, thumb.text
+        asked = stand_in["seen"][-1]
+        assert asked["path"].endswith("/resized")
+        assert [v for k, v in asked["pairs"] if k == "colormaps"] == ["!RED", "GREEN"]
+        assert (asked["query"]["channels"], asked["query"]["gammas"],
+                asked["query"]["bits"]) == ("1", "0.5", "AUTO")  # fmt: skip
+        api.get(f"/api/abstractslice/{second}/thumb.png?inverse=true")
+        assert [v for k, v in stand_in["seen"][-1]["pairs"] if k == "colormaps"] == ["!DEFAULT"]
+        rgb = abstract_image(api)
+        api.get(f"/api/abstractimage/{rgb['id']}/thumb.png")
+        assert "channels" not in stand_in["seen"][-1]["query"]  # an RGB image has one channel
+
+        ring = ", ".join(f"{100 + 50 * math.cos(i / 64):.4f} {100 + 50 * math.sin(i / 64):.4f}"
+                         for i in range(400))  # fmt: skip
+        first = ring.split(", ")[0]
+        wkt = f"POLYGON (({ring}, {first}))"
+        crop = api.post(f"/api/abstractslice/{second}/crop.png?increaseArea=1.5&zoom=2",
+                        params={"geometry": wkt})  # fmt: skip
+        assert crop.status_code == 200 and crop.content == b"CROP", crop.text
+        body = stand_in["seen"][-1]["body"]
+        assert (body["channels"], body["context_factor"], body["level"]) == (1, 1.5, 2)
+        sent = shapely.from_wkt(body["annotations"][0]["geometry"])
+        assert 4 <= shapely.get_num_coordinates(sent) < 150
+        assert sent.symmetric_difference(shapely.from_wkt(wkt)).area < 0.05 * sent.area
+        api.post(f"/api/abstractslice/{second}/crop.png?complete=true", params={"geometry": wkt})
+        kept = shapely.from_wkt(stand_in["seen"][-1]["body"]["annotations"][0]["geometry"])
+        assert shapely.get_num_coordinates(kept) == 401
+        assert all(round(x, 2) == x for x, _ in kept.exterior.coords)
+        bad = api.get(f"/api/abstractslice/{second}/crop.png?geometry=POLYGON((0 0")
+        assert bad.status_code == 400 and bad.json()["message"]
+        bad = api.get(f"/api/abstractslice/{second}/crop.png?geometry=POINT(1 1)&zoom=x")
+        assert bad.status_code == 400 and "zoom" in bad.json()["message"]
 
 
 #: PIMS's description of the stand-in's images: an RGB image of three samples in one channel.
