@@ -62,12 +62,14 @@ def _renamed(item: Any) -> Any:
 
 def shaped(kind: str, found: Any) -> Any:
     """PIMS's JSON answer as core gives it: keys camel-cased, a collection's `items` alone,
-    channel histograms' keys renamed."""
+    channel histograms' keys renamed, associated images by their names."""
     found = _camel(found)
     if isinstance(found, dict) and "items" in found:
         found = found["items"]
     if isinstance(found, list) and kind in _HISTOGRAMS:
         found = [_renamed(item) for item in found]
+    if isinstance(found, list) and kind == "ASSOCIATED_LABELS":
+        found = [item.get("name") if isinstance(item, dict) else item for item in found]
     return found
 
 

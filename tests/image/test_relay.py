@@ -33,6 +33,10 @@ def stand_in() -> Iterator[dict[str, Any]]:
         return web.Response(body=b"PNGBYTES", content_type="image/png",
                             headers={"ETag": 'W/"abc"', "Cache-Control": "max-age=60"})  # fmt: skip
 
+    async def associated(request: web.Request) -> web.Response:
+        items = [{"name": name, "width": 10, "height": 8} for name in ("label", "macro")]
+        return web.json_response({"items": items, "size": 2})
+
     async def bounds(request: web.Request) -> web.Response:
         return web.json_response({"type": "FAST", "minimum": 3, "maximum": 250})
 
@@ -47,6 +51,7 @@ def stand_in() -> Iterator[dict[str, Any]]:
     app = web.Application()
     app.router.add_get("/image/{path:.*}/thumb", thumb)
     app.router.add_get("/image/{path:.*}/resized", thumb)
+    app.router.add_get("/image/{path:.*}/info/associated", associated)
     app.router.add_get("/image/{path:.*}/histogram/per-image/bounds", bounds)
     app.router.add_post("/image/{path:.*}/window", window)
     app.router.add_post("/image/{path:.*}/annotation/{operation}", crop)
@@ -69,6 +74,8 @@ def test_pixel_routes_are_relayed_to_the_configured_pims(settings, database_url,
         again = api.get(f"/api/imageinstance/{image['id']}/thumb.png",
                         headers={"If-None-Match": 'W/"abc"'})  # fmt: skip
         assert again.status_code == 304
+        labels = api.get(f"/api/imageinstance/{image['id']}/associated.json").json()
+        assert labels["collection"] == ["label", "macro"]
         bounds = api.get(f"/api/imageinstance/{image['id']}/histogram/bounds.json")
         assert bounds.json() == {"type": "FAST", "minimum": 3, "maximum": 250}
         failed = api.get(f"/api/imageinstance/{image['id']}/window-1-2-3-4.png")
