@@ -74,13 +74,10 @@ def _get(query: Mapping[str, str], *names: str) -> str | None:
 
 
 def _int(query: Mapping[str, str], *names: str, minimum: int = 0) -> int | None:
-    text = _get(query, *names)
-    if text is None:
+    number = _float(query, *names)
+    if number is None:
         return None
-    try:
-        value = int(float(text))
-    except ValueError:
-        raise BadPixelRequest(f"Parameter {names[0]} must be a number, not {text!r}") from None
+    value = int(number)
     if value < minimum:
         raise BadPixelRequest(f"Parameter {names[0]} must be at least {minimum}")
     return value

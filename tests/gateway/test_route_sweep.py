@@ -66,7 +66,7 @@ def _fields(kind: GraphQLInputType | None) -> list[str]:
     return list(kind.fields) if isinstance(kind, GraphQLInputObjectType) else []
 
 
-def _refusals(api: Api, method: str, path: str, **kw: Any) -> list[str]:
+def refusals(api: Api, method: str, path: str, **kw: Any) -> list[str]:
     """What is wrong with the answer to one bad request (nothing: a 2xx, or a 4xx with a JSON
     body, or a deliberate refusal)."""
     response: requests.Response = api.request(method, path, **kw)
@@ -94,17 +94,17 @@ def test_no_route_answers_bad_input_with_a_server_error(api, settings, scene: Sc
         if route.upload is not None or (route.method == "POST" and "keys" in route.path):
             continue
         for path in _paths(route, real):
-            wrong += _refusals(api, route.method, path)
+            wrong += refusals(api, route.method, path)
         path = _filled(route, tuple(real[i % len(real)] if is_int else "x"
                                     for i, (_, is_int) in enumerate(route.params)))  # fmt: skip
         operation = operations[route.operation]
         for name in {*operation.variables, *route.rename}:
             for value in VALUES:
-                wrong += _refusals(api, route.method, path, params={name: value})
+                wrong += refusals(api, route.method, path, params={name: value})
         if route.body is not None:
             for body in BODIES:
-                wrong += _refusals(api, route.method, path, data=body)
+                wrong += refusals(api, route.method, path, data=body)
             for field in _fields(operation.variables.get(route.body)):
                 for value in WRONG:
-                    wrong += _refusals(api, route.method, path, json={field: value})
+                    wrong += refusals(api, route.method, path, json={field: value})
     assert not wrong, "\n".join(wrong)
