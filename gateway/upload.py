@@ -6,7 +6,8 @@ checked before a byte is stored (storage WRITE, projects); the multipart file is
 disk by `rest_compat/upload.stage` (never whole in memory) under the upload size limit and a
 free-space check, moved into its `upload-<uuid4>/` folder, registered, then imported:
 at once (`sync=true`, the answer lists the images) or in the background (`sync=false`, the
-answer comes at once and the uploaded file's status tells the progress).
+answer comes at once and the uploaded file's status tells the progress). With an external
+image server (`CYTOGATE_IMAGE_SERVER_URL`), the checked request is relayed to it instead.
 
 Answers are PIMS's: `[{status: 200, name, size, uploadedFile, images}]`, or on failure a 4xx
 with `[{status, error, files: [{size: 0, error}]}]`.
@@ -107,6 +108,19 @@ async def _json(request: web.Request, outcome: ImportOutcome, sync: bool) -> lis
              "uploadedFile": uploaded, "images": images}]  # fmt: skip
 
 
+async def _relayed(request: web.Request, pixels: PixelService, url: str) -> web.Response:
+    """With an external image server, the upload goes to it, which imports the file and
+    registers it here through the API, as PIMS does with core: the file is where the relayed
+    pixel routes will look for it."""
+    from imaging.errors import RelayFailed
+    from imaging.relay import relay_upload
+
+    try:
+        return await relay_upload(pixels, url, request)
+    except RelayFailed as error:
+        return _failure(502, error.message)
+
+
 async def upload_handler(request: web.Request) -> web.StreamResponse:
     """Serve `POST /upload` (see the module docstring)."""
     settings, pixels = request.app[SETTINGS], request.app[PIXELS]
@@ -116,6 +130,8 @@ async def upload_handler(request: web.Request) -> web.StreamResponse:
         upload, sync = _request(request.query)
         await check_upload(ctx, upload)
         await ctx.db.release()  # receiving may take minutes: hold no connection meanwhile
+        if settings.image_server_url:
+            return await _relayed(request, pixels, settings.image_server_url)
         received = await _receive(request, pixels, settings.upload_max_bytes)
         name = sent_name(received)
         outcome = await import_received(ctx, pixels, upload, received, sync=sync)

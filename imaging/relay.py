@@ -14,6 +14,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import aiohttp
+import yarl
 from aiohttp import web
 
 from imaging.errors import BadPixelRequest, RelayFailed
@@ -24,6 +25,7 @@ __all__ = [
     "histogram_call",
     "image_path",
     "relay_request",
+    "relay_upload",
     "relayed_formats",
     "relayed_histogram",
     "relayed_info",
@@ -239,16 +241,21 @@ _JSON_KINDS: Final = frozenset(("ASSOCIATED_LABELS", "METADATA", *_HISTOGRAMS))
 @asynccontextmanager
 async def _call(
     service: Any, url: str, method: str, tail: str, params: Mapping[str, Any],
-    body: Any = None, headers: Mapping[str, str] | None = None,
+    body: Any = None, headers: Mapping[str, str] | None = None, raw_query: str | None = None,
+    **sent: Any,
 ) -> AsyncIterator[aiohttp.ClientResponse]:  # fmt: skip
-    """PIMS's answer to one call; unreachable, or failing with a 5xx: `RelayFailed` (502)."""
+    """PIMS's answer to one call (`raw_query`: a query string sent instead of `params`;
+    `sent`: more of aiohttp's request arguments); unreachable, or failing with a 5xx:
+    `RelayFailed` (502)."""
     client: aiohttp.ClientSession = await service.relay_client()
-    target = f"{url.rstrip('/')}/{tail}"
+    target = yarl.URL(f"{url.rstrip('/')}/{tail}")
     clean = [(k, str(item)) for k, v in params.items() if v is not None
              for item in (v if isinstance(v, list) else [v])]  # fmt: skip
+    if raw_query is not None:  # sent as it came, not decoded and encoded again
+        target, clean = yarl.URL(f"{target}?{raw_query}", encoded=True), []
     try:
-        async with client.request(method, target, params=clean, json=body,
-                                  headers=headers) as upstream:  # fmt: skip
+        async with client.request(method, target, params=clean, json=body, headers=headers,
+                                  **sent) as upstream:  # fmt: skip
             if upstream.status >= 500:
                 raise RelayFailed(f"The image server at {url} failed ({upstream.status})")
             yield upstream
@@ -340,3 +347,24 @@ async def relay_request(
             await response.write(chunk)
         await response.write_eof()
         return response
+
+
+#: The headers of `POST /upload` PIMS is given: what the caller's signature covers, and what
+#: the body is.
+_UPLOAD_HEADERS: Final = ("Authorization", "Date", "dateFull", "Content-Type", "Content-MD5",
+                          "Content-Length")  # fmt: skip
+#: An upload may take long: only a silent PIMS (or client) ends it.
+_UPLOAD_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, connect=10, sock_read=600)
+
+
+async def relay_upload(service: Any, url: str, http: web.Request) -> web.Response:
+    """`POST /upload` relayed to PIMS as it came, its body streamed through: the same path and
+    query string, so the caller's signature holds there too (PIMS checks it with this
+    server's keys, as it does core's). PIMS's answer is passed back."""
+    headers = {k: http.headers[k] for k in _UPLOAD_HEADERS if k in http.headers}
+    raw_query = http.rel_url.raw_query_string
+    async with _call(service, url, "POST", "upload", {}, headers=headers, raw_query=raw_query,
+                     data=http.content, timeout=_UPLOAD_TIMEOUT) as upstream:  # fmt: skip
+        body = await upstream.read()
+        return web.Response(body=body, status=upstream.status,
+                            content_type=upstream.content_type)  # fmt: skip

@@ -337,6 +337,8 @@ async def upload_image(
     if file.size > limit:
         raise TooLarge(f"The file is larger than the upload limit ({limit} bytes)")
     await check_upload(ctx, request)
+    if ctx.settings.image_server_url:  # its files are where the relayed pixels are read
+        raise NotSupported("With an external image server, upload files to it: POST /upload")
     if ctx.pixels is None:
         raise NotSupported("This process runs no image server to import files")
     outcome = await import_received(ctx, ctx.pixels, request, file, sync=sync)

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import shapely
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from tests.factories import abstract_image, add_image, make_project
+from tests.factories import abstract_image, add_image, first_storage, make_project, upload
 from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve, stand_in_server
+from tests.image.test_graphql_upload import post_upload
 
 pytestmark = pytest.mark.usefixtures("no_unexpected_server_error")
 
@@ -246,3 +247,57 @@ def test_formats_extraction_and_histograms_are_asked_of_the_configured_pims(
         assert [b["maximum"] for b in answer["data"]["sliceInstance"]["histogramBounds"]] == [
             250, 249, 248]  # fmt: skip
         assert described["seen"][-1]["path"].endswith("/per-plane/z/0/t/0/bounds")
+
+
+@pytest.fixture
+def receiving() -> Iterator[dict[str, Any]]:
+    """A PIMS that takes uploads: it keeps what came (query, signature, file) and answers as
+    PIMS does."""
+    got: dict[str, Any] = {}
+
+    async def upload(request: web.Request) -> web.Response:
+        got["query"] = request.rel_url.raw_query_string
+        got["headers"] = dict(request.headers)
+        reader = await request.multipart()
+        part = await reader.next()
+        assert isinstance(part, BodyPartReader)
+        got["name"], got["data"] = part.filename, await part.read()
+        return web.json_response([{"status": 200, "name": part.filename,
+                                   "size": len(got["data"]), "images": []}])  # fmt: skip
+
+    app = web.Application(client_max_size=64 * 1024**2)
+    app.router.add_post("/upload", upload)
+    with stand_in_server(app) as url:
+        yield {"url": url, "got": got}
+
+
+def test_uploads_go_to_the_configured_pims(settings, database_url, receiving, tmp_path, make_user):
+    """Checked here first (storage, projects), then relayed as they came: PIMS imports the
+    file, where the relayed pixel routes will read it, and checks the same signature."""
+    configured = replace(settings, image_server_url=receiving["url"])
+    slide = tmp_path / "slide.tif"
+    slide.write_bytes(bytes(range(256)) * 4000)
+    with serve(configured, database_url) as running:
+        api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        project = make_project(api)["id"]
+        made = upload(api, slide, project, sync=False)
+        assert made == [{"status": 200, "name": "slide.tif", "size": 1024000, "images": []}]
+        got = receiving["got"]
+        assert got["data"] == slide.read_bytes() and got["name"] == "slide.tif"
+        assert got["query"] == f"idStorage={first_storage(api)}&sync=false&idProject={project}"
+        assert got["headers"]["Authorization"].startswith(f"CYTOMINE {ADMIN_PUBLIC_KEY}:")
+        receiving["got"].clear()
+        keys = make_user()["keys"]
+        outsider = Api(running.url, keys["publicKey"], keys["privateKey"])
+        refused = upload(outsider, slide, project, storage=first_storage(api))
+        assert refused.status_code == 403 and refused.json()[0]["error"]
+        assert receiving["got"] == {}  # refused before PIMS hears of it
+        variables = {"storage": first_storage(api), "projects": [project], "sync": True}
+        answer = post_upload(api, variables, {"0": ("slide.tif", slide.read_bytes())})
+        (error,) = answer.json()["errors"]
+        assert error["extensions"]["code"] == "NOT_SUPPORTED" and "POST /upload" in error["message"]
+    unreachable = replace(settings, image_server_url="http://127.0.0.1:9")
+    with serve(unreachable, database_url) as running:
+        api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        failed = upload(api, slide, make_project(api)["id"])
+        assert failed.status_code == 502 and "127.0.0.1:9" in failed.json()[0]["error"]
