@@ -287,6 +287,9 @@ def test_uploads_go_to_the_configured_pims(settings, database_url, receiving, tm
         assert got["query"] == f"idStorage={first_storage(api)}&sync=false&idProject={project}"
         assert got["headers"]["Authorization"].startswith(f"CYTOMINE {ADMIN_PUBLIC_KEY}:")
         receiving["got"].clear()
+        chunked = upload(api, slide, project, sync=False, chunked=True)  # no Content-Length
+        assert chunked[0]["size"] == 1024000 and got["data"] == slide.read_bytes()
+        receiving["got"].clear()
         keys = make_user()["keys"]
         outsider = Api(running.url, keys["publicKey"], keys["privateKey"])
         refused = upload(outsider, slide, project, storage=first_storage(api))
