@@ -20,10 +20,13 @@ from imaging.errors import BadPixelRequest
 from imaging.pyramid import Box, tile_box
 from imaging.render import Adjust, AssociatedJob, Format, Overlay, RegionJob, Source
 
-__all__ = ["MAX_SIDE", "PixelQuery", "Planned", "parse_color", "plan"]
+__all__ = ["IMAGE_CROP_SIZE", "MAX_SIDE", "PixelQuery", "Planned", "parse_color", "plan"]
 
 #: The largest output side; above it a 400, unless the request asks to shrink instead.
 MAX_SIDE: Final = 10_000
+#: The size of an image's or a slice's crop without `maxSize` (core's default there; an
+#: annotation's crop has none, and `zoom` then picks its level).
+IMAGE_CROP_SIZE: Final = 256
 _NAMED: Final = {
     "RED": (255, 0, 0), "GREEN": (0, 255, 0), "BLUE": (0, 0, 255), "WHITE": (255, 255, 255),
     "GRAY": (255, 255, 255), "GREY": (255, 255, 255), "CYAN": (0, 255, 255),
@@ -304,8 +307,8 @@ def _crop(source: Source, request: PixelQuery, fmt: Format) -> Planned:
         raise BadPixelRequest("The geometry lies outside the image")
     box = Box(left, top, right - left, bottom - top)
     length = _int(query, "maxSize", "length", minimum=1)
-    if length is None and request.kind == "CROP" and request.geometry is None:
-        length = None  # image and slice crops: the resolver passes maxSize's default
+    if length is None and request.geometry is None:
+        length = IMAGE_CROP_SIZE  # an image's or a slice's crop, not an annotation's
     level = _int(query, "zoom", "level") if length is None else None
     if level:
         scale = 2.0**-level

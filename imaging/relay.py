@@ -19,6 +19,7 @@ from aiohttp import web
 
 from imaging.errors import BadPixelRequest, RelayFailed
 from imaging.formats import ImageFormat
+from imaging.operations import IMAGE_CROP_SIZE
 
 __all__ = [
     "crop_geometry",
@@ -202,25 +203,32 @@ def _upstream(
         annotation: dict[str, Any] = {
             "geometry": crop_geometry(wkt, query.get("complete") == "true")
         }
+        side = _number(query, "maxSize")
+        if side is None and not request.get("geometry"):
+            side = IMAGE_CROP_SIZE  # an image's or a slice's crop, not an annotation's
         zoom = _number(query, "zoom")
-        body = {"annotations": [annotation], **plane, "length": _number(query, "maxSize"),
+        body = {"annotations": [annotation], **plane, "length": side,
                 "context_factor": _number(query, "increaseArea"),
-                "level": None if length else (zoom or 0), "gammas": _number(query, "gamma"),
-                "colormaps": _colormaps(query), "bits": _bits(query)}  # fmt: skip
+                "level": None if side is not None else (zoom or 0),
+                "gammas": _number(query, "gamma"), "colormaps": _colormaps(query),
+                "bits": _bits(query)}  # fmt: skip
         operation = "crop"
         if query.get("draw") == "true":
             operation = "drawing"
             body["try_square"] = query.get("square") == "true"
-            annotation["stroke_color"] = (query.get("color") or "#f00").replace("0x", "#")
+            color = query.get("color")
+            annotation["stroke_color"] = color.replace("0x", "#") if color else None
             annotation["stroke_width"] = _number(query, "thickness")
         elif kind == "MASK":
             operation = "mask"
             annotation["fill_color"] = "#fff"
         elif kind == "ALPHA_MASK":
-            body["background_transparency"] = _number(query, "alpha") or 100
+            alpha = _number(query, "alpha")
+            body["background_transparency"] = 100 if alpha is None else alpha
         else:
             body["background_transparency"] = 0
         body = {k: v for k, v in body.items() if v not in (None, "")}
+        body["annotations"] = [{k: v for k, v in annotation.items() if v is not None}]
         return "POST", f"{image}/annotation/{operation}", {}, body
     if kind in _HISTOGRAMS:
         of = (request["channel"], request["zStack"], request["time"])

@@ -163,9 +163,14 @@ def _as_is(value: Any, key: str) -> Any:
 
 
 def _list_reader(item: Reader) -> Reader:
+    """A list, or one value as a list of one, or a comma string as its parts (`"term":
+    "1,2"`, as Cytomine reads list fields)."""
+
     def read(value: Any, key: str) -> Any:
         if value is None:
             return None
+        if isinstance(value, str) and "," in value:
+            value = [part for part in value.split(",") if part.strip()]
         return [item(one, key) for one in (value if isinstance(value, list) else [value])]
 
     return read

@@ -320,3 +320,16 @@ def test_in_a_restricted_project_only_managers_put_terms_for_others(api, scene, 
     assert links(api, mine["id"]) == []
     assert contributor["api"].post(path).status_code == 200  # for themselves
     assert api.post(path, json={"user": other["id"]}).status_code == 200  # a manager may
+
+
+def test_terms_of_a_new_annotation_as_a_comma_string_or_a_single_id(api, scene):
+    """`term` may be a list, one id, or a comma string (contract §3.4)."""
+    tumour, stroma = scene["terms"]["Tumour"], scene["terms"]["Stroma"]
+    for given, expected in ((f"{tumour},{stroma}", {tumour, stroma}), (str(stroma), {stroma}),
+                            (tumour, {tumour}), (f" {tumour} ,", {tumour})):  # fmt: skip
+        body = {"location": "POINT (10 10)", "image": scene["image"]["id"], "term": given}
+        made = api.post("/api/annotation.json", json=body)
+        assert made.status_code == 200, made.text
+        assert set(made.json()["annotation"]["term"]) == expected, given
+    body = {"location": "POINT (10 10)", "image": scene["image"]["id"], "term": "1,x"}
+    assert_error(api.post("/api/annotation.json", json=body), 400)

@@ -116,7 +116,8 @@ def test_relayed_parameters_follow_core(settings, database_url, stand_in):
                         params={"geometry": wkt})  # fmt: skip
         assert crop.status_code == 200 and crop.content == b"CROP", crop.text
         body = stand_in["seen"][-1]["body"]
-        assert (body["channels"], body["context_factor"], body["level"]) == (1, 1.5, 2)
+        assert (body["channels"], body["context_factor"], body["length"]) == (1, 1.5, 256)
+        assert "level" not in body  # an image's crop is 256 px unless maxSize says otherwise
         sent = shapely.from_wkt(body["annotations"][0]["geometry"])
         assert 4 <= shapely.get_num_coordinates(sent) < 150
         assert sent.symmetric_difference(shapely.from_wkt(wkt)).area < 0.05 * sent.area
@@ -124,6 +125,21 @@ def test_relayed_parameters_follow_core(settings, database_url, stand_in):
         kept = shapely.from_wkt(stand_in["seen"][-1]["body"]["annotations"][0]["geometry"])
         assert shapely.get_num_coordinates(kept) == 401
         assert all(round(x, 2) == x for x, _ in kept.exterior.coords)
+        image = add_image(api, make_project(api)["id"], picture["id"])
+        drawn = api.post(
+            "/api/annotation.json",
+            json={"location": "POLYGON ((1 1, 9 1, 9 9, 1 9, 1 1))", "image": image["id"]},
+        )
+        annotation = drawn.json()["annotation"]["id"]
+        api.get(f"/api/annotation/{annotation}/crop.png?zoom=2")
+        body = stand_in["seen"][-1]["body"]
+        assert body["level"] == 2 and "length" not in body  # an annotation's: the zoom's level
+        api.get(f"/api/annotation/{annotation}/alphamask.png?alpha=0")
+        assert stand_in["seen"][-1]["body"]["background_transparency"] == 0
+        api.get(f"/api/annotation/{annotation}/crop.png?draw=true")
+        assert stand_in["seen"][-1]["body"]["annotations"] == [
+            {"geometry": "POLYGON ((1 1, 1 9, 9 9, 9 1, 1 1))"}
+        ]  # no colour nor width: PIMS's
         bad = api.get(f"/api/abstractslice/{second}/crop.png?geometry=POLYGON((0 0")
         assert bad.status_code == 400 and bad.json()["message"]
         bad = api.get(f"/api/abstractslice/{second}/crop.png?geometry=POINT(1 1)&zoom=x")

@@ -132,6 +132,12 @@ def test_tiles_windows_etags_and_304(api, pictures):
         == 400  # fmt: skip
     bounds = api.get(f"/api/imageinstance/{instance['id']}/channelhistogram/bounds.json")
     assert bounds.status_code == 200 and bounds.json()["size"] == 3
+    box = "POLYGON((0 0,600 0,600 400,0 400,0 0))"
+    crop = f"/api/imageinstance/{instance['id']}/crop.png?geometry={box}"
+    for query, side in (("", 256), ("&zoom=1", 256), ("&maxSize=100", 100)):  # as core: 256
+        cropped = api.get(crop + query)  # unless maxSize says otherwise, whatever the zoom
+        assert cropped.status_code == 200, cropped.text
+        assert max(_decode(cropped.content).shape[:2]) == side
     formats = api.get("/api/imageserver/format.json").json()["collection"]
     assert {"PYRTIFF", "SVS", "JPEG", "PNG"} <= {f["id"] for f in formats}
 
