@@ -236,15 +236,20 @@ async def list_users(
     filters: Sequence[Filter] = (),
     with_roles: bool = False,
 ) -> Page[Any]:
-    """Users, sorted by username by default; `fullName[ilike]` matches names, email, username."""
-    ctx.require_guest()
+    """Users, sorted by username by default; `fullName[ilike]` matches names, username and,
+    for an administrator, e-mail. E-mails are an administrator's to see (contract decision 7):
+    nobody else may filter or sort on them, which would reveal them a guess at a time."""
+    viewer = ctx.require_guest()
+    if not viewer.is_admin and (sort == "email" or any(c.field == "email" for c in filters)):
+        raise Forbidden("Only administrators may filter or sort users by e-mail")
     stmt = apply_filters(select(*USER_COLUMNS), filters, USER_FILTERS)
+    searched = _FULL_NAME + " " + SecUser.username
+    if viewer.is_admin:
+        searched = searched + " " + SecUser.email
     for condition in filters:
         if condition.field == "fullName" and condition.op in ("ilike", "like", "equals"):
             pattern = "%" + (condition.value or "").replace("*", "%") + "%"
-            stmt = stmt.where(
-                (_FULL_NAME + " " + SecUser.email + " " + SecUser.username).ilike(pattern)
-            )
+            stmt = stmt.where(searched.ilike(pattern))
     sortable: dict[str, Any] = {**USER_FILTERS, "fullName": _FULL_NAME}
     if with_roles:
         sortable["role"] = _HIGHEST_ROLE

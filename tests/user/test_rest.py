@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.harness import ADMIN_PUBLIC_KEY, Api
+from tests.harness import ADMIN_PUBLIC_KEY, Api, assert_error
 
 USER_CLASS = "be.cytomine.domain.security.User"
 ROLE_CLASS = "be.cytomine.domain.security.SecRole"
@@ -1046,3 +1046,17 @@ def test_user_role_define_unknown_returns_404(api: Api, make_user: Any) -> None:
     guest = _roles(api)["ROLE_GUEST"]
     assert api.put(f"/api/user/987654/role/{guest}/define.json").status_code == 404
     assert _authorities(api, user["id"]) == ["ROLE_USER"]
+
+
+def test_only_administrators_search_users_by_e_mail(api: Api, make_user: Any) -> None:
+    """E-mails are only an administrator's to see (contract decision 7), so nobody else may
+    filter, sort or search on them: each answer would reveal a guess."""
+    make_user("hidden", email="hidden@secret-lab.example")
+    viewer = make_user("peer")["api"]
+    for params in ({"email[ilike]": "secret-lab"}, {"email[equals]": "hidden@secret-lab.example"},
+                   {"sort": "email"}):  # fmt: skip
+        assert_error(viewer.get("/api/user.json", params=params), 403)
+        assert api.get("/api/user.json", params=params).status_code == 200
+    assert _usernames(viewer, **{"fullName[ilike]": "secret-lab"}) == []
+    assert _usernames(api, **{"fullName[ilike]": "secret-lab"}) == ["hidden"]
+    assert _usernames(viewer, **{"fullName[ilike]": "hidd"}) == ["hidden"]  # names still match
