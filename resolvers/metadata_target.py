@@ -10,9 +10,11 @@ stand for `.` (`be_cytomine_domain_project_Project`, as path segments write it),
 `AnnotationDomain` (or the python client's `annotation`) names an annotation of either kind by
 its id.
 
-Rules: reading needs READ on the object's project (an abstract image: no check). Writing on a
-project needs WRITE on it (its managers); on an image instance the user role and the
-owner-or-mode check with the image's adder as owner; on an abstract image the user role; on an
+Rules: reading needs READ on the object's project (an abstract image: READ on its file's
+storage or on a project using it). Writing on a project needs WRITE on it (its managers); on an
+image instance the user role and the owner-or-mode check with the image's adder as owner; on an
+abstract image the user role and the right to read it (the contract asks the role alone, and
+READ for attached files: an image one may not see takes nothing from anyone); on an
 annotation a role and the owner-or-mode check with its creator as owner; on a slice instance
 or a track, which have no creator, a role and the owner-or-mode check with their image's adder
 as owner (core.md §7.4).
@@ -46,12 +48,13 @@ from db.models import (
     ReviewedAnnotation,
     SliceInstance,
     Track,
+    UploadedFile,
     UserAnnotation,
 )
 from resolvers.acl import entries_of
 from resolvers.context import Context
-from resolvers.errors import InvalidInput, NotFound
-from resolvers.project_access import project_access
+from resolvers.errors import Forbidden, InvalidInput, NotFound
+from resolvers.project_access import project_access, reader_of
 
 __all__ = [
     "ABSTRACT_IMAGE_CLASS",
@@ -215,11 +218,40 @@ async def _target(ctx: Context, class_name: str | None, ident: int | None) -> Ta
     return found
 
 
-async def readable_target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
-    """The object, when the caller may read its metadata: READ on its project."""
-    target = await _target(ctx, class_name, ident)
-    if target.project_id is not None:
+def _image_readable(reader: int, ident: Any) -> ColumnElement[bool]:
+    """The abstract image `ident` (a value or a column) is `reader`'s to read: READ on its
+    file's storage, or on a project that uses it (§9.10)."""
+    in_storage = (
+        select(literal(1))
+        .select_from(AbstractImage)
+        .join(UploadedFile, UploadedFile.id == AbstractImage.uploaded_file_id)
+        .where(AbstractImage.id == ident, UploadedFile.storage_id.in_(entries_of(reader)))
+    )
+    in_project = select(literal(1)).where(
+        ImageInstance.base_image_id == ident, ImageInstance.project_id.in_(entries_of(reader))
+    )
+    return or_(exists(in_storage), exists(in_project))
+
+
+async def _require_readable(ctx: Context, target: Target) -> None:
+    viewer = ctx.require_viewer()
+    if target.class_name == ABSTRACT_IMAGE_CLASS:
+        reader = reader_of(viewer)
+        if reader is None:
+            return
+        async with ctx.db.read() as conn:
+            readable = (await conn.execute(select(_image_readable(reader, target.id)))).scalar()
+        if not readable:
+            raise Forbidden("You may not read this image: no storage or project of yours has it")
+    elif target.project_id is not None:
         (await project_access(ctx, target.project_id)).require_read()
+
+
+async def readable_target(ctx: Context, class_name: str | None, ident: int | None) -> Target:
+    """The object, when the caller may read its metadata: READ on its project (an abstract
+    image: on its storage or a project using it)."""
+    target = await _target(ctx, class_name, ident)
+    await _require_readable(ctx, target)
     return target
 
 
@@ -230,6 +262,8 @@ async def writable_target(ctx: Context, class_name: str | None, ident: int | Non
         ctx.require_user(f"change the metadata of a {simple_name(target.class_name)}")
     else:
         ctx.require_guest()
+    if target.class_name == ABSTRACT_IMAGE_CLASS:
+        await _require_readable(ctx, target)
     if target.project_id is None:
         return target
     access = await project_access(ctx, target.project_id)
@@ -272,5 +306,7 @@ def readable_condition(reader: int | None, class_name: Any, ident: Any) -> Colum
         found = select(literal(1)).where(source.model.id == ident)
         if reader is not None and source.project is not None:
             found = found.where(source.project.in_(entries_of(reader)))
+        elif reader is not None and name == ABSTRACT_IMAGE_CLASS:
+            found = found.where(_image_readable(reader, ident))
         parts.append(and_(class_name == name, exists(found)))
     return or_(*parts)

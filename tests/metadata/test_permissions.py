@@ -1,10 +1,11 @@
 """Who may read and change properties, descriptions and attached files, by global role, project
 role and project mode: the rules of the object they hang from (contract core.md §7.5, §9.10).
 
-Reading needs READ on the object's project (an abstract image: anyone). Writing follows the
-meta rule: WRITE on a project (its managers); the user role and the owner-or-mode check on an
-image (its adder owns it); a role and the owner-or-mode check on an annotation (its author owns
-it); the user role on an abstract image. Admins-by-now pass everything.
+Reading needs READ on the object's project (an abstract image: on its storage or a project
+using it). Writing follows the meta rule: WRITE on a project (its managers); the user role and
+the owner-or-mode check on an image (its adder owns it); a role and the owner-or-mode check on
+an annotation (its author owns it); the user role on an abstract image one may read.
+Admins-by-now pass everything.
 """
 
 from __future__ import annotations
@@ -41,15 +42,16 @@ OWNER_OR_MODE = {"owner": by_mode(200, 200, 403), "contributor": by_mode(200, 40
 READ = {
     **dict.fromkeys(("Project", "ImageInstance", "UserAnnotation"), table(
         **{role: by_mode(200, 200, 200) for role in ("owner", "contributor", "guest")})),
-    "AbstractImage": {role: by_mode(200, 200, 200) for role in ROLES},
+    "AbstractImage": table(**{role: by_mode(200, 200, 200) for role in ("owner", "contributor",
+                                                                         "guest")}),
 }  # fmt: skip
 WRITE = {
     "Project": table(**{role: by_mode(403, 403, 403) for role in ("owner", "contributor",
                                                                    "guest")}),
     "ImageInstance": table(**OWNER_OR_MODE, guest=by_mode(403, 403, 403)),
     "UserAnnotation": table(**OWNER_OR_MODE, guest=by_mode(200, 403, 403)),
-    "AbstractImage": {role: by_mode(403, 403, 403) if role == "guest" else by_mode(200, 200, 200)
-                      for role in ROLES},
+    "AbstractImage": table(owner=by_mode(200, 200, 200), contributor=by_mode(200, 200, 200),
+                           guest=by_mode(403, 403, 403)),
 }  # fmt: skip
 
 
