@@ -42,6 +42,7 @@ from gateway.state import (
 from gateway.upload import upload_handler
 from imaging.service import PixelService, ServiceLimits
 from resolvers.activity.recorder import ActivityRecorder
+from resolvers.auth import prune_tokens
 from resolvers.bootstrap import BootstrapAdmin, bootstrap
 from resolvers.image_import import fail_interrupted_imports
 from resolvers.metadata import sweep_files
@@ -119,7 +120,8 @@ def _database_context(
 
 async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
     """Write queued activity records as they come due; every CHORES_SECONDS, prune activity
-    older than `CYTOGATE_ACTIVITY_DAYS` and sweep the files of deleted attached files. All on
+    older than `CYTOGATE_ACTIVITY_DAYS`, sweep the files of deleted attached files and forget
+    expired tokens. All on
     the recorder's own connection, never the requests' pool. A failure is logged and tried
     again at the next turn."""
     chores = time.monotonic()
@@ -131,6 +133,7 @@ async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
                 chores = time.monotonic()
                 await recorder.prune(settings.activity_days)
                 await sweep_files(recorder.database, settings.data_root)
+                await prune_tokens(recorder.database)
         except (DatabaseUnavailable, OSError) as error:
             log.warning("upkeep postponed: %s", error)
         except Exception:

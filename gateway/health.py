@@ -4,7 +4,8 @@ while PostgreSQL is unreachable ping answers 503 with `Retry-After` and says so.
 
 A signed-in caller's ping is their presence: it is recorded (with the project named by the
 query or the body's `project`, when they may read it), and "online" means a ping in the last
-300 s (core.md §9.16)."""
+300 s (core.md §9.16). It also brings them a fresh short-term token (`shortTermToken`, 300 s,
+read-only), as core did."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from db.engine import RETRY_DOWN
 from gateway.state import AUTH, LEASE, SETTINGS, make_context
 from resolvers.activity import record_ping
+from resolvers.auth import short_term_token
 from rest_compat.envelopes import json_response
 
 __all__ = ["ping", "status"]
@@ -39,8 +41,10 @@ async def ping(request: web.Request) -> web.Response:
         "serverID": "cytogate",
     }
     if viewer is not None:
+        ctx = make_context(request, trusted=False)
         body["user"] = viewer.id
-        await record_ping(make_context(request, trusted=False), await _project_of(request))
+        body["shortTermToken"] = await short_term_token(ctx)
+        await record_ping(ctx, await _project_of(request))
     if not reachable:
         return json_response(body, status=503, headers={"Retry-After": str(RETRY_DOWN)})
     return json_response(body)

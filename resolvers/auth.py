@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from db.engine import Connection, Lease
+from db.engine import Connection, Database, Lease
 from db.models import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
@@ -31,6 +31,8 @@ __all__ = [
     "login",
     "logout",
     "open_admin_session",
+    "prune_tokens",
+    "short_term_token",
     "sign",
     "token_hash",
     "viewer_by_token",
@@ -163,6 +165,23 @@ async def login(ctx: Context, username: str, password: str, remember_me: bool = 
             conn, row.id, timedelta(seconds=SHORT_TOKEN_SECONDS), get_only=True
         )
     return Tokens(token, short, datetime.now(UTC) + lifetime)
+
+
+async def short_term_token(ctx: Context) -> str:
+    """A fresh 300-second read-only token for the caller, as a signed-in ping gives (core.md
+    §2.6): what a browser page puts in the URLs of its `<img>` tags."""
+    viewer = ctx.require_viewer()
+    async with ctx.db.transaction() as conn:
+        return await issue_token(
+            conn, viewer.id, timedelta(seconds=SHORT_TOKEN_SECONDS), get_only=True
+        )
+
+
+async def prune_tokens(db: Database) -> int:
+    """Forget the expired tokens (pings issue one every time); returns how many went."""
+    async with db.transaction() as conn:
+        gone = await conn.execute(delete(AuthToken).where(AuthToken.expires < func.now()))
+    return int(gone.rowcount)
 
 
 async def logout(ctx: Context, token: str | None) -> None:

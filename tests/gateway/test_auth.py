@@ -3,6 +3,7 @@ cookies, password checks, admin sessions, health routes and the no-store headers
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -13,8 +14,9 @@ import pytest
 import requests
 from aiohttp.test_utils import make_mocked_request
 
+from db.engine import Database
 from gateway.auth import canonical_strings
-from resolvers.auth import SESSION_COOKIE, sign
+from resolvers.auth import SESSION_COOKIE, prune_tokens, sign, token_hash
 from settings import Settings
 from tests.harness import (
     ADMIN_PASSWORD,
@@ -26,6 +28,7 @@ from tests.harness import (
     serve,
     signature,
 )
+from tests.storage.conftest import run_sql
 
 KEY = "3b1f3f0e-7c1a-4d7e-9a55-2f1c0d9a8e11"
 DATE = "Tue, 07 Jan 2025 10:15:30 +0000"
@@ -494,14 +497,23 @@ def test_health_anonymous_alive(anonymous):
         assert body["version"] and body["serverURL"]
     ping = anonymous.post("/server/ping.json", json={}).json()
     assert ping["authenticated"] is False
-    assert "user" not in ping
+    assert "user" not in ping and "shortTermToken" not in ping
 
 
 def test_ping_with_credentials_authenticated(api, make_user):
+    """A signed-in ping names the caller and brings a fresh short-term token: read-only."""
     user = make_user()
     body = user["api"].get("/server/ping.json").json()
     assert body["authenticated"] is True
     assert body["user"] == user["id"]
+    bearer = {"Authorization": f"Bearer {body['shortTermToken']}"}
+    me = api.get("/api/user/current.json", headers=bearer, sign=False)
+    assert me.status_code == 200 and me.json()["id"] == user["id"], me.text
+    written = api.put(f"/api/user/{user['id']}.json", headers=bearer, sign=False,
+                      json={"username": user["username"]})  # fmt: skip
+    assert written.status_code == 403, written.text
+    again = user["api"].get("/server/ping.json").json()["shortTermToken"]
+    assert again != body["shortTermToken"]
 
 
 def test_ping_bad_signature_still_alive(server):
@@ -617,3 +629,23 @@ def test_a_change_through_this_server_counts_at_once(api, make_user, change):
     else:
         assert api.post(f"/api/user/{user['id']}/lock.json").status_code == 200
     assert_error(client.get("/api/user/current.json"), 401)
+
+
+def test_expired_tokens_are_forgotten(make_user, database_url):
+    """Pings issue a token each: the upkeep forgets the expired ones."""
+    user = make_user()
+    kept = user["api"].get("/server/ping.json").json()["shortTermToken"]
+    user["api"].get("/server/ping.json")
+    mine = "SELECT token_hash FROM auth_token WHERE user_id = $1"
+    run_sql(database_url, "UPDATE auth_token SET expires = now() - interval '1 s' WHERE "
+            "token_hash <> $1 AND user_id = $2", token_hash(kept), user["id"])  # fmt: skip
+
+    async def prune() -> int:
+        db = Database(database_url, pool_size=1)
+        try:
+            return await prune_tokens(db)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(prune()) >= 1
+    assert [row[0] for row in run_sql(database_url, mine, user["id"])] == [token_hash(kept)]
