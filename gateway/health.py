@@ -9,12 +9,13 @@ read-only), as core did."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from db.engine import RETRY_DOWN
+from db.engine import RETRY_DOWN, DatabaseUnavailable
 from gateway.state import AUTH, LEASE, SETTINGS, make_context
 from resolvers.activity import record_ping
 from resolvers.auth import short_term_token
@@ -31,7 +32,13 @@ def _public_url(request: web.Request) -> str:
 async def ping(request: web.Request) -> web.Response:
     """Health and "who am I" for the clients' connection loop."""
     viewer = request[AUTH].viewer
-    reachable = viewer is not None or await request[LEASE].reachable()
+    token: str | None = None
+    if viewer is not None:
+        with contextlib.suppress(DatabaseUnavailable):
+            token = await short_term_token(make_context(request, trusted=False))
+        reachable = token is not None
+    else:
+        reachable = await request[LEASE].reachable()
     body: dict[str, Any] = {
         "alive": reachable,
         "authenticated": viewer is not None,
@@ -41,10 +48,10 @@ async def ping(request: web.Request) -> web.Response:
         "serverID": "cytogate",
     }
     if viewer is not None:
-        ctx = make_context(request, trusted=False)
         body["user"] = viewer.id
-        body["shortTermToken"] = await short_term_token(ctx)
-        await record_ping(ctx, await _project_of(request))
+    if token is not None:
+        body["shortTermToken"] = token
+        await record_ping(make_context(request, trusted=False), await _project_of(request))
     if not reachable:
         return json_response(body, status=503, headers={"Retry-After": str(RETRY_DOWN)})
     return json_response(body)

@@ -104,10 +104,11 @@ class TestRestart:
             assert_unavailable(api.post("/api/project.json", json={"name": "lost"}))
             assert_graphql_error(api.post("/graphql", json={"query": PROJECTS}), 503,
                                  "UNAVAILABLE")  # fmt: skip
-            ping = anonymous.get("/server/ping.json")
-            assert ping.status_code == 503
-            assert ping.json()["database"] == "unreachable"
-            assert int(ping.headers["Retry-After"]) > 0
+            for caller in (anonymous, api):  # signed: its token cannot be issued either
+                ping = caller.get("/server/ping.json")
+                assert ping.status_code == 503, ping.text
+                assert ping.json()["database"] == "unreachable"
+                assert int(ping.headers["Retry-After"]) > 0
         finally:
             cluster.resume()
         statuses = [
