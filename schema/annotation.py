@@ -328,6 +328,14 @@ class AnnotationInput:
     geometry_compression: float | None = None
     min_point: int | None = None
     max_point: int | None = None
+    properties: JSON | None = strawberry.field(
+        default=None,
+        description="Key/value properties of the new annotation: a map {key: value}, or a "
+        "list of {key, value} objects (as PIMS sends them). Ignored on update.",
+    )
+    property: JSON | None = strawberry.field(
+        default=None, description="Cytomine's name of `properties`."
+    )
 
     def fields(
         self, min_point: int | None = None, max_point: int | None = None
@@ -341,6 +349,7 @@ class AnnotationInput:
             geometry_compression=self.geometry_compression,
             min_point=self.min_point if self.min_point is not None else min_point,
             max_point=self.max_point if self.max_point is not None else max_point,
+            properties=self.properties if self.properties is not None else self.property,
         )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ counters the batch changes are updated once, last, so that their rows stay locke
 between that update and the commit. One command per table under one transaction id records
 the whole batch, which undo reverses as a whole. An element naming tracks is created as a
 create of one, in its own transaction, since a track refuses a slice it already holds only
-when written.
+when written; so is one carrying properties (rare: PIMS's imported annotations).
 
 A delete by filter removes, in one transaction and one command per table, the annotations a
 listing with the same filter shows the caller, provided the caller may delete each of them.
@@ -214,7 +214,8 @@ async def create_each(
     Args:
         rows: read the created annotations back (the REST array answers with ids only).
         atomic: all or none: the first element's error is raised and nothing is written,
-            and the elements naming tracks join the batch's transaction.
+            and the elements naming tracks (or carrying properties) join the batch's
+            transaction.
     """
     viewer = ctx.require_guest()
     if len(many) > MAX_BULK:
@@ -389,7 +390,8 @@ async def _write(
     conn: Connection, log: CommandLog, checks: _Checks, *, atomic: bool, rows: bool
 ) -> list[int]:
     """Shape and insert the batch step by step, then record one command per table; the
-    indexes of the elements naming tracks are returned, to be created one by one.
+    indexes of the elements naming tracks or carrying properties are returned, to be created
+    one by one.
 
     Nothing waits for PostgreSQL while there is shaping to do (`Connection.send`): the
     opening statement runs while the first step is shaped, each step's INSERT while the next
@@ -417,7 +419,7 @@ async def _write(
                 opening = _Opening((await sent[0]).one(), len(candidates))
             part: list[_Planned] = []
             for item in shaped:
-                if checks.many[item.index].tracks:
+                if checks.many[item.index].tracks or checks.many[item.index].properties is not None:
                     tracked.append(item.index)
                 else:
                     item.values["id"] = next(opening.annotation_ids)

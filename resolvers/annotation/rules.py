@@ -30,6 +30,7 @@ from resolvers.crud import table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import MAX_POINTS, Measures, Shaped, measure, prepare_new
 from resolvers.image import image_instances_by_id, reference_slice, slice_instances_by_id
+from resolvers.metadata import property_pairs
 from resolvers.project import ProjectAccess, project_access
 
 __all__ = [
@@ -96,7 +97,8 @@ SHARED_ANNOTATION: Final = register(
 @dataclass(frozen=True, slots=True)
 class AnnotationFields:
     """What a create or an update gives: `slice` wins over `image`; on update, absent values
-    keep the stored ones and `terms`/`tracks` are ignored (§3.4)."""
+    keep the stored ones and `terms`/`tracks`/`properties` are ignored (§3.4). `properties`
+    is as sent: a map or a list of {key, value} (`property_pairs` reads it)."""
 
     location: str | None = None
     slice: int | None = None
@@ -107,6 +109,7 @@ class AnnotationFields:
     geometry_compression: float | None = None
     min_point: int | None = None
     max_point: int | None = None
+    properties: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +195,14 @@ def _geometry_values(shaped: Shaped, measures: Measures) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    """A checked create: where, by whom, what geometry, which terms and tracks."""
+    """A checked create: where, by whom, what geometry, which terms, tracks and properties."""
 
     place: _Place
     user_id: int
     values: dict[str, Any]
     terms: list[int]
     tracks: list[int]
+    properties: list[tuple[str, str]]
 
 
 async def _prepare(ctx: Context, fields: AnnotationFields) -> _Prepared:
@@ -220,4 +224,5 @@ async def _prepare(ctx: Context, fields: AnnotationFields) -> _Prepared:
         **_geometry_values(shaped, measure(shaped.geometry, place.physical_size_x)),
     }
     return _Prepared(place, user_id, values, list(dict.fromkeys(fields.terms)),
-                     list(dict.fromkeys(fields.tracks)))  # fmt: skip
+                     list(dict.fromkeys(fields.tracks)),
+                     property_pairs(fields.properties))  # fmt: skip

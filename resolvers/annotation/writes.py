@@ -39,7 +39,7 @@ from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import measure, prepare_edit
-from resolvers.metadata import record_metadata
+from resolvers.metadata import add_properties, record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
 from resolvers.project import project_access
 from resolvers.track import ANNOTATION_TRACK, link_tracks
@@ -83,6 +83,8 @@ async def _insert(
         link = await insert_row(conn, AnnotationTerm, values)
         await log.add(ANNOTATION_TERM, link, printed=False)
     tracks = await link_tracks(conn, log, inserted, prepared.tracks, printed=False)
+    await add_properties(conn, log, (USER_ANNOTATION_CLASS, inserted.id), inserted.project_id,
+                         prepared.properties)  # fmt: skip
     return Created(await _read(conn, inserted.id), command, tracks)
 
 

@@ -40,7 +40,9 @@ from resolvers.metadata.rules import (
     ATTACHED_FILE,
     DESCRIPTION,
     PROPERTY,
+    add_properties,
     copy_properties,
+    property_pairs,
     record_metadata,
 )
 from resolvers.metadata.writes import (
@@ -67,6 +69,7 @@ __all__ = [
     "FileDownload",
     "PropertyFields",
     "PropertyKey",
+    "add_properties",
     "annotation_property_keys",
     "annotation_property_positions",
     "attached_file_download",
@@ -90,6 +93,7 @@ __all__ = [
     "list_properties",
     "properties_by_domain",
     "properties_by_id",
+    "property_pairs",
     "record_metadata",
     "sweep_files",
     "update_description",

@@ -7,7 +7,7 @@ metadata back onto an object deleted since: the object must be restored first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, String, and_, literal, select
@@ -28,9 +28,11 @@ __all__ = [
     "DESCRIPTION",
     "MAX_KEY",
     "PROPERTY",
+    "add_properties",
     "copy_properties",
     "description_data",
     "property_key",
+    "property_pairs",
     "property_value",
     "record_metadata",
 ]
@@ -172,3 +174,45 @@ async def copy_properties(
         .returning(*PROPERTY_TABLE.c)
     )
     await log.add_many(PROPERTY, added.all())
+
+
+def property_pairs(given: Any) -> list[tuple[str, str]]:
+    """Key/value pairs sent with a new object (an annotation's `property`/`properties`,
+    images-annotations.md §3.4): a map `{"key": "value"}` as core reads it, or a list of
+    `{"key": …, "value": …}` as PIMS sends it; each key and value checked as a property's."""
+    if given is None:
+        return []
+    if isinstance(given, Mapping):
+        items = list(given.items())
+    elif isinstance(given, list) and all(isinstance(item, Mapping) for item in given):
+        items = [(item.get("key"), item.get("value")) for item in given]
+    else:
+        raise InvalidInput("Properties must be a map of keys to values, or a list of "
+                           "{key, value} objects")  # fmt: skip
+    return [(property_key(_text(key)), property_value(_text(value))) for key, value in items]
+
+
+def _text(value: Any) -> str | None:
+    """A key or value as text: a number or a boolean as JSON writes it."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise InvalidInput("A property's key and value must be text")
+
+
+async def add_properties(
+    conn: Connection, log: CommandLog, target: tuple[str, int], project_id: int | None,
+    pairs: Sequence[tuple[str, str]],
+) -> None:  # fmt: skip
+    """Put key/value pairs on an object as it is created, recorded as a silent add so undo
+    and redo take them with it."""
+    if not pairs:
+        return
+    rows = [{"domain_class_name": target[0], "domain_ident": target[1], "key": key,
+             "value": value} for key, value in pairs]  # fmt: skip
+    added = await conn.execute(pg_insert(PROPERTY_TABLE).values(rows).returning(*PROPERTY_TABLE.c))
+    await log.add_many(PROPERTY, [{**row._mapping, "project_id": project_id}
+                                  for row in added.all()])  # fmt: skip
