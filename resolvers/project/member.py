@@ -92,13 +92,16 @@ MEMBER_REPORT_COLUMNS: Final = ("Username", "Name", "Role")
 
 
 async def set_members(
-    conn: Connection, project_id: int, wanted: set[int], *, manager: bool
+    conn: Connection, viewer: Viewer, project_id: int, wanted: set[int], *, manager: bool
 ) -> None:
+    """Make the project's contributors (or, `manager`, its managers) exactly `wanted`: the
+    others leave as one removed by the caller does (a departing last representative hands
+    over to them, §9.4)."""
     current = await member_ids(conn, project_id, manager=manager)
     for user_id in await existing_users(conn, sorted(wanted - current)):
         await grant(conn, project_id, (user_id,), MANAGER if manager else CONTRIBUTOR)
-    for user_id in current - wanted:
-        await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
+    for user_id in sorted(current - wanted):
+        await _leave(conn, viewer, project_id, user_id, manager=manager)
 
 
 async def add_member(ctx: Context, project_id: int, user_id: int, *, manager: bool) -> None:

@@ -69,9 +69,10 @@ async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -
             await _release_terms(conn, log, project_id, force=bool(fields.force_ontology_update))
         if fields.users is not None:
             keep = {*fields.users, *(fields.admins or ()), viewer.id}
-            await set_members(conn, project_id, keep, manager=False)
+            await set_members(conn, viewer, project_id, keep, manager=False)
         if fields.admins is not None:
-            await set_members(conn, project_id, {*fields.admins, viewer.id}, manager=True)
+            await set_members(conn, viewer, project_id, {*fields.admins, viewer.id},
+                              manager=True)  # fmt: skip
         if fields.representatives is not None:
             await set_representatives(conn, log, project_id, fields.representatives)
         command = await log.edit(PROJECT, before, after)

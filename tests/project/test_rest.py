@@ -511,6 +511,17 @@ def test_last_representative_leaving_hands_over_to_manager(api: Api, team: Team)
     assert row["user"] == admin["id"]
 
 
+def test_members_dropped_by_an_update_leave_as_removed_ones_do(api: Api, team: Team) -> None:
+    """A PUT whose `users` leave out the representative removes them as DELETE would (§9.3,
+    §9.4): no representative outside the project, the caller takes over."""
+    body = {**team.project, "users": [team.contributor["id"]], "admins": []}
+    _ok(api.put(f"{team.path}.json", json=body))
+    members = {u["username"]: u["role"] for u in _listed(api, f"{team.path}/user.json")}
+    assert members == {"connie": "contributor", "admin": "representative"}
+    [row] = _listed(api, f"{team.path}/representative.json")
+    assert row["user"] == _ok(api.get("/api/user/current.json"))["id"]
+
+
 # --- ontology and update interplay -----------------------------------------------------------
 
 
