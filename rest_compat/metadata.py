@@ -68,14 +68,15 @@ def content_disposition(filename: str) -> str:
 
 
 def _download(data: Any, call: Call) -> web.StreamResponse:
-    """The attached file's bytes, streamed from disk (a file gone from disk is a 404)."""
+    """The attached file's bytes, streamed from disk (a file gone from disk is a 404), as an
+    octet stream to save (core.md §9.12): an uploaded page is never shown as this server's."""
     found: JSON = next(iter(data.values()))
     path = Path(found["path"])
     if not path.is_file():
         return json_response(error_body(f"The file {found['filename']} is missing"), 404)
     headers = {
         **NO_STORE,
-        "Content-Type": found["contentType"],
+        "Content-Type": "application/octet-stream",
         "Content-Disposition": content_disposition(found["filename"]),
         "X-Content-Type-Options": "nosniff",
     }
