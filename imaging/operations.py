@@ -20,7 +20,8 @@ from imaging.errors import BadPixelRequest
 from imaging.pyramid import Box, tile_box
 from imaging.render import Adjust, AssociatedJob, Format, Overlay, RegionJob, Source
 
-__all__ = ["IMAGE_CROP_SIZE", "MAX_SIDE", "PixelQuery", "Planned", "parse_color", "plan"]
+__all__ = ["IMAGE_CROP_SIZE", "MAX_SIDE", "PixelQuery", "Planned", "float_param", "parse_color",
+           "plan"]  # fmt: skip
 
 #: The largest output side; above it a 400, unless the request asks to shrink instead.
 MAX_SIDE: Final = 10_000
@@ -77,7 +78,7 @@ def _get(query: Mapping[str, str], *names: str) -> str | None:
 
 
 def _int(query: Mapping[str, str], *names: str, minimum: int = 0) -> int | None:
-    number = _float(query, *names)
+    number = float_param(query, *names)
     if number is None:
         return None
     value = int(number)
@@ -86,7 +87,8 @@ def _int(query: Mapping[str, str], *names: str, minimum: int = 0) -> int | None:
     return value
 
 
-def _float(query: Mapping[str, str], *names: str) -> float | None:
+def float_param(query: Mapping[str, str], *names: str) -> float | None:
+    """The first of `names` given (not empty nor "null") as a finite number; else a 400."""
     text = _get(query, *names)
     if text is None:
         return None
@@ -290,7 +292,7 @@ def _crop(source: Source, request: PixelQuery, fmt: Format) -> Planned:
     if bottom - top < 1:
         top = math.floor((top + bottom) / 2)
         bottom = top + 1
-    factor = _float(query, "increaseArea", "context_factor")
+    factor = float_param(query, "increaseArea", "context_factor")
     factor = 1.0 if factor is None else factor
     if factor <= 0 or factor > 100:
         raise BadPixelRequest("Parameter increaseArea must be above 0 and at most 100")
@@ -334,13 +336,13 @@ def _overlay_of(
     query, kind = request.query, request.kind
     if _flag(query, "draw"):
         color = parse_color(_get(query, "color", "stroke_color") or "#f00") or (255, 0, 0)
-        thickness = _float(query, "thickness", "stroke_width") or 1.0
+        thickness = float_param(query, "thickness", "stroke_width") or 1.0
         stroke = thickness * (0.75 + max(width, height) / 1000)
         return Overlay("draw", (), color, stroke)
     if kind == "MASK" or (kind == "CROP" and _flag(query, "mask")):
         return Overlay("mask", ())
     if kind == "ALPHA_MASK" or (kind == "CROP" and _flag(query, "alphaMask")):
-        transparency = _float(query, "alpha", "background_transparency")
+        transparency = float_param(query, "alpha", "background_transparency")
         transparency = 100.0 if transparency is None else min(100.0, max(0.0, transparency))
         return Overlay("alpha", (), outside_alpha=round((1 - transparency / 100) * 255))
     return None

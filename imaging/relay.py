@@ -6,7 +6,6 @@ fails (a 5xx), its 4xx passed on. JSON answers are camel-cased and wrapped as co
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from imaging.errors import BadPixelRequest, RelayFailed
 from imaging.formats import ImageFormat
-from imaging.operations import IMAGE_CROP_SIZE
+from imaging.operations import IMAGE_CROP_SIZE, float_param
 
 __all__ = [
     "crop_geometry",
@@ -102,17 +101,12 @@ def histogram_call(
 
 
 def _number(query: Mapping[str, str], name: str) -> int | float | None:
-    """A numeric parameter as JSON carries it; absent or empty: None; not a number: 400."""
-    text = query.get(name)
-    if not text:
+    """A numeric parameter as JSON carries it (an integer when written as one); absent: None;
+    not a number: 400, as the built-in server reads it."""
+    value = float_param(query, name)
+    if value is None:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadPixelRequest(f"The parameter {name} must be a number, not {text!r}") from None
-    if not math.isfinite(value):
-        raise BadPixelRequest(f"The parameter {name} must be a finite number")
-    return int(value) if value.is_integer() and "." not in text else value
+    return int(value) if value.is_integer() and "." not in query[name] else value
 
 
 def _bits(query: Mapping[str, str]) -> int | float | str | None:
