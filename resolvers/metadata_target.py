@@ -218,17 +218,16 @@ async def _target(ctx: Context, class_name: str | None, ident: int | None) -> Ta
     return found
 
 
-def _image_readable(reader: int, ident: Any) -> ColumnElement[bool]:
-    """The abstract image `ident` (a value or a column) is `reader`'s to read: READ on its
+def _image_readable(reader: int) -> ColumnElement[bool]:
+    """The `abstract_image` row of the enclosing statement is `reader`'s to read: READ on its
     file's storage, or on a project that uses it (§9.10)."""
-    in_storage = (
-        select(literal(1))
-        .select_from(AbstractImage)
-        .join(UploadedFile, UploadedFile.id == AbstractImage.uploaded_file_id)
-        .where(AbstractImage.id == ident, UploadedFile.storage_id.in_(entries_of(reader)))
+    in_storage = select(literal(1)).where(
+        UploadedFile.id == AbstractImage.uploaded_file_id,
+        UploadedFile.storage_id.in_(entries_of(reader)),
     )
     in_project = select(literal(1)).where(
-        ImageInstance.base_image_id == ident, ImageInstance.project_id.in_(entries_of(reader))
+        ImageInstance.base_image_id == AbstractImage.id,
+        ImageInstance.project_id.in_(entries_of(reader)),
     )
     return or_(exists(in_storage), exists(in_project))
 
@@ -240,7 +239,8 @@ async def _require_readable(ctx: Context, target: Target) -> None:
         if reader is None:
             return
         async with ctx.db.read() as conn:
-            readable = (await conn.execute(select(_image_readable(reader, target.id)))).scalar()
+            stmt = select(_image_readable(reader)).where(AbstractImage.id == target.id)
+            readable = (await conn.execute(stmt)).scalar()
         if not readable:
             raise Forbidden("You may not read this image: no storage or project of yours has it")
     elif target.project_id is not None:
@@ -307,6 +307,6 @@ def readable_condition(reader: int | None, class_name: Any, ident: Any) -> Colum
         if reader is not None and source.project is not None:
             found = found.where(source.project.in_(entries_of(reader)))
         elif reader is not None and name == ABSTRACT_IMAGE_CLASS:
-            found = found.where(_image_readable(reader, ident))
+            found = found.where(_image_readable(reader))
         parts.append(and_(class_name == name, exists(found)))
     return or_(*parts)

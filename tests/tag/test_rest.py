@@ -189,6 +189,21 @@ def test_association_rules(api, scene, make_tag, put_tag):
     assert links(api) == [("Project", project, tag["id"])]
 
 
+def test_association_listing_shows_each_abstract_image_by_its_own_storage(
+    api, make_tag, put_tag, make_user
+):
+    """An abstract image's associations are listed to who may read that image (its storage, a
+    project using it), whatever other images they may read."""
+    owner = make_user()
+    mine = abstract_image(owner["api"])["id"]
+    theirs = abstract_image(api)["id"]
+    tag = make_tag(api)
+    put_tag(api, "AbstractImage", mine, tag["id"])
+    put_tag(api, "AbstractImage", theirs, tag["id"])
+    assert links(owner["api"]) == [("AbstractImage", mine, tag["id"])]
+    assert {ident for _, ident, _ in links(api)} >= {mine, theirs}
+
+
 def test_association_listing_shows_readable_objects_filtered_and_ordered(
     api, scene, make_tag, put_tag, make_user, annotate
 ):
