@@ -4,8 +4,11 @@ forwarded, JSON camel-cased, 502 when it fails. Tested against a stand-in starte
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -320,3 +323,37 @@ def test_uploads_go_to_the_configured_pims(settings, database_url, receiving, tm
         api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
         failed = upload(api, slide, make_project(api)["id"])
         assert failed.status_code == 502 and "127.0.0.1:9" in failed.json()[0]["error"]
+
+
+def test_relayed_requests_waiting_on_pims_hold_no_database_connection(settings, database_url):
+    """With a pool of two, twenty relayed thumbnails held by a slow PIMS leave the pool free:
+    a listing is answered meanwhile, and every thumbnail once PIMS answers."""
+    arrived = threading.Semaphore(0)
+    held: dict[str, Any] = {}  # the stand-in's loop, and the event its thumbnails wait for
+
+    async def thumb(request: web.Request) -> web.Response:
+        if not held:
+            held.update(loop=asyncio.get_running_loop(), event=asyncio.Event())
+        arrived.release()
+        await held["event"].wait()
+        return web.Response(body=b"PNG", content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/image/{path:.*}/thumb", thumb)
+    with stand_in_server(app) as url:
+        configured = replace(settings, image_server_url=url, pool_size=2, pool_timeout=5)
+        with serve(configured, database_url) as running:
+            api = Api(running.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+            picture = abstract_image(api)["id"]
+            with ThreadPoolExecutor(20) as pool:
+                thumbs = [pool.submit(api.get, f"/api/abstractimage/{picture}/thumb.png")
+                          for _ in range(20)]  # fmt: skip
+                try:
+                    for _ in range(20):
+                        assert arrived.acquire(timeout=30), "a thumbnail never reached PIMS"
+                    listing = api.get("/api/project.json")
+                    assert listing.status_code == 200, listing.text
+                finally:
+                    if held:
+                        held["loop"].call_soon_threadsafe(held["event"].set)
+                assert [future.result().status_code for future in thumbs] == [200] * 20
