@@ -75,9 +75,10 @@ def shaped(kind: str, found: Any) -> Any:
     return found
 
 
-def image_path(file_path: str) -> str:
-    """An image's path on PIMS: its file's path URL-encoded except `/` (§2.10)."""
-    return f"image/{quote(file_path, safe='/')}"
+def image_path(file_path: str, root: str = "image") -> str:
+    """A file's path on PIMS, under `root` (`image`, or `file` for a file that is no image):
+    its path URL-encoded except `/` (§2.10)."""
+    return f"{root}/{quote(file_path, safe='/')}"
 
 
 def histogram_call(
@@ -153,7 +154,6 @@ def _upstream(
     """PIMS's method, path (under the server URL), query and JSON body for a request: the
     slice's channel goes with it when the image has several (an RGB image has one)."""
     kind = request["kind"]
-    file_path = quote(request["filePath"], safe="/")
     image = image_path(request["filePath"])
     own_channel = request["channel"] if (request.get("channels") or 1) > 1 else None
     plane = {"channels": own_channel, "z_slices": request["zStack"],
@@ -233,7 +233,7 @@ def _upstream(
     if kind == "DOWNLOAD":
         where = "image" if request.get("width") is not None else "file"
         params = {"filename": request.get("filename") or ""}
-        return "GET", f"{where}/{file_path}/export", params, None
+        return "GET", f"{image_path(request['filePath'], where)}/export", params, None
     raise RelayFailed(f"No relay for {kind}")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import exists, select
 
@@ -129,7 +128,9 @@ async def image_server_urls(ctx: Context, image: Any) -> list[str]:
     upload = await image_file(ctx, image)
     if server is None or upload is None:
         return []
-    return [f"{server.url.rstrip('/')}/image/{quote(upload.filename, safe='/')}"]
+    from imaging.relay import image_path
+
+    return [f"{server.url.rstrip('/')}/{image_path(upload.filename)}"]
 
 
 # --- abstract images -------------------------------------------------------------------------
