@@ -295,8 +295,9 @@ class Project:
 
     @strawberry.field(
         description="The members with their role; newest user first. Sort on user fields, "
-        "`projectRole` or `fullName`; filter on them (`projectRole` in, `fullName` ilike, "
-        "`status` equals online); `online` keeps those connected in the last 300 s."
+        "`projectRole`, `fullName`, `lastImageName`, `lastConnection` or `frequency`; "
+        "filter on them (`projectRole` in, `fullName` ilike, `status` equals online); "
+        "`online` keeps those connected in the last 300 s."
     )
     @staticmethod
     async def members(

@@ -37,12 +37,12 @@ from resolvers.activity.rows import (
     consultation_metrics,
     consultations,
     pages_by,
-    shown_name_column,
     since,
 )
 from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.image import get_image_instance, get_slice_instance, image_instances_by_id
+from resolvers.image_name import shown_name_column
 from resolvers.listing import Page, fetch_page
 from resolvers.project_access import ProjectAccess, project_access
 from resolvers.user import USER_COLUMNS, users_by_id

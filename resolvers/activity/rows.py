@@ -36,12 +36,9 @@ from sqlalchemy import (
 from db.engine import Connection, Lease
 from db.id_lists import among
 from db.models import (
-    AbstractImage,
     AnnotationAction,
     ImageConsultation,
-    ImageInstance,
     PersistentConnection,
-    Project,
     ProjectConnection,
     ReviewedAnnotation,
     UserAnnotation,
@@ -71,8 +68,6 @@ __all__ = [
     "ms",
     "online_in",
     "pages_by",
-    "shown_name",
-    "shown_name_column",
     "since",
 ]
 
@@ -102,32 +97,6 @@ def since(window: timedelta) -> Any:
 def ms(interval: Any) -> Any:
     """An interval as whole milliseconds."""
     return cast(func.round(func.extract("epoch", interval) * 1000), BigInteger)
-
-
-def shown_name(image: Any) -> str | None:
-    """An image's name as its project shows it to everyone: the base image's id in a blind
-    project, else its own name or the file's (core.md §9.17)."""
-    if image.blind_mode:
-        return str(image.base_image_id)
-    return image.instance_filename or image.original_filename  # type: ignore[no-any-return]
-
-
-def shown_name_column(image_id: Any) -> Any:
-    """`shown_name` of the image `image_id` names, as a correlated subquery."""
-    return (
-        select(
-            case(
-                (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
-                else_=func.coalesce(ImageInstance.instance_filename,
-                                    AbstractImage.original_filename),
-            )
-        )
-        .select_from(ImageInstance)
-        .join(Project, Project.id == ImageInstance.project_id)
-        .join(AbstractImage, AbstractImage.id == ImageInstance.base_image_id)
-        .where(ImageInstance.id == image_id)
-        .scalar_subquery()
-    )  # fmt: skip
 
 
 def online_in(project_id: Any, user_id: Any) -> Any:

@@ -26,12 +26,12 @@ from resolvers.activity.rows import (
     PING_TABLE,
     POSITION_TABLE,
     annotation_places_by_id,
-    shown_name,
 )
 from resolvers.context import Context
 from resolvers.errors import InvalidInput, NotFound, Unavailable
 from resolvers.image import get_image_instance, get_slice_instance, image_instances_by_id
 from resolvers.image import reference_slice as image_reference_slice
+from resolvers.image_name import shown_name
 from resolvers.project_access import project_access
 
 __all__ = [

@@ -26,7 +26,9 @@ from sqlalchemy.orm import aliased
 from db.engine import Connection, Lease
 from db.models import (
     AclEntry,
+    ImageConsultation,
     PersistentConnection,
+    ProjectConnection,
     ProjectRepresentativeUser,
     SecUser,
 )
@@ -41,6 +43,7 @@ from resolvers.acl import (
 from resolvers.command import CommandLog
 from resolvers.context import Context
 from resolvers.errors import InvalidInput
+from resolvers.image_name import shown_name_column
 from resolvers.listing import (
     Filter,
     Page,
@@ -227,6 +230,29 @@ MEMBER_STATUS: Final = case(
     else_="offline",
 )
 
+_CONNECTED: Final = and_(
+    ProjectConnection.project_id == _MEMBER_ACL.object_id,
+    ProjectConnection.user_id == SecUser.id,
+)
+_LAST_IMAGE: Final = (
+    select(ImageConsultation.image_id)
+    .where(ImageConsultation.project_id == _MEMBER_ACL.object_id,
+           ImageConsultation.user_id == SecUser.id)
+    .order_by(ImageConsultation.created.desc(), ImageConsultation.id.desc())
+    .limit(1)
+    .correlate(SecUser, _MEMBER_ACL)  # two levels down: auto-correlation looks one up
+    .scalar_subquery()
+)  # fmt: skip
+#: What the `with…` flags show, as sort keys under the contract's names (core.md §9.4): the
+#: name of the image they consulted last, their last connection, how many connections.
+#: Correlated subqueries, so a listing that does not sort on them never computes them.
+MEMBER_ACTIVITY_KEYS: Final[dict[str, Any]] = {
+    "lastImageName": shown_name_column(_LAST_IMAGE),
+    "lastConnection": select(func.max(ProjectConnection.created)).where(_CONNECTED)
+    .scalar_subquery(),
+    "frequency": select(func.count()).where(_CONNECTED).scalar_subquery(),
+}  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class MemberQuery:
@@ -251,6 +277,7 @@ def _member_columns(query: MemberQuery) -> dict[str, Any]:
     columns["projectRole"] = PROJECT_ROLE
     columns["fullName"] = _NAME_SEARCH
     columns["status"] = MEMBER_STATUS
+    columns.update(MEMBER_ACTIVITY_KEYS)
     return columns
 
 
@@ -317,7 +344,8 @@ async def project_members(
     managers_only: bool = False,
 ) -> Page[Any]:
     """A page of the project's members, each with its role; newest user first by default
-    (core.md §9.4). Sorts on user fields, `projectRole`, `fullName`; filters
+    (core.md §9.4). Sorts on user fields, `projectRole`, `fullName`, `lastImageName`,
+    `lastConnection`, `frequency`; filters
     `projectRole[in]`, `fullName[ilike]`, `status[equals]=online` and user fields."""
     viewer = ctx.require_viewer()
     await readable_project(ctx, project_id)
@@ -326,8 +354,11 @@ async def project_members(
     query = MemberQuery(ctx.page_limit(limit), offset, sort, order, tuple(filters),
                         managers_only, viewer.is_admin)  # fmt: skip
     _member_order(query)
-    if ctx.activity is not None and any(f.field == "status" for f in filters):
-        await ctx.activity.settle()  # the pings just posted count
+    if ctx.activity is not None and (
+        any(f.field == "status" or f.field in MEMBER_ACTIVITY_KEYS for f in filters)
+        or sort in MEMBER_ACTIVITY_KEYS
+    ):
+        await ctx.activity.settle()  # the pings and connections just posted count
     return await ctx.loader(member_pages).load((project_id, query))
 
 

@@ -340,6 +340,57 @@ def test_users_activity_resume_friends_and_member_flags(api, scene, make_user):
     assert "lastImage" not in plain[0] and "numberConnections" not in plain[0]
 
 
+def test_members_sort_on_last_image_name_last_connection_and_frequency(
+    api, scene, make_user, database_url
+):
+    """The `with…` flags' values are sort keys (core.md §9.4): a member who never came has no
+    last image or connection (first ascending, last descending, as every listing sorts
+    nulls) and counts 0 connections."""
+    project, user = scene["project"]["id"], me(api)
+    often, never = make_user(), make_user()
+    for member in (often, never):
+        ok(api.post(f"/api/project/{project}/user/{member['id']}.json"))
+    zeta = scene["image"]["id"]
+    alpha = add_image(api, project, abstract_image(api)["id"], instanceFilename="alpha.tif")["id"]
+    ok(api.put(f"/api/imageinstance/{zeta}.json",
+               json={**scene["image"], "instanceFilename": "zeta.tif"}))  # fmt: skip
+    insert(database_url, "project_connection", [
+        *({"user_id": user, "project_id": project, "created": at(s)} for s in (0, 50, 100)),
+        {"user_id": often["id"], "project_id": project, "created": at(500)}])  # fmt: skip
+    insert(database_url, "image_consultation", [
+        {"user_id": user, "image_id": alpha, "project_id": project, "created": at(10)},
+        {"user_id": user, "image_id": zeta, "project_id": project, "created": at(60)},
+        {"user_id": often["id"], "image_id": alpha, "project_id": project, "created": at(510)},
+    ])  # fmt: skip
+    path = f"/api/project/{project}/user.json"
+
+    def order(key: str, direction: str) -> list[int]:
+        rows = listed(api, path, sortColumn=key, sortDirection=direction)
+        return [row["id"] for row in rows]
+
+    assert order("frequency", "asc") == [never["id"], often["id"], user]
+    assert order("frequency", "desc") == [user, often["id"], never["id"]]
+    assert order("lastConnection", "asc") == [never["id"], user, often["id"]]
+    assert order("lastConnection", "desc") == [often["id"], user, never["id"]]
+    assert order("lastImageName", "asc") == [never["id"], often["id"], user]
+    assert order("lastImageName", "desc") == [user, often["id"], never["id"]]
+    flagged = listed(api, path, sortColumn="frequency", sortDirection="desc",
+                     withNumberConsultations="true", withLastImage="true")  # fmt: skip
+    assert [(m["numberConnections"], m["lastImage"]) for m in flagged] == [
+        (3, zeta), (1, alpha), (0, None)]  # fmt: skip
+    page = ok(api.get(path, params={"sortColumn": "frequency", "sortDirection": "asc",
+                                    "max": 1, "offset": 1}))  # fmt: skip
+    assert (page["size"], [m["id"] for m in page["collection"]]) == (3, [often["id"]])
+    gql = api.gql(
+        'query($p: Long!) { project(id: $p) { members(sort: "lastImageName", order: '
+        '"asc") { nodes { user { id } lastImageName } } } }',
+        {"p": project},
+    )
+    nodes = gql["data"]["project"]["members"]["nodes"]
+    assert [(n["user"]["id"], n["lastImageName"]) for n in nodes] == [
+        (never["id"], None), (often["id"], "alpha.tif"), (user, "zeta.tif")]  # fmt: skip
+
+
 # --- writing in batches, pruning -------------------------------------------------------------
 
 

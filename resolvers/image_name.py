@@ -1,0 +1,38 @@
+"""An image's name as its project shows it to everyone (core.md §9.17): activity records keep
+it, and member listings sort on the one each member consulted last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String, case, cast, func, select
+
+from db.models import AbstractImage, ImageInstance, Project
+
+__all__ = ["shown_name", "shown_name_column"]
+
+
+def shown_name(image: Any) -> str | None:
+    """An image's name as its project shows it to everyone: the base image's id in a blind
+    project, else its own name or the file's (core.md §9.17)."""
+    if image.blind_mode:
+        return str(image.base_image_id)
+    return image.instance_filename or image.original_filename  # type: ignore[no-any-return]
+
+
+def shown_name_column(image_id: Any) -> Any:
+    """`shown_name` of the image `image_id` names, as a correlated subquery."""
+    return (
+        select(
+            case(
+                (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
+                else_=func.coalesce(ImageInstance.instance_filename,
+                                    AbstractImage.original_filename),
+            )
+        )
+        .select_from(ImageInstance)
+        .join(Project, Project.id == ImageInstance.project_id)
+        .join(AbstractImage, AbstractImage.id == ImageInstance.base_image_id)
+        .where(ImageInstance.id == image_id)
+        .scalar_subquery()
+    )  # fmt: skip
