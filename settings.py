@@ -160,6 +160,9 @@ class Settings:
     statement_timeout: int = 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    sign_in_failures: int = 10
+    sign_in_failures_per_address: int = 100
+    sign_in_window: int = 900
     smtp: SmtpServer | None = None
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
@@ -227,6 +230,11 @@ class Settings:
             statement_timeout=_int(env, "CYTOGATE_STATEMENT_TIMEOUT", 60),
             argon2_time_cost=_int(env, "CYTOGATE_ARGON2_TIME_COST", 3, minimum=1),
             argon2_memory_kib=_int(env, "CYTOGATE_ARGON2_MEMORY_KIB", 65536, minimum=32),
+            sign_in_failures=_int(env, "CYTOGATE_SIGN_IN_FAILURES", 10, minimum=1),
+            sign_in_failures_per_address=_int(
+                env, "CYTOGATE_SIGN_IN_FAILURES_PER_ADDRESS", 100, minimum=1
+            ),
+            sign_in_window=_int(env, "CYTOGATE_SIGN_IN_WINDOW_SECONDS", 900, minimum=1),
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,

@@ -47,6 +47,7 @@ from resolvers.bootstrap import BootstrapAdmin, bootstrap
 from resolvers.image_import import fail_interrupted_imports
 from resolvers.metadata import sweep_files
 from resolvers.project_access import ACCESS_TABLES
+from resolvers.sign_in_limit import prune_sign_in_failures
 from rest_compat.bridge import Bridge
 from rest_compat.operations import Operation, load_operations
 from rest_compat.pixel_gate import PixelGate
@@ -121,7 +122,7 @@ def _database_context(
 async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
     """Write queued activity records as they come due; every CHORES_SECONDS, prune activity
     older than `CYTOGATE_ACTIVITY_DAYS`, sweep the files of deleted attached files and forget
-    expired tokens. All on
+    expired tokens and sign-in failures. All on
     the recorder's own connection, never the requests' pool. A failure is logged and tried
     again at the next turn."""
     chores = time.monotonic()
@@ -134,6 +135,7 @@ async def _upkeep(settings: Settings, recorder: ActivityRecorder) -> None:
                 await recorder.prune(settings.activity_days)
                 await sweep_files(recorder.database, settings.data_root)
                 await prune_tokens(recorder.database)
+                await prune_sign_in_failures(recorder.database, settings.sign_in_window)
         except (DatabaseUnavailable, OSError) as error:
             log.warning("upkeep postponed: %s", error)
         except Exception:

@@ -45,23 +45,22 @@ PREFLIGHT: Final = ("Apollo-Require-Preflight", "GraphQL-Preflight", "X-Apollo-O
 
 
 #: The HTTP status of a result that failed as a whole for one of these reasons.
-WHOLE_FAILURES: Final = {"UNAVAILABLE": 503, "PAYLOAD_TOO_LARGE": 413}
+WHOLE_FAILURES: Final = {"UNAVAILABLE": 503, "PAYLOAD_TOO_LARGE": 413, "TOO_MANY_REQUESTS": 429}
 
 
 def _whole_failure(response_data: Any) -> tuple[int, int | None] | None:
-    """The status (and for UNAVAILABLE the seconds to wait) of a result with no data whose
-    errors all say the database cannot serve, or all say the upload is too large: the status
-    a REST call would get."""
+    """The status (and the seconds to wait, where the errors give them) of a result with no
+    data whose errors all say the database cannot serve, all say the upload is too large, or
+    all say a sign-in must wait: the status a REST call would get."""
     if not isinstance(response_data, dict) or response_data.get("data") is not None:
         return None
     errors = response_data.get("errors") or []
     codes = {(e.get("extensions") or {}).get("code") for e in errors}
     if len(codes) != 1 or (code := codes.pop()) not in WHOLE_FAILURES:
         return None
-    if code != "UNAVAILABLE":
-        return WHOLE_FAILURES[code], None
     waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
-    return 503, max((w for w in waits if isinstance(w, int)), default=1)
+    wait = max((w for w in waits if isinstance(w, int)), default=None)
+    return WHOLE_FAILURES[code], wait if wait is not None or code != "UNAVAILABLE" else 1
 
 
 def _may_stream(request: web.Request) -> None:

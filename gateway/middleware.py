@@ -35,7 +35,7 @@ from gateway.state import (
     SETTINGS,
 )
 from resolvers.context import Context
-from resolvers.errors import CytogateError, Unauthenticated, Unavailable, domain_error
+from resolvers.errors import CytogateError, Unauthenticated, domain_error
 from rest_compat.envelopes import NO_STORE, error_body, json_response
 from rest_compat.pixel_gate import TURN
 from rest_compat.routes import Traits
@@ -94,9 +94,8 @@ def error_response(
 
 
 def _domain_response(request: web.Request, error: CytogateError) -> web.Response:
-    retry_after = error.retry_after if isinstance(error, Unavailable) else None
     return error_response(request, error.message, error.status, code=error.code,
-                          values=error.values, retry_after=retry_after)  # fmt: skip
+                          values=error.values, retry_after=error.retry_after)  # fmt: skip
 
 
 def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:

@@ -18,6 +18,7 @@ from db.models import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Unauthenticated
 from resolvers.passwords import verify_password
+from resolvers.sign_in_limit import begin_attempt, succeeded
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -140,8 +141,10 @@ async def issue_token(
 async def login(ctx: Context, username: str, password: str, remember_me: bool = False) -> Tokens:
     """Check a username and password; issue a token and a 300-second read-only token.
 
-    One message for every failure, so the answer never says whether a username exists.
+    One message for every failure, so the answer never says whether a username exists; too
+    many failures make the next tries wait (resolvers/sign_in_limit.py), existing user or not.
     """
+    attempt = await begin_attempt(ctx, username)
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
@@ -153,6 +156,7 @@ async def login(ctx: Context, username: str, password: str, remember_me: bool = 
     valid = await verify_password(ctx.settings, row.password_hash if row else None, password)
     if row is None or not valid or not row.enabled:
         raise Forbidden("Bad username or password")
+    await succeeded(ctx, attempt)
     lifetime = (
         timedelta(days=ctx.settings.remember_me_days)
         if remember_me
@@ -193,14 +197,16 @@ async def logout(ctx: Context, token: str | None) -> None:
 
 
 async def check_password(ctx: Context, password: str | None) -> None:
-    """`security_check`: the caller's own password, or 401."""
+    """`security_check`: the caller's own password, or 401; limited as sign-ins are."""
     viewer = ctx.require_viewer()
+    attempt = await begin_attempt(ctx, viewer.username)
     async with ctx.db.read() as conn:
         stored = (
             await conn.execute(select(SecUser.password_hash).where(SecUser.id == viewer.id))
         ).scalar_one_or_none()
     if not password or not await verify_password(ctx.settings, stored, password):
         raise Unauthenticated("No matching password")
+    await succeeded(ctx, attempt)
 
 
 async def open_admin_session(ctx: Context) -> Viewer:

@@ -7,6 +7,7 @@ CytogateError
 ├── NotFound          404  NOT_FOUND         unknown id
 ├── Conflict          409  CONFLICT          uniqueness violated
 ├── TooLarge          413  PAYLOAD_TOO_LARGE an upload past its size limit
+├── TooManyRequests   429  TOO_MANY_REQUESTS too many failed sign-ins, with the seconds to wait
 ├── NotSupported      501  NOT_SUPPORTED     routed but not provided by this server
 ├── BadGateway        502  BAD_GATEWAY       a backing service failed (a mail server refused)
 └── Unavailable       503  UNAVAILABLE       a backing service cannot answer now (the database
@@ -29,6 +30,7 @@ __all__ = [
     "NotFound",
     "NotSupported",
     "TooLarge",
+    "TooManyRequests",
     "Unauthenticated",
     "Unavailable",
     "domain_error",
@@ -36,10 +38,12 @@ __all__ = [
 
 
 class CytogateError(Exception):
-    """Base of every error a client may be shown as is."""
+    """Base of every error a client may be shown as is; `retry_after`, where set, is the
+    seconds after which the client may try again (`Retry-After`)."""
 
     code: ClassVar[str] = "INTERNAL"
     status: ClassVar[int] = 500
+    retry_after: int | None = None
 
     def __init__(self, message: str, values: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -88,6 +92,15 @@ class Conflict(CytogateError):
 class TooLarge(CytogateError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
+
+
+class TooManyRequests(CytogateError):
+    code = "TOO_MANY_REQUESTS"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotSupported(CytogateError):

@@ -1,5 +1,6 @@
 """Password hashing with argon2id at the configured cost, run off the event loop (it is
-deliberately slow).
+deliberately slow) in a pool of one thread per core: a flood of sign-ins queues there, never
+takes more than the machine's cores, and leaves the default executor to everyone else.
 
 The cost (`CYTOGATE_ARGON2_TIME_COST`, `CYTOGATE_ARGON2_MEMORY_KIB`) is a setting so a
 deployment can tune it to its hardware; hashes carry their own parameters, so changing it keeps
@@ -9,7 +10,11 @@ every stored password valid.
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Final, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +22,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from settings import Settings
 
 __all__ = ["hash_password", "verify_password"]
+
+T = TypeVar("T")
+_POOL: Final = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="argon2")
+
+
+async def _off_loop(work: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_POOL, work)
 
 
 def _hasher(settings: Settings) -> PasswordHasher:
@@ -31,7 +43,8 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
 
 
 async def hash_password(settings: Settings, password: str) -> str:
-    return await asyncio.to_thread(_hasher(settings).hash, password)
+    hasher = _hasher(settings)
+    return await _off_loop(lambda: hasher.hash(password))
 
 
 async def verify_password(settings: Settings, stored: str | None, password: str) -> bool:
@@ -45,4 +58,4 @@ async def verify_password(settings: Settings, stored: str | None, password: str)
         except (VerificationError, InvalidHashError):
             return False
 
-    return await asyncio.to_thread(check)
+    return await _off_loop(check)

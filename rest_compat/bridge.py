@@ -20,7 +20,7 @@ from graphql import GraphQLError
 
 from db.memo import Memo
 from resolvers.context import Context
-from resolvers.errors import CytogateError, InvalidInput, Unavailable
+from resolvers.errors import CytogateError, InvalidInput
 from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body, json_response
 from rest_compat.operations import Operation, load_operations
 from rest_compat.routes import Match, Route, Router
@@ -178,7 +178,7 @@ class Bridge:
             variables[route.upload.variable] = staged.file
             return await self._run(request, route, operation, variables, call)
         except CytogateError as error:
-            wait = error.retry_after if isinstance(error, Unavailable) else None
+            wait = error.retry_after
             return json_response(
                 error_body(error.message, command=route.command),
                 error.status,

@@ -51,6 +51,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
+    "TOO_MANY_REQUESTS": 429,
     "NOT_SUPPORTED": 501,
     "BAD_GATEWAY": 502,
     "UNAVAILABLE": 503,

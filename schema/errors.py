@@ -16,7 +16,7 @@ from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import Unavailable, domain_error
+from resolvers.errors import domain_error
 
 __all__ = ["INTERNAL", "DomainErrors", "error_code"]
 
@@ -49,7 +49,7 @@ def _classify(error: GraphQLError) -> GraphQLError:
     domain = domain_error(original) if original is not None else None
     if domain is not None:
         extensions: dict[str, Any] = {"code": domain.code, "errorValues": domain.values}
-        if isinstance(domain, Unavailable) and domain.retry_after is not None:
+        if domain.retry_after is not None:
             extensions["retryAfter"] = domain.retry_after
         return GraphQLError(domain.message, error.nodes, error.source, error.positions,
                             error.path, original, extensions)  # fmt: skip

@@ -397,7 +397,11 @@ class UserMutation:
     async def user_roles_define(self, info: Info, user_id: Long, role_id: Long) -> Any:
         return await user.define_roles(info.context, user_id, role_id)
 
-    @strawberry.mutation(description="Log in; with `session` the browser also gets a cookie.")
+    @strawberry.mutation(
+        description="Log in; with `session` the browser also gets a cookie. Too many failed "
+        "tries of a username from an address (or from an address at all) make the next ones "
+        "answer TOO_MANY_REQUESTS (HTTP 429, `retryAfter` seconds) for a while."
+    )
     async def login(
         self,
         info: Info,
@@ -419,7 +423,9 @@ class UserMutation:
         info.context.cookies[SESSION_COOKIE] = None
         return True
 
-    @strawberry.mutation(description="Check the caller's own password.")
+    @strawberry.mutation(
+        description="Check the caller's own password; failures are limited as `login`'s are."
+    )
     async def password_check(self, info: Info, password: str | None = None) -> bool:
         await auth.check_password(info.context, password)
         return True

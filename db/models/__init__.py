@@ -34,7 +34,14 @@ from db.models.software import Software, SoftwareProject
 from db.models.storage import Storage, UploadedFile
 from db.models.tag import Tag, TagDomainAssociation
 from db.models.track import AnnotationTrack, Track
-from db.models.user import AdminSession, AuthToken, SecRole, SecUser, SecUserSecRole
+from db.models.user import (
+    AdminSession,
+    AuthToken,
+    SecRole,
+    SecUser,
+    SecUserSecRole,
+    SignInFailure,
+)
 
 __all__ = [
     "AbstractImage",
@@ -73,6 +80,7 @@ __all__ = [
     "SecUser",
     "SecUserSecRole",
     "SharedAnnotation",
+    "SignInFailure",
     "SliceInstance",
     "Software",
     "SoftwareProject",

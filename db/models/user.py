@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, IdMixin, TimestampMixin
 
-__all__ = ["AdminSession", "AuthToken", "SecRole", "SecUser", "SecUserSecRole"]
+__all__ = ["AdminSession", "AuthToken", "SecRole", "SecUser", "SecUserSecRole", "SignInFailure"]
 
 
 class SecUser(IdMixin, TimestampMixin, Base):
@@ -75,3 +75,17 @@ class AuthToken(Base):
     get_only: Mapped[bool] = mapped_column(server_default="false")
     created: Mapped[datetime] = mapped_column(server_default=func.now())
     expires: Mapped[datetime]
+
+
+class SignInFailure(Base):
+    """A failed sign-in, or one being checked: the username tried (lower-cased), the address
+    it came from, when. Too many in a window make sign-ins wait (resolvers/sign_in_limit.py);
+    the rows are kept in the database so every gateway process counts the same ones."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_address_created", "address", "created"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

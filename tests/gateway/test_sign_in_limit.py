@@ -1,0 +1,117 @@
+"""Failed password checks make the next ones wait (resolvers/sign_in_limit.py): per username
+and address, per address, the right password included, the same through REST and GraphQL, a
+success clearing its own failures, strict under concurrent guesses, and pruned."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from db.engine import Database
+from resolvers.sign_in_limit import prune_sign_in_failures
+from settings import Settings
+from tests.conftest import base_settings
+from tests.harness import Api
+from tests.storage.conftest import run_sql
+
+PASSWORD = "password-123"  # what the make_user fixture sets
+WINDOW = 900
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Three failures per username and address, five per address; the table starts empty (a
+    worker's tests share the database and the address)."""
+    run_sql(database_url, "DELETE FROM sign_in_failure")
+    return dataclasses.replace(base_settings(), sign_in_failures=3,
+                               sign_in_failures_per_address=5, sign_in_window=WINDOW)  # fmt: skip
+
+
+def login(anonymous: Api, username: str, password: str) -> requests.Response:
+    return anonymous.post("/api/authenticate", json={"username": username, "password": password})
+
+
+def assert_waits(response: requests.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert "Too many failed sign-ins" in response.json()["message"]
+    assert 1 <= int(response.headers["Retry-After"]) <= WINDOW
+
+
+def test_failures_of_a_username_make_its_next_sign_ins_wait(anonymous, make_user, database_url):
+    user, other = make_user(), make_user()
+    for _ in range(3):
+        assert login(anonymous, user["username"], "wrong-password").status_code == 403
+    assert_waits(login(anonymous, user["username"], PASSWORD))
+    assert_waits(login(anonymous, user["username"].upper(), PASSWORD))
+    answer = anonymous.post("/graphql", json={
+        "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
+                 "{ token } }", "variables": {"u": user["username"], "p": PASSWORD}})  # fmt: skip
+    assert answer.status_code == 429 and 1 <= int(answer.headers["Retry-After"]) <= WINDOW
+    assert answer.json()["errors"][0]["extensions"]["code"] == "TOO_MANY_REQUESTS"
+    assert login(anonymous, other["username"], PASSWORD).status_code == 200, "others sign in"
+    run_sql(database_url, "UPDATE sign_in_failure SET created = created - interval '16 min'")
+    assert login(anonymous, user["username"], PASSWORD).status_code == 200, "out of the window"
+
+
+def test_a_success_clears_its_username_failures(anonymous, make_user, database_url):
+    user = make_user()
+    for _ in range(2):
+        assert login(anonymous, user["username"], "wrong-password").status_code == 403
+    assert login(anonymous, user["username"], PASSWORD).status_code == 200
+    assert run_sql(database_url, "SELECT count(*) FROM sign_in_failure")[0][0] == 0
+    for _ in range(3):
+        assert login(anonymous, user["username"], "wrong-password").status_code == 403
+    assert_waits(login(anonymous, user["username"], PASSWORD))
+
+
+def test_failures_from_an_address_across_usernames_make_every_sign_in_wait(anonymous, make_user):
+    user = make_user()
+    for n in range(5):
+        assert login(anonymous, f"nobody-{n}", "wrong-password").status_code == 403
+    assert_waits(login(anonymous, user["username"], PASSWORD))
+    assert_waits(login(anonymous, "nobody-9", "wrong-password"))
+
+
+def test_security_check_is_limited_as_sign_ins_are(make_user):
+    user = make_user()
+    path = "/api/user/security_check.json"
+    for _ in range(3):
+        assert user["api"].post(path, json={"password": "wrong-pass"}).status_code == 401
+    assert_waits(user["api"].post(path, json={"password": PASSWORD}))
+
+
+def test_concurrent_guesses_are_counted_strictly(server, make_user):
+    """Twenty guesses at once: three are checked, the others wait (the count and the record
+    are taken under the address's lock)."""
+    user = make_user()
+
+    def guess(_: int) -> int:
+        body = {"username": user["username"], "password": "wrong"}
+        return requests.post(server.url + "/api/authenticate", json=body, timeout=60).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(pool.map(guess, range(20)))
+    assert statuses == [403] * 3 + [429] * 17
+
+
+def test_old_failures_are_pruned(anonymous, database_url):
+    for n in range(2):
+        assert login(anonymous, f"nobody-{n}", "wrong-password").status_code == 403
+    run_sql(database_url, "UPDATE sign_in_failure SET created = created - interval '1 hour' "
+                          "WHERE username = 'nobody-0'")  # fmt: skip
+
+    async def prune() -> int:
+        db = Database(database_url, pool_size=1)
+        try:
+            return await prune_sign_in_failures(db, WINDOW)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(prune()) == 1
+    left = run_sql(database_url, "SELECT username FROM sign_in_failure")
+    assert [row[0] for row in left] == ["nobody-1"]
