@@ -37,6 +37,7 @@ __all__ = [
     "parent_pages",
     "parse_bool",
     "read_parent_pages",
+    "whole_list",
 ]
 
 FilterOp = Literal["equals", "nequals", "like", "ilike", "lte", "gte", "in"]
@@ -91,6 +92,17 @@ class RowStream:
 
     def __aiter__(self) -> AsyncIterator[Sequence[Any]]:
         return self.lease.stream(self.statement, self.size).__aiter__()
+
+
+#: Rows read per partition of a whole list (`whole_list`).
+WHOLE_LIST_PARTITION = 2000
+
+
+def whole_list(db: Lease, statement: Any, limit: int | None, offset: int) -> RowStream | None:
+    """The rows of `statement` as a `RowStream` when every row is asked for from the first (a
+    limit of None, which only the REST bridge's `max=0` gets: decision 6); else None, and the
+    caller reads its page."""
+    return RowStream(db, statement, WHOLE_LIST_PARTITION) if limit is None and offset == 0 else None
 
 
 @dataclass(frozen=True, slots=True)

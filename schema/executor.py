@@ -42,6 +42,7 @@ from typing import Any, Final
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLField,
     GraphQLFloat,
     GraphQLInt,
@@ -452,18 +453,19 @@ def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> 
 
 class CompletedRows:
     """A `RowStream` completed as it is read: partitions of result dicts, for the REST bridge
-    to write as they come (only the bridge's own documents ask for whole lists)."""
+    to write as they come (only the bridge's own documents ask for whole lists). `complete`
+    turns a partition of rows into its results; an error there ends the stream (the answer is
+    already under way)."""
 
-    def __init__(self, rows: RowStream, plan: Plan) -> None:
+    def __init__(
+        self, rows: RowStream, complete: Callable[[list[Any]], Awaitable[list[Any]]]
+    ) -> None:
         self.rows = rows
-        self.plan = plan
+        self.complete = complete
 
     async def __aiter__(self) -> AsyncIterator[list[Any]]:
         async for partition in self.rows:
-            try:
-                yield self.plan.build(partition)
-            except _Bail:
-                raise ValueError("a streamed row has a value its type refuses") from None
+            yield await self.complete(list(partition))
 
 
 def _weak_helpers(executor: Any) -> GraphQLResolveInfoHelpers:
@@ -532,15 +534,35 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        """A `RowStream` of plain rows stays a stream (`CompletedRows`); lists go on."""
-        if isinstance(result, RowStream):
-            plan = self._plan(return_type.of_type, field_details_list)
-            if plan is None or plan.deferred:
-                raise TypeError("only lists of plain rows can be streamed")
-            return CompletedRows(result, plan)
-        return super().complete_list_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
+        """A `RowStream` stays a stream (`CompletedRows`), each partition completed by the
+        list's plan, or the normal way where there is none; lists go on."""
+        if not isinstance(result, RowStream):
+            return super().complete_list_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        plan = self._plan(return_type.of_type, field_details_list)
+
+        async def complete(partition: list[Any]) -> list[Any]:
+            if plan is not None:
+                try:
+                    done = plan.run(partition, self, path)
+                    return await done if inspect.isawaitable(done) else done  # type: ignore[no-any-return]
+                except _Bail:
+                    pass  # the normal path says what is wrong
+            errors = len(self.collected_errors.errors)
+            try:
+                done = super(ListExecutionContext, self).complete_list_value(
+                    return_type, field_details_list, info, path, partition, position_context
+                )
+                done = await done if inspect.isawaitable(done) else done
+            except GraphQLError as error:
+                raise ValueError(f"a streamed row could not be completed: {error}") from None
+            if len(self.collected_errors.errors) > errors:
+                first = self.collected_errors.errors[errors]
+                raise ValueError(f"a streamed row could not be completed: {first}")
+            return done
+
+        return CompletedRows(result, complete)
 
     def complete_iterable_value(
         self,

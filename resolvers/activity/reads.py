@@ -43,7 +43,7 @@ from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.image import get_image_instance, get_slice_instance, image_instances_by_id
 from resolvers.image_name import shown_name_column
-from resolvers.listing import Page, fetch_page
+from resolvers.listing import Page, RowStream, fetch_page, whole_list
 from resolvers.project_access import ProjectAccess, project_access
 from resolvers.user import USER_COLUMNS, users_by_id
 
@@ -613,13 +613,23 @@ async def list_positions(
     before: datetime | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """The positions on an image (or one slice of it), newest first, filtered by user and
-    dates (core.md §9.18); managers of the image's project."""
+    dates (core.md §9.18); managers of the image's project. Every position (REST's `max=0`)
+    is a stream: an image's positions grow by one a second per viewer."""
     image = await _image_of(ctx, image_id, slice_id)
     (await project_access(ctx, image.project_id)).require_manager()
     query = PositionQuery(image.id, _limit(ctx, limit, offset), offset, user_id, slice_id,
                           after, before)  # fmt: skip
+    p = POSITION_TABLE.c
+    every = (
+        select(*POSITION_TABLE.c, p.created.label("updated"))
+        .where(*_position_filters(query))
+        .order_by(p.created.desc(), p.id.desc())
+    )
+    stream = whole_list(ctx.db, every, query.limit, offset)
+    if stream is not None:
+        return stream
     return await ctx.loader(position_pages).load(query)
 
 
@@ -830,9 +840,10 @@ async def list_actions(
     before: datetime | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """The annotation actions on an image (or one slice), oldest first, filtered by user and
-    dates (core.md §9.19); managers of its project."""
+    dates (core.md §9.19); managers of its project. Every action (REST's `max=0`) is a
+    stream."""
     image = await _image_of(ctx, image_id, slice_id)
     (await project_access(ctx, image.project_id)).require_manager()
     a = ACTION_TABLE.c
@@ -842,8 +853,12 @@ async def list_actions(
     if user_id is not None:
         stmt = stmt.where(a.user_id == user_id)
     stmt = stmt.where(*_bounds(a.created, after, before)).order_by(a.created, a.id)
+    page_size = _limit(ctx, limit, offset)
+    stream = whole_list(ctx.db, stmt, page_size, offset)
+    if stream is not None:
+        return stream
     async with ctx.db.read() as conn:
-        return await fetch_page(conn, stmt, limit=_limit(ctx, limit, offset), offset=offset)
+        return await fetch_page(conn, stmt, limit=page_size, offset=offset)
 
 
 # --- users' activity -------------------------------------------------------------------------

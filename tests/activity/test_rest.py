@@ -285,6 +285,45 @@ def test_annotation_action_exact_json_listings_and_count(api, scene):
     assert ok(api.get(f"/api/project/{project}/annotation_action/count.json")) == {"total": 1}
 
 
+def test_whole_lists_of_positions_and_actions_stream_in_parts(api, scene, database_url,
+                                                               monkeypatch):  # fmt: skip
+    """`max=0` of positions and actions is written as its rows are read from a cursor
+    (chunked, no length ahead; positions complete their WKT the normal way, actions by the
+    list plan) and says what the pages say."""
+    from resolvers import listing
+
+    monkeypatch.setattr(listing, "WHOLE_LIST_PARTITION", 7)
+    project, image, user = scene["project"]["id"], scene["image"]["id"], me(api)
+    slice_id = scene["slices"][0]
+    insert(database_url, "user_position", [
+        {"user_id": user, "image_id": image, "slice_id": slice_id, "project_id": project,
+         "corners": [float(n)] * 8, "x": float(n), "y": 0.5, "zoom": n % 5, "rotation": 0.0,
+         "broadcast": False, "created": at(n)} for n in range(25)])  # fmt: skip
+    insert(database_url, "annotation_action", [
+        {"user_id": user, "image_id": image, "slice_id": slice_id, "project_id": project,
+         "action": "select", "annotation_ident": n, "annotation_class_name": "x",
+         "annotation_creator_id": user, "created": at(n)} for n in range(10)])  # fmt: skip
+    for path, params, size in (
+        (f"/api/imageinstance/{image}/positions.json", {"showDetails": "true"}, 25),
+        (f"/api/imageinstance/{image}/annotation_action.json", {}, 10),
+    ):
+        whole = api.get(path, params={**params, "max": 0})
+        assert whole.status_code == 200, whole.text
+        assert whole.headers.get("Transfer-Encoding") == "chunked", path
+        assert "Content-Length" not in whole.headers
+        body = whole.json()
+        assert (body["size"], body["perPage"], body["offset"], body["totalPages"]) == (
+            size, size, 0, 1)  # fmt: skip
+        paged = ok(api.get(path, params={**params, "max": size}))
+        assert body["collection"] == paged["collection"] and len(paged["collection"]) == size
+        after = ok(api.get(path, params={**params, "max": 0, "offset": 4}))
+        assert after["collection"] == paged["collection"][4:] and after["size"] == size
+    positions = ok(api.get(f"/api/imageinstance/{image}/positions.json",
+                           params={"showDetails": "true", "max": 0}))["collection"]  # fmt: skip
+    assert [p["x"] for p in positions] == [float(n) for n in reversed(range(25))]
+    assert positions[0]["location"] == "POLYGON ((24 24, 24 24, 24 24, 24 24, 24 24))"
+
+
 # --- users' activity and presence ------------------------------------------------------------
 
 
