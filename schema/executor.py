@@ -451,6 +451,11 @@ def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> 
     return True
 
 
+#: A stream holds its request's database connection until its last row: what completes its
+#: rows may not wait on the database (a loader would wait for the stream, which waits for it).
+_STREAM_READS: Final = "the fields of a streamed list may not read the database"
+
+
 class CompletedRows:
     """A `RowStream` completed as it is read: partitions of result dicts, for the REST bridge
     to write as they come (only the bridge's own documents ask for whole lists). `complete`
@@ -541,12 +546,13 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return_type, field_details_list, info, path, result, position_context
             )
         plan = self._plan(return_type.of_type, field_details_list)
+        if plan is not None and plan.deferred:
+            raise TypeError(_STREAM_READS)
 
         async def complete(partition: list[Any]) -> list[Any]:
             if plan is not None:
                 try:
-                    done = plan.run(partition, self, path)
-                    return await done if inspect.isawaitable(done) else done  # type: ignore[no-any-return]
+                    return plan.build(partition)
                 except _Bail:
                     pass  # the normal path says what is wrong
             errors = len(self.collected_errors.errors)
@@ -554,9 +560,12 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 done = super(ListExecutionContext, self).complete_list_value(
                     return_type, field_details_list, info, path, partition, position_context
                 )
-                done = await done if inspect.isawaitable(done) else done
             except GraphQLError as error:
                 raise ValueError(f"a streamed row could not be completed: {error}") from None
+            if inspect.isawaitable(done):
+                if inspect.iscoroutine(done):
+                    done.close()
+                raise TypeError(_STREAM_READS)
             if len(self.collected_errors.errors) > errors:
                 first = self.collected_errors.errors[errors]
                 raise ValueError(f"a streamed row could not be completed: {first}")
