@@ -119,6 +119,29 @@ def _positive(text: str) -> bool:
         return False
 
 
+def _origins(env: Mapping[str, str], name: str = "CYTOGATE_CORS_ORIGINS") -> tuple[str, ...]:
+    """Browser origins (`scheme://host[:port]`, comma-separated, any case) allowed to call the
+    server from pages of other sites; `*` alone for any origin (then without cookies)."""
+    origins = tuple(
+        dict.fromkeys(o.strip().rstrip("/").lower() for o in (env.get(name) or "").split(","))
+    )
+    origins = tuple(o for o in origins if o)
+    if "*" in origins:
+        if len(origins) > 1:
+            raise ConfigError(f"{name}: `*` allows every origin and stands alone")
+        return origins
+    for origin in origins:
+        parts = urlsplit(origin)
+        try:
+            parts.port  # noqa: B018 (raises on a bad port)
+        except ValueError:
+            raise ConfigError(f"{name}: {origin!r} has a bad port") from None
+        if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path
+                or parts.query or parts.fragment or "@" in parts.netloc):  # fmt: skip
+            raise ConfigError(f"{name}: {origin!r} is not an origin (scheme://host[:port])")
+    return origins
+
+
 def _mail_from(env: Mapping[str, str], public_url: str | None) -> str:
     """`CYTOGATE_MAIL_FROM`, by default cytogate@ the public URL's host (else localhost)."""
     value = _opt(env, "CYTOGATE_MAIL_FROM")
@@ -163,6 +186,7 @@ class Settings:
     sign_in_failures: int = 10
     sign_in_failures_per_address: int = 100
     sign_in_window: int = 900
+    cors_origins: tuple[str, ...] = ()
     smtp: SmtpServer | None = None
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
@@ -235,6 +259,7 @@ class Settings:
                 env, "CYTOGATE_SIGN_IN_FAILURES_PER_ADDRESS", 100, minimum=1
             ),
             sign_in_window=_int(env, "CYTOGATE_SIGN_IN_WINDOW_SECONDS", 900, minimum=1),
+            cors_origins=_origins(env),
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,

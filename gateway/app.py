@@ -23,6 +23,7 @@ from db.memo import Memo
 from db.migrate import current_revision, head_revision
 from gateway import graphiql
 from gateway.auth import CREDENTIAL_TABLES
+from gateway.cors import add_cors_headers
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
 from gateway.middleware import GRAPHQL_PATH, middleware
@@ -199,6 +200,8 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app.cleanup_ctx.append(_database_context(settings, url))
     app.cleanup_ctx.append(_pixels)
     app.on_startup.append(_tune_gc)
+    if settings.cors_origins:
+        app.on_response_prepare.append(add_cors_headers)
     files = FileStore(settings.data_root, settings.attached_max_bytes)
     seconds, size = settings.pixel_check_seconds, MEMO_SIZE
     bridge = Bridge(
