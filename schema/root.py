@@ -34,6 +34,7 @@ from schema.ontology import OntologyMutation, OntologyQuery
 from schema.pixels import ImageServerQuery
 from schema.project import ProjectMutation, ProjectQuery
 from schema.review import ReviewMutation, ReviewQuery
+from schema.shared_docs import describe_shared
 from schema.software import SoftwareMutation, SoftwareQuery
 from schema.storage import StorageMutation, StorageQuery
 from schema.tag import TagMutation, TagQuery
@@ -133,4 +134,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         ],
     )
     schema._schema.extensions = {**(schema._schema.extensions or {}), PLANS: PlanCache()}
+    describe_shared(schema._schema)
     return schema

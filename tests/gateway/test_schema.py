@@ -44,6 +44,33 @@ def test_schema_graphql_committed_equals_built():
     assert committed == built, "schema.graphql is stale: run `cytogate export-schema`"
 
 
+def test_shared_fields_and_payloads_are_described_through_introspection():
+    """Ids, dates, pages, commands and related ids are described wherever they appear, as
+    introspection shows them (schema/shared_docs.py); a type's own description wins."""
+    schema = build_schema(Settings())
+    answer = schema.execute_sync(
+        "{ __schema { types { name kind description fields { name description } } } }"
+    )
+    assert answer.errors is None
+    types = {t["name"]: t for t in answer.data["__schema"]["types"]}  # type: ignore[index]
+    bare = [
+        f"{t['name']}.{f['name']}"
+        for t in types.values()
+        if t["kind"] == "OBJECT" and not t["name"].startswith("__")
+        for f in t["fields"]
+        if not f["description"]
+        and (f["name"] in ("id", "created", "updated", "totalCount", "nodes", "pageInfo")
+             or f["name"].endswith("Id"))
+    ]  # fmt: skip
+    assert not bare, bare
+    assert not [
+        name for name in types if name.endswith("Payload") and not types[name]["description"]
+    ]
+    fields = {f["name"]: f["description"] for f in types["AbstractImage"]["fields"]}
+    assert fields["uploadedFileId"] == "The id of its uploaded file."
+    assert fields["userId"] == "Who created it.", "its own description kept"
+
+
 def test_rest_routes_operations_exist_and_validate():
     bridge = Bridge(build_schema(Settings()), rest_compat.table.ROUTES, lambda request: None)  # type: ignore[arg-type,return-value]
     assert {route.operation for route in rest_compat.table.ROUTES} <= set(bridge.operations)
