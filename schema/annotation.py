@@ -98,14 +98,20 @@ class AnnotationCore:
     geometry_compression: float = strawberry.field(
         description="The simplification tolerance chosen at creation, re-applied on edits."
     )
-    area: float
-    area_unit: AreaUnit
+    area: float = strawberry.field(
+        description="Its area in `areaUnit`: µm² on a calibrated image, else whole pixels²."
+    )
+    area_unit: AreaUnit = strawberry.field(description="The unit of `area`.")
     perimeter: float = strawberry.field(description="The boundary length (0 for points).")
-    perimeter_unit: LengthUnit
-    centroid_x: float
-    centroid_y: float
-    count_comments: int
-    count_reviewed_annotations: int
+    perimeter_unit: LengthUnit = strawberry.field(
+        description="The unit of `perimeter`: mm on a calibrated image, else pixels."
+    )
+    centroid_x: float = strawberry.field(description="The x of its centroid, in pixels.")
+    centroid_y: float = strawberry.field(description="The y of its centroid, in pixels.")
+    count_comments: int = strawberry.field(description="How many comments it has.")
+    count_reviewed_annotations: int = strawberry.field(
+        description="How many reviewed copies it has (0 or 1)."
+    )
 
 
 def placed(kind: str) -> type:
@@ -114,7 +120,7 @@ def placed(kind: str) -> type:
 
     @strawberry.type
     class Placed:
-        @strawberry.field
+        @strawberry.field(description="Its centroid, in pixels.")
         @staticmethod
         def centroid(parent: strawberry.Parent[Any]) -> Point:
             return Point(x=parent.centroid_x, y=parent.centroid_y)
@@ -224,23 +230,25 @@ class AnnotationTrack:
     "computed when selected. Made for bulk reads and exports."
 )
 class AnnotationRow(AnnotationCore):
-    wkt_location: str = strawberry.field(name="location")
-    term_ids: list[Long]
+    wkt_location: str = strawberry.field(
+        name="location", description="WKT in pixels, origin at the bottom-left corner."
+    )
+    term_ids: list[Long] = strawberry.field(description="Distinct terms, from every user.")
     user_by_term: JSON = strawberry.field(
         description='[{"id": first link, "term": id, "user": [ids of who put it]}]'
     )
-    track_ids: list[Long]
+    track_ids: list[Long] = strawberry.field(description="The tracks it is in.")
     annotation_tracks: JSON = strawberry.field(description='[{"id": link id, "track": id}]')
     original_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
     instance_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
-    channel: int
-    z_stack: int
-    time: int
+    channel: int = strawberry.field(description="Its slice's channel.")
+    z_stack: int = strawberry.field(description="Its slice's z.")
+    time: int = strawberry.field(description="Its slice's time point.")
     creator: str = strawberry.field(description="The creator's username.")
-    creator_name: str
-    crop_url: str
-    small_crop_url: str
-    image_url: str
+    creator_name: str = strawberry.field(description="The creator's first and last names.")
+    crop_url: str = strawberry.field(description="Its crop, through the image server.")
+    small_crop_url: str = strawberry.field(description="Its crop at most 256 pixels wide.")
+    image_url: str = strawberry.field(description="Its page in the web viewer.")
 
 
 @planned_input

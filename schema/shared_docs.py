@@ -1,9 +1,10 @@
 """Descriptions of what many types share, given where a type does not describe it itself:
 what introspection, GraphiQL's documentation and schema.graphql show.
 
-Ids, dates, the pieces of a page, the command of a change, the ids of related objects
-(`imageId`: the id of its image) and the payloads of mutations mean the same everywhere, so
-they are described once here rather than on each of the hundreds of fields that carry them.
+Ids, dates, names, the pieces of a page, the command of a change, the ids of related objects
+(`imageId`: the id of its image), the bounds of a list's fields and the payloads of mutations
+mean the same everywhere, and the two kinds of images (of slices) share their dimensions: they
+are described once here rather than on each of the hundreds of fields that carry them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,39 @@ FIELDS: Final[Mapping[str, str]] = {
     "pageInfo": "Where this page lies in the list.",
     "min": "The smallest value.",
     "max": "The largest value.",
+    "name": "Its name.",
+}
+#: Fields the two kinds of images share (an instance shows its abstract image's), and the two
+#: kinds of slices.
+IMAGE_FIELDS: Final[Mapping[str, str]] = {
+    "width": "Its width in pixels, at full resolution.",
+    "height": "Its height in pixels, at full resolution.",
+    "depth": "How many z-planes it has.",
+    "duration": "How many time points it has.",
+    "samplePerPixel": "Samples per pixel (3 for RGB).",
+    "bitPerSample": "Bits per sample.",
+    "physicalSizeY": "µm per pixel along y.",
+    "physicalSizeZ": "µm between z-planes.",
+    "fps": "Frames per second of its time points.",
+    "magnification": "The objective magnification it was scanned at.",
+    "colorspace": "Its colour space.",
+    "tileSize": "The side of its tiles, in pixels.",
+    "originalFilename": "The name of the file it was uploaded as.",
+}
+SLICE_FIELDS: Final[Mapping[str, str]] = {
+    "mime": "Its format, as the image server names it (openslide/svs…).",
+    "channel": "Its channel, from 0.",
+    "zStack": "Its z-plane, from 0.",
+    "time": "Its time point, from 0.",
+    "channelName": "Its channel's name.",
+    "channelColor": "Its channel's display colour.",
+    "zName": "Its z-plane's name.",
+}
+BY_TYPE: Final[Mapping[str, Mapping[str, str]]] = {
+    "AbstractImage": IMAGE_FIELDS,
+    "ImageInstance": IMAGE_FIELDS,
+    "AbstractSlice": SLICE_FIELDS,
+    "SliceInstance": SLICE_FIELDS,
 }
 #: The command of a mutation's answer or a history entry.
 COMMAND: Final = "The command that recorded the change: what undo and redo act on."
@@ -39,14 +73,20 @@ def _id_of(name: str) -> str | None:
     """`imageId` → "The id of its image."; None for any other name."""
     if not name.endswith("Id") or len(name) <= 2:
         return None
-    words = _WORDS.sub(" ", name[:-2]).lower()
-    return f"The id of its {words}."
+    return f"The id of its {_words(name[:-2])}."
 
 
-def _field_description(field_name: str, type_name: str) -> str | None:
-    if field_name == "command" and type_name == "Command":
+def _words(name: str) -> str:
+    return _WORDS.sub(" ", name).lower()
+
+
+def _field_description(type_name: str, field_name: str, field_type: str) -> str | None:
+    if field_name == "command" and field_type == "Command":
         return COMMAND
-    return FIELDS.get(field_name) or _id_of(field_name)
+    if type_name.endswith("Bounds") and field_type.endswith(("Bounds", "ValueRange")):
+        return f"The range of `{field_name}` over the list."
+    shared = BY_TYPE.get(type_name, {}).get(field_name)
+    return shared or FIELDS.get(field_name) or _id_of(field_name)
 
 
 def describe_shared(schema: GraphQLSchema) -> None:
@@ -59,7 +99,7 @@ def describe_shared(schema: GraphQLSchema) -> None:
         for name, field in type_.fields.items():
             if field.description is None:
                 field_type: GraphQLNamedType = _named(field.type)
-                field.description = _field_description(name, field_type.name)
+                field.description = _field_description(type_.name, name, field_type.name)
 
 
 def _named(type_: object) -> GraphQLNamedType:
