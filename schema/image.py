@@ -210,8 +210,10 @@ class ImageInstance:
     base_image_id: Long
     project_id: Long
     user_id: Long | None = strawberry.field(description="Who added the image to the project.")
-    review_start: datetime | None
-    review_stop: datetime | None
+    review_start: datetime | None = strawberry.field(description="When its review began.")
+    review_stop: datetime | None = strawberry.field(
+        description="When its review was validated (null while in review)."
+    )
     review_user_id: Long | None
     content_type: str | None = strawberry.field(description="The file's format (SVS…).")
     width: int | None
@@ -269,7 +271,7 @@ class ImageInstance:
     def zoom(parent: strawberry.Parent[Any]) -> int:
         return zoom_levels(parent)
 
-    @strawberry.field
+    @strawberry.field(description="A virtual stack: its planes are files of their own.")
     @staticmethod
     def is_virtual(parent: strawberry.Parent[Any]) -> bool:
         return is_virtual_format(parent.content_type)
@@ -290,7 +292,7 @@ class ImageInstance:
     def calibration_override(parent: strawberry.Parent[Any]) -> Any:
         return images.stored_calibration(parent)
 
-    @strawberry.field
+    @strawberry.field(description="Where its review stands: not begun, in review, validated.")
     @staticmethod
     def review_state(parent: strawberry.Parent[Any]) -> ReviewState:
         return ReviewState(images.review_state(parent))

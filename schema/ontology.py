@@ -40,12 +40,15 @@ class Term:
     created: datetime
     updated: datetime
     name: str
-    color: str
-    comment: str | None
+    color: str = strawberry.field(description="Its display colour, such as #FF0000.")
+    comment: str | None = strawberry.field(description="A free note about it.")
     ontology_id: Long
     annotations = annotations_field("term", "carrying this term")
 
-    @strawberry.field(graphql_type=Annotated["Ontology", strawberry.lazy("schema.ontology")])
+    @strawberry.field(
+        graphql_type=Annotated["Ontology", strawberry.lazy("schema.ontology")],
+        description="The ontology it belongs to.",
+    )
     @staticmethod
     async def ontology(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(ontologies_by_id).load(parent.ontology_id)
@@ -56,7 +59,10 @@ class Term:
         found = await info.context.loader(parent_by_term).load(parent.id)
         return None if found is None else Long(found)
 
-    @strawberry.field(graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None)
+    @strawberry.field(
+        graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None,
+        description="Its parent term.",
+    )
     @staticmethod
     async def parent(parent: strawberry.Parent[Any], info: Info) -> Any:
         found = await info.context.loader(parent_by_term).load(parent.id)

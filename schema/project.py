@@ -204,11 +204,19 @@ class Project:
     name: str
     ontology_id: Long | None
     creator_id: Long | None
-    blind_mode: bool
-    are_images_downloadable: bool
-    is_closed: bool
-    hide_users_layers: bool
-    hide_admins_layers: bool
+    blind_mode: bool = strawberry.field(
+        description="Image names hidden from its contributors (the images' ids shown instead)."
+    )
+    are_images_downloadable: bool = strawberry.field(
+        description="Contributors may download its images (managers always may)."
+    )
+    is_closed: bool = strawberry.field(description="Marked closed; nothing enforces it.")
+    hide_users_layers: bool = strawberry.field(
+        description="Contributors' annotations hidden from the other contributors."
+    )
+    hide_admins_layers: bool = strawberry.field(
+        description="Managers' annotations hidden from contributors."
+    )
     images = strawberry.field(
         resolver=project_images,
         description="Its images, newest first; sort and filters as `imageInstances`.",
@@ -222,17 +230,20 @@ class Project:
     online_users = online_users_field("project")
     annotations = annotations_field("project", "of this project")
 
-    @strawberry.field
+    @strawberry.field(
+        description="Who may change what: CLASSIC (every member), RESTRICTED (contributors "
+        "their own annotations and images only), READ_ONLY (managers only)."
+    )
     @staticmethod
     def mode(parent: strawberry.Parent[Any]) -> ProjectMode:
         return ProjectMode(parent.mode)
 
-    @strawberry.field
+    @strawberry.field(description="`mode` is READ_ONLY.")
     @staticmethod
     def is_read_only(parent: strawberry.Parent[Any]) -> bool:
         return bool(parent.mode == ProjectMode.READ_ONLY.value)
 
-    @strawberry.field
+    @strawberry.field(description="`mode` is RESTRICTED.")
     @staticmethod
     def is_restricted(parent: strawberry.Parent[Any]) -> bool:
         return bool(parent.mode == ProjectMode.RESTRICTED.value)
@@ -262,14 +273,17 @@ class Project:
     def number_of_slides() -> int:
         return 0
 
-    @strawberry.field(graphql_type=Annotated["Ontology", strawberry.lazy("schema.ontology")] | None)
+    @strawberry.field(
+        graphql_type=Annotated["Ontology", strawberry.lazy("schema.ontology")] | None,
+        description="The terms its annotations take.",
+    )
     @staticmethod
     async def ontology(parent: strawberry.Parent[Any], info: Info) -> Any:
         if parent.ontology_id is None:
             return None
         return await info.context.loader(ontologies_by_id).load(parent.ontology_id)
 
-    @strawberry.field
+    @strawberry.field(description="Its ontology's name.")
     @staticmethod
     async def ontology_name(parent: strawberry.Parent[Any], info: Info) -> str | None:
         if parent.ontology_id is None:

@@ -44,13 +44,17 @@ class User:
     id: Long
     created: datetime
     updated: datetime
-    username: str
-    firstname: str
-    lastname: str
-    language: str
-    is_developer: bool
-    enabled: bool
-    origin: str | None
+    username: str = strawberry.field(description="The name to sign in with, unique in any case.")
+    firstname: str = strawberry.field(description="First name.")
+    lastname: str = strawberry.field(description="Last name.")
+    language: str = strawberry.field(description="The language of its interface (EN, FR…).")
+    is_developer: bool = strawberry.field(description="The web interface shows developer tools.")
+    enabled: bool = strawberry.field(
+        description="May sign in and call the API: an administrator locks and unlocks it."
+    )
+    origin: str | None = strawberry.field(
+        description="Where the account came from (BOOTSTRAP, ADMINISTRATOR…)."
+    )
     annotations = annotations_field("user", "this user drew")
 
     @strawberry.field(description="Always false: cytogate has no algorithm (job) users.")
