@@ -85,8 +85,9 @@ class Point:
 
 
 @strawberry.type
-class AnnotationCore:
-    """The fields every annotation row holds (each a plain value)."""
+class Measured:
+    """The plain fields an annotation of either layer holds: where it lies, how it was
+    simplified, its measures."""
 
     id: Long
     created: datetime
@@ -94,7 +95,6 @@ class AnnotationCore:
     slice_id: Long
     image_id: Long
     project_id: Long
-    user_id: Long = strawberry.field(description="The creator.")
     geometry_compression: float = strawberry.field(
         description="The simplification tolerance chosen at creation, re-applied on edits."
     )
@@ -109,9 +109,32 @@ class AnnotationCore:
     centroid_x: float = strawberry.field(description="The x of its centroid, in pixels.")
     centroid_y: float = strawberry.field(description="The y of its centroid, in pixels.")
     count_comments: int = strawberry.field(description="How many comments it has.")
+
+
+@strawberry.type
+class AnnotationCore(Measured):
+    """The fields every annotation row holds (each a plain value)."""
+
+    user_id: Long = strawberry.field(description="The creator.")
     count_reviewed_annotations: int = strawberry.field(
         description="How many reviewed copies it has (0 or 1)."
     )
+
+
+@strawberry.type
+class ListedExtras:
+    """What a flat listing row of either layer adds when selected (its `show…` groups)."""
+
+    original_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
+    instance_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
+    channel: int = strawberry.field(description="Its slice's channel.")
+    z_stack: int = strawberry.field(description="Its slice's z.")
+    time: int = strawberry.field(description="Its slice's time point.")
+    creator: str = strawberry.field(description="The creator's username.")
+    creator_name: str = strawberry.field(description="The creator's first and last names.")
+    crop_url: str = strawberry.field(description="Its crop, through the image server.")
+    small_crop_url: str = strawberry.field(description="Its crop at most 256 pixels wide.")
+    image_url: str = strawberry.field(description="Its page in the web viewer.")
 
 
 def placed(kind: str) -> type:
@@ -229,7 +252,7 @@ class AnnotationTrack:
     description="A flat row of an annotation listing: plain values only, the optional ones "
     "computed when selected. Made for bulk reads and exports."
 )
-class AnnotationRow(AnnotationCore):
+class AnnotationRow(AnnotationCore, ListedExtras):
     wkt_location: str = strawberry.field(
         name="location", description="WKT in pixels, origin at the bottom-left corner."
     )
@@ -239,16 +262,6 @@ class AnnotationRow(AnnotationCore):
     )
     track_ids: list[Long] = strawberry.field(description="The tracks it is in.")
     annotation_tracks: JSON = strawberry.field(description='[{"id": link id, "track": id}]')
-    original_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
-    instance_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
-    channel: int = strawberry.field(description="Its slice's channel.")
-    z_stack: int = strawberry.field(description="Its slice's z.")
-    time: int = strawberry.field(description="Its slice's time point.")
-    creator: str = strawberry.field(description="The creator's username.")
-    creator_name: str = strawberry.field(description="The creator's first and last names.")
-    crop_url: str = strawberry.field(description="Its crop, through the image server.")
-    small_crop_url: str = strawberry.field(description="Its crop at most 256 pixels wide.")
-    image_url: str = strawberry.field(description="Its page in the web viewer.")
 
 
 @planned_input

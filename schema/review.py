@@ -31,8 +31,8 @@ from resolvers.user import users_by_id
 from schema.annotation import (
     AnnotationFilter,
     AnnotationInput,
-    AreaUnit,
-    LengthUnit,
+    ListedExtras,
+    Measured,
     UserAnnotation,
     placed,
 )
@@ -74,28 +74,16 @@ def cast_row(type_: type, row: Any) -> Any:
 
 
 @strawberry.type
-class ReviewedAnnotationCore:
+class ReviewedAnnotationCore(Measured):
     """The fields every reviewed annotation row holds (each a plain value)."""
 
-    id: Long
-    created: datetime
-    updated: datetime
-    slice_id: Long
-    image_id: Long
-    project_id: Long
     user_id: Long = strawberry.field(description="The creator of the original annotation.")
     review_user_id: Long = strawberry.field(description="Who accepted it (the reviewer).")
     parent_ident: Long | None = strawberry.field(description="The original user annotation.")
-    parent_class_name: str | None
+    parent_class_name: str | None = strawberry.field(
+        description="The original's class (Cytomine's name of a user annotation)."
+    )
     status: int = strawberry.field(description="1 when made by accepting an annotation.")
-    geometry_compression: float
-    area: float
-    area_unit: AreaUnit
-    perimeter: float
-    perimeter_unit: LengthUnit
-    centroid_x: float
-    centroid_y: float
-    count_comments: int
     wkt_location: str = strawberry.field(
         name="location", description="WKT in pixels, origin at the bottom-left corner."
     )
@@ -148,20 +136,10 @@ class ReviewedAnnotation(ReviewedAnnotationCore, placed(REVIEWED_LAYER.kind)):  
     description="A flat row of the reviewed listing: plain values only, the optional ones "
     "computed when selected. Made for bulk reads and exports."
 )
-class ReviewedAnnotationRow(ReviewedAnnotationCore):
+class ReviewedAnnotationRow(ReviewedAnnotationCore, ListedExtras):
     user_by_term: JSON = strawberry.field(
         description='[{"id": 0, "term": id, "user": [the creator]}]'
     )
-    original_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
-    instance_filename: str | None = strawberry.field(description="Blind-mode rules apply.")
-    channel: int
-    z_stack: int
-    time: int
-    creator: str = strawberry.field(description="The creator's username.")
-    creator_name: str
-    crop_url: str
-    small_crop_url: str
-    image_url: str
 
 
 AnnotationAny = Annotated[

@@ -2,7 +2,8 @@
 what introspection, GraphiQL's documentation and schema.graphql show.
 
 Ids, dates, names, the pieces of a page, the command of a change, the ids of related objects
-(`imageId`: the id of its image), the bounds of a list's fields and the payloads of mutations
+(`imageId`: the id of its image), the bounds of a list's fields, the root fields reading one
+object by id and the payloads of mutations
 mean the same everywhere, and the two kinds of images (of slices) share their dimensions: they
 are described once here rather than on each of the hundreds of fields that carry them.
 """
@@ -80,7 +81,11 @@ def _words(name: str) -> str:
     return _WORDS.sub(" ", name).lower()
 
 
-def _field_description(type_name: str, field_name: str, field_type: str) -> str | None:
+def _field_description(
+    type_name: str, field_name: str, field_type: str, arguments: tuple[str, ...]
+) -> str | None:
+    if type_name == "Query" and arguments == ("id",):
+        return f"One {_words(field_type)} by its id (NOT_FOUND when there is none)."
     if field_name == "command" and field_type == "Command":
         return COMMAND
     if type_name.endswith("Bounds") and field_type.endswith(("Bounds", "ValueRange")):
@@ -99,7 +104,9 @@ def describe_shared(schema: GraphQLSchema) -> None:
         for name, field in type_.fields.items():
             if field.description is None:
                 field_type: GraphQLNamedType = _named(field.type)
-                field.description = _field_description(type_.name, name, field_type.name)
+                field.description = _field_description(
+                    type_.name, name, field_type.name, tuple(field.args)
+                )
 
 
 def _named(type_: object) -> GraphQLNamedType:
