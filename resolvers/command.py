@@ -59,7 +59,7 @@ from resolvers.acl import READ, entries_of, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
-from resolvers.listing import Page, fetch_page
+from resolvers.listing import Page, RowStream, fetch_page, whole_list
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -681,9 +681,10 @@ async def list_history(
     before: datetime | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """History entries, newest first: of one project (READ on it), or of every project the
-    caller is a member of (no admin bypass, core.md §8.2); bounds are exclusive."""
+    caller is a member of (no admin bypass, core.md §8.2); bounds are exclusive. Every entry
+    (REST's `max=0`) is a stream: a project's history grows with each of its writes."""
     viewer = ctx.require_viewer()
     stmt = _history()
     if project_id is not None:
@@ -703,8 +704,12 @@ async def list_history(
         stmt = stmt.where(created > after)
     if before is not None:
         stmt = stmt.where(created < before)
+    page_size = ctx.page_limit(limit)
+    stream = whole_list(ctx.db, stmt, page_size, offset)
+    if stream is not None:
+        return stream
     async with ctx.db.read() as conn:
-        return await fetch_page(conn, stmt, limit=ctx.page_limit(limit), offset=offset)
+        return await fetch_page(conn, stmt, limit=page_size, offset=offset)
 
 
 async def commands_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

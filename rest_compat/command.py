@@ -12,7 +12,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
-from rest_compat.envelopes import Call, bare, json_response, page
+from rest_compat.envelopes import Call, array, json_response, page
 from rest_compat.routes import Route
 from rest_compat.shapes import CLASS_PREFIX, JSON, epoch_ms, epoch_ms_number, snapshot_json
 
@@ -35,10 +35,6 @@ def _history_row(node: JSON) -> JSON:
             action=command["action"],
         )
     return row
-
-
-def _history(connection: JSON) -> list[JSON]:
-    return [_history_row(node) for node in connection["nodes"]]
 
 
 def command_json(node: JSON) -> JSON:
@@ -86,9 +82,9 @@ _undo = _replayed("Nothing to undo")
 _redo = _replayed("Nothing to redo")
 
 ROUTES: Final = (
-    Route("GET", "/api/commandhistory.json", "CommandHistory", bare(_history)),
+    Route("GET", "/api/commandhistory.json", "CommandHistory", array(_history_row)),
     Route("GET", "/api/project/{project:int}/commandhistory.json", "CommandHistory",
-          bare(_history)),
+          array(_history_row)),
     Route("GET", "/api/project/{project:int}/last/{count:int}.json", "LastCommands",
           page(_history_object)),
     Route("GET", "/api/deletecommand.json", "DeletedCommands", page(command_json)),

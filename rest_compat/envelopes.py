@@ -24,6 +24,7 @@ __all__ = [
     "Call",
     "Envelope",
     "StreamedJSON",
+    "array",
     "bare",
     "command",
     "command_body",
@@ -181,18 +182,35 @@ class StreamedJSON(web.StreamResponse):
         await self.write_eof()
 
 
-async def _streamed_page(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
-    """The list envelope of a whole list (from offset 0), a partition of items at a time; its
-    counts, known once every row is read, close it (a JSON object's keys have no order)."""
-    yield b'{"collection":['
+async def _joined(nodes: CompletedRows, shape: Shape, seen: list[int]) -> AsyncIterator[bytes]:
+    """The shaped items of a stream, a partition at a time, comma-joined as in a JSON array;
+    `seen` gets how many once they are all read."""
     count = 0
     async for partition in nodes:
         if partition:
             items = orjson.dumps([shape(node) for node in partition])[1:-1]
             yield items if count == 0 else b"," + items
             count += len(partition)
+    seen.append(count)
+
+
+async def _streamed_page(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
+    """The list envelope of a whole list (from offset 0), a partition of items at a time; its
+    counts, known once every row is read, close it (a JSON object's keys have no order)."""
+    yield b'{"collection":['
+    seen: list[int] = []
+    async for items in _joined(nodes, shape, seen):
+        yield items
+    count = seen[0]
     tail = {"offset": 0, "perPage": count, "size": count, "totalPages": 1 if count else 0}
     yield b"]," + orjson.dumps(tail)[1:]
+
+
+async def _streamed_array(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
+    yield b"["
+    async for items in _joined(nodes, shape, []):
+        yield items
+    yield b"]"
 
 
 def page(shape: Shape) -> Envelope:
@@ -204,9 +222,23 @@ def page(shape: Shape) -> Envelope:
         if isinstance(connection["nodes"], CompletedRows):
             return StreamedJSON(_streamed_page(connection["nodes"], shape), call.headers)
         nodes = [shape(node) for node in connection["nodes"]]
+        total = connection["totalCount"]  # -1: a stream read whole, every row from the first
         return json_response(
-            _list_envelope(nodes, connection["totalCount"], call), headers=call.headers
+            _list_envelope(nodes, len(nodes) if total < 0 else total, call), headers=call.headers
         )
+
+    return envelope
+
+
+def array(shape: Shape) -> Envelope:
+    """A bare JSON array of a connection's nodes (`commandhistory.json`); a whole list
+    streamed as its rows are read."""
+
+    def envelope(data: Any, call: Call) -> web.StreamResponse:
+        nodes = _root(data)["nodes"]
+        if isinstance(nodes, CompletedRows):
+            return StreamedJSON(_streamed_array(nodes, shape), call.headers)
+        return json_response([shape(node) for node in nodes], headers=call.headers)
 
     return envelope
 

@@ -46,6 +46,7 @@ from graphql import (
     GraphQLField,
     GraphQLFloat,
     GraphQLInt,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,6 +55,7 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     GraphQLScalarType,
     GraphQLString,
+    GraphQLUnionType,
 )
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import Path
@@ -452,7 +454,8 @@ def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> 
 
 
 #: A stream holds its request's database connection until its last row: what completes its
-#: rows may not wait on the database (a loader would wait for the stream, which waits for it).
+#: rows may not wait (a loader would wait for the stream, which waits for it); lists whose
+#: fields may are read whole first (`_complete_read`), and this guards the rest.
 _STREAM_READS: Final = "the fields of a streamed list may not read the database"
 
 
@@ -540,14 +543,18 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         position_context: Any,
     ) -> Any:
         """A `RowStream` stays a stream (`CompletedRows`), each partition completed by the
-        list's plan, or the normal way where there is none; lists go on."""
+        list's plan, or the normal way where there is none; lists go on. Where the items' fields
+        read the database (loaders), which the stream's cursor holds, every row is read first
+        and the list completed as any other."""
         if not isinstance(result, RowStream):
             return super().complete_list_value(
                 return_type, field_details_list, info, path, result, position_context
             )
         plan = self._plan(return_type.of_type, field_details_list)
-        if plan is not None and plan.deferred:
-            raise TypeError(_STREAM_READS)
+        if plan.deferred if plan is not None else self._awaits(return_type, field_details_list):
+            return self._complete_read(
+                return_type, field_details_list, info, path, result, position_context
+            )
 
         async def complete(partition: list[Any]) -> list[Any]:
             if plan is not None:
@@ -572,6 +579,21 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return done
 
         return CompletedRows(result, complete)
+
+    async def _complete_read(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        rows: RowStream,
+        position_context: Any,
+    ) -> Any:
+        every = [row async for partition in rows for row in partition]
+        done = super().complete_list_value(
+            return_type, field_details_list, info, path, every, position_context
+        )
+        return await done if inspect.isawaitable(done) else done
 
     def complete_iterable_value(
         self,
@@ -688,6 +710,30 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return True
         held = self._deferred(response_key, _Held(field.python_name), definition.type, details)
         return held or False
+
+    def _awaits(self, type_: GraphQLOutputType, details: Any) -> bool:
+        """Whether completing the selection `details` of values of `type_` may wait (an async
+        resolver, a loaded or batched field, an abstract type's members): a stream's rows are
+        completed without waiting, since its cursor holds the database until the last one."""
+        inner = type_
+        while isinstance(inner, GraphQLNonNull | GraphQLList):
+            inner = inner.of_type
+        if isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
+            return True
+        if not isinstance(inner, GraphQLObjectType):
+            return False
+        grouped, _, _ = self.collect_subfields(inner, details)
+        for sub_details in grouped.values():
+            definition = inner.fields.get(sub_details[0].node.name.value)
+            if definition is None:  # __typename
+                continue
+            field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            metadata: Mapping[str, Any] = (field.metadata or {}) if field is not None else {}
+            if field is None or field.is_async or LOADED in metadata or BATCHED in metadata:
+                return True
+            if self._awaits(definition.type, sub_details):
+                return True
+        return False
 
     def _defers(self, type_: GraphQLOutputType, details: Any) -> bool:
         """Whether the selection `details` of values of `type_` (or of its lists' items) has

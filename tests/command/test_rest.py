@@ -273,3 +273,27 @@ def test_a_command_is_stored_with_its_history_and_undo_item_in_one_statement(ser
     assert "INSERT INTO command_history " in recorded and "INSERT INTO undo_stack_item " in recorded
     assert [s for s in inserts if "command_history" in s or "undo_stack_item" in s] == [recorded]
     assert undo(api)["collection"][0]["message"] == f"Term {term['id']} (T) deleted"
+
+
+def test_whole_history_streams_in_parts_and_full_data_is_read_whole(api, monkeypatch):
+    """Every entry (`max=0`) is written as its rows are read, a partition at a time; with
+    `fullData` (the commands, read by a loader) the list is read whole first. Both say what
+    the pages say."""
+    from resolvers import listing
+
+    monkeypatch.setattr(listing, "WHOLE_LIST_PARTITION", 2)
+    project = make_project(api)
+    for name in "abcd":
+        body = {**project, "name": f"{project['name']}{name}"}
+        assert api.put(f"/api/project/{project['id']}.json", json=body).status_code == 200
+    path = f"/api/project/{project['id']}/commandhistory.json"
+    whole = api.get(path, params={"max": 0})
+    assert whole.headers.get("Transfer-Encoding") == "chunked"
+    assert whole.json() == api.get(path, params={"max": 5}).json()
+    assert len(whole.json()) == 5
+    full = api.get(path, params={"max": 0, "fullData": "true"})
+    assert full.status_code == 200, full.text
+    assert full.json() == api.get(path, params={"max": 5, "fullData": "true"}).json()
+    assert [row["id"] for row in full.json()] == [row["id"] for row in whole.json()]
+    last = api.get(f"/api/project/{project['id']}/last/0.json").json()
+    assert last["size"] == 5 and len(last["collection"]) == 5
