@@ -92,9 +92,9 @@ SCALARS: Final[dict[object, ScalarDefinition]] = {Long: LONG_SCALAR, Upload: UPL
 
 @strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    offset: int
+    has_next_page: bool = strawberry.field(description="Whether items follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether items precede it.")
+    offset: int = strawberry.field(description="How many items precede it.")
 
 
 T = TypeVar("T")

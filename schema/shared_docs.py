@@ -46,6 +46,10 @@ IMAGE_FIELDS: Final[Mapping[str, str]] = {
     "tileSize": "The side of its tiles, in pixels.",
     "originalFilename": "The name of the file it was uploaded as.",
 }
+CALIBRATION_FIELDS: Final[Mapping[str, str]] = {
+    **IMAGE_FIELDS,
+    "physicalSizeX": "µm per pixel along x.",
+}
 SLICE_FIELDS: Final[Mapping[str, str]] = {
     "mime": "Its format, as the image server names it (openslide/svs…).",
     "channel": "Its channel, from 0.",
@@ -60,6 +64,7 @@ BY_TYPE: Final[Mapping[str, Mapping[str, str]]] = {
     "ImageInstance": IMAGE_FIELDS,
     "AbstractSlice": SLICE_FIELDS,
     "SliceInstance": SLICE_FIELDS,
+    "Calibration": CALIBRATION_FIELDS,
 }
 #: The command of a mutation's answer or a history entry.
 COMMAND: Final = "The command that recorded the change: what undo and redo act on."
@@ -79,6 +84,14 @@ def _id_of(name: str) -> str | None:
 
 def _words(name: str) -> str:
     return _WORDS.sub(" ", name).lower()
+
+
+def _named_by(field_name: str, fields: Mapping[str, object]) -> str | None:
+    """`user` beside `userId` (`tracks` beside `trackIds`): "The user `userId` names."."""
+    for key in (f"{field_name}Id", f"{field_name.removesuffix('s')}Ids"):
+        if key in fields and key != field_name:
+            return f"The {_words(field_name)} `{key}` names."
+    return None
 
 
 def _field_description(
@@ -106,7 +119,7 @@ def describe_shared(schema: GraphQLSchema) -> None:
                 field_type: GraphQLNamedType = _named(field.type)
                 field.description = _field_description(
                     type_.name, name, field_type.name, tuple(field.args)
-                )
+                ) or _named_by(name, type_.fields)
 
 
 def _named(type_: object) -> GraphQLNamedType:
