@@ -160,11 +160,11 @@ class Position:
     image_id: Long
     slice_id: Long
     project_id: Long
-    zoom: int
-    rotation: float
-    broadcast: bool
-    x: float = strawberry.field(description="The viewport's centre.")
-    y: float
+    zoom: int = strawberry.field(description="The viewer's zoom level.")
+    rotation: float = strawberry.field(description="The viewer's rotation, as it sent it.")
+    broadcast: bool = strawberry.field(description="Shared with the users following its user.")
+    x: float = strawberry.field(description="The x of the viewport's centre.")
+    y: float = strawberry.field(description="The y of the viewport's centre.")
 
     @strawberry.field(description="The viewport as a WKT polygon (top-left corner first).")
     @staticmethod

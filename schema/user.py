@@ -210,9 +210,11 @@ class Signature:
 
 @strawberry.type(description="Tokens issued by a login.")
 class LoginPayload:
-    token: str
-    short_term_token: str
-    expires: datetime
+    token: str = strawberry.field(description="A bearer token (`Authorization: Bearer …`).")
+    short_term_token: str = strawberry.field(
+        description="A bearer token for reads only, valid 300 s (for the URLs of images)."
+    )
+    expires: datetime = strawberry.field(description="When `token` stops working.")
 
 
 @strawberry.type
