@@ -60,7 +60,9 @@ def _whole_failure(response_data: Any) -> tuple[int, int | None] | None:
         return None
     waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
     wait = max((w for w in waits if isinstance(w, int)), default=None)
-    return WHOLE_FAILURES[code], wait if wait is not None or code != "UNAVAILABLE" else 1
+    if wait is None and code == "UNAVAILABLE":
+        wait = 1  # a 503 always says when to try again
+    return WHOLE_FAILURES[code], wait
 
 
 def _may_stream(request: web.Request) -> None:

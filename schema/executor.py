@@ -459,6 +459,15 @@ def _conditions(selections: Any, fragments: dict[str, Any], found: set[str]) -> 
 _STREAM_READS: Final = "the fields of a streamed list may not read the database"
 
 
+def _not_basic(field: StrawberryField | None) -> bool:
+    return field is None or not field.is_basic_field
+
+
+def _may_wait(field: StrawberryField | None) -> bool:
+    metadata: Mapping[str, Any] = (field.metadata or {}) if field is not None else {}
+    return field is None or field.is_async or LOADED in metadata or BATCHED in metadata
+
+
 class CompletedRows:
     """A `RowStream` completed as it is read: partitions of result dicts, for the REST bridge
     to write as they come (only the bridge's own documents ask for whole lists). `complete`
@@ -715,32 +724,29 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """Whether completing the selection `details` of values of `type_` may wait (an async
         resolver, a loaded or batched field, an abstract type's members): a stream's rows are
         completed without waiting, since its cursor holds the database until the last one."""
-        inner = type_
-        while isinstance(inner, GraphQLNonNull | GraphQLList):
-            inner = inner.of_type
-        if isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
-            return True
-        if not isinstance(inner, GraphQLObjectType):
-            return False
-        grouped, _, _ = self.collect_subfields(inner, details)
-        for sub_details in grouped.values():
-            definition = inner.fields.get(sub_details[0].node.name.value)
-            if definition is None:  # __typename
-                continue
-            field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            metadata: Mapping[str, Any] = (field.metadata or {}) if field is not None else {}
-            if field is None or field.is_async or LOADED in metadata or BATCHED in metadata:
-                return True
-            if self._awaits(definition.type, sub_details):
-                return True
-        return False
+        return self._selects(type_, details, _may_wait, abstract=True)
 
     def _defers(self, type_: GraphQLOutputType, details: Any) -> bool:
         """Whether the selection `details` of values of `type_` (or of its lists' items) has
         fields the values' plan would defer."""
+        return self._selects(type_, details, _not_basic, abstract=False)
+
+    def _selects(
+        self,
+        type_: GraphQLOutputType,
+        details: Any,
+        test: Callable[[StrawberryField | None], bool],
+        *,
+        abstract: bool,
+    ) -> bool:
+        """Whether the selection `details` of values of `type_` (or of its lists' items) has,
+        at any depth, a field `test` holds for (None: not one of strawberry's); an interface
+        or union counts as `abstract`."""
         inner = type_
         while isinstance(inner, GraphQLNonNull | GraphQLList):
             inner = inner.of_type
+        if isinstance(inner, GraphQLInterfaceType | GraphQLUnionType):
+            return abstract
         if not isinstance(inner, GraphQLObjectType):
             return False
         grouped, _, _ = self.collect_subfields(inner, details)
@@ -749,9 +755,7 @@ class ListExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if definition is None:  # __typename
                 continue
             field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            if field is None or not field.is_basic_field:
-                return True
-            if self._defers(definition.type, sub_details):
+            if test(field) or self._selects(definition.type, sub_details, test, abstract=abstract):
                 return True
         return False
 
