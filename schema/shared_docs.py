@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLNamedType, GraphQLObjectType, GraphQLSchema, get_named_type
 
 __all__ = ["describe_shared"]
 
@@ -116,13 +116,7 @@ def describe_shared(schema: GraphQLSchema) -> None:
             type_.description = PAYLOAD
         for name, field in type_.fields.items():
             if field.description is None:
-                field_type: GraphQLNamedType = _named(field.type)
+                field_type: GraphQLNamedType = get_named_type(field.type)
                 field.description = _field_description(
                     type_.name, name, field_type.name, tuple(field.args)
                 ) or _named_by(name, type_.fields)
-
-
-def _named(type_: object) -> GraphQLNamedType:
-    while hasattr(type_, "of_type"):
-        type_ = type_.of_type
-    return type_  # type: ignore[return-value]
