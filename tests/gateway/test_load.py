@@ -172,3 +172,38 @@ def test_fragments_and_variables_count_like_inline_fields(api, scene):
     assert "errors" not in body, body
     # a: 7 annotations, b: 3 (single objects, such as each one's image, count nothing)
     assert body["extensions"]["cost"]["rows"] == 10
+
+
+def test_sign_ins_and_whole_list_streams_at_once_answer_on_two_connections(
+    api, anonymous, scene, make_user
+):
+    """Fifty clients at once on two connections: sign-ins right and wrong (each takes the
+    address's lock and a password check), whole lists of positions, actions and the command
+    history (each stream holds its connection until its last row), and listings."""
+    user = make_user()
+    image, project = scene["image"]["id"], scene["project"]["id"]
+    for n in range(5):
+        corners = {k: float(n) for k in ("topLeftX", "topLeftY", "topRightX", "topRightY",
+                                         "bottomRightX", "bottomRightY", "bottomLeftX",
+                                         "bottomLeftY")}  # fmt: skip
+        assert api.post(f"/api/imageinstance/{image}/position.json", json=corners).ok
+    paths = [f"/api/imageinstance/{image}/positions.json?showDetails=true&max=0",
+             f"/api/imageinstance/{image}/annotation_action.json?max=0",
+             f"/api/project/{project}/commandhistory.json?max=0",
+             f"/api/annotation.json?image={image}&max=0"]  # fmt: skip
+    clients = [api.as_keys(api.public_key, api.private_key) for _ in range(CLIENTS)]
+
+    def call(i: int) -> requests.Response:
+        if i % 5 == 0:
+            password = "password-123" if i % 10 == 0 else "wrong-password"
+            body = {"username": user["username"], "password": password}
+            return anonymous.post("/api/authenticate", json=body)
+        return clients[i].get(paths[i % 4])
+
+    answers = at_once(CLIENTS, call)
+    failed = [a.text[:200] for a in answers if a.status_code not in (200, 403)]
+    assert not failed, failed
+    assert sum(a.status_code == 403 for a in answers) == 5, "the five wrong passwords"
+    lists = [a for i, a in enumerate(answers) if i % 5]
+    assert all(a.headers.get("Transfer-Encoding") == "chunked" for a in lists)
+    assert all(a.json() is not None for a in lists)
