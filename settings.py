@@ -6,6 +6,7 @@ name rather than somewhere deep in a request.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -142,6 +143,19 @@ def _origins(env: Mapping[str, str], name: str = "CYTOGATE_CORS_ORIGINS") -> tup
     return origins
 
 
+def _networks(
+    env: Mapping[str, str], name: str = "CYTOGATE_TRUSTED_PROXIES"
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or networks (CIDR), comma-separated, of the reverse proxies in front."""
+    found = []
+    for item in filter(None, (part.strip() for part in (env.get(name) or "").split(","))):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an address or network") from None
+    return tuple(found)
+
+
 def _mail_from(env: Mapping[str, str], public_url: str | None) -> str:
     """`CYTOGATE_MAIL_FROM`, by default cytogate@ the public URL's host (else localhost)."""
     value = _opt(env, "CYTOGATE_MAIL_FROM")
@@ -187,6 +201,7 @@ class Settings:
     sign_in_failures_per_address: int = 100
     sign_in_window: int = 900
     cors_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     smtp: SmtpServer | None = None
     mail_from: str = "cytogate@localhost"
     invitation_days: int = 7
@@ -260,6 +275,7 @@ class Settings:
             ),
             sign_in_window=_int(env, "CYTOGATE_SIGN_IN_WINDOW_SECONDS", 900, minimum=1),
             cors_origins=_origins(env),
+            trusted_proxies=_networks(env),
             smtp=SmtpServer.from_url(smtp_url) if smtp_url else None,
             mail_from=_mail_from(env, public_url),
             invitation_days=invitation_days,

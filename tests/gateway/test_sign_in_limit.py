@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,9 +14,9 @@ import requests
 
 from db.engine import Database
 from resolvers.sign_in_limit import prune_sign_in_failures
-from settings import Settings
+from settings import ConfigError, Settings
 from tests.conftest import base_settings
-from tests.harness import Api
+from tests.harness import Api, Server, serve
 from tests.storage.conftest import run_sql
 
 PASSWORD = "password-123"  # what the make_user fixture sets
@@ -115,3 +116,38 @@ def test_old_failures_are_pruned(anonymous, database_url):
     assert asyncio.run(prune()) == 1
     left = run_sql(database_url, "SELECT username FROM sign_in_failure")
     assert [row[0] for row in left] == ["nobody-1"]
+
+
+def forwarded(server: Server, username: str, password: str, chain: str) -> requests.Response:
+    return requests.post(server.url + "/api/authenticate", timeout=30,
+                         json={"username": username, "password": password},
+                         headers={"X-Forwarded-For": chain})  # fmt: skip
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(settings, database_url,
+                                                                 make_user):  # fmt: skip
+    """With the proxy trusted, each caller behind it has its own count: the address the
+    proxy appended, not what the caller wrote before it; untrusted, the header is ignored."""
+    user = make_user()
+    proxied = dataclasses.replace(settings, trusted_proxies=(ipaddress.ip_network("127.0.0.1"),))
+    with serve(proxied, database_url) as proxy:
+        for _ in range(3):
+            chain = "6.6.6.6, 10.0.0.1"  # the caller's own claim, then what the proxy saw
+            assert forwarded(proxy, user["username"], "wrong", chain).status_code == 403
+        assert_waits(forwarded(proxy, user["username"], PASSWORD, "7.7.7.7, 10.0.0.1"))
+        assert forwarded(proxy, user["username"], PASSWORD, "10.0.0.2").status_code == 200
+    rows = run_sql(database_url, "SELECT DISTINCT address FROM sign_in_failure")
+    assert [row[0] for row in rows] == ["10.0.0.1"]
+    run_sql(database_url, "DELETE FROM sign_in_failure")
+    with serve(settings, database_url) as direct:
+        for n in range(3):
+            assert forwarded(direct, user["username"], "wrong", f"10.0.1.{n}").status_code == 403
+        assert_waits(forwarded(direct, user["username"], PASSWORD, "10.0.2.1"))
+
+
+@pytest.mark.parametrize("value", ["10.0.0.1, proxy.example.org", "10.0.0.0/33"])
+def test_a_bad_proxy_setting_stops_the_server(value):
+    with pytest.raises(ConfigError, match="CYTOGATE_TRUSTED_PROXIES"):
+        Settings.from_env({"CYTOGATE_TRUSTED_PROXIES": value})
+    read = Settings.from_env({"CYTOGATE_TRUSTED_PROXIES": "10.0.0.0/8, ::1"})
+    assert [str(n) for n in read.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
