@@ -120,13 +120,16 @@ def _positive(text: str) -> bool:
         return False
 
 
+def _listed(env: Mapping[str, str], name: str) -> list[str]:
+    """The comma-separated items of a variable, stripped, empty ones left out."""
+    return [item for item in (part.strip() for part in (env.get(name) or "").split(",")) if item]
+
+
 def _origins(env: Mapping[str, str], name: str = "CYTOGATE_CORS_ORIGINS") -> tuple[str, ...]:
     """Browser origins (`scheme://host[:port]`, comma-separated, any case) allowed to call the
     server from pages of other sites; `*` alone for any origin (then without cookies)."""
-    origins = tuple(
-        dict.fromkeys(o.strip().rstrip("/").lower() for o in (env.get(name) or "").split(","))
-    )
-    origins = tuple(o for o in origins if o)
+    trimmed = (origin.rstrip("/").lower() for origin in _listed(env, name))
+    origins = tuple(dict.fromkeys(origin for origin in trimmed if origin))
     if "*" in origins:
         if len(origins) > 1:
             raise ConfigError(f"{name}: `*` allows every origin and stands alone")
@@ -148,7 +151,7 @@ def _networks(
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Addresses or networks (CIDR), comma-separated, of the reverse proxies in front."""
     found = []
-    for item in filter(None, (part.strip() for part in (env.get(name) or "").split(","))):
+    for item in _listed(env, name):
         try:
             found.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
