@@ -19,14 +19,15 @@ from db.engine import RETRY_DOWN, DatabaseUnavailable
 from gateway.state import AUTH, LEASE, SETTINGS, make_context
 from resolvers.activity import record_ping
 from resolvers.auth import short_term_token
+from resolvers.forwarded import public_origin
 from rest_compat.envelopes import json_response
 
 __all__ = ["ping", "status"]
 
 
 def _public_url(request: web.Request) -> str:
-    configured = request.app[SETTINGS].public_url
-    return configured or f"{request.scheme}://{request.host}"
+    settings = request.app[SETTINGS]
+    return settings.public_url or public_origin(request, settings.trusted_proxies)
 
 
 async def ping(request: web.Request) -> web.Response:

@@ -8,16 +8,12 @@ address. Once `CYTOGATE_SIGN_IN_FAILURES` of them lie in the window
 address whatever the username, the next checks answer 429 with the seconds until the oldest
 leaves the window, without checking the password. Counting and recording hold a lock on the
 address, so concurrent guesses cannot all pass a count none of them has reached yet. The
-address is the connection's peer, or, when the peer is one of `CYTOGATE_TRUSTED_PROXIES`,
-the nearest address its `X-Forwarded-For` names that is not a proxy (the one the proxy
-appended: what a caller writes there itself lies further left, and counts for nothing).
+address is the caller's, read through trusted proxies (resolvers/forwarded.py).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -28,6 +24,7 @@ from db.engine import Database
 from db.models import SignInFailure
 from resolvers.context import Context
 from resolvers.errors import TooManyRequests
+from resolvers.forwarded import caller_address
 
 __all__ = ["Attempt", "begin_attempt", "prune_sign_in_failures", "succeeded"]
 
@@ -45,24 +42,9 @@ class Attempt:
 
 def _address(ctx: Context) -> str:
     request = ctx.request
-    peer = (request.remote if request is not None else None) or "unknown"
-    proxies = ctx.settings.trusted_proxies
-    if request is None or not _among(peer, proxies):
-        return peer[:64]
-    forwarded = ",".join(request.headers.getall("X-Forwarded-For", ()))
-    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _among(hop, proxies):
-            return hop[:64]
-    return peer[:64]
-
-
-def _among(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+    if request is None:
+        return "unknown"
+    return caller_address(request, ctx.settings.trusted_proxies)[:64]
 
 
 async def begin_attempt(ctx: Context, username: str) -> Attempt:

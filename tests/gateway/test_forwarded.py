@@ -1,0 +1,64 @@
+"""Absolute links behind a reverse proxy (resolvers/forwarded.py): the scheme and host a
+trusted proxy forwards name the links the server gives out (REST, GraphQL, status); from any
+other peer, or when they are not a scheme and a host, those headers change nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from typing import Any
+
+import pytest
+
+from settings import Settings
+from tests.factories import abstract_image, add_image, make_project
+from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
+
+PROXIED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "slides.example.org"}
+
+
+def links(api: Api, headers: dict[str, str]) -> list[str]:
+    """The links one image gives through REST, GraphQL and the status route."""
+    project = make_project(api)
+    instance = add_image(api, project["id"], abstract_image(api)["id"])
+    rest = api.get(f"/api/imageinstance/{instance['id']}.json", headers=headers).json()
+    graphql = api.post("/graphql", headers=headers, json={
+        "query": "query($id: Long!) { imageInstance(id: $id) { tileUrlTemplate } }",
+        "variables": {"id": instance["id"]}}).json()  # fmt: skip
+    status = api.get("/status.json", headers=headers).json()
+    return [rest["thumb"], graphql["data"]["imageInstance"]["tileUrlTemplate"],
+            status["serverURL"]]  # fmt: skip
+
+
+def proxied_server(settings: Settings, database_url: str, trusted: str) -> Any:
+    return serve(dataclasses.replace(
+        settings, trusted_proxies=(ipaddress.ip_network(trusted),)), database_url)  # fmt: skip
+
+
+def test_a_trusted_proxy_names_the_links(settings, database_url):
+    with proxied_server(settings, database_url, "127.0.0.1") as proxy:
+        api = Api(proxy.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        for link in links(api, PROXIED):
+            assert link.startswith("https://slides.example.org"), link
+        chained = {"X-Forwarded-Proto": "http, https", "X-Forwarded-Host": "a.example, b.example"}
+        for link in links(api, chained):
+            assert link.startswith("https://b.example"), "the nearest proxy's values win"
+
+
+def test_forwarded_headers_from_an_untrusted_peer_change_nothing(settings, database_url):
+    with proxied_server(settings, database_url, "10.0.0.0/8") as server:
+        api = Api(server.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        for link in links(api, PROXIED):
+            assert link.startswith(server.url), link
+
+
+@pytest.mark.parametrize("headers", [
+    {"X-Forwarded-Proto": "javascript", "X-Forwarded-Host": "evil.example/<script>"},
+    {"X-Forwarded-Proto": "", "X-Forwarded-Host": "a b"},
+])  # fmt: skip
+def test_forwarded_values_that_are_not_a_scheme_and_host_are_ignored(settings, database_url,
+                                                                     headers):  # fmt: skip
+    with proxied_server(settings, database_url, "127.0.0.1") as proxy:
+        api = Api(proxy.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
+        for link in links(api, headers):
+            assert link.startswith(proxy.url), link
