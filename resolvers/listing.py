@@ -37,6 +37,7 @@ __all__ = [
     "parent_pages",
     "parse_bool",
     "read_parent_pages",
+    "wants_whole",
     "whole_list",
 ]
 
@@ -98,11 +99,16 @@ class RowStream:
 WHOLE_LIST_PARTITION = 2000
 
 
+def wants_whole(limit: int | None, offset: int) -> bool:
+    """Every row is asked for from the first: a limit of None, which only the REST bridge's
+    `max=0` gets (decision 6)."""
+    return limit is None and offset == 0
+
+
 def whole_list(db: Lease, statement: Any, limit: int | None, offset: int) -> RowStream | None:
-    """The rows of `statement` as a `RowStream` when every row is asked for from the first (a
-    limit of None, which only the REST bridge's `max=0` gets: decision 6); else None, and the
-    caller reads its page."""
-    return RowStream(db, statement, WHOLE_LIST_PARTITION) if limit is None and offset == 0 else None
+    """The rows of `statement` as a `RowStream` when the whole list is asked for
+    (`wants_whole`); else None, and the caller reads its page."""
+    return RowStream(db, statement, WHOLE_LIST_PARTITION) if wants_whole(limit, offset) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,19 @@ and consultation resumes also come as CSV files (`export=csv`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from aiohttp import web
 
 from resolvers.errors import InvalidInput
-from rest_compat.envelopes import Call, bare, items, page, single, within
-from rest_compat.report_file import attachment, csv_chunks, streamed
+from rest_compat.envelopes import Call, Streamed, bare, items, page, single, within
+from rest_compat.report_file import attachment, csv_chunks, csv_parts, download_headers, streamed
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON, domain, epoch_ms_number
 from rest_compat.user import user_json
+from schema.executor import CompletedRows
 
 __all__ = [
     "ROUTES",
@@ -104,40 +105,50 @@ def _readable_date(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _csv(filename: str, columns: list[str], rows: list[list[Any]]) -> web.Response:
-    return attachment(streamed(csv_chunks(columns, rows)), filename, "text/csv")
+def _csv(
+    filename: str, columns: list[str], nodes: Any, row: Callable[[Any], list[Any]]
+) -> web.StreamResponse:
+    """A file of a row per node; a whole list (`CompletedRows`) written as it is read."""
+    if isinstance(nodes, CompletedRows):
+        parts = csv_parts(columns, ([row(n) for n in part] async for part in nodes))
+        return Streamed(parts, download_headers(filename), "text/csv")
+    return attachment(streamed(csv_chunks(columns, map(row, nodes))), filename, "text/csv")
 
 
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y%m%d")
 
 
-def _connection_history_csv(data: Any, call: Call) -> web.Response:
+def _connection_history_csv(data: Any, call: Call) -> web.StreamResponse:
     """A user's connections to a project as CSV (Cytomine's columns)."""
     nodes = next(iter(data.values()))["nodes"]
-    rows = [[_readable_date(n["created"]), n["time"], n["countViewedImages"],
-             n["countCreatedAnnotations"], n["os"], n["browser"], n["browserVersion"]]
-            for n in nodes]  # fmt: skip
     name = (f"user_{call.path.get('user', '')}_connections_project_"
             f"{call.path.get('project', '')}_{_today()}.csv")  # fmt: skip
     columns = ["Date", "Duration (ms)", "Number of viewed images",
                "Number of created annotations", "Operating System", "Browser",
                "Browser Version"]  # fmt: skip
-    return _csv(name, columns, rows)
+    return _csv(name, columns, nodes, _connection_row)
 
 
-def _resume_csv(data: Any, call: Call) -> web.Response:
+def _connection_row(n: Any) -> list[Any]:
+    return [_readable_date(n["created"]), n["time"], n["countViewedImages"],
+            n["countCreatedAnnotations"], n["os"], n["browser"], n["browserVersion"]]  # fmt: skip
+
+
+def _resume_csv(data: Any, call: Call) -> web.StreamResponse:
     """A user's consultations per image as CSV (Cytomine's columns)."""
     nodes = next(iter(data.values()))
-    rows = [[n["time"], _readable_date(n["first"]), _readable_date(n["last"]), n["frequency"],
-             n["image"], n["imageName"], n["imageThumb"], n["countCreatedAnnotations"]]
-            for n in nodes]  # fmt: skip
     name = (f"image_consultations_of_user_{call.query.get('user', '')}_project_"
             f"{call.query.get('project', '')}_{_today()}.csv")  # fmt: skip
     columns = ["Cumulated duration (ms)", "First consultation", "Last consultation",
                "Number of consultations", "Id of image", "Name", "Thumb",
                "Number of created annotations"]  # fmt: skip
-    return _csv(name, columns, rows)
+    return _csv(name, columns, nodes, _resume_row)
+
+
+def _resume_row(n: Any) -> list[Any]:
+    return [n["time"], _readable_date(n["first"]), _readable_date(n["last"]), n["frequency"],
+            n["image"], n["imageName"], n["imageThumb"], n["countCreatedAnnotations"]]  # fmt: skip
 
 
 def _csv_export(query: Mapping[str, str]) -> bool:

@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from db.memo import Memo
 from resolvers.context import Context
 from resolvers.errors import CytogateError, InvalidInput
-from rest_compat.envelopes import STATUS_BY_CODE, Call, StreamedJSON, error_body, json_response
+from rest_compat.envelopes import STATUS_BY_CODE, Call, Streamed, error_body, json_response
 from rest_compat.operations import Operation, load_operations
 from rest_compat.routes import Match, Route, Router
 from rest_compat.upload import FileStore, Staged, stage
@@ -341,7 +341,7 @@ class Bridge:
         answer = route.envelope(data, replace(call, context=context))
         if inspect.isawaitable(answer):
             return await answer
-        if isinstance(answer, StreamedJSON):  # written now, while the lease reads its rows
+        if isinstance(answer, Streamed):  # written now, while the lease reads its rows
             await answer.send(request)
         return answer
 

@@ -23,7 +23,7 @@ __all__ = [
     "AsyncEnvelope",
     "Call",
     "Envelope",
-    "StreamedJSON",
+    "Streamed",
     "array",
     "bare",
     "command",
@@ -166,13 +166,18 @@ def _list_envelope(collection: list[JSON], size: int, call: Call) -> JSON:
     }
 
 
-class StreamedJSON(web.StreamResponse):
-    """A JSON answer written part by part as its parts come (the bridge calls `send` while
-    the request still holds its database lease, which reads the parts)."""
+class Streamed(web.StreamResponse):
+    """An answer (JSON unless told) written part by part as its parts come (the bridge calls
+    `send` while the request still holds its database lease, which reads the parts)."""
 
-    def __init__(self, parts: AsyncIterator[bytes], headers: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        parts: AsyncIterator[bytes],
+        headers: Mapping[str, str],
+        content_type: str = "application/json",
+    ) -> None:
         super().__init__(status=200, headers={**NO_STORE, **headers})
-        self.content_type = "application/json"
+        self.content_type = content_type
         self.parts = parts
 
     async def send(self, request: web.Request) -> None:
@@ -220,7 +225,7 @@ def page(shape: Shape) -> Envelope:
     def envelope(data: Any, call: Call) -> web.StreamResponse:
         connection = _root(data)
         if isinstance(connection["nodes"], CompletedRows):
-            return StreamedJSON(_streamed_page(connection["nodes"], shape), call.headers)
+            return Streamed(_streamed_page(connection["nodes"], shape), call.headers)
         nodes = [shape(node) for node in connection["nodes"]]
         total = connection["totalCount"]  # -1: a stream read whole, every row from the first
         return json_response(
@@ -237,7 +242,7 @@ def array(shape: Shape) -> Envelope:
     def envelope(data: Any, call: Call) -> web.StreamResponse:
         nodes = _root(data)["nodes"]
         if isinstance(nodes, CompletedRows):
-            return StreamedJSON(_streamed_array(nodes, shape), call.headers)
+            return Streamed(_streamed_array(nodes, shape), call.headers)
         return json_response([shape(node) for node in nodes], headers=call.headers)
 
     return envelope

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -24,7 +24,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 
 from rest_compat.envelopes import NO_STORE
 
-__all__ = ["CHUNK", "Table", "attachment", "csv_chunks", "streamed", "table_file"]
+__all__ = [
+    "CHUNK",
+    "Table",
+    "attachment",
+    "csv_chunks",
+    "csv_parts",
+    "download_headers",
+    "streamed",
+    "table_file",
+]
 
 #: Bytes gathered before a chunk of a streamed file is sent.
 CHUNK: Final = 64 * 1024
@@ -46,19 +55,47 @@ class Table:
     typed: Callable[[list[Any]], list[Any]] = list
 
 
+class _CsvWriter:
+    """CSV as Cytomine writes it (Excel dialect, `;` between values), UTF-8, gathered into
+    chunks of about CHUNK bytes."""
+
+    def __init__(self, columns: Iterable[str]) -> None:
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, delimiter=";")
+        self.writer.writerow(columns)
+
+    def full_chunks(self, rows: Iterable[list[Any]]) -> Iterator[bytes]:
+        """Writes `rows`; yields each chunk as it fills."""
+        for row in rows:
+            self.writer.writerow(row)
+            if self.buffer.tell() >= CHUNK:
+                yield self.rest()
+
+    def rest(self) -> bytes:
+        """What is written and not yet yielded."""
+        chunk = self.buffer.getvalue().encode()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return chunk
+
+
 def csv_chunks(columns: Iterable[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    """The CSV of a table as Cytomine writes it (Excel dialect, `;` between values), UTF-8,
-    in chunks of about CHUNK bytes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(row)
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
+    """The CSV of a table, in chunks."""
+    writer = _CsvWriter(columns)
+    yield from writer.full_chunks(rows)
+    yield writer.rest()
+
+
+async def csv_parts(
+    columns: Iterable[str], partitions: AsyncIterable[Iterable[list[Any]]]
+) -> AsyncIterator[bytes]:
+    """The CSV of a table whose rows come a partition at a time (a whole list read from the
+    database as it is written), in chunks."""
+    writer = _CsvWriter(columns)
+    async for rows in partitions:
+        for chunk in writer.full_chunks(rows):
+            yield chunk
+    yield writer.rest()
 
 
 def _text_cell(sheet: Any, value: Any) -> Any:
@@ -146,8 +183,12 @@ def table_file(kind: str, table: Table) -> AsyncIterator[bytes]:
     return _whole(lambda: _xlsx(table, rows))
 
 
+def download_headers(filename: str) -> dict[str, str]:
+    """The headers of a file download, named as Cytomine names it."""
+    return {**NO_STORE, "Content-Disposition": f"attachment; filename={filename}"}
+
+
 def attachment(body: AsyncIterator[bytes], filename: str, media_type: str) -> web.Response:
     """A file download, named as Cytomine names it."""
     payload = AsyncIterablePayload(body, content_type=media_type)
-    headers = {**NO_STORE, "Content-Disposition": f"attachment; filename={filename}"}
-    return web.Response(body=payload, headers=headers)
+    return web.Response(body=payload, headers=download_headers(filename))

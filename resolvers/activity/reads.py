@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -43,7 +44,14 @@ from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.image import get_image_instance, get_slice_instance, image_instances_by_id
 from resolvers.image_name import shown_name_column
-from resolvers.listing import Page, RowStream, fetch_page, whole_list
+from resolvers.listing import (
+    WHOLE_LIST_PARTITION,
+    Page,
+    RowStream,
+    fetch_page,
+    wants_whole,
+    whole_list,
+)
 from resolvers.project_access import ProjectAccess, project_access
 from resolvers.user import USER_COLUMNS, users_by_id
 
@@ -143,6 +151,18 @@ def _newest_first(rows: Any) -> list[Any]:
     return [rows.c.created.desc(), rows.c.id.desc()]
 
 
+def _whole(
+    ctx: Context, limit: int | None, offset: int, base: Any, extra: Callable[[Any], Sequence[Any]]
+) -> RowStream | None:
+    """Every row of `base` newest first, with its `extra` columns, as a stream when the whole
+    list is asked for; else None (before building anything), and the caller reads its page."""
+    if not wants_whole(limit, offset):
+        return None
+    rows = base.subquery()
+    every = select(rows, *extra(rows)).order_by(*_newest_first(rows))
+    return RowStream(ctx.db, every, WHOLE_LIST_PARTITION)
+
+
 async def list_connections(
     ctx: Context,
     project_id: int,
@@ -150,15 +170,20 @@ async def list_connections(
     *,
     limit: int | None = None,
     offset: int = 0,
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """The project's connections (one user's when given), newest first, each with its time,
     viewed images and drawn annotations up to its close (or now) and, for the open newest one
-    of an online user, `online` (core.md §9.16); managers only."""
+    of an online user, `online` (core.md §9.16); managers only. Every connection (REST's
+    `max=0`, the CSV export) is a stream."""
     (await _access(ctx, project_id)).require_manager()
     if user_id is not None:
         await _known_user(ctx, user_id)
     query = ConnectionQuery(project_id, user_id, _limit(ctx, limit, offset), offset)
-    return await ctx.loader(connection_pages).load(query)
+    c = CONNECTION_TABLE.c
+    mine = [] if user_id is None else [c.user_id == user_id]
+    every = _whole(ctx, query.limit, offset, connections(c.project_id == project_id, *mine),
+                   connection_metrics)  # fmt: skip
+    return every or await ctx.loader(connection_pages).load(query)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,9 +389,10 @@ async def count_actions(
 
 async def connection_consultations(
     ctx: Context, connection_id: int, *, limit: int | None = None, offset: int = 0
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """The images opened during one project connection, newest first, each with its time up
-    to its close (or now) (core.md §9.16); managers of the connection's project."""
+    to its close (or now) (core.md §9.16); managers of the connection's project. Every one
+    (REST's `max=0`) is a stream."""
     ctx.require_viewer()
     await _settled(ctx)
     c = CONNECTION_TABLE.c
@@ -385,6 +411,9 @@ async def connection_consultations(
         .where(rows.c.project_connection_id == connection_id)
         .order_by(rows.c.created.desc(), rows.c.id.desc())
     )
+    stream = whole_list(ctx.db, stmt, page_size, offset)
+    if stream is not None:
+        return stream
     async with ctx.db.read() as conn:
         return await fetch_page(conn, stmt, limit=page_size, offset=offset)
 
@@ -394,12 +423,17 @@ async def connection_consultations(
 
 async def list_consultations(
     ctx: Context, project_id: int, user_id: int, *, limit: int | None = None, offset: int = 0
-) -> Page[Any]:
+) -> Page[Any] | RowStream:
     """A user's consultations of the project's images, newest first, each closed one with
-    its time and drawn annotations (core.md §9.17); oneself or the project's managers."""
+    its time and drawn annotations (core.md §9.17); oneself or the project's managers. Every
+    consultation (REST's `max=0`) is a stream."""
     await _self_or_manager(ctx, project_id, user_id)
     query = ConsultationQuery(project_id, user_id, _limit(ctx, limit, offset), offset)
-    return await ctx.loader(consultation_pages).load(query)
+    c = CONSULTATION_TABLE.c
+    every = _whole(ctx, query.limit, offset,
+                   consultations(c.project_id == project_id, c.user_id == user_id),
+                   consultation_metrics)  # fmt: skip
+    return every or await ctx.loader(consultation_pages).load(query)
 
 
 @dataclass(frozen=True, slots=True)

@@ -324,6 +324,55 @@ def test_whole_lists_of_positions_and_actions_stream_in_parts(api, scene, databa
     assert positions[0]["location"] == "POLYGON ((24 24, 24 24, 24 24, 24 24, 24 24))"
 
 
+def test_whole_lists_of_connections_and_consultations_stream_in_parts(api, scene, database_url,
+                                                                      monkeypatch):  # fmt: skip
+    """`max=0` of a project's connections, a user's consultations, a connection's
+    consultations and the connection history's CSV are written as their rows are read (with
+    the values computed per row), and hold what the pages hold."""
+    from resolvers import listing
+
+    monkeypatch.setattr(listing, "WHOLE_LIST_PARTITION", 7)
+    project, image, user = scene["project"]["id"], scene["image"]["id"], me(api)
+    connections = insert(database_url, "project_connection", [
+        {"user_id": user, "project_id": project, "created": at(100 * n), "os": f"os{n}"}
+        for n in range(20)])  # fmt: skip
+    insert(database_url, "image_consultation", [
+        {"user_id": user, "image_id": image, "project_id": project, "created": at(5 + 3 * n),
+         "project_connection_id": connections[0], "mode": "view", "image_name": "x"}
+        for n in range(15)])  # fmt: skip
+    insert(
+        database_url,
+        "persistent_connection",
+        [{"user_id": user, "project_id": project, "created": at(s)} for s in (1, 9, 250, 260)],
+    )
+    for path, size in (
+        (f"/api/project/{project}/userconnection/{user}.json", 20),
+        (f"/api/project/{project}/connectionHistory/{user}.json", 20),
+        (f"/api/project/{project}/user/{user}/imageconsultation.json", 15),
+        (f"/api/projectConnection/{connections[0]}.json", 15),
+    ):
+        whole = api.get(path, params={"max": 0})
+        assert whole.status_code == 200, whole.text
+        assert whole.headers.get("Transfer-Encoding") == "chunked", path
+        body = whole.json()
+        assert (body["size"], body["perPage"], body["totalPages"]) == (size, size, 1), path
+        paged = ok(api.get(path, params={"max": size}))
+        assert body["collection"] == paged["collection"] and len(paged["collection"]) == size
+    times = [
+        row["time"] for row in listed(api, f"/api/project/{project}/userconnection/{user}.json")
+    ]
+    assert times[-3:] == [10000, 0, 9000], "each connection's time from its own pings"
+    history = f"/api/project/{project}/connectionHistory/{user}.json"
+    whole = api.get(history, params={"export": "csv"})
+    assert whole.status_code == 200 and whole.headers["Content-Type"].startswith("text/csv")
+    assert whole.headers.get("Transfer-Encoding") == "chunked"
+    assert "attachment; filename=user_" in whole.headers["Content-Disposition"]
+    paged = api.get(history, params={"export": "csv", "max": 20})
+    assert whole.text == paged.text and len(whole.text.splitlines()) == 21
+    assert [line.split(";")[4] for line in whole.text.splitlines()[1:4]] == [
+        "os19", "os18", "os17"]  # fmt: skip
+
+
 # --- users' activity and presence ------------------------------------------------------------
 
 
