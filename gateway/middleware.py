@@ -103,12 +103,13 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
     if ctx is None or response.prepared:
         return
     settings = request.app[SETTINGS]
+    secure = ctx.public_url.startswith("https:")  # the caller reached us over TLS
     for name, value in ctx.cookies.items():
         if value is None:
             response.del_cookie(name, path="/")
         else:
             response.set_cookie(
-                name, value, path="/", httponly=True, samesite="Lax",
+                name, value, path="/", httponly=True, samesite="Lax", secure=secure,
                 max_age=settings.token_hours * 3600,
             )  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Absolute links behind a reverse proxy (resolvers/forwarded.py): the scheme and host a
-trusted proxy forwards name the links the server gives out (REST, GraphQL, status); from any
-other peer, or when they are not a scheme and a host, those headers change nothing."""
+trusted proxy forwards name the links the server gives out (REST, GraphQL, status) and mark
+the session cookie of an HTTPS caller Secure; from any other peer, or when they are not a
+scheme and a host, those headers change nothing."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import ipaddress
 from typing import Any
 
 import pytest
+import requests
 
 from settings import Settings
 from tests.factories import abstract_image, add_image, make_project
-from tests.harness import ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
+from tests.harness import ADMIN_PASSWORD, ADMIN_PRIVATE_KEY, ADMIN_PUBLIC_KEY, Api, serve
 
 PROXIED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "slides.example.org"}
 
@@ -62,3 +64,14 @@ def test_forwarded_values_that_are_not_a_scheme_and_host_are_ignored(settings, d
         api = Api(proxy.url, ADMIN_PUBLIC_KEY, ADMIN_PRIVATE_KEY)
         for link in links(api, headers):
             assert link.startswith(proxy.url), link
+
+
+def test_the_session_cookie_is_secure_when_the_caller_came_over_https(settings, database_url):
+    with proxied_server(settings, database_url, "127.0.0.1") as proxy:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        for headers, secure in ((PROXIED, True), ({}, False)):
+            response = requests.post(proxy.url + "/api/authenticate?session=true", json=login,
+                                     headers=headers, timeout=30)  # fmt: skip
+            assert response.status_code == 200, response.text
+            cookie = response.headers["Set-Cookie"].lower()
+            assert "httponly" in cookie and ("; secure" in cookie) is secure, cookie
