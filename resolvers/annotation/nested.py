@@ -111,6 +111,11 @@ async def annotations_of(
     viewer = ctx.require_viewer()
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("first and offset must not be negative")
+    if search is not None and (search.before_slice is not None or search.after_slice is not None):
+        raise InvalidInput(
+            "beforeSlice and afterSlice bound the root annotation listing (with "
+            "tracks, in plane order); a parent's annotations do not take them"
+        )
     shared = (
         None if viewer.is_admin else viewer.id,
         _EVERY if search is None or search == _EVERY else _hashable(search),
@@ -150,9 +155,11 @@ async def _pages(db: Lease, group: list[NestedQuery]) -> dict[int, Any]:
                               first.reads)  # fmt: skip
         else:
             visible_rows, manages = visible_to(first.viewer)
+            project = first.search.project  # the root listing's scope, a condition here
             where = and_(
                 visible_rows(USER_LAYER),
                 *await conditions(conn, USER_LAYER, first.search, visible_rows),
+                *([] if project is None else [_T.c.project_id == project]),
             )
             stmt = _rows_select(first.parent, where, manages, wanted, first.base,
                                 probe is not None, first.reads)  # fmt: skip

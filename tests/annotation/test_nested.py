@@ -174,6 +174,34 @@ def test_nested_filters_narrow_each_parents_page(api, world):
     assert {e["extensions"]["code"] for e in bad["errors"]} == {"NOT_FOUND"}
 
 
+def test_a_users_annotations_narrow_to_a_project_and_refuse_slice_bounds(api, world):
+    """A user's annotations span their projects: `project` keeps one (a filter no parent
+    level implies); `beforeSlice`/`afterSlice`, which order the root listing by plane, are
+    refused rather than ignored."""
+    other = make_project(api, ontology=world["ontology"]["id"])
+    image = add_image(api, other["id"], abstract_image(api)["id"])["id"]
+    elsewhere = annotate_many(api, image, world["terms"], 2)
+    admin = api.get("/api/user/current.json").json()["id"]
+    query = """query($user: Long!, $project: Long!) { user(id: $user) {
+      annotations(first: 100, filter: {project: $project}) { totalCount nodes { id } } } }"""
+    for project, expected in (
+        (other["id"], elsewhere),
+        (
+            world["project"]["id"],
+            [*world["annotations"][world["images"][1]], *world["annotations"][world["images"][0]]],
+        ),
+    ):
+        page = api.gql(query, {"user": admin, "project": project})["data"]["user"]["annotations"]
+        assert sorted(n["id"] for n in page["nodes"]) == sorted(expected)
+        assert page["totalCount"] == len(expected)
+    slices = api.get(f"/api/imageinstance/{image}/sliceinstance.json").json()["collection"]
+    bounded = api.gql("""query($image: Long!, $slice: Long!) { imageInstance(id: $image) {
+        annotations(filter: {beforeSlice: $slice}) { nodes { id } } } }""",
+                      {"image": image, "slice": slices[0]["id"]})  # fmt: skip
+    assert [e["extensions"]["code"] for e in bounded["errors"]] == ["BAD_USER_INPUT"]
+    assert "beforeSlice" in bounded["errors"][0]["message"]
+
+
 def _count(server: Server, api: Api, project: int) -> int:
     with server.count_statements() as counter:
         body = api.gql(NESTED, {"project": project, "first": 50})
