@@ -186,7 +186,7 @@ class AbstractImage:
     async def uploaded_file(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await image_file(info.context, parent)
 
-    @strawberry.field(graphql_type=Storage | None)
+    @strawberry.field(graphql_type=Storage | None, description="The storage holding its file.")
     @staticmethod
     async def storage(parent: strawberry.Parent[Any], info: Info) -> Any:
         upload = await image_file(info.context, parent)
@@ -222,24 +222,54 @@ class AbstractImage:
 @strawberry.input(description="An abstract image's writable fields; an update replaces them.")
 class AbstractImageInput:
     uploaded_file: Long | None = None
-    original_filename: str | None = None
-    width: int | None = None
-    height: int | None = None
-    depth: int | None = None
-    duration: int | None = None
-    channels: int | None = None
-    sample_per_pixel: int | None = None
-    bit_per_sample: int | None = None
-    physical_size_x: float | None = None
-    physical_size_y: float | None = None
-    physical_size_z: float | None = None
+    original_filename: str | None = strawberry.field(
+        default=None, description="The name of the file it was uploaded as; required, not blank."
+    )
+    width: int | None = strawberry.field(
+        default=None, description="Its width in pixels, at full resolution (at least 1)."
+    )
+    height: int | None = strawberry.field(
+        default=None, description="Its height in pixels, at full resolution (at least 1)."
+    )
+    depth: int | None = strawberry.field(
+        default=None, description="How many z-planes it has (null: 1)."
+    )
+    duration: int | None = strawberry.field(
+        default=None, description="How many time points it has (null: 1)."
+    )
+    channels: int | None = strawberry.field(
+        default=None, description="Intrinsic channels; an RGB image has 1 (null: 1)."
+    )
+    sample_per_pixel: int | None = strawberry.field(
+        default=None, description="Samples per pixel, 3 for RGB (null: 1)."
+    )
+    bit_per_sample: int | None = strawberry.field(
+        default=None, description="Bits per sample (null: 8)."
+    )
+    physical_size_x: float | None = strawberry.field(
+        default=None, description="µm per pixel along x, positive (null: unknown)."
+    )
+    physical_size_y: float | None = strawberry.field(
+        default=None, description="µm per pixel along y, positive (null: unknown)."
+    )
+    physical_size_z: float | None = strawberry.field(
+        default=None, description="µm between z-planes, positive (null: unknown)."
+    )
     resolution: float | None = strawberry.field(
         default=None, description="Legacy name of physicalSizeX; wins when both are given."
     )
-    fps: float | None = None
-    magnification: int | None = None
-    colorspace: str | None = None
-    tile_size: int | None = None
+    fps: float | None = strawberry.field(
+        default=None, description="Frames per second of its time points, positive (null: unknown)."
+    )
+    magnification: int | None = strawberry.field(
+        default=None, description="The objective magnification it was scanned at (at least 1)."
+    )
+    colorspace: str | None = strawberry.field(
+        default=None, description="Its colour space (legacy free text)."
+    )
+    tile_size: int | None = strawberry.field(
+        default=None, description="The side of its tiles, in pixels (null: 256)."
+    )
 
     def fields(self) -> AbstractImageFields:
         return AbstractImageFields(**dataclasses.asdict(self))
@@ -249,13 +279,24 @@ class AbstractImageInput:
 class AbstractSliceInput:
     image: Long | None = None
     uploaded_file: Long | None = None
-    mime: str | None = None
-    channel: int | None = None
-    z_stack: int | None = None
-    time: int | None = None
-    channel_name: str | None = None
-    channel_color: str | None = None
-    z_name: str | None = None
+    mime: str | None = strawberry.field(
+        default=None,
+        description="Its format, one of Cytomine's MIME types (openslide/svs, image/pyrtiff…).",
+    )
+    channel: int | None = strawberry.field(
+        default=None, description="Its channel, from 0 (null: 0)."
+    )
+    z_stack: int | None = strawberry.field(
+        default=None, description="Its z-plane, from 0 (null: 0)."
+    )
+    time: int | None = strawberry.field(
+        default=None, description="Its time point, from 0 (null: 0)."
+    )
+    channel_name: str | None = strawberry.field(default=None, description="Its channel's name.")
+    channel_color: str | None = strawberry.field(
+        default=None, description="Its channel's display colour, as #rrggbb."
+    )
+    z_name: str | None = strawberry.field(default=None, description="Its z-plane's name.")
 
     def fields(self) -> AbstractSliceFields:
         return AbstractSliceFields(**dataclasses.asdict(self))
@@ -271,6 +312,14 @@ class AbstractImagePayload:
 class AbstractSlicePayload:
     abstract_slice: Any = strawberry.field(graphql_type=AbstractSlice)
     command: Command
+
+
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+def _plane(part: str) -> Any:
+    return _about(f"With `abstractImageId`: the slice's {part}, from 0 (ignored with `id`).")
 
 
 def _image_payload(changed: Changed) -> AbstractImagePayload:
@@ -306,7 +355,9 @@ class AbstractImageQuery:
         self,
         info: Info,
         project_id: Long | None = None,
-        unused: bool = False,
+        unused: Annotated[
+            bool, _about("Keeps only the images with neither an instance nor a companion file.")
+        ] = False,
         filters: list[FilterInput] | None = None,
         sort: str | None = None,
         order: str | None = None,
@@ -320,7 +371,9 @@ class AbstractImageQuery:
         return connection(page)
 
     @strawberry.field(graphql_type=User, description="Who uploaded an image (NOT_FOUND: unknown).")
-    async def abstract_image_uploader(self, info: Info, id: Long) -> Any:
+    async def abstract_image_uploader(
+        self, info: Info, id: Annotated[Long, _about("The id of the abstract image.")]
+    ) -> Any:
         return await abstract_image.get_abstract_image_uploader(info.context, id)
 
     @strawberry.field(
@@ -332,9 +385,9 @@ class AbstractImageQuery:
         info: Info,
         id: Long | None = None,
         abstract_image_id: Long | None = None,
-        channel: int = 0,
-        z_stack: int = 0,
-        time: int = 0,
+        channel: Annotated[int, _plane("channel")] = 0,
+        z_stack: Annotated[int, _plane("z-plane")] = 0,
+        time: Annotated[int, _plane("time point")] = 0,
     ) -> Any:
         return await abstract_image.get_abstract_slice(
             info.context, id, image_id=abstract_image_id, channel=channel, z_stack=z_stack,
@@ -357,7 +410,9 @@ class AbstractImageQuery:
         return connection(page)
 
     @strawberry.field(graphql_type=User, description="Who uploaded a slice (NOT_FOUND: unknown).")
-    async def abstract_slice_uploader(self, info: Info, id: Long) -> Any:
+    async def abstract_slice_uploader(
+        self, info: Info, id: Annotated[Long, _about("The id of the abstract slice.")]
+    ) -> Any:
         return await abstract_image.get_abstract_slice_uploader(info.context, id)
 
 
@@ -387,11 +442,21 @@ class AbstractImageMutation:
         return _image_payload(await abstract_image.delete_abstract_image(info.context, id))
 
     @strawberry.mutation(
-        description="Refresh an image's fields from the image server (`deep`: its slices' "
-        "channels too); UNAVAILABLE without an image server."
+        description="Refresh an image's fields from the image server's reading of its file "
+        "(`deep`: its slices' channels too); true even when the file could not be read, as "
+        "Cytomine answers."
     )
     async def abstract_image_properties_extract(
-        self, info: Info, id: Long, deep: bool = False
+        self,
+        info: Info,
+        id: Annotated[Long, _about("The id of the abstract image.")],
+        deep: Annotated[
+            bool,
+            _about(
+                "Also refreshes each channel's name and colour on its slices (from an external "
+                "image server only)."
+            ),
+        ] = False,
     ) -> bool:
         await abstract_image.extract_abstract_image_properties(info.context, id, deep)
         return True

@@ -50,6 +50,18 @@ ImageType = Annotated["ImageInstance", strawberry.lazy("schema.image")]
 ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
 
 
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
+def _since(records: str) -> Any:
+    return _about(f"Counts only the {records} from this moment on; null: no lower bound.")
+
+
+def _until(records: str) -> Any:
+    return _about(f"Counts only the {records} up to this moment; null: no upper bound.")
+
+
 async def _user(parent: Any, info: Info) -> Any:
     return await info.context.loader(users_by_id).load(parent.user_id)
 
@@ -82,9 +94,11 @@ class ProjectConnection:
     created: datetime
     user_id: Long
     project_id: Long
-    os: str | None
-    browser: str | None
-    browser_version: str | None
+    os: str | None = strawberry.field(description="The operating system the client reported.")
+    browser: str | None = strawberry.field(description="The browser the client reported.")
+    browser_version: str | None = strawberry.field(
+        description="The browser's version the client reported."
+    )
     time: Long | None = strawberry.field(
         description="Milliseconds of activity: the gaps under 30 s between the user's pings, "
         "up to the next connection (or now); null on a record just made."
@@ -125,7 +139,9 @@ class ImageConsultation:
     project_connection_id: Long | None = strawberry.field(
         description="The user's connection to the project then."
     )
-    mode: str | None
+    mode: str | None = strawberry.field(
+        description='How the image was opened, as the client put it (free text, e.g. "view").'
+    )
     image_name: str | None = strawberry.field(
         description="The image's name then, as its project showed it (blind: the base image's id)."
     )
@@ -133,7 +149,9 @@ class ImageConsultation:
         description="Milliseconds of activity: the gaps under 15 s between the user's positions "
         "on the image until their next consultation of it; null while this one is the last."
     )
-    count_created_annotations: int | None
+    count_created_annotations: int | None = strawberry.field(
+        description="Annotations the user drew on the image in the same span; null when `time` is."
+    )
 
     @strawberry.field(description="The image's thumbnail (512 pixels).")
     @staticmethod
@@ -191,9 +209,9 @@ class Position:
 @strawberry.type(description="How often one viewport was seen on an image.")
 class PositionSummary:
     image_id: Long
-    zoom: int
-    rotation: float
-    frequency: int
+    zoom: int = strawberry.field(description="The viewer's zoom level.")
+    rotation: float = strawberry.field(description="The viewer's rotation, as it sent it.")
+    frequency: int = strawberry.field(description="How many positions had this viewport.")
 
     @strawberry.field(description="The corners as [x, y] pairs, top-left first.")
     @staticmethod
@@ -211,8 +229,13 @@ class AnnotationAction:
     slice_id: Long
     project_id: Long
     action: str = strawberry.field(description='Free text, e.g. "select".')
-    annotation_ident: Long
-    annotation_class_name: str
+    annotation_ident: Long = strawberry.field(
+        description="The id of the annotation acted on (a user or a reviewed annotation)."
+    )
+    annotation_class_name: str = strawberry.field(
+        description="The annotation's Cytomine class (be.cytomine.domain.ontology."
+        "UserAnnotation or ReviewedAnnotation)."
+    )
     annotation_creator_id: Long | None
 
     @strawberry.field(graphql_type=User | None)
@@ -223,9 +246,14 @@ class AnnotationAction:
 
 @strawberry.type(description="A number of connections: of a user, or in a period from `time`.")
 class ConnectionFrequency:
-    frequency: float
+    frequency: float = strawberry.field(
+        description="How many connections; in `averageConnections`, their share (0 to 1)."
+    )
     user_id: Long | None
-    time: datetime | None
+    time: datetime | None = strawberry.field(
+        description="The start of the hour, day or week counted (in `averageConnections`, "
+        "the first one in the list's range); null on counts per user."
+    )
 
 
 @strawberry.type(description="A user's latest connection to a project.")
@@ -239,7 +267,9 @@ class LastImage:
     user_id: Long
     created: datetime
     image_id: Long
-    image_name: str | None
+    image_name: str | None = strawberry.field(
+        description="The image's name as the project shows it now (blind: the base image's id)."
+    )
 
 
 @strawberry.type(description="A user's consultations of one image, summed up.")
@@ -247,12 +277,16 @@ class ConsultationResume:
     project_id: Long
     user_id: Long
     image_id: Long
-    image_name: str | None
-    first: datetime
-    last: datetime
-    frequency: int
+    image_name: str | None = strawberry.field(
+        description="The image's name as the project shows it now (blind: the base image's id)."
+    )
+    first: datetime = strawberry.field(description="When the user first opened the image.")
+    last: datetime = strawberry.field(description="When the user last opened the image.")
+    frequency: int = strawberry.field(description="How many times the user opened the image.")
     time: Long = strawberry.field(description="Milliseconds of activity in all.")
-    count_created_annotations: int
+    count_created_annotations: int = strawberry.field(
+        description="Annotations the user drew on the image during these consultations."
+    )
 
     @strawberry.field(description="The image's thumbnail.")
     @staticmethod
@@ -264,14 +298,21 @@ class ConsultationResume:
 class OnlinePosition:
     image_id: Long
     slice_id: Long
-    image_name: str | None
-    date: datetime
+    image_name: str | None = strawberry.field(
+        description="The image's name as the project showed it then (blind: the base image's id)."
+    )
+    date: datetime = strawberry.field(
+        description="When the user's newest position on that slice was recorded."
+    )
 
 
 @strawberry.type(description="A user online in a project, with where they look.")
 class OnlineUser:
     user_id: Long
-    positions: list[OnlinePosition]
+    positions: list[OnlinePosition] = strawberry.field(
+        description="The slices they looked at in the last 30 s, newest first; empty when they "
+        "are only connected."
+    )
 
     @strawberry.field(graphql_type=User | None)
     @staticmethod
@@ -282,19 +323,33 @@ class OnlineUser:
 @strawberry.type(description="A member of a project and what they last did there.")
 class UserActivity:
     last_image_id: Long | None
-    last_image_name: str | None
-    last_connection: datetime | None
+    last_image_name: str | None = strawberry.field(
+        description="The name of the image they consulted last, as the project shows it."
+    )
+    last_connection: datetime | None = strawberry.field(
+        description="When they last opened the project; null if they never did."
+    )
     frequency: int = strawberry.field(description="How many times they opened the project.")
     user: User = strawberry.field(description="The member.")
 
 
 @strawberry.type(description="A user's activity in a project, summed up.")
 class ActivityResume:
-    first_connection: datetime | None
-    last_connection: datetime | None
-    total_annotations: int
-    total_connections: int
-    total_consultations: int
+    first_connection: datetime | None = strawberry.field(
+        description="When the user first opened the project; null if they never did."
+    )
+    last_connection: datetime | None = strawberry.field(
+        description="When the user last opened the project; null if they never did."
+    )
+    total_annotations: int = strawberry.field(
+        description="How many of the project's user annotations are the user's."
+    )
+    total_connections: int = strawberry.field(
+        description="How many times the user opened the project."
+    )
+    total_consultations: int = strawberry.field(
+        description="How many times the user opened one of its images."
+    )
     total_annotation_selections: int = strawberry.field(description='Annotation actions "select".')
 
 
@@ -417,9 +472,15 @@ def member_activity_field(attribute: str, graphql_type: Any, description: str) -
 @strawberry.input(description="Opening a project.")
 class ProjectConnectionInput:
     project: Long
-    os: str | None = None
-    browser: str | None = None
-    browser_version: str | None = None
+    os: str | None = strawberry.field(
+        default=None, description="Your operating system (free text, at most 255 characters)."
+    )
+    browser: str | None = strawberry.field(
+        default=None, description="Your browser (free text, at most 255 characters)."
+    )
+    browser_version: str | None = strawberry.field(
+        default=None, description="Your browser's version (free text, at most 255 characters)."
+    )
 
 
 @strawberry.input(description="Opening an image.")
@@ -432,17 +493,43 @@ class ImageConsultationInput:
 class PositionInput:
     image: Long | None = None
     slice: Long | None = None
-    top_left_x: float | None = None
-    top_left_y: float | None = None
-    top_right_x: float | None = None
-    top_right_y: float | None = None
-    bottom_right_x: float | None = None
-    bottom_right_y: float | None = None
-    bottom_left_x: float | None = None
-    bottom_left_y: float | None = None
-    zoom: int | None = None
-    rotation: float | None = None
-    broadcast: bool | None = None
+    top_left_x: float | None = strawberry.field(
+        default=None, description="The x of the viewport's top-left corner, in pixels; 0 if null."
+    )
+    top_left_y: float | None = strawberry.field(
+        default=None, description="The y of the viewport's top-left corner, in pixels; 0 if null."
+    )
+    top_right_x: float | None = strawberry.field(
+        default=None, description="The x of the viewport's top-right corner, in pixels; 0 if null."
+    )
+    top_right_y: float | None = strawberry.field(
+        default=None, description="The y of the viewport's top-right corner, in pixels; 0 if null."
+    )
+    bottom_right_x: float | None = strawberry.field(
+        default=None,
+        description="The x of the viewport's bottom-right corner, in pixels; 0 if null.",
+    )
+    bottom_right_y: float | None = strawberry.field(
+        default=None,
+        description="The y of the viewport's bottom-right corner, in pixels; 0 if null.",
+    )
+    bottom_left_x: float | None = strawberry.field(
+        default=None,
+        description="The x of the viewport's bottom-left corner, in pixels; 0 if null.",
+    )
+    bottom_left_y: float | None = strawberry.field(
+        default=None,
+        description="The y of the viewport's bottom-left corner, in pixels; 0 if null.",
+    )
+    zoom: int | None = strawberry.field(
+        default=None, description="The viewer's zoom level, from 0 to 100; 0 if null."
+    )
+    rotation: float | None = strawberry.field(
+        default=None, description="The viewer's rotation, kept as sent; 0 if null."
+    )
+    broadcast: bool | None = strawberry.field(
+        default=None, description="Share it with the users following you; false if null."
+    )
 
     def fields(self) -> PositionFields:
         return PositionFields(
@@ -454,8 +541,13 @@ class PositionInput:
 
 @strawberry.input(description="Something done to an annotation of either kind.")
 class AnnotationActionInput:
-    annotation_ident: Long | None = None
-    action: str | None = None
+    annotation_ident: Long | None = strawberry.field(
+        default=None, description="The id of the annotation, user or reviewed (required)."
+    )
+    action: str | None = strawberry.field(
+        default=None,
+        description='What you did to it, e.g. "select" (required, at most 255 characters).',
+    )
 
 
 @strawberry.type
@@ -519,8 +611,19 @@ class ActivityQuery:
         info: Info,
         project: Long | None = None,
         user: Long | None = None,
-        period: str | None = None,
-        heatmap: bool = False,
+        period: Annotated[
+            str | None,
+            _about(
+                "Counts per hour, day or week (weeks from Sunday) rather than per user; "
+                "required without a project."
+            ),
+        ] = None,
+        heatmap: Annotated[
+            bool,
+            _about(
+                "Counts per hour from `afterThan` (`period` and `beforeThan` are then ignored)."
+            ),
+        ] = False,
         after_than: datetime | None = None,
         before_than: datetime | None = None,
     ) -> list[ConnectionFrequency]:
@@ -537,7 +640,13 @@ class ActivityQuery:
     async def average_connections(
         self,
         info: Info,
-        period: str | None = None,
+        period: Annotated[
+            str | None,
+            _about(
+                "Required: hour, day or week, for the shares of each hour of the day, day of "
+                "the month or week of the year."
+            ),
+        ] = None,
         project: Long | None = None,
         user: Long | None = None,
         after_than: datetime | None = None,
@@ -554,14 +663,18 @@ class ActivityQuery:
         self,
         info: Info,
         project: Long,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
+        start_date: Annotated[datetime | None, _since("connections")] = None,
+        end_date: Annotated[datetime | None, _until("connections")] = None,
     ) -> int:
         return await activity.count_connections(info.context, project, start_date, end_date)
 
     @strawberry.field(description="The images opened during one project connection; managers.")
     async def project_connection_consultations(
-        self, info: Info, id: Long, first: int | None = None, offset: int = 0
+        self,
+        info: Info,
+        id: Annotated[Long, _about("The id of the project connection.")],
+        first: int | None = None,
+        offset: int = 0,
     ) -> ImageConsultationConnection:
         page = await activity.connection_consultations(info.context, id, limit=first,
                                                        offset=offset)  # fmt: skip
@@ -600,8 +713,8 @@ class ActivityQuery:
         self,
         info: Info,
         project: Long,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
+        start_date: Annotated[datetime | None, _since("consultations")] = None,
+        end_date: Annotated[datetime | None, _until("consultations")] = None,
     ) -> int:
         return await activity.count_consultations(info.context, project, start_date, end_date)
 
@@ -615,7 +728,9 @@ class ActivityQuery:
         info: Info,
         image: Long,
         user: Long,
-        broadcast: bool = False,
+        broadcast: Annotated[
+            bool, _about("Considers only the positions the user broadcast (shared with followers).")
+        ] = False,
         slice: Long | None = None,
     ) -> Any:
         return await activity.last_position(info.context, image, user, broadcast=broadcast,
@@ -663,7 +778,13 @@ class ActivityQuery:
 
     @strawberry.field(description="Who looked at an image (a slice) in the last 30 s, by id.")
     async def image_online_users(
-        self, info: Info, image: Long, slice: Long | None = None, broadcast: bool = False
+        self,
+        info: Info,
+        image: Long,
+        slice: Long | None = None,
+        broadcast: Annotated[
+            bool, _about("Considers only broadcast positions (shared with followers).")
+        ] = False,
     ) -> list[Long]:
         found = await activity.online_on_image(info.context, image, slice_id=slice,
                                                broadcast=broadcast)  # fmt: skip
@@ -705,8 +826,8 @@ class ActivityQuery:
         self,
         info: Info,
         project: Long,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
+        start_date: Annotated[datetime | None, _since("actions")] = None,
+        end_date: Annotated[datetime | None, _until("actions")] = None,
     ) -> int:
         return await activity.count_actions(info.context, project, start_date, end_date)
 
@@ -737,7 +858,17 @@ class ActivityQuery:
         "its members when `offline`), else sharing a project with them.",
     )
     async def friends(
-        self, info: Info, user: Long, project: Long | None = None, offline: bool = False
+        self,
+        info: Info,
+        user: Long,
+        project: Long | None = None,
+        offline: Annotated[
+            bool,
+            _about(
+                "Also lists the users not connected in the last 300 s: every member of the "
+                "project, or every user sharing a project with the user."
+            ),
+        ] = False,
     ) -> Any:
         ids = await activity.friends(info.context, user, project_id=project, offline=offline)
         users = await info.context.loader(users_by_id).load_many(ids)

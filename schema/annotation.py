@@ -65,23 +65,35 @@ __all__ = [
     "annotation_payload",
 ]
 
+#: A create's point budget, per part of the geometry, for the inputs without their own.
+_MIN_POINT = (
+    "Simplification stops once under this many points per part, for an input without its "
+    "own minPoint (absent: automatic)."
+)
+_MAX_POINT = (
+    "Simplification goes on while over this many points per part, for an input without its "
+    "own maxPoint (absent: automatic)."
+)
+
 
 @strawberry.enum(description="Unit of an area: pixels² without calibration, else µm².")
 class AreaUnit(Enum):
-    PIXELS2 = 1
-    MICRON2 = 3
+    PIXELS2 = strawberry.enum_value(1, description="Square pixels: the image is not calibrated.")
+    MICRON2 = strawberry.enum_value(
+        3, description="Square micrometres (µm²): the image is calibrated."
+    )
 
 
 @strawberry.enum(description="Unit of a length: pixels without calibration, else mm.")
 class LengthUnit(Enum):
-    PIXELS = 0
-    MM = 2
+    PIXELS = strawberry.enum_value(0, description="Pixels: the image is not calibrated.")
+    MM = strawberry.enum_value(2, description="Millimetres: the image is calibrated.")
 
 
 @strawberry.type(description="A point in the image, origin at the bottom-left corner.")
 class Point:
-    x: float
-    y: float
+    x: float = strawberry.field(description="Its x, in pixels.")
+    y: float = strawberry.field(description="Its y, in pixels.")
 
 
 @strawberry.type
@@ -210,6 +222,7 @@ class UserAnnotation(AnnotationCore, placed(USER_LAYER.kind)):  # type: ignore[m
         tracks_by_annotation,
         "id",
         graphql_type=list[Annotated["AnnotationTrack", strawberry.lazy("schema.annotation")]],
+        description="Its links to the tracks it is in.",
     )
 
 
@@ -228,7 +241,12 @@ class AnnotationTerm:
         graphql_type=Annotated["Term", strawberry.lazy("schema.ontology")] | None,
     )
     user = loaded(users_by_id, "user_id", graphql_type=User | None)
-    annotation = loaded(annotations_by_id, "user_annotation_id", graphql_type=UserAnnotation | None)
+    annotation = loaded(
+        annotations_by_id,
+        "user_annotation_id",
+        graphql_type=UserAnnotation | None,
+        description="The annotation the term is on.",
+    )
 
 
 @strawberry.type(description="An annotation in a track, on the annotation's slice.")
@@ -268,43 +286,103 @@ class AnnotationRow(AnnotationCore, ListedExtras):
 @strawberry.input(description="Which annotations to list (images-annotations.md §3.6); one of "
                   "project, image(s) or slice(s) is required.")  # fmt: skip
 class AnnotationFilter:
-    project: Long | None = None
-    image: Long | None = None
-    images: list[Long] | None = None
-    slice: Long | None = None
-    slices: list[Long] | None = None
-    user: Long | None = None
-    users: list[Long] | None = None
-    term: list[Long] | None = None
-    terms: list[Long] | None = None
+    project: Long | None = strawberry.field(
+        default=None, description="Only annotations of this project."
+    )
+    image: Long | None = strawberry.field(
+        default=None, description="Only annotations of this image."
+    )
+    images: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations of these images (all of one project)."
+    )
+    slice: Long | None = strawberry.field(
+        default=None, description="Only annotations on this slice."
+    )
+    slices: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations on these slices (all of one project)."
+    )
+    user: Long | None = strawberry.field(
+        default=None, description="Only annotations this user created (merged with `users`)."
+    )
+    users: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations one of these users created."
+    )
+    term: list[Long] | None = strawberry.field(
+        default=None, description="Cytomine's name of `terms` (merged with it)."
+    )
+    terms: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations with at least one of these terms."
+    )
     no_term: bool = strawberry.field(
         default=False, description="Without terms; with terms: matching or termless."
     )
-    multiple_term: bool = False
-    users_for_term: list[Long] | None = None
-    track: list[Long] | None = None
-    tracks: list[Long] | None = None
-    no_track: bool = False
-    multiple_track: bool = False
-    before_slice: Long | None = None
-    after_slice: Long | None = None
-    tag: list[Long] | None = None
-    tags: list[Long] | None = None
+    multiple_term: bool = strawberry.field(
+        default=False, description="Only annotations with at least two different terms."
+    )
+    users_for_term: list[Long] | None = strawberry.field(
+        default=None,
+        description="Only annotations with a term put by one of these users (one of `terms`, "
+        "when given).",
+    )
+    track: list[Long] | None = strawberry.field(
+        default=None, description="Cytomine's name of `tracks` (merged with it)."
+    )
+    tracks: list[Long] | None = strawberry.field(
+        default=None,
+        description="Only annotations in one of these tracks; the listing is then in plane "
+        "order (time, then z, then channel).",
+    )
+    no_track: bool = strawberry.field(
+        default=False, description="In no track; with tracks: in one of them or in none."
+    )
+    multiple_track: bool = strawberry.field(
+        default=False, description="Only annotations in at least two tracks."
+    )
+    before_slice: Long | None = strawberry.field(
+        default=None,
+        description="With tracks: only annotations on planes before this slice's, in plane order.",
+    )
+    after_slice: Long | None = strawberry.field(
+        default=None,
+        description="With tracks: only annotations on planes after this slice's, in plane order.",
+    )
+    tag: list[Long] | None = strawberry.field(
+        default=None, description="Cytomine's name of `tags` (merged with it)."
+    )
+    tags: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations with one of these tags."
+    )
     no_tag: bool = strawberry.field(
         default=False, description="Untagged; with tags: tagged with one of them or untagged."
     )
-    not_reviewed_only: bool = False
+    not_reviewed_only: bool = strawberry.field(
+        default=False, description="Only annotations without a reviewed copy."
+    )
     bbox: str | None = strawberry.field(
         default=None, description='"minX,minY,maxX,maxY" or a WKT polygon: intersecting it.'
     )
-    bbox_annotation: Long | None = None
+    bbox_annotation: Long | None = strawberry.field(
+        default=None,
+        description="Only annotations intersecting the geometry of this annotation (of either "
+        "kind).",
+    )
     base_annotation: str | None = strawberry.field(
         default=None, description="An annotation id or a WKT, with maxDistanceBaseAnnotation."
     )
-    max_distance_base_annotation: float | None = None
-    excluded_annotation: Long | None = None
-    after_than: datetime | None = None
-    before_than: datetime | None = None
+    max_distance_base_annotation: float | None = strawberry.field(
+        default=None,
+        description="Only annotations at most this far from baseAnnotation, in pixels "
+        "(required with it).",
+    )
+    excluded_annotation: Long | None = strawberry.field(
+        default=None, description="Leaves out the annotation with this id."
+    )
+    after_than: datetime | None = strawberry.field(
+        default=None, description="Annotations created after this moment."
+    )
+    before_than: datetime | None = strawberry.field(
+        default=None, description="Annotations created before this moment."
+    )
 
     def query(self) -> AnnotationSearch:
         def merged(one: Any, many: list[Long] | None) -> list[int] | None:
@@ -346,9 +424,21 @@ class AnnotationInput:
         default=None, description="Cytomine's name of `tracks` (merged with it)."
     )
     tracks: list[Long] | None = None
-    geometry_compression: float | None = None
-    min_point: int | None = None
-    max_point: int | None = None
+    geometry_compression: float | None = strawberry.field(
+        default=None,
+        description="On update, the tolerance the new geometry is simplified with (absent: "
+        "none); ignored on create.",
+    )
+    min_point: int | None = strawberry.field(
+        default=None,
+        description="On create, simplification stops once under this many points per part "
+        "(absent: the mutation's minPoint, else automatic); ignored on update.",
+    )
+    max_point: int | None = strawberry.field(
+        default=None,
+        description="On create, simplification goes on while over this many points per part "
+        "(absent: the mutation's maxPoint, else automatic); ignored on update.",
+    )
     properties: JSON | None = strawberry.field(
         default=None,
         description="Key/value properties of the new annotation: a map {key: value}, or a "
@@ -405,7 +495,7 @@ class AnnotationCreated:
 
 @strawberry.type(description="What annotationDeleteMany deleted.")
 class AnnotationsDeleted:
-    ids: list[Long]
+    ids: list[Long] = strawberry.field(description="The ids of the annotations deleted.")
     command: Command | None = strawberry.field(description="Null when nothing matched.")
 
 
@@ -468,8 +558,8 @@ class AnnotationMutation:
         self,
         info: Info,
         input: AnnotationInput,
-        min_point: int | None = None,
-        max_point: int | None = None,
+        min_point: Annotated[int | None, strawberry.argument(description=_MIN_POINT)] = None,
+        max_point: Annotated[int | None, strawberry.argument(description=_MAX_POINT)] = None,
     ) -> AnnotationPayload:
         fields = input.fields(min_point, max_point)
         return annotation_payload(await annotation.create_annotation(info.context, fields))
@@ -479,7 +569,15 @@ class AnnotationMutation:
         "none and the first element's error."
     )
     async def annotation_create_many(
-        self, info: Info, inputs: list[AnnotationInput]
+        self,
+        info: Info,
+        inputs: Annotated[
+            list[AnnotationInput],
+            strawberry.argument(
+                description="The annotations to create (at most 100000), each simplified "
+                "within its own minPoint and maxPoint."
+            ),
+        ],
     ) -> list[AnnotationPayload]:
         created = await bulk.create_annotations(info.context, [i.fields() for i in inputs])
         return [annotation_payload(item) for item in created]
@@ -491,9 +589,15 @@ class AnnotationMutation:
     async def annotation_create_each(
         self,
         info: Info,
-        inputs: list[AnnotationInput],
-        min_point: int | None = None,
-        max_point: int | None = None,
+        inputs: Annotated[
+            list[AnnotationInput],
+            strawberry.argument(
+                description="The annotations to create (at most 100000): the answer has one "
+                "element per input, in order."
+            ),
+        ],
+        min_point: Annotated[int | None, strawberry.argument(description=_MIN_POINT)] = None,
+        max_point: Annotated[int | None, strawberry.argument(description=_MAX_POINT)] = None,
     ) -> list[AnnotationCreated]:
         rows = "annotation" in selected(info, AnnotationCreated)
         many = [i.fields(min_point, max_point) for i in inputs]
@@ -506,7 +610,16 @@ class AnnotationMutation:
         "you must be allowed to delete each one, or nothing is deleted."
     )
     async def annotation_delete_many(
-        self, info: Info, filter: AnnotationFilter, ids: list[Long] | None = None
+        self,
+        info: Info,
+        filter: AnnotationFilter,
+        ids: Annotated[
+            list[Long] | None,
+            strawberry.argument(
+                description="Only these of the matching annotations (at most 100000); absent: "
+                "every matching one."
+            ),
+        ] = None,
     ) -> AnnotationsDeleted:
         deleted, command = await bulk.delete_matching(info.context, filter.query(), ids)
         return AnnotationsDeleted(

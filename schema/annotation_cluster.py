@@ -7,14 +7,14 @@ When the mode comes out PLAIN, `rows` is the listing itself, so a viewer asks on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from resolvers.annotation.cluster import Clustering, ClusterMode, cluster_annotations
 from resolvers.annotation.listing import REVIEWED_LAYER, USER_LAYER, Layer, list_annotations
 from schema.annotation import AnnotationFilter, AnnotationRow, AnnotationRowConnection
-from schema.common import Connection, Info, Long, connection, selected
+from schema.common import Connection, Info, Long, connection, described_enum, selected
 from schema.review import (
     ReviewedAnnotationFilter,
     ReviewedAnnotationRow,
@@ -23,14 +23,20 @@ from schema.review import (
 
 __all__ = ["AnnotationClusterQuery"]
 
-ClusterModeType = strawberry.enum(
+ClusterModeType = described_enum(
     ClusterMode,
     name="ClusterMode",
-    description="AUTO: PLAIN or HULLS, from the box's share of the image width and the number "
-    "of annotations on the slices (needs bbox and the slices of one image). PLAIN: every "
-    "annotation. HULLS / CENTROIDS: five k-means clusters, each as the convex hull / centroid "
-    "of its members.",
+    description="How a layer of annotations is shown: every annotation, or k-means clusters.",
+    values={
+        ClusterMode.AUTO: "PLAIN or HULLS, chosen from the box's share of the image width and "
+        "the number of annotations on the slices (needs bbox and the slices of one image).",
+        ClusterMode.PLAIN: "Every annotation, as the listing gives them; no clusters.",
+        ClusterMode.HULLS: "At most five k-means clusters, each the convex hull of its members.",
+        ClusterMode.CENTROIDS: "At most five k-means clusters, each the centroid of its members.",
+    },
 )
+
+_MODE = "How to show the annotations (default: AUTO decides between PLAIN and HULLS)."
 
 
 @strawberry.type(description="A k-means cluster of annotations.")
@@ -90,7 +96,10 @@ class AnnotationClusterQuery:
         "listing when the mode (decided by AUTO, or forced) is PLAIN."
     )
     async def annotation_clusters(
-        self, info: Info, filter: AnnotationFilter, mode: ClusterMode = ClusterMode.AUTO
+        self,
+        info: Info,
+        filter: AnnotationFilter,
+        mode: Annotated[ClusterMode, strawberry.argument(description=_MODE)] = ClusterMode.AUTO,
     ) -> AnnotationClustering:
         return _clustering(await cluster_annotations(info.context, filter.query(), mode))
 
@@ -99,7 +108,10 @@ class AnnotationClusterQuery:
         "the plain listing (reviewedRows) when the mode is PLAIN."
     )
     async def reviewed_annotation_clusters(
-        self, info: Info, filter: ReviewedAnnotationFilter, mode: ClusterMode = ClusterMode.AUTO
+        self,
+        info: Info,
+        filter: ReviewedAnnotationFilter,
+        mode: Annotated[ClusterMode, strawberry.argument(description=_MODE)] = ClusterMode.AUTO,
     ) -> AnnotationClustering:
         found = await cluster_annotations(info.context, filter.query(), mode, REVIEWED_LAYER)
         return _clustering(found)

@@ -4,7 +4,7 @@ type keeps Cytomine's class name, SharedAnnotation."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -27,7 +27,7 @@ class SharedAnnotation:
     created: datetime
     updated: datetime
     user_annotation_id: Long = strawberry.field(description="The annotation commented on.")
-    comment: str
+    comment: str = strawberry.field(description="Its text.")
     sender_id: Long
 
     @strawberry.field(description="The receivers' ids.")
@@ -35,7 +35,9 @@ class SharedAnnotation:
     def receiver_ids(parent: strawberry.Parent[Any]) -> list[Long]:
         return [Long(receiver) for receiver in parent.receivers]
 
-    @strawberry.field(graphql_type=UserAnnotation | None)
+    @strawberry.field(
+        graphql_type=UserAnnotation | None, description="The annotation commented on."
+    )
     @staticmethod
     async def annotation(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(annotations_by_id).load(parent.user_annotation_id)
@@ -61,7 +63,9 @@ class SharedAnnotation:
 @strawberry.input(description="A new comment on an annotation.")
 class AnnotationCommentInput:
     annotation: Long | None = None
-    comment: str | None = None
+    comment: str | None = strawberry.field(
+        default=None, description="Its text (required, at most 10 000 characters)."
+    )
     receivers: list[Long] | None = strawberry.field(
         default=None, description="The users it is sent to."
     )
@@ -95,8 +99,17 @@ class AnnotationCommentQuery:
         page = await comments.list_comments(info.context, annotation_id, limit=first, offset=offset)
         return connection(page)
 
-    @strawberry.field(graphql_type=SharedAnnotation)
-    async def annotation_comment(self, info: Info, annotation_id: Long, id: Long) -> Any:
+    @strawberry.field(
+        graphql_type=SharedAnnotation,
+        description="One comment on an annotation, by its id (NOT_FOUND when not on it); only "
+        "its sender, its receivers and administrators read it.",
+    )
+    async def annotation_comment(
+        self,
+        info: Info,
+        annotation_id: Long,
+        id: Annotated[Long, strawberry.argument(description="The id of the comment.")],
+    ) -> Any:
         return await comments.get_comment(info.context, annotation_id, id)
 
 

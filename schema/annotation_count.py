@@ -25,8 +25,12 @@ __all__ = ["AnnotationCountQuery", "AnnotationIndex"]
 class AnnotationIndex:
     user_id: Long
     slice_id: Long
-    count_annotation: int
-    count_reviewed_annotation: int
+    count_annotation: int = strawberry.field(
+        description="The user annotations the user created on the slice."
+    )
+    count_reviewed_annotation: int = strawberry.field(
+        description="The reviewed annotations on the slice whose reviewer is the user."
+    )
 
     @strawberry.field(graphql_type=User | None)
     @staticmethod
@@ -67,8 +71,20 @@ class AnnotationCountQuery:
         self,
         info: Info,
         project_id: Long,
-        start_date: datetime | None = None,
-        end_date: datetime | None = None,
+        start_date: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Count only those created at or after this moment (to the "
+                "millisecond); absent: no lower bound."
+            ),
+        ] = None,
+        end_date: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Count only those created at or before this moment (to the "
+                "millisecond); absent: no upper bound."
+            ),
+        ] = None,
     ) -> int:
         return await counts.count_project_annotations(
             info.context, project_id, start=start_date, end=end_date

@@ -3,21 +3,35 @@ resolvers/annotation/included.py."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.annotation.included import IncludedSearch, Relation, list_included
 from schema.annotation import AnnotationRow, AnnotationRowConnection
-from schema.common import Info, Long, connection, selected
+from schema.common import Info, Long, connection, described_enum, selected
 from schema.review import ReviewedAnnotationRow, ReviewedAnnotationRowConnection
 
 __all__ = ["AnnotationIncludedQuery"]
 
-RelationType = strawberry.enum(
+RelationType = described_enum(
     Relation,
     name="IncludedRelation",
-    description="How an annotation lies against the region: INTERSECTS (shares a point with "
-    "it, Cytomine's meaning of included) or CONTAINED (wholly inside it, boundary included).",
+    description="How an annotation must lie against the region to be included.",
+    values={
+        Relation.INTERSECTS: "It shares at least a point with the region (Cytomine's meaning "
+        "of included).",
+        Relation.CONTAINED: "It lies wholly inside the region, its boundary included.",
+    },
 )
+
+#: The arguments both fields share.
+_GEOMETRY = (
+    "The region, WKT in pixels (origin at the bottom-left corner); absent: the geometry of "
+    "`annotation`."
+)
+_NO_TERM = "Also include the annotations without any term."
+_RELATION = "How an annotation must lie against the region (default: it intersects it)."
 
 
 @strawberry.type
@@ -35,13 +49,15 @@ class AnnotationIncludedQuery:
         self,
         info: Info,
         image: Long,
-        geometry: str | None = None,
+        geometry: Annotated[str | None, strawberry.argument(description=_GEOMETRY)] = None,
         annotation: Long | None = None,
         user: Long | None = None,
         users: list[Long] | None = None,
         terms: list[Long] | None = None,
-        no_term: bool = False,
-        relation: Relation = Relation.INTERSECTS,
+        no_term: Annotated[bool, strawberry.argument(description=_NO_TERM)] = False,
+        relation: Annotated[
+            Relation, strawberry.argument(description=_RELATION)
+        ] = Relation.INTERSECTS,
         first: int | None = None,
         offset: int = 0,
     ) -> AnnotationRowConnection:
@@ -64,11 +80,13 @@ class AnnotationIncludedQuery:
         self,
         info: Info,
         image: Long,
-        geometry: str | None = None,
+        geometry: Annotated[str | None, strawberry.argument(description=_GEOMETRY)] = None,
         annotation: Long | None = None,
         terms: list[Long] | None = None,
-        no_term: bool = False,
-        relation: Relation = Relation.INTERSECTS,
+        no_term: Annotated[bool, strawberry.argument(description=_NO_TERM)] = False,
+        relation: Annotated[
+            Relation, strawberry.argument(description=_RELATION)
+        ] = Relation.INTERSECTS,
         first: int | None = None,
         offset: int = 0,
     ) -> ReviewedAnnotationRowConnection:

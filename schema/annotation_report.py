@@ -9,7 +9,7 @@ XLSX, PDF or GeoJSON.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -95,7 +95,9 @@ class AnnotationReport(ReportFileFields):
 @strawberry.type(description="An annotation of the administrators' light list.")
 class AnnotationLight:
     id: Long
-    project_id: Long = strawberry.field(name="container")
+    project_id: Long = strawberry.field(
+        name="container", description="The id of the project it lies in."
+    )
 
 
 @strawberry.type
@@ -110,12 +112,26 @@ class AnnotationReportQuery:
         self,
         info: Info,
         project: Long,
-        format: ReportFormat,
+        format: Annotated[
+            ReportFormat,
+            strawberry.argument(
+                description="The format of the report's file, which names the file and its "
+                "media type."
+            ),
+        ],
         users: list[Long],
         terms: list[Long],
         images: list[Long],
-        reviewed: bool = False,
-        no_term: bool = False,
+        reviewed: Annotated[
+            bool,
+            strawberry.argument(
+                description="Report the reviewed annotations instead, `users` naming their "
+                "reviewers."
+            ),
+        ] = False,
+        no_term: Annotated[
+            bool, strawberry.argument(description="Also report the annotations without any term.")
+        ] = False,
         after_than: datetime | None = None,
         before_than: datetime | None = None,
     ) -> AnnotationReport:

@@ -99,7 +99,12 @@ class AnnotationTermQuery:
         info: Info,
         annotation_id: Long,
         user_id: Long | None = None,
-        not_user_id: Long | None = None,
+        not_user_id: Annotated[
+            Long | None,
+            strawberry.argument(
+                description="Leave out the terms this user put (user annotations only)."
+            ),
+        ] = None,
     ) -> Any:
         found = await annotation_term.list_annotation_terms(
             info.context, annotation_id, user_id=user_id, not_user_id=not_user_id

@@ -4,7 +4,7 @@ images-annotations.md §3.4, §3.8, §3.14). The rules live in resolvers/annotat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -22,10 +22,15 @@ from schema.review import AnnotationAny, ReviewedAnnotation, as_any
 
 __all__ = ["AnnotationToolMutation", "AnnotationToolQuery"]
 
+#: The point budget of the simplification tools, per part of the geometry (resolvers/geometry.py
+#: `simplify`; a geometry of fewer than 100 points is left as it is).
+_MIN_POINT = "Simplification stops once under this many points per part (absent: automatic)."
+_MAX_POINT = "Simplification goes on while over this many points per part (absent: automatic)."
+
 
 @strawberry.type(description="A simplified geometry, stored nowhere.")
 class SimplifiedGeometry:
-    wkt: str
+    wkt: str = strawberry.field(description="The simplified geometry, WKT.")
     geometry_compression: float = strawberry.field(description="The tolerance that made it.")
 
 
@@ -104,7 +109,12 @@ class AnnotationToolQuery:
         "annotationSimplify."
     )
     def simplified_geometry(
-        self, wkt: str, min_point: int | None = None, max_point: int | None = None
+        self,
+        wkt: Annotated[
+            str, strawberry.argument(description="The geometry to simplify, WKT in pixels.")
+        ],
+        min_point: Annotated[int | None, strawberry.argument(description=_MIN_POINT)] = None,
+        max_point: Annotated[int | None, strawberry.argument(description=_MAX_POINT)] = None,
     ) -> SimplifiedGeometry:
         found = annotation_tool.simplify_wkt(wkt, min_point, max_point)
         return SimplifiedGeometry(wkt=found.wkt, geometry_compression=found.compression)
@@ -119,10 +129,30 @@ class AnnotationToolQuery:
     async def annotation_image_server_request(
         self,
         info: Info,
-        id: Long,
-        kind: PixelKind,
-        format: str,
-        reviewed: bool | None = None,
+        id: Annotated[
+            Long,
+            strawberry.argument(
+                description="The id of the annotation, of the kind `reviewed` says."
+            ),
+        ],
+        kind: Annotated[
+            PixelKind,
+            strawberry.argument(description="The endpoint asked for: CROP, MASK or ALPHA_MASK."),
+        ],
+        format: Annotated[
+            str,
+            strawberry.argument(
+                description="The picture's format: jpg, png or webp; any other asks for jpg "
+                "(png for ALPHA_MASK, which has no jpg)."
+            ),
+        ],
+        reviewed: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="The id names a reviewed annotation (true), a user annotation "
+                "(false), or either (null)."
+            ),
+        ] = None,
     ) -> ImageServerRequest:
         args = PixelArgs(kind, format)
         return await annotation_tool.annotation_request(info.context, id, args, reviewed=reviewed)
@@ -135,7 +165,13 @@ class AnnotationToolMutation:
         "maxPoint per part) and keep the tolerance found as its geometryCompression."
     )
     async def annotation_simplify(
-        self, info: Info, id: Long, min_point: int | None = None, max_point: int | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the user annotation to simplify.")
+        ],
+        min_point: Annotated[int | None, strawberry.argument(description=_MIN_POINT)] = None,
+        max_point: Annotated[int | None, strawberry.argument(description=_MAX_POINT)] = None,
     ) -> AnnotationPayload:
         changed = await annotation_tool.simplify_annotation(info.context, id, min_point, max_point)
         return annotation_payload(changed)
@@ -144,7 +180,14 @@ class AnnotationToolMutation:
         description="Remove the holes of a polygon or multipolygon annotation of either kind "
         "(a reviewed one: its reviewer or an administrator)."
     )
-    async def annotation_fill(self, info: Info, id: Long) -> AnnotationToolPayload:
+    async def annotation_fill(
+        self,
+        info: Info,
+        id: Annotated[
+            Long,
+            strawberry.argument(description="The id of the annotation to fill, user or reviewed."),
+        ],
+    ) -> AnnotationToolPayload:
         found = await annotation_tool.fill_annotation(info.context, id)
         return AnnotationToolPayload(**_changed(found))
 
@@ -175,7 +218,24 @@ class AnnotationToolMutation:
         "its image from `slice` on, in time, z, channel order, skipping its own slice."
     )
     async def annotation_repeat(
-        self, info: Info, id: Long, slice: Long | None = None, repeat: int = 1
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the user annotation to copy.")
+        ],
+        slice: Annotated[
+            Long | None,
+            strawberry.argument(
+                description="The slice the copies start from (absent: the annotation's own)."
+            ),
+        ] = None,
+        repeat: Annotated[
+            int,
+            strawberry.argument(
+                description="How many copies to make, from 1 to 1000 (fewer when fewer slices "
+                "follow)."
+            ),
+        ] = 1,
     ) -> list[AnnotationPayload]:
         made = await annotation_tool.repeat_annotation(info.context, id, slice, repeat)
         return [annotation_payload(item) for item in made]

@@ -4,7 +4,7 @@ core.md §8)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,11 +23,17 @@ class CommandRecord:
     updated: datetime
     type: str = strawberry.field(description="ADD, EDIT or DELETE.")
     domain: str = strawberry.field(description="Cytomine's simple class name of the object.")
-    service_name: str
-    action_message: str
+    service_name: str = strawberry.field(
+        description="Cytomine's service for the domain, such as ProjectService."
+    )
+    action_message: str = strawberry.field(
+        description='What the change did and who did it, e.g. "Project 412 (Demo) added by jdoe".'
+    )
     user_id: Long
     project_id: Long | None
-    print_message: bool
+    print_message: bool = strawberry.field(
+        description="False for a change made as part of another: it has no history entry."
+    )
     transaction_id: Long | None
 
     @strawberry.field(description="The snapshot (edits: previous and new), credentials removed.")
@@ -40,8 +46,12 @@ class CommandRecord:
 class HistoryEntry:
     id: Long
     created: datetime
-    message: str
-    prefix_action: str
+    message: str = strawberry.field(
+        description='What the change did, e.g. "Project 412 (Demo) edited".'
+    )
+    prefix_action: str = strawberry.field(
+        description='"" for the change itself, UNDO or REDO for a replay of it.'
+    )
     user_id: Long
     project_id: Long | None
     command_id: Long
@@ -56,8 +66,11 @@ class HistoryEntry:
 class ReplayedCommand:
     command_id: Long
     action: str = strawberry.field(description="What the replay did: ADD, EDIT or DELETE.")
-    domain: str
-    message: str
+    domain: str = strawberry.field(description="Cytomine's simple class name of the object.")
+    message: str = strawberry.field(
+        description='What the replay did, e.g. "Project 412 (Demo) deleted" (the domain alone '
+        "when the command covered many objects)."
+    )
     object_id: Long
     data: JSON = strawberry.field(description="The object's snapshot, credentials removed.")
 
@@ -88,8 +101,18 @@ class CommandQuery:
         info: Info,
         project_id: Long | None = None,
         user_id: Long | None = None,
-        after: datetime | None = None,
-        before: datetime | None = None,
+        after: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only the entries made after this moment, to the millisecond."
+            ),
+        ] = None,
+        before: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only the entries made before this moment, to the millisecond."
+            ),
+        ] = None,
         first: int | None = None,
         offset: int = 0,
     ) -> HistoryConnection:
@@ -103,8 +126,17 @@ class CommandQuery:
     async def deleted_commands(
         self,
         info: Info,
-        domain: str | None = None,
-        after: datetime | None = None,
+        domain: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the deletions of one service stem, in any case (project for "
+                "ProjectService); null: all of them."
+            ),
+        ] = None,
+        after: Annotated[
+            datetime | None,
+            strawberry.argument(description="Only the deletions made after this moment."),
+        ] = None,
         first: int | None = None,
         offset: int = 0,
     ) -> CommandConnection:

@@ -3,8 +3,9 @@ min/max bounds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from enum import Enum
 from functools import cache, lru_cache
 from typing import Any, Final, Generic, NewType, TypeVar
 
@@ -34,6 +35,7 @@ __all__ = [
     "Upload",
     "asks_total",
     "connection",
+    "described_enum",
     "loaded",
     "parse_bool",
     "reads_of",
@@ -42,6 +44,17 @@ __all__ = [
 ]
 
 Info = StrawberryInfo[Context, None]
+
+E = TypeVar("E", bound=type[Enum])
+
+
+def described_enum(cls: E, *, name: str, description: str, values: Mapping[Enum, str]) -> E:
+    """A resolvers' enum shown as a GraphQL enum, each of its values described (strawberry
+    describes only values declared in a class of its own; a value left out is a KeyError)."""
+    exposed = strawberry.enum(cls, name=name, description=description)
+    for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[cls[value.name]]
+    return exposed
 
 
 def _parse_long(value: Any) -> int:
@@ -124,19 +137,25 @@ def connection(page: Page[Any] | RowStream) -> Connection[Any]:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The smallest and largest of a field's dates over a list (null when empty)."
+)
 class DateTimeBounds:
     min: datetime | None
     max: datetime | None
 
 
-@strawberry.type
+@strawberry.type(
+    description="The smallest and largest of a field's numbers over a list (null when empty)."
+)
 class IntBounds:
     min: int | None
     max: int | None
 
 
-@strawberry.type
+@strawberry.type(
+    description="The smallest and largest of a field's texts over a list (null when empty)."
+)
 class StringBounds:
     min: str | None
     max: str | None
@@ -144,11 +163,17 @@ class StringBounds:
 
 @strawberry.input(description="One Cytomine search filter, `field[op]=value` in REST.")
 class FilterInput:
-    field: str
+    field: str = strawberry.field(
+        description="The field filtered on, as the list's REST filters name it (`name`…)."
+    )
     op: str = strawberry.field(
         description="equals, nequals, like, ilike, lte, gte or in (comma-separated values)."
     )
-    value: str | None = None
+    value: str | None = strawberry.field(
+        default=None,
+        description='The value as REST sends it; null (or "null") with equals or nequals '
+        "matches null.",
+    )
 
 
 def to_filters(filters: list[FilterInput] | None) -> list[Filter]:
@@ -160,8 +185,12 @@ class Command:
     id: Long
     action: str = strawberry.field(description="ADD, EDIT or DELETE.")
     domain: str = strawberry.field(description="Cytomine's simple class name of the object.")
-    message: str
-    print_message: bool
+    message: str = strawberry.field(
+        description='What the change did, e.g. "Project 412 (Demo) added".'
+    )
+    print_message: bool = strawberry.field(
+        description="False for a change made as part of another: it has no history entry."
+    )
 
     @classmethod
     def of(cls, info: CommandInfo) -> Command:

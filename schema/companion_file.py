@@ -37,10 +37,10 @@ class CompanionFile:
     updated: datetime
     image_id: Long
     uploaded_file_id: Long | None
-    original_filename: str
-    filename: str
+    original_filename: str = strawberry.field(description="The name it was uploaded as.")
+    filename: str = strawberry.field(description="Its file's name.")
     type: str = strawberry.field(description='"HDF5" marks a profile.')
-    progress: int
+    progress: int = strawberry.field(description="Its progress, in percent (0 to 100).")
 
     @strawberry.field(
         graphql_type=Annotated["AbstractImage", strawberry.lazy("schema.abstract_image")] | None
@@ -79,10 +79,18 @@ class CompanionFile:
 class CompanionFileInput:
     uploaded_file: Long | None = None
     image: Long | None = None
-    original_filename: str | None = None
-    filename: str | None = None
-    type: str | None = None
-    progress: int | None = None
+    original_filename: str | None = strawberry.field(
+        default=None, description="The name it was uploaded as (null: its filename)."
+    )
+    filename: str | None = strawberry.field(
+        default=None, description="Its file's name; required, not blank."
+    )
+    type: str | None = strawberry.field(
+        default=None, description='Its kind; required, not blank ("HDF5" marks a profile).'
+    )
+    progress: int | None = strawberry.field(
+        default=None, description="Its progress in percent, 0 to 100 (null: 0)."
+    )
 
     def fields(self) -> CompanionFileFields:
         return CompanionFileFields(**dataclasses.asdict(self))
@@ -123,7 +131,11 @@ class CompanionFileQuery:
         return connection(page)
 
     @strawberry.field(graphql_type=User, description="Who uploaded it (NOT_FOUND: unknown).")
-    async def companion_file_uploader(self, info: Info, id: Long) -> Any:
+    async def companion_file_uploader(
+        self,
+        info: Info,
+        id: Annotated[Long, strawberry.argument(description="The id of the companion file.")],
+    ) -> Any:
         return await companion_file.get_companion_file_uploader(info.context, id)
 
 
@@ -135,7 +147,7 @@ class CompanionFileMutation:
     ) -> CompanionFilePayload:
         return _payload(await companion_file.create_companion_file(info.context, input.fields()))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Replace a companion file's fields.")
     async def companion_file_update(
         self, info: Info, id: Long, input: CompanionFileInput
     ) -> CompanionFilePayload:
@@ -143,6 +155,6 @@ class CompanionFileMutation:
             await companion_file.update_companion_file(info.context, id, input.fields())
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Delete a companion file.")
     async def companion_file_delete(self, info: Info, id: Long) -> CompanionFilePayload:
         return _payload(await companion_file.delete_companion_file(info.context, id))

@@ -81,9 +81,15 @@ SliceInstanceType = Annotated["SliceInstance", strawberry.lazy("schema.image")]
 
 @strawberry.enum(description="Where an image is in its review (images-annotations.md §3.9).")
 class ReviewState(Enum):
-    NONE = "NONE"
-    IN_REVIEW = "IN_REVIEW"
-    VALIDATED = "VALIDATED"
+    NONE = strawberry.enum_value(
+        "NONE", description="No review has begun, or the one begun was cancelled."
+    )
+    IN_REVIEW = strawberry.enum_value(
+        "IN_REVIEW", description="A reviewer has started its review and not yet stopped it."
+    )
+    VALIDATED = strawberry.enum_value(
+        "VALIDATED", description="Its review was stopped: the image is validated."
+    )
 
 
 @strawberry.type(description="Physical sizes (µm per pixel), frame rate and magnification.")
@@ -118,6 +124,7 @@ _TILE_URL = ("The URL of its normalized tiles, with OpenLayers' {z}, {x} and {y}
              "(an image: its reference plane's).")  # fmt: skip
 _ZOOM_LEVELS = ("The normalized pyramid's zoom levels: 0 (the smallest) to zoomLevels − 1 (full "
                 "resolution).")  # fmt: skip
+_MAX_SIZE = strawberry.argument(description="The thumbnail's longest side, in pixels.")
 _HISTOGRAM_BOUNDS = ("Per sample, the first and last non-empty intensity (the viewer's "
                      "intensity windows), from the built-in image server.")  # fmt: skip
 
@@ -175,7 +182,9 @@ class SliceInstance:
 
     @strawberry.field(description=_THUMB_URL)
     @staticmethod
-    def thumb_url(parent: strawberry.Parent[Any], info: Info, max_size: int = 512) -> str:
+    def thumb_url(
+        parent: strawberry.Parent[Any], info: Info, max_size: Annotated[int, _MAX_SIZE] = 512
+    ) -> str:
         return images.thumb_url(info.context, parent.id, max_size, "sliceinstance")
 
     @strawberry.field(description=_TILE_URL)
@@ -314,12 +323,24 @@ class ImageInstance:
 
     @strawberry.field(description="The thumbnail's URL (its reference plane, maxSize pixels).")
     @staticmethod
-    def thumb(parent: strawberry.Parent[Any], info: Info, max_size: int | None = 512) -> str:
+    def thumb(
+        parent: strawberry.Parent[Any],
+        info: Info,
+        max_size: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The thumbnail's longest side, in pixels; null leaves it out of the "
+                "URL, which then gives 512."
+            ),
+        ] = 512,
+    ) -> str:
         return images.thumb_url(info.context, parent.id, max_size)
 
     @strawberry.field(description=_THUMB_URL)
     @staticmethod
-    def thumb_url(parent: strawberry.Parent[Any], info: Info, max_size: int = 512) -> str:
+    def thumb_url(
+        parent: strawberry.Parent[Any], info: Info, max_size: Annotated[int, _MAX_SIZE] = 512
+    ) -> str:
         return images.thumb_url(info.context, parent.id, max_size)
 
     @strawberry.field(description=_TILE_URL)
@@ -434,9 +455,9 @@ async def project_images(
 
 @strawberry.type(description="An image you opened, and when.")
 class OpenedImageInstance:
-    date: datetime
+    date: datetime = strawberry.field(description="When you last opened it.")
 
-    @strawberry.field(graphql_type=ImageInstance)
+    @strawberry.field(graphql_type=ImageInstance, description="The image.")
     @staticmethod
     def image(parent: strawberry.Parent[OpenedImage]) -> Any:
         return parent.image
@@ -446,21 +467,27 @@ class OpenedImageInstance:
 class IntValueRange:
     min: int | None
     max: int | None
-    values: list[int] | None
+    values: list[int] | None = strawberry.field(
+        description="Its distinct values, smallest first; null for a field that does not list them."
+    )
 
 
 @strawberry.type(description="A decimal field's range and, for a few, its values.")
 class FloatValueRange:
     min: float | None
     max: float | None
-    values: list[float] | None
+    values: list[float] | None = strawberry.field(
+        description="Its distinct values, smallest first; null for a field that does not list them."
+    )
 
 
 @strawberry.type(description="A text field's range and, for a few, its values.")
 class TextValueRange:
     min: str | None
     max: str | None
-    values: list[str] | None
+    values: list[str] | None = strawberry.field(
+        description="Its distinct values, sorted; null for a field that does not list them."
+    )
 
 
 def _field(graphql_type: Any) -> Any:
@@ -505,15 +532,27 @@ def _utc(value: datetime | None) -> datetime | None:
 class ImageInstanceInput:
     base_image: Long | None = None
     project: Long | None = None
-    instance_filename: str | None = None
-    magnification: int | None = None
-    physical_size_x: float | None = None
-    physical_size_y: float | None = None
-    physical_size_z: float | None = None
+    instance_filename: str | None = strawberry.field(
+        default=None, description="Its name in the project (null or blank: the original name)."
+    )
+    magnification: int | None = strawberry.field(
+        default=None, description="Its magnification (null or 0: the abstract image's)."
+    )
+    physical_size_x: float | None = strawberry.field(
+        default=None, description="µm per pixel along x (null or 0: the abstract image's)."
+    )
+    physical_size_y: float | None = strawberry.field(
+        default=None, description="µm per pixel along y (null or 0: the abstract image's)."
+    )
+    physical_size_z: float | None = strawberry.field(
+        default=None, description="µm between z-planes (null or 0: the abstract image's)."
+    )
     resolution: float | None = strawberry.field(
         default=None, description="Legacy name of physicalSizeX."
     )
-    fps: float | None = None
+    fps: float | None = strawberry.field(
+        default=None, description="Frames per second (null or 0: the abstract image's)."
+    )
     review_start: datetime | None = strawberry.field(
         default=None, description="Without a zone: UTC (REST also takes epoch milliseconds)."
     )
@@ -633,7 +672,12 @@ class ImageQuery:
 
     @strawberry.field(graphql_type=SliceInstance, description="An image's plane at (c, z, t).")
     async def slice_instance_at(
-        self, info: Info, image_instance_id: Long, channel: int, z_stack: int, time: int
+        self,
+        info: Info,
+        image_instance_id: Long,
+        channel: Annotated[int, strawberry.argument(description="The plane's channel, from 0.")],
+        z_stack: Annotated[int, strawberry.argument(description="The plane's z-plane, from 0.")],
+        time: Annotated[int, strawberry.argument(description="The plane's time point, from 0.")],
     ) -> Any:
         return await images.get_slice_at(info.context, image_instance_id, channel, z_stack, time)
 

@@ -24,8 +24,10 @@ __all__ = ["ImageImportMutation", "ImageUploadInput", "ImageUploadPayload", "Upl
 
 @strawberry.input(description="A key and value stored on the images an upload makes.")
 class ImagePropertyInput:
-    key: str
-    value: str
+    key: str = strawberry.field(
+        description="The property's key (an empty or overlong key is left out)."
+    )
+    value: str = strawberry.field(description="The property's value.")
 
 
 @strawberry.input(description="What to upload and where (POST /upload's parameters).")
@@ -35,7 +37,9 @@ class ImageUploadInput:
     projects: list[Long] = strawberry.field(
         default_factory=list, description="Projects to add the images to (each writable)."
     )
-    properties: list[ImagePropertyInput] = strawberry.field(default_factory=list)
+    properties: list[ImagePropertyInput] = strawberry.field(
+        default_factory=list, description="Properties to put on each abstract image it makes."
+    )
     sync: bool = strawberry.field(
         default=False,
         description="Import before answering (the payload lists the images); else the answer "
@@ -55,7 +59,9 @@ UploadedFileType = Annotated["UploadedFile", strawberry.lazy("schema.uploaded_fi
 @strawberry.type(description="An image an upload made, and its instances in the projects.")
 class UploadedImage:
     abstract_image_id: Long
-    image_instance_ids: list[Long]
+    image_instance_ids: list[Long] = strawberry.field(
+        description="The ids of its instances, one per project of the upload."
+    )
 
     @strawberry.field(graphql_type=AbstractImageType)
     async def abstract_image(self, info: Info) -> Any:

@@ -10,7 +10,7 @@ uploaded as multipart requests (the `Upload` scalar) and downloaded from `Attach
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -54,8 +54,8 @@ class Property:
     updated: datetime
     domain_class_name: str = strawberry.field(description="The object's Java class name.")
     domain_ident: Long = strawberry.field(description="The object's id.")
-    key: str
-    value: str
+    key: str = strawberry.field(description="Its key (several may share it on one object).")
+    value: str = strawberry.field(description="Its value, as text.")
 
 
 @strawberry.type(description="The rich text (HTML) of an object; at most one per object.")
@@ -63,9 +63,9 @@ class Description:
     id: Long
     created: datetime
     updated: datetime
-    domain_class_name: str
-    domain_ident: Long
-    data: str
+    domain_class_name: str = strawberry.field(description="The object's Java class name.")
+    domain_ident: Long = strawberry.field(description="The object's id.")
+    data: str = strawberry.field(description="Its HTML text.")
 
 
 @strawberry.type(description="A file attached to an object.")
@@ -73,10 +73,10 @@ class AttachedFile:
     id: Long
     created: datetime
     updated: datetime
-    domain_class_name: str
-    domain_ident: Long
+    domain_class_name: str = strawberry.field(description="The object's Java class name.")
+    domain_ident: Long = strawberry.field(description="The object's id.")
     filename: str = strawberry.field(description="The name the file was sent with.")
-    key: str | None
+    key: str | None = strawberry.field(description="An optional label of the file (null: none).")
     size: Long = strawberry.field(description="Bytes.")
     sha256: str = strawberry.field(description="The hex SHA-256 of the bytes.")
     content_type: str = strawberry.field(description="The type its download is sent with.")
@@ -97,11 +97,11 @@ class AttachedFile:
 
 @strawberry.type(description="Where an attached file's bytes are: for the REST download only.")
 class AttachedFileDownload:
-    filename: str
-    content_type: str
-    size: Long
-    sha256: str
-    path: str
+    filename: str = strawberry.field(description="The name the download takes.")
+    content_type: str = strawberry.field(description="The type the download is sent with.")
+    size: Long = strawberry.field(description="Bytes.")
+    sha256: str = strawberry.field(description="The hex SHA-256 of the bytes.")
+    path: str = strawberry.field(description="The file's absolute path on the server's disk.")
 
     @classmethod
     def of(cls, found: FileDownload) -> AttachedFileDownload:
@@ -111,16 +111,16 @@ class AttachedFileDownload:
 
 @strawberry.type(description="A property key used on annotations, with the author asked for.")
 class PropertyKey:
-    key: str
+    key: str = strawberry.field(description="A property key found on the annotations.")
     user_id: Long | None
 
 
 @strawberry.type(description="The centre of an annotation carrying a property.")
 class AnnotationPropertyPosition:
     annotation_id: Long
-    x: float
-    y: float
-    value: str
+    x: float = strawberry.field(description="The x of the annotation's centroid, in pixels.")
+    y: float = strawberry.field(description="The y of the annotation's centroid, in pixels.")
+    value: str = strawberry.field(description="The property's value on that annotation.")
 
 
 def properties_field(class_name: str) -> Any:
@@ -163,7 +163,11 @@ def description_field(class_name: str) -> Any:
 @strawberry.input(description="A property; an update replaces its key and value.")
 class PropertyInput:
     domain_class_name: str | None = strawberry.field(default=None, description=_DOMAIN_CLASS)
-    domain_ident: Long | None = None
+    domain_ident: Long | None = strawberry.field(
+        default=None,
+        description="The id of the object it belongs to, whose class `domainClassName` names "
+        "(an update cannot change it).",
+    )
     key: str | None = strawberry.field(default=None, description="Required, not blank.")
     value: str | None = strawberry.field(default=None, description="Required, not blank.")
 
@@ -174,7 +178,10 @@ class PropertyInput:
 @strawberry.input(description="An object's description.")
 class DescriptionInput:
     domain_class_name: str | None = strawberry.field(default=None, description=_DOMAIN_CLASS)
-    domain_ident: Long | None = None
+    domain_ident: Long | None = strawberry.field(
+        default=None,
+        description="The id of the object it belongs to, whose class `domainClassName` names.",
+    )
     data: str | None = strawberry.field(default=None, description="Required, not blank.")
 
     def fields(self) -> DescriptionFields:
@@ -184,12 +191,19 @@ class DescriptionInput:
 @strawberry.input(description="A file to attach, sent as a part of a multipart request.")
 class AttachedFileInput:
     domain_class_name: str | None = strawberry.field(default=None, description=_DOMAIN_CLASS)
-    domain_ident: Long | None = None
-    file: Upload | None = None
+    domain_ident: Long | None = strawberry.field(
+        default=None,
+        description="The id of the object it belongs to, whose class `domainClassName` names.",
+    )
+    file: Upload | None = strawberry.field(
+        default=None, description="The file: a part of the multipart request; required, not empty."
+    )
     filename: str | None = strawberry.field(
         default=None, description="Its name; by default the name its part was sent with."
     )
-    key: str | None = None
+    key: str | None = strawberry.field(
+        default=None, description="An optional label of the file (blank: none)."
+    )
 
     def fields(self) -> AttachedFileFields:
         return AttachedFileFields(self.domain_class_name, self.domain_ident, self.filename,
@@ -252,7 +266,13 @@ class MetadataQuery:
         description="The object's property with that key (the oldest when several share it).",
     )
     async def property_by_key(
-        self, info: Info, domain_class_name: str, domain_ident: Long, key: str
+        self,
+        info: Info,
+        domain_class_name: str,
+        domain_ident: Long,
+        key: Annotated[
+            str, strawberry.argument(description="The property's key (case-sensitive).")
+        ],
     ) -> Any:
         return await metadata.get_property_by_key(
             info.context, domain_class_name, domain_ident, key
@@ -281,7 +301,13 @@ class MetadataQuery:
         info: Info,
         project: Long | None = None,
         image: Long | None = None,
-        with_user: bool = False,
+        with_user: Annotated[
+            bool,
+            strawberry.argument(
+                description="Gives each key once per annotation author (`userId`) rather than "
+                "once in all."
+            ),
+        ] = False,
     ) -> list[PropertyKey]:
         found = await metadata.annotation_property_keys(
             info.context, project, image, with_user=with_user
@@ -300,7 +326,23 @@ class MetadataQuery:
         "`key` (within `bbox`: minX,minY,maxX,maxY), with its value."
     )
     async def annotation_property_positions(
-        self, info: Info, user: Long, image: Long, key: str, bbox: str | None = None
+        self,
+        info: Info,
+        user: Long,
+        image: Long,
+        key: Annotated[
+            str,
+            strawberry.argument(
+                description="The key of the property the annotations carry (case-sensitive)."
+            ),
+        ],
+        bbox: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Keeps the annotations that intersect this box, minX,minY,maxX,maxY "
+                "in the image's pixels; null keeps them all."
+            ),
+        ] = None,
     ) -> list[AnnotationPropertyPosition]:
         found = await metadata.annotation_property_positions(info.context, user, image, key,
                                                              bbox)  # fmt: skip

@@ -123,6 +123,13 @@ class Relation:
     name: str
 
 
+#: A link's two ends, as the root fields reading and writing links name them.
+_PARENT = "The id of the parent term."
+_CHILD = "The id of the child term."
+_PARENT_NEEDED = "The id of the parent term (required: BAD_USER_INPUT when absent)."
+_CHILD_NEEDED = "The id of the child term (required: BAD_USER_INPUT when absent)."
+
+
 @strawberry.type(description="`term1` is the parent of `term2`.")
 class RelationTerm:
     id: Long
@@ -154,8 +161,12 @@ class OntologyInput:
 @strawberry.input(description="A term's writable fields; an update replaces them all.")
 class TermInput:
     name: str | None = None
-    color: str | None = None
-    comment: str | None = None
+    color: str | None = strawberry.field(
+        default=None, description="Its display colour, such as #FF0000 (required)."
+    )
+    comment: str | None = strawberry.field(
+        default=None, description="A free note about it, at most 10 000 characters."
+    )
     ontology: Long | None = None
     parent: Long | None = strawberry.field(
         default=None, description="On create only: also link the new term under this one."
@@ -225,7 +236,9 @@ class OntologyQuery:
         )
         return connection(page)
 
-    @strawberry.field(graphql_type=list[Relation])
+    @strawberry.field(
+        graphql_type=list[Relation], description="Every kind of link between terms, by id."
+    )
     async def relations(self, info: Info) -> Any:
         return await ontology.list_relations(info.context)
 
@@ -235,7 +248,11 @@ class OntologyQuery:
 
     @strawberry.field(graphql_type=RelationTerm, description="The link term1 → term2.")
     async def relation_term(
-        self, info: Info, term1: Long, term2: Long, relation_id: Long | None = None
+        self,
+        info: Info,
+        term1: Annotated[Long, strawberry.argument(description=_PARENT)],
+        term2: Annotated[Long, strawberry.argument(description=_CHILD)],
+        relation_id: Long | None = None,
     ) -> Any:
         return await ontology.get_relation_term(info.context, relation_id, term1, term2)
 
@@ -243,7 +260,18 @@ class OntologyQuery:
         graphql_type=list[RelationTerm],
         description="Links of a term: as parent (position 1), child (2) or either.",
     )
-    async def relation_terms(self, info: Info, term_id: Long, position: int | None = None) -> Any:
+    async def relation_terms(
+        self,
+        info: Info,
+        term_id: Long,
+        position: Annotated[
+            int | None,
+            strawberry.argument(
+                description="1: the links where the term is the parent; 2: where it is the "
+                "child; absent: both (any other value is NOT_FOUND)."
+            ),
+        ] = None,
+    ) -> Any:
         return await ontology.list_relation_terms(info.context, term_id, position)
 
 
@@ -273,7 +301,9 @@ class OntologyMutation:
     async def ontology_delete(self, info: Info, id: Long) -> OntologyPayload:
         return _ontology_payload(await ontology.delete_ontology(info.context, id))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Create a term in an ontology you may edit, under `parent` when given."
+    )
     async def term_create(self, info: Info, input: TermInput) -> TermPayload:
         return _term_payload(await ontology.create_term(info.context, input.fields()))
 
@@ -290,7 +320,9 @@ class OntologyMutation:
         "most one parent and links never form a cycle (BAD_USER_INPUT otherwise)."
     )
     async def relation_term_create(
-        self, info: Info, term1: Long | None = None, term2: Long | None = None,
+        self, info: Info,
+        term1: Annotated[Long | None, strawberry.argument(description=_PARENT_NEEDED)] = None,
+        term2: Annotated[Long | None, strawberry.argument(description=_CHILD_NEEDED)] = None,
         relation_id: Long | None = None,
     ) -> RelationTermPayload:  # fmt: skip
         changed = await ontology.create_relation_term(info.context, term1, term2, relation_id)
@@ -298,7 +330,11 @@ class OntologyMutation:
 
     @strawberry.mutation(description="Remove the link term1 → term2.")
     async def relation_term_delete(
-        self, info: Info, term1: Long, term2: Long, relation_id: Long | None = None
+        self,
+        info: Info,
+        term1: Annotated[Long, strawberry.argument(description=_PARENT)],
+        term2: Annotated[Long, strawberry.argument(description=_CHILD)],
+        relation_id: Long | None = None,
     ) -> RelationTermPayload:
         changed = await ontology.delete_relation_term(info.context, relation_id, term1, term2)
         return _link_payload(changed)

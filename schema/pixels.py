@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from resolvers import pixels
 from resolvers.context import Context
 from resolvers.pixels import KINDS, ImageServerRequest, PixelArgs, PixelKind
-from schema.common import Connection, Info, Long, connection
+from schema.common import Connection, Info, Long, connection, described_enum
 
 __all__ = [
     "KINDS",
@@ -32,7 +32,35 @@ __all__ = [
     "image_server_request_field",
 ]
 
-PixelKindType = strawberry.enum(PixelKind, name="PixelKind")
+PixelKindType = described_enum(
+    PixelKind,
+    name="PixelKind",
+    description="One of the image server's pixel endpoints (which an object serves depends on "
+    "its type: an INVALID_INPUT names the ones it does not).",
+    values={
+        PixelKind.THUMB: "A thumbnail of the whole image (or slice); needs `format`.",
+        PixelKind.PREVIEW: "A larger view of the whole image; needs `format`.",
+        PixelKind.ASSOCIATED_LABELS: "The names of the image's associated images.",
+        PixelKind.ASSOCIATED: "One associated image (`label`: macro, label, thumb…); needs "
+        "`format`.",
+        PixelKind.CROP: "An annotation's bounding box (jpg, png or webp; else jpg).",
+        PixelKind.MASK: "An annotation's mask: white inside, black outside (jpg, png or webp; "
+        "else jpg).",
+        PixelKind.ALPHA_MASK: "An annotation's crop, transparent outside it (png or webp; "
+        "else png).",
+        PixelKind.WINDOW: "A region, in full-resolution pixels: x, y, width and height; needs "
+        "`format`.",
+        PixelKind.CAMERA: "A region as the viewer's camera shows it: x, y, width and height; "
+        "needs `format`.",
+        PixelKind.NORMALIZED_TILE: "One tile of the pyramid: zoom, tx and ty; needs `format`.",
+        PixelKind.METADATA: "The file's own metadata.",
+        PixelKind.DOWNLOAD: "The original file.",
+        PixelKind.HISTOGRAM: "The histogram of the image's pixel values.",
+        PixelKind.HISTOGRAM_BOUNDS: "The smallest and largest pixel values of the image.",
+        PixelKind.CHANNEL_HISTOGRAM: "The histogram of each channel.",
+        PixelKind.CHANNEL_HISTOGRAM_BOUNDS: "The smallest and largest values of each channel.",
+    },
+)
 
 
 @strawberry.type(description="The image server that serves pixels, file exports and formats.")
@@ -41,15 +69,19 @@ class ImageServer:
     created: datetime
     updated: datetime
     name: str
-    url: str
-    base_path: str
+    url: str = strawberry.field(
+        description="The external image server's URL; empty for the built-in one."
+    )
+    base_path: str = strawberry.field(description="Legacy: always empty.")
     available: bool = strawberry.field(description="A URL is configured for it.")
 
 
 @strawberry.type(name="ImageServerRequest", description="What the image server is asked for.")
 class ImageServerRequestType:
-    server: Any = strawberry.field(graphql_type=ImageServer)
-    kind: PixelKind
+    server: Any = strawberry.field(
+        graphql_type=ImageServer, description="The image server that answers it."
+    )
+    kind: PixelKind = strawberry.field(description="The pixel endpoint asked for.")
     file_path: str = strawberry.field(description="The file, under the image server's root.")
     format: str | None = strawberry.field(description="The image format of the answer.")
     accept: str | None = strawberry.field(description="The media type asked for.")
@@ -76,8 +108,8 @@ class HistogramBounds:
     apparent_channel: int = strawberry.field(description="The channel a viewer shows.")
     sample: int = strawberry.field(description="The sample (R, G, B: 0, 1, 2).")
     color: str | None = strawberry.field(description="The sample's colour in an RGB image.")
-    minimum: int
-    maximum: int
+    minimum: int = strawberry.field(description="The lowest intensity the sample reaches.")
+    maximum: int = strawberry.field(description="The highest intensity the sample reaches.")
 
     @classmethod
     def of(cls, found: dict[str, Any]) -> HistogramBounds:
@@ -91,11 +123,17 @@ class HistogramBounds:
 class ImageFormat:
     id: str
     name: str
-    remarks: str | None
-    convertible: bool
-    readable: bool
-    writable: bool
-    importable: bool
+    remarks: str | None = strawberry.field(description="Notes on how its files are read.")
+    convertible: bool = strawberry.field(
+        description="Its files may be converted to a pyramid at import."
+    )
+    readable: bool = strawberry.field(description="The image server reads its files.")
+    writable: bool = strawberry.field(description="The image server writes files in it.")
+    importable: bool = strawberry.field(description="Files in it can be uploaded and imported.")
+
+
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
 
 
 RequestFn = Callable[[Context, Any, PixelArgs], Awaitable[ImageServerRequest]]
@@ -112,16 +150,16 @@ def image_server_request_field(request: RequestFn) -> Any:
     async def image_server_request(
         parent: strawberry.Parent[Any],
         info: Info,
-        kind: PixelKind,
-        format: str | None = None,
-        label: str | None = None,
-        x: int | None = None,
-        y: int | None = None,
-        width: int | None = None,
-        height: int | None = None,
-        zoom: int | None = None,
-        tx: int | None = None,
-        ty: int | None = None,
+        kind: Annotated[PixelKind, _about("The endpoint asked for.")],
+        format: Annotated[str | None, _about("The picture's format: jpg, png or webp.")] = None,
+        label: Annotated[str | None, _about("An associated image's label.")] = None,
+        x: Annotated[int | None, _about("A region's left edge, in pixels.")] = None,
+        y: Annotated[int | None, _about("A region's top edge, in pixels.")] = None,
+        width: Annotated[int | None, _about("A region's width, in pixels.")] = None,
+        height: Annotated[int | None, _about("A region's height, in pixels.")] = None,
+        zoom: Annotated[int | None, _about("A tile's zoom level, from 0 (the smallest).")] = None,
+        tx: Annotated[int | None, _about("A tile's column, from 0.")] = None,
+        ty: Annotated[int | None, _about("A tile's row, from 0.")] = None,
     ) -> ImageServerRequest:
         args = PixelArgs(kind, format, label, x, y, width, height, zoom, tx, ty)
         return await request(info.context, parent, args)

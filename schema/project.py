@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -73,25 +73,46 @@ SoftwareProjectType = Annotated["SoftwareProject", strawberry.lazy("schema.softw
 ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
 
 
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
 @strawberry.enum(description="How members other than managers may edit (core.md §7.4).")
 class ProjectMode(Enum):
-    CLASSIC = "CLASSIC"
-    RESTRICTED = "RESTRICTED"
-    READ_ONLY = "READ_ONLY"
+    CLASSIC = strawberry.enum_value(
+        "CLASSIC",
+        description="Every member may add content and change or delete anyone's.",
+    )
+    RESTRICTED = strawberry.enum_value(
+        "RESTRICTED",
+        description="Contributors may add content but change or delete only their own "
+        "(the annotations they drew, the images they added).",
+    )
+    READ_ONLY = strawberry.enum_value(
+        "READ_ONLY", description="Only managers may add, change or delete content."
+    )
 
 
 @strawberry.enum(description="A member's highest role in a project (core.md §7.3).")
 class ProjectRole(Enum):
-    CONTRIBUTOR = "contributor"
-    MANAGER = "manager"
-    REPRESENTATIVE = "representative"
+    CONTRIBUTOR = strawberry.enum_value(
+        "contributor", description="A member who does not manage the project."
+    )
+    MANAGER = strawberry.enum_value(
+        "manager", description="A member who manages the project (ADMINISTRATION on it)."
+    )
+    REPRESENTATIVE = strawberry.enum_value(
+        "representative", description="One of the project's contact persons (usually a manager)."
+    )
 
 
 @strawberry.enum(description="How a user relates to the projects listed for them.")
 class ProjectRelation(Enum):
-    MEMBER = "MEMBER"
-    MANAGER = "MANAGER"
-    CREATOR = "CREATOR"
+    MEMBER = strawberry.enum_value(
+        "MEMBER", description="The projects the user is a member of, contributor or manager."
+    )
+    MANAGER = strawberry.enum_value("MANAGER", description="The projects the user manages.")
+    CREATOR = strawberry.enum_value("CREATOR", description="The projects the user created.")
 
 
 @strawberry.type(description="The caller's roles in a project.")
@@ -102,12 +123,14 @@ class CurrentUserRoles:
 
 @strawberry.type(description="A member of a project with their role there.")
 class ProjectMember:
-    @strawberry.field
+    @strawberry.field(
+        description="Their highest role there: representative, else manager, else contributor."
+    )
     @staticmethod
     def role(parent: strawberry.Parent[Any]) -> ProjectRole:
         return ProjectRole(parent.role)
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="The member.")
     @staticmethod
     def user(parent: strawberry.Parent[Any]) -> Any:
         return parent
@@ -183,7 +206,9 @@ class ProjectDefaultLayer:
     updated: datetime
     project_id: Long
     user_id: Long
-    hide_by_default: bool
+    hide_by_default: bool = strawberry.field(
+        description="True: the viewer hides the member's layer at first; false: it shows it."
+    )
 
     @strawberry.field(graphql_type=ProjectType | None)
     @staticmethod
@@ -322,7 +347,9 @@ class Project:
         sort: str | None = None,
         order: str | None = None,
         filters: list[FilterInput] | None = None,
-        online: bool = False,
+        online: Annotated[
+            bool, _about("Keeps only the members connected to the project in the last 300 s.")
+        ] = False,
     ) -> ProjectMemberConnection:
         chosen = to_filters(filters)
         if online:
@@ -343,7 +370,10 @@ class Project:
         )
         return connection(page)
 
-    @strawberry.field(graphql_type=list[ProjectRepresentativeUser])
+    @strawberry.field(
+        graphql_type=list[ProjectRepresentativeUser],
+        description="Its contact persons, oldest first.",
+    )
     @staticmethod
     async def representatives(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project.project_representatives(info.context, parent.id)
@@ -353,7 +383,10 @@ class Project:
     async def creator(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project.project_creator(info.context, parent.id)
 
-    @strawberry.field(graphql_type=list[ProjectDefaultLayer])
+    @strawberry.field(
+        graphql_type=list[ProjectDefaultLayer],
+        description="The members' layers the viewer shows or hides by default, oldest first.",
+    )
     @staticmethod
     async def default_layers(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project.project_default_layers(info.context, parent.id)
@@ -367,7 +400,10 @@ class Project:
     async def user_layers(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project.user_layers(info.context, parent.id)
 
-    @strawberry.field(graphql_type=list[SoftwareProjectType])
+    @strawberry.field(
+        graphql_type=list[SoftwareProjectType],
+        description="Its links to the software it offers, oldest first.",
+    )
     @staticmethod
     async def software_projects(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await project_software_projects(info.context, parent.id)
@@ -394,7 +430,9 @@ class ProjectBounds:
 @strawberry.type(description="A project in your last-opened list.")
 class LastOpenedProject:
     project_id: Long
-    date: datetime
+    date: datetime = strawberry.field(
+        description="When you last opened it (when `opened` is false, when it was created)."
+    )
     opened: bool = strawberry.field(
         description="False: the project only completes the list as a recent creation."
     )
@@ -443,13 +481,29 @@ class ProjectInput:
     mode: ProjectMode | None = strawberry.field(
         default=None, description="Wins over isReadOnly and isRestricted when given."
     )
-    is_read_only: bool | None = None
-    is_restricted: bool | None = None
-    blind_mode: bool | None = None
-    are_images_downloadable: bool | None = None
-    is_closed: bool | None = None
-    hide_users_layers: bool | None = None
-    hide_admins_layers: bool | None = None
+    is_read_only: bool | None = strawberry.field(
+        default=None, description="Without `mode`: true makes it READ_ONLY."
+    )
+    is_restricted: bool | None = strawberry.field(
+        default=None,
+        description="Without `mode`, unless isReadOnly: true makes it RESTRICTED, else CLASSIC.",
+    )
+    blind_mode: bool | None = strawberry.field(
+        default=None, description="Hide image names from its contributors; false if null."
+    )
+    are_images_downloadable: bool | None = strawberry.field(
+        default=None, description="Let contributors download its images; false if null."
+    )
+    is_closed: bool | None = strawberry.field(
+        default=None, description="Mark it closed (nothing enforces it); false if null."
+    )
+    hide_users_layers: bool | None = strawberry.field(
+        default=None,
+        description="Hide contributors' annotations from the other contributors; false if null.",
+    )
+    hide_admins_layers: bool | None = strawberry.field(
+        default=None, description="Hide managers' annotations from contributors; false if null."
+    )
     users: list[Long] | None = strawberry.field(
         default=None, description="Contributors: on update, replaces them (you stay)."
     )
@@ -474,8 +528,8 @@ class ProjectInput:
 @strawberry.input(description="Someone new to invite to a project, with Cytomine's names.")
 class ProjectInvitationInput:
     name: str | None = strawberry.field(default=None, description="Their username.")
-    firstname: str | None = None
-    lastname: str | None = None
+    firstname: str | None = strawberry.field(default=None, description="Their first name.")
+    lastname: str | None = strawberry.field(default=None, description="Their last name.")
     mail: str | None = strawberry.field(default=None, description="Their e-mail address.")
 
     def fields(self) -> InvitationFields:
@@ -486,7 +540,9 @@ class ProjectInvitationInput:
 class ProjectDefaultLayerInput:
     project: Long | None = None
     user: Long | None = None
-    hide_by_default: bool | None = None
+    hide_by_default: bool | None = strawberry.field(
+        default=None, description="Hide the member's layer at first; false if null."
+    )
 
     def fields(self) -> DefaultLayerFields:
         return DefaultLayerFields(**dataclasses.asdict(self))
@@ -587,9 +643,21 @@ class ProjectQuery:
         filters: list[FilterInput] | None = None,
         user_id: Long | None = None,
         ontology_id: Long | None = None,
-        with_members_count: bool = False,
-        with_last_activity: bool = False,
-        with_current_user_roles: bool = False,
+        with_members_count: Annotated[
+            bool,
+            _about("Computes `membersCount` in the list's query: `sort` and `filters` may use it."),
+        ] = False,
+        with_last_activity: Annotated[
+            bool,
+            _about("Computes `lastActivity` in the list's query: `sort` and `filters` may use it."),
+        ] = False,
+        with_current_user_roles: Annotated[
+            bool,
+            _about(
+                "Computes your role in each project in the list's query: `sort` and `filters` "
+                "may use `currentUserRole` (manager or contributor)."
+            ),
+        ] = False,
     ) -> ProjectConnection:
         extras = ProjectExtras(with_members_count, with_last_activity, with_current_user_roles)
         page = await project.list_projects(
@@ -600,13 +668,24 @@ class ProjectQuery:
 
     @strawberry.field(description="A report of a project's members (csv, xls, xlsx or pdf).")
     async def project_member_report(
-        self, info: Info, project_id: Long, format: ReportFormat
+        self,
+        info: Info,
+        project_id: Long,
+        format: Annotated[
+            ReportFormat, _about("The file's format: CSV, XLS, XLSX or PDF (GEOJSON is refused).")
+        ],
     ) -> ProjectMemberReport:
         file = await project.member_report(info.context, project_id, format)
         return ProjectMemberReport(file=file)
 
     @strawberry.field(description="Bounds of the project fields, for list filters.")
-    async def project_bounds(self, info: Info, with_members_count: bool = False) -> ProjectBounds:
+    async def project_bounds(
+        self,
+        info: Info,
+        with_members_count: Annotated[
+            bool, _about("Also gives the range of the projects' member counts (`members`).")
+        ] = False,
+    ) -> ProjectBounds:
         found = await project.project_bounds(info.context, with_members_count=with_members_count)
         return _bounds(found)
 
@@ -618,12 +697,18 @@ class ProjectQuery:
         self,
         info: Info,
         user_id: Long,
-        relation: ProjectRelation = ProjectRelation.MEMBER,
+        relation: Annotated[
+            ProjectRelation, _about("Which of the user's projects: member of, managed or created.")
+        ] = ProjectRelation.MEMBER,
         first: int | None = None,
         offset: int = 0,
     ) -> ProjectConnection:
         page = await project.list_user_projects(
-            info.context, user_id, relation.value, limit=first, offset=offset
+            info.context,
+            user_id,
+            cast("project.ProjectRelation", relation.value),
+            limit=first,
+            offset=offset,
         )
         return connection(page)
 
@@ -665,7 +750,16 @@ class ProjectMutation:
 
     @strawberry.mutation(description="Add a contributor, or a manager (managers only).")
     async def project_member_add(
-        self, info: Info, project_id: Long, user_id: Long, manager: bool = False
+        self,
+        info: Info,
+        project_id: Long,
+        user_id: Long,
+        manager: Annotated[
+            bool,
+            _about(
+                "Makes them a manager rather than a contributor; rights they already hold stay."
+            ),
+        ] = False,
     ) -> ProjectMembership:
         await project.add_member(info.context, project_id, user_id, manager=manager)
         return ProjectMembership(project_id=project_id, user_id=user_id, manager=manager)
@@ -675,7 +769,17 @@ class ProjectMutation:
         "Managers may remove anyone; anyone may remove themself."
     )
     async def project_member_remove(
-        self, info: Info, project_id: Long, user_id: Long, manager: bool = False
+        self,
+        info: Info,
+        project_id: Long,
+        user_id: Long,
+        manager: Annotated[
+            bool,
+            _about(
+                "Withdraws only their manager role (they stay a contributor) rather than their "
+                "membership."
+            ),
+        ] = False,
     ) -> ProjectMembership:
         await project.remove_member(info.context, project_id, user_id, manager=manager)
         return ProjectMembership(project_id=project_id, user_id=user_id, manager=manager)
@@ -685,7 +789,16 @@ class ProjectMutation:
         "numbers, are reported and the others added."
     )
     async def project_members_add(
-        self, info: Info, project_id: Long, user_ids: list[strawberry.ID]
+        self,
+        info: Info,
+        project_id: Long,
+        user_ids: Annotated[
+            list[strawberry.ID],
+            _about(
+                "The ids of the users to add (1 to 1000); those that name no user or are not "
+                "numbers are reported, not refused."
+            ),
+        ],
     ) -> ProjectMembersPayload:
         change = await project.add_members(info.context, project_id, [str(i) for i in user_ids])
         return ProjectMembersPayload.of(change)
@@ -705,7 +818,16 @@ class ProjectMutation:
 
     @strawberry.mutation(description="Remove several members (managers, or yourself).")
     async def project_members_remove(
-        self, info: Info, project_id: Long, user_ids: list[strawberry.ID]
+        self,
+        info: Info,
+        project_id: Long,
+        user_ids: Annotated[
+            list[strawberry.ID],
+            _about(
+                "The ids of the members to remove (1 to 1000); those that name no user or are "
+                "not numbers are reported, not refused."
+            ),
+        ],
     ) -> ProjectMembersPayload:
         change = await project.remove_members(info.context, project_id, [str(i) for i in user_ids])
         return ProjectMembersPayload.of(change)

@@ -156,7 +156,39 @@ AnnotationAny = Annotated[
     "and the reviewers."
 )
 class ReviewedAnnotationFilter(AnnotationFilter):
-    review_users: list[Long] | None = None
+    # The fields whose meaning differs on the reviewed layer, described anew.
+    user: Long | None = strawberry.field(
+        default=None,
+        description="Only annotations whose original this user created (merged with `users`).",
+    )
+    users: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations whose original one of these users created."
+    )
+    users_for_term: list[Long] | None = strawberry.field(
+        default=None, description="Ignored: reviewed terms have no author."
+    )
+    track: list[Long] | None = strawberry.field(
+        default=None, description="Ignored on the reviewed layer."
+    )
+    tracks: list[Long] | None = strawberry.field(
+        default=None, description="Ignored on the reviewed layer."
+    )
+    no_track: bool = strawberry.field(default=False, description="Ignored on the reviewed layer.")
+    multiple_track: bool = strawberry.field(
+        default=False, description="Ignored on the reviewed layer."
+    )
+    before_slice: Long | None = strawberry.field(
+        default=None, description="Ignored on the reviewed layer."
+    )
+    after_slice: Long | None = strawberry.field(
+        default=None, description="Ignored on the reviewed layer."
+    )
+    not_reviewed_only: bool = strawberry.field(
+        default=False, description="Ignored on the reviewed layer."
+    )
+    review_users: list[Long] | None = strawberry.field(
+        default=None, description="Only annotations whose reviewer is one of these users."
+    )
 
     def query(self) -> AnnotationSearch:
         return dataclasses.replace(super().query(), review_users=self.review_users)
@@ -184,7 +216,11 @@ class ReviewedAnnotationInput:
     annotation: Long | None = strawberry.field(
         default=None, description="The original, when parentIdent is not given."
     )
-    geometry_compression: float | None = None
+    geometry_compression: float | None = strawberry.field(
+        default=None,
+        description="On update, the tolerance the new geometry is simplified with (absent: "
+        "none); ignored on create.",
+    )
 
     def fields(self) -> ReviewedFields:
         given = self.terms if self.terms is not None else self.term
@@ -369,8 +405,20 @@ class ReviewQuery:
         self,
         info: Info,
         project_id: Long,
-        after: datetime | None = None,
-        before: datetime | None = None,
+        after: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Count only those created at or after this moment (to the "
+                "millisecond); absent: no lower bound."
+            ),
+        ] = None,
+        before: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Count only those created at or before this moment (to the "
+                "millisecond); absent: no upper bound."
+            ),
+        ] = None,
     ) -> int:
         return await count_project_annotations(
             info.context, project_id, start=after, end=before, reviewed=True
@@ -387,7 +435,13 @@ class ReviewQuery:
 @strawberry.type
 class ReviewMutation:
     @strawberry.mutation(description="Start reviewing an image; you are its reviewer.")
-    async def image_review_start(self, info: Info, id: Long) -> ImageReviewPayload:
+    async def image_review_start(
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the image instance to review.")
+        ],
+    ) -> ImageReviewPayload:
         return _image_payload(await review.start_review(info.context, id))
 
     @strawberry.mutation(
@@ -395,7 +449,18 @@ class ReviewMutation:
         "validation, or end a review not validated yet."
     )
     async def image_review_stop(
-        self, info: Info, id: Long, cancel: bool = False
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the image instance you review.")
+        ],
+        cancel: Annotated[
+            bool,
+            strawberry.argument(
+                description="Take back the validation, or end the review when it is not "
+                "validated yet, instead of validating."
+            ),
+        ] = False,
     ) -> ImageReviewPayload:
         return _image_payload(await review.stop_review(info.context, id, cancel=cancel))
 
@@ -412,7 +477,16 @@ class ReviewMutation:
     @strawberry.mutation(
         description="Reject an annotation: delete the reviewed copy of the user annotation `id`."
     )
-    async def annotation_unreview(self, info: Info, id: Long) -> ReviewedAnnotationPayload:
+    async def annotation_unreview(
+        self,
+        info: Info,
+        id: Annotated[
+            Long,
+            strawberry.argument(
+                description="The id of the user annotation whose reviewed copy to delete."
+            ),
+        ],
+    ) -> ReviewedAnnotationPayload:
         return _reviewed_payload(await review.unreview_annotation(info.context, id))
 
     @strawberry.mutation(

@@ -104,6 +104,14 @@ Mutation = merge_types(
 )
 
 
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be read: objects by id, lists with their filters and pages, counts and reports."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What can be changed: each change is recorded as a command that undo and redo act on."
+)
+
+
 class CytogateSchema(strawberry.Schema):
     """Strawberry's schema, logging a caller's mistakes in one line instead of a traceback.
 

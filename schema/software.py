@@ -32,11 +32,17 @@ class Software:
     created: datetime
     updated: datetime
     name: str
-    software_version: str | None
-    deprecated: bool
-    execute_command: str | None
-    pulling_command: str | None
-    source_path: str | None
+    software_version: str | None = strawberry.field(description="Its version, free text.")
+    deprecated: bool = strawberry.field(description="Marked as deprecated (informative only).")
+    execute_command: str | None = strawberry.field(
+        description="The command line that runs it (stored only: nothing runs it here)."
+    )
+    pulling_command: str | None = strawberry.field(
+        description="The command that fetches it, such as a container pull (stored only)."
+    )
+    source_path: str | None = strawberry.field(
+        description="Where its sources or files are (stored only)."
+    )
     user_id: Long | None = strawberry.field(description="Who registered it.")
 
     @strawberry.field(graphql_type=User | None)
@@ -85,11 +91,21 @@ class SoftwareProject:
 @strawberry.input(description="A software's writable fields; an update replaces them all.")
 class SoftwareInput:
     name: str | None = None
-    software_version: str | None = None
-    deprecated: bool | None = None
-    execute_command: str | None = None
-    pulling_command: str | None = None
-    source_path: str | None = None
+    software_version: str | None = strawberry.field(
+        default=None, description="Its version, free text."
+    )
+    deprecated: bool | None = strawberry.field(
+        default=None, description="Marked as deprecated (null: false)."
+    )
+    execute_command: str | None = strawberry.field(
+        default=None, description="The command line that runs it (stored only)."
+    )
+    pulling_command: str | None = strawberry.field(
+        default=None, description="The command that fetches it, such as a container pull."
+    )
+    source_path: str | None = strawberry.field(
+        default=None, description="Where its sources or files are."
+    )
 
     def fields(self) -> SoftwareFields:
         return SoftwareFields(**dataclasses.asdict(self))

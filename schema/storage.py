@@ -50,7 +50,9 @@ class Storage:
         info: Info,
         first: int | None = None,
         offset: int = 0,
-        only_roots: bool = False,
+        only_roots: Annotated[
+            bool, strawberry.argument(description="Keeps only the files without a parent.")
+        ] = False,
     ) -> Any:
         page = await uploaded_file.files_of_storage(
             info.context, parent.id, limit=first, offset=offset, only_roots=only_roots
@@ -90,7 +92,16 @@ StorageConnection = Connection[Storage]
 class StorageQuery:
     @strawberry.field(description="The storages you hold rights on; `all` (admins): every one.")
     async def storages(
-        self, info: Info, all: bool = False, first: int | None = None, offset: int = 0
+        self,
+        info: Info,
+        all: Annotated[
+            bool,
+            strawberry.argument(
+                description="Lists every storage for an administrator; ignored for anyone else."
+            ),
+        ] = False,
+        first: int | None = None,
+        offset: int = 0,
     ) -> StorageConnection:
         page = await storage.list_storages(info.context, every=all, limit=first, offset=offset)
         return connection(page)

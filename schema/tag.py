@@ -9,7 +9,7 @@ length.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -47,7 +47,7 @@ class TagDomainAssociation:
     created: datetime
     updated: datetime
     tag_id: Long
-    tag_name: str
+    tag_name: str = strawberry.field(description="Its tag's name.")
     domain_class_name: str = strawberry.field(
         description='The object\'s class, e.g. "be.cytomine.domain.project.Project".'
     )
@@ -83,7 +83,7 @@ class TagAssociationInput:
         "or ReviewedAnnotation (Java class name; AnnotationDomain finds an annotation of either "
         "kind).",
     )
-    domain_ident: Long | None = None
+    domain_ident: Long | None = strawberry.field(default=None, description="The object's id.")
 
 
 @strawberry.type
@@ -130,7 +130,13 @@ class TagQuery:
         return connection(page)
 
     @strawberry.field(graphql_type=TagDomainAssociation)
-    async def tag_association(self, info: Info, id: Long) -> Any:
+    async def tag_association(
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the tag's association with an object.")
+        ],
+    ) -> Any:
         return await tags.get_association(info.context, id)
 
     @strawberry.field(
@@ -186,5 +192,11 @@ class TagMutation:
         return _association_payload(changed)
 
     @strawberry.mutation(description="Take a tag off an object.")
-    async def tag_association_delete(self, info: Info, id: Long) -> TagAssociationPayload:
+    async def tag_association_delete(
+        self,
+        info: Info,
+        id: Annotated[
+            Long, strawberry.argument(description="The id of the association to remove.")
+        ],
+    ) -> TagAssociationPayload:
         return _association_payload(await tags.delete_association(info.context, id))

@@ -40,7 +40,9 @@ class Track:
     created: datetime
     updated: datetime
     name: str = strawberry.field(description="Unique within the image.")
-    color: str | None
+    color: str | None = strawberry.field(
+        description='Its display colour: free text, e.g. "#ff0000".'
+    )
     image_id: Long
     project_id: Long = strawberry.field(description="Always the image's project.")
     tags = tags_field(TRACK_CLASS)

@@ -54,9 +54,9 @@ class UploadedFile:
     user_id: Long = strawberry.field(description="The uploader.")
     storage_id: Long
     parent_id: Long | None
-    original_filename: str
-    filename: str
-    ext: str
+    original_filename: str = strawberry.field(description="The name it was uploaded as.")
+    filename: str = strawberry.field(description="Its path under the image server's root.")
+    ext: str = strawberry.field(description="Its extension (an import leaves it empty).")
     content_type: str = strawberry.field(description="The image server's format id (SVS…).")
     size: Long = strawberry.field(description="Bytes.")
     status: int = strawberry.field(description="Even < 100: in progress; even ≥ 100: done.")
@@ -75,7 +75,7 @@ class UploadedFile:
     def path(parent: strawberry.Parent[Any]) -> str:
         return str(parent.filename)
 
-    @strawberry.field
+    @strawberry.field(description="An archive (ZIP, TAR…): its members are its children.")
     @staticmethod
     def is_archive(parent: strawberry.Parent[Any]) -> bool:
         return is_archive(parent.content_type)
@@ -122,7 +122,10 @@ class UploadedFile:
     async def abstract_slices(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(slices_by_uploaded_file).load(parent.id)
 
-    @strawberry.field(graphql_type=list[CompanionFileType])
+    @strawberry.field(
+        graphql_type=list[CompanionFileType],
+        description="The companion files stored in it, oldest first.",
+    )
     @staticmethod
     async def companion_files(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(companion_files_by_uploaded_file).load(parent.id)
@@ -150,28 +153,38 @@ UploadedFileConnection = Connection[UploadedFile]
 class UploadedFileRoot:
     id: Long
     created: datetime
-    content_type: str
-    filename: str
-    original_filename: str
-    size: Long
-    status: int
+    content_type: str = strawberry.field(description="The image server's format id (SVS…).")
+    filename: str = strawberry.field(description="Its path under the image server's root.")
+    original_filename: str = strawberry.field(description="The name it was uploaded as.")
+    size: Long = strawberry.field(description="Bytes.")
+    status: int = strawberry.field(
+        description="Even < 100: in progress; even ≥ 100: done; odd: failed."
+    )
     storage_id: Long
     user_id: Long
-    width: int | None
-    height: int | None
-    magnification: int | None
+    width: int | None = strawberry.field(
+        description="Its first image's width in pixels (null: no image)."
+    )
+    height: int | None = strawberry.field(
+        description="Its first image's height in pixels (null: no image)."
+    )
+    magnification: int | None = strawberry.field(
+        description="Its first image's objective magnification (null: no image or unknown)."
+    )
     root_id: Long = strawberry.field(description="The root of its tree.")
     image_id: Long | None = strawberry.field(description="Its image, once deployed.")
-    is_archive: bool
+    is_archive: bool = strawberry.field(
+        description="Always false: the page lists the members of archives, not archives."
+    )
     nb_children: Long | None = strawberry.field(description="Its descendants (tree details).")
     global_size: Long | None = strawberry.field(description="Its size and its descendants'.")
 
-    @strawberry.field
+    @strawberry.field(description="Its image's thumbnail; null while `imageId` is.")
     @staticmethod
     def thumb_url(parent: strawberry.Parent[Any], info: Info) -> str | None:
         return uploaded_file.image_thumb_url(info.context, parent.image_id)
 
-    @strawberry.field(graphql_type=UploadedFile | None)
+    @strawberry.field(graphql_type=UploadedFile | None, description="The file this row shows.")
     @staticmethod
     async def uploaded_file(parent: strawberry.Parent[Any], info: Info) -> Any:
         return await info.context.loader(uploaded_files_by_id).load(parent.id)
@@ -182,12 +195,20 @@ class UploadedFileInput:
     user: Long | None = None
     storage: Long | None = None
     parent: Long | None = None
-    original_filename: str | None = None
-    filename: str | None = None
-    ext: str | None = None
-    content_type: str | None = None
-    size: Long | None = None
-    status: int | None = None
+    original_filename: str | None = strawberry.field(
+        default=None, description="The name it was uploaded as; required, not blank."
+    )
+    filename: str | None = strawberry.field(
+        default=None, description="Its path under the image server's root; required, not blank."
+    )
+    ext: str | None = strawberry.field(default=None, description="Its extension (null: empty).")
+    content_type: str | None = strawberry.field(
+        default=None, description="The image server's format id, SVS… (null: empty)."
+    )
+    size: Long | None = strawberry.field(default=None, description="Bytes, not negative (null: 0).")
+    status: int | None = strawberry.field(
+        default=None, description="Its status code; any code is accepted (null: 0, UPLOADED)."
+    )
     projects: list[Long] | None = None
 
     def fields(self) -> UploadedFileFields:
@@ -204,6 +225,10 @@ def _payload(changed: Changed) -> UploadedFilePayload:
     return UploadedFilePayload(uploaded_file=changed.row, command=Command.of(changed.command))
 
 
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
 @strawberry.type
 class UploadedFileQuery:
     @strawberry.field(graphql_type=UploadedFile, description="A file of a storage you may read.")
@@ -217,10 +242,21 @@ class UploadedFileQuery:
     async def uploaded_files(
         self,
         info: Info,
-        root_id: Long | None = None,
-        all: bool = False,
-        parent_id: Long | None = None,
-        only_roots: bool = False,
+        root_id: Annotated[
+            Long | None,
+            _about(
+                "Lists the file with this id and all its descendants, by tree path (`all`, "
+                "`parentId`, `onlyRoots`, `sort` and `order` are then ignored)."
+            ),
+        ] = None,
+        all: Annotated[
+            bool,
+            _about("Lists every user's files in every storage (administrators only)."),
+        ] = False,
+        parent_id: Annotated[
+            Long | None, _about("Keeps only the children of the file with this id.")
+        ] = None,
+        only_roots: Annotated[bool, _about("Keeps only the files without a parent.")] = False,
         sort: str | None = None,
         order: str | None = None,
         first: int | None = None,
@@ -239,7 +275,13 @@ class UploadedFileQuery:
     async def uploaded_file_roots(
         self,
         info: Info,
-        with_tree_details: bool = True,
+        with_tree_details: Annotated[
+            bool,
+            _about(
+                "Counts each row's descendants (`nbChildren`) and their total size "
+                "(`globalSize`); false leaves both null and answers sooner."
+            ),
+        ] = True,
         filters: list[FilterInput] | None = None,
         sort: str | None = None,
         order: str | None = None,

@@ -32,10 +32,14 @@ def _is_self(info: Info, user_id: int) -> bool:
     return viewer is not None and viewer.id == user_id
 
 
+def _about(description: str) -> Any:
+    return strawberry.argument(description=description)
+
+
 @strawberry.type(description="A global role (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_GUEST).")
 class Role:
     id: Long
-    authority: str
+    authority: str = strawberry.field(description="Its name, such as ROLE_USER.")
     created: datetime | None
 
 
@@ -127,7 +131,7 @@ class UserRole:
     updated: datetime
     user_id: Long
     role_id: Long
-    authority: str
+    authority: str = strawberry.field(description="The role's name, such as ROLE_USER.")
 
     @strawberry.field(graphql_type=User)
     @staticmethod
@@ -139,7 +143,7 @@ class UserRole:
 class AuthInfo:
     viewer: strawberry.Private[Viewer]
 
-    @strawberry.field(graphql_type=User)
+    @strawberry.field(graphql_type=User, description="You, as a user.")
     async def user(self, info: Info) -> Any:
         return await info.context.loader(users_by_id).load(self.viewer.id)
 
@@ -198,14 +202,19 @@ class AuthInfo:
 
 @strawberry.type(description="An API key pair.")
 class Keys:
-    public_key: str
-    private_key: str
+    public_key: str = strawberry.field(
+        description="The key HMAC requests name in `Authorization: CYTOMINE <publicKey>:…`."
+    )
+    private_key: str = strawberry.field(description="The secret key HMAC requests are signed with.")
 
 
 @strawberry.type(description="A Cytomine HMAC signature computed for the caller.")
 class Signature:
-    signature: str
-    public_key: str
+    signature: str = strawberry.field(
+        description="The base64 HMAC-SHA1 of the request's canonical string, keyed by your "
+        "private key."
+    )
+    public_key: str = strawberry.field(description="Your public key, to send with the signature.")
 
 
 @strawberry.type(description="Tokens issued by a login.")
@@ -231,15 +240,36 @@ class UserRolePayload:
 
 @strawberry.input(description="A user's writable fields. An update replaces them all.")
 class UserInput:
-    username: str | None = None
-    firstname: str | None = None
-    lastname: str | None = None
-    email: str | None = None
-    password: str | None = None
-    language: str | None = None
-    is_developer: bool | None = None
-    origin: str | None = None
-    enabled: bool | None = None
+    username: str | None = strawberry.field(
+        default=None, description="The name to sign in with (required)."
+    )
+    firstname: str | None = strawberry.field(default=None, description="First name (required).")
+    lastname: str | None = strawberry.field(default=None, description="Last name (required).")
+    email: str | None = strawberry.field(
+        default=None, description="One valid e-mail address (required)."
+    )
+    password: str | None = strawberry.field(
+        default=None,
+        description="At least 8 characters: required on create; on update, null or empty keeps "
+        "the current one.",
+    )
+    language: str | None = strawberry.field(
+        default=None,
+        description="The language of its interface, as a code (EN, FR…) or an English name "
+        "(FRENCH); EN if null.",
+    )
+    is_developer: bool | None = strawberry.field(
+        default=None, description="Show developer tools in the web interface; false if null."
+    )
+    origin: str | None = strawberry.field(
+        default=None,
+        description="Where the account comes from, on create only; ADMINISTRATOR if null.",
+    )
+    enabled: bool | None = strawberry.field(
+        default=None,
+        description="Whether it may sign in: true if null on create; on update, only an "
+        "administrator's value counts (null keeps it).",
+    )
     public_key: str | None = strawberry.field(
         default=None, description='"" regenerates both keys on update.'
     )
@@ -269,8 +299,13 @@ class UserQuery:
         self,
         info: Info,
         id: Long | None = None,
-        username: str | None = None,
-        public_key: str | None = None,
+        username: Annotated[
+            str | None,
+            _about("The user's username, in any case; used when `id` and `publicKey` are null."),
+        ] = None,
+        public_key: Annotated[
+            str | None, _about("The user's public API key; wins over `id` and `username`.")
+        ] = None,
     ) -> Any:
         if public_key is not None:
             return await user.user_by_public_key(info.context, public_key)
@@ -285,7 +320,9 @@ class UserQuery:
         sort: str | None = None,
         order: str | None = None,
         filters: list[FilterInput] | None = None,
-        with_roles: bool = False,
+        with_roles: Annotated[
+            bool, _about("Lets `sort` be `role`, each user's highest role.")
+        ] = False,
     ) -> UserConnection:
         page = await user.list_users(
             info.context,
@@ -302,9 +339,16 @@ class UserQuery:
     async def user_keys(
         self,
         info: Info,
-        id: Long | None = None,
-        username: str | None = None,
-        public_key: str | None = None,
+        id: Annotated[
+            Long | None, _about("The user's id; wins over `username` and `publicKey`.")
+        ] = None,
+        username: Annotated[
+            str | None, _about("The user's username, in any case; used when `id` is null.")
+        ] = None,
+        public_key: Annotated[
+            str | None,
+            _about("The user's public key; used when `id` and `username` are null."),
+        ] = None,
     ) -> Keys:
         row = await user.user_keys(info.context, id=id, username=username, public_key=public_key)
         return _keys(row)
@@ -313,12 +357,18 @@ class UserQuery:
     async def signature(
         self,
         info: Info,
-        method: str = "GET",
-        content_md5: str = "",
-        content_type: str = "",
-        date: str = "",
-        query_string: str = "",
-        forward_uri: str = "",
+        method: Annotated[str, _about("The request's HTTP verb, upper case as sent.")] = "GET",
+        content_md5: Annotated[
+            str, _about("The request's Content-MD5 header; empty when it has none.")
+        ] = "",
+        content_type: Annotated[
+            str, _about("The request's exact Content-Type header; empty when it has none.")
+        ] = "",
+        date: Annotated[str, _about("The request's exact Date header.")] = "",
+        query_string: Annotated[
+            str, _about("The request's raw query string, without `?`; empty when it has none.")
+        ] = "",
+        forward_uri: Annotated[str, _about("The request's path, such as /api/project.json.")] = "",
     ) -> Signature:
         viewer = info.context.require_viewer()
         row = await user.user_keys(info.context, id=viewer.id)
@@ -338,7 +388,10 @@ class UserQuery:
     async def user_roles(self, info: Info, user_id: Long) -> Any:
         return await user.list_user_roles(info.context, user_id)
 
-    @strawberry.field(graphql_type=UserRole)
+    @strawberry.field(
+        graphql_type=UserRole,
+        description="A user's link to a role (NOT_FOUND unless the user holds it).",
+    )
     async def user_role(self, info: Info, user_id: Long, role_id: Long) -> Any:
         return await user.get_user_role(info.context, user_id, role_id)
 
@@ -374,15 +427,26 @@ class UserMutation:
         return _user_payload(await user.delete_user(info.context, id))
 
     @strawberry.mutation(description="Disable a user's credentials (administrators).")
-    async def user_lock(self, info: Info, id: Long) -> UserPayload:
+    async def user_lock(
+        self, info: Info, id: Annotated[Long, _about("The id of the user to lock.")]
+    ) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, False))
 
     @strawberry.mutation(description="Enable a locked user again (administrators).")
-    async def user_unlock(self, info: Info, id: Long) -> UserPayload:
+    async def user_unlock(
+        self, info: Info, id: Annotated[Long, _about("The id of the user to unlock.")]
+    ) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, True))
 
     @strawberry.mutation(graphql_type=User, description="Change a password (self or admins).")
-    async def user_password_change(self, info: Info, id: Long, password: str | None = None) -> Any:
+    async def user_password_change(
+        self,
+        info: Info,
+        id: Annotated[Long, _about("The id of the user whose password changes.")],
+        password: Annotated[
+            str | None, _about("The new password, 8 to 1024 characters; null is refused.")
+        ] = None,
+    ) -> Any:
         return await user.set_password(info.context, id, password)
 
     @strawberry.mutation(description="Give the caller a new key pair.")
@@ -411,10 +475,18 @@ class UserMutation:
     async def login(
         self,
         info: Info,
-        username: str,
-        password: str,
-        remember_me: bool = False,
-        session: bool = False,
+        username: Annotated[str, _about("The username, in any case.")],
+        password: Annotated[str, _about("The user's password.")],
+        remember_me: Annotated[
+            bool,
+            _about(
+                "Makes `token` last the server's long span (30 days by default) instead of "
+                "its usual one (24 hours by default)."
+            ),
+        ] = False,
+        session: Annotated[
+            bool, _about("Also sets `token` as an HTTP-only session cookie, for a browser.")
+        ] = False,
     ) -> LoginPayload:
         tokens = await auth.login(info.context, username, password, remember_me)
         if session:
@@ -432,7 +504,13 @@ class UserMutation:
     @strawberry.mutation(
         description="Check the caller's own password; failures are limited as `login`'s are."
     )
-    async def password_check(self, info: Info, password: str | None = None) -> bool:
+    async def password_check(
+        self,
+        info: Info,
+        password: Annotated[
+            str | None, _about("The password to check; null or empty fails.")
+        ] = None,
+    ) -> bool:
         await auth.check_password(info.context, password)
         return True
 

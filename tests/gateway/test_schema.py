@@ -71,6 +71,31 @@ def test_shared_fields_and_payloads_are_described_through_introspection():
     assert fields["userId"] == "Who created it.", "its own description kept"
 
 
+INTROSPECTION = """{ __schema { types { name kind description
+  fields { name description args { name description } }
+  inputFields { name description } enumValues { name description } } } }"""
+
+
+def test_every_type_field_argument_and_enum_value_is_described():
+    """What introspection tools and GraphiQL's documentation show: nothing of the schema
+    without a description (the built-in scalars and introspection types aside)."""
+    answer = build_schema(Settings()).execute_sync(INTROSPECTION)
+    assert answer.errors is None
+    bare = []
+    for type_ in answer.data["__schema"]["types"]:  # type: ignore[index]
+        name = type_["name"]
+        if name.startswith("__") or name in ("String", "Int", "Float", "Boolean", "ID"):
+            continue
+        bare += [name] if not type_["description"] else []
+        for field in type_["fields"] or ():
+            bare += [f"{name}.{field['name']}"] if not field["description"] else []
+            bare += [f"{name}.{field['name']}({arg['name']})" for arg in field["args"]
+                     if not arg["description"]]  # fmt: skip
+        for part in (type_["inputFields"] or []) + (type_["enumValues"] or []):
+            bare += [f"{name}.{part['name']}"] if not part["description"] else []
+    assert not bare, f"{len(bare)} undescribed: {bare}"
+
+
 def test_rest_routes_operations_exist_and_validate():
     bridge = Bridge(build_schema(Settings()), rest_compat.table.ROUTES, lambda request: None)  # type: ignore[arg-type,return-value]
     assert {route.operation for route in rest_compat.table.ROUTES} <= set(bridge.operations)
