@@ -40,6 +40,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, Final, TypeVar, overload
 
+import asyncpg
 import orjson
 from sqlalchemy import Executable, Result, text
 from sqlalchemy.engine import CursorResult, Row
@@ -429,10 +430,14 @@ class Lease:
                         with contextlib.suppress(BaseException):
                             await ahead
                     await result.close()
-            except DBAPIError as error:
-                if error.connection_invalidated:
+            except (DBAPIError, asyncpg.PostgresError) as error:
+                # a cursor's FETCH raises asyncpg's own errors: SQLAlchemy wraps only the first
+                if getattr(error, "connection_invalidated", False):
                     await self._discard()
                 raise self._translated(error) from error
+            except (asyncpg.InterfaceError, OSError) as error:  # the connection went away
+                await self._discard()
+                raise DatabaseUnavailable(LOST_MESSAGE) from error
             finally:
                 if own and self._conn is not None:
                     await self._conn.rollback()
@@ -522,7 +527,7 @@ class Lease:
         if conn is not None:
             await self.database.checkin(conn)
 
-    def _translated(self, error: DBAPIError) -> Exception:
+    def _translated(self, error: DBAPIError | asyncpg.PostgresError) -> Exception:
         """`DatabaseUnavailable` for a lost connection, an unreachable server or a statement
         cancelled by the timeout; the error itself otherwise."""
         state = _sqlstate(error)
@@ -532,7 +537,7 @@ class Lease:
                 f"({self.database.statement_timeout:g} s)",
                 RETRY_BUSY,
             )
-        if error.connection_invalidated or state.startswith(_UNREACHABLE):
+        if getattr(error, "connection_invalidated", False) or state.startswith(_UNREACHABLE):
             return DatabaseUnavailable(LOST_MESSAGE)
         return error
 

@@ -120,6 +120,24 @@ def test_a_statement_past_the_timeout_is_unavailable(database_url):
     asyncio.run(_with_db(database_url, body, statement_timeout=1))
 
 
+def test_a_stream_past_the_timeout_is_unavailable_and_the_lease_goes_on(database_url):
+    """A cursor's FETCH raises asyncpg's own error, which SQLAlchemy does not wrap: it is the
+    same 503 as any statement past the timeout, and the lease stays usable."""
+    series = func.generate_series(1, 4).table_valued("n").render_derived()
+    slow = select(series.c.n, func.pg_sleep(0.4).label("slept"))  # 0.4 s a row: 1.6 s in all
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease:
+            seen: list[int] = []
+            with pytest.raises(DatabaseUnavailable, match="statement timeout"):
+                async for partition in lease.stream(slow, 2):
+                    seen += [row.n for row in partition]
+            async with lease.read() as conn:
+                assert (await conn.execute(select(literal(1)))).scalar_one() == 1
+
+    asyncio.run(_with_db(database_url, body, statement_timeout=1))
+
+
 async def _backend(conn: Connection) -> int:
     return int((await conn.execute(select(func.pg_backend_pid()))).scalar_one())
 
