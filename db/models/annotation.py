@@ -76,9 +76,11 @@ class UserAnnotation(IdMixin, TimestampMixin, _Located, Base):
         Index("ix_user_annotation_image_id_id", "image_id", text("id DESC")),
         Index("ix_user_annotation_slice_id_id", "slice_id", text("id DESC")),
         Index("ix_user_annotation_project_id_id", "project_id", text("id DESC")),
+        # what a user drew in a span (the counts of connections and consultations, 0013)
+        Index("ix_user_annotation_user_id_created", "user_id", "created"),
     )
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"))
     count_reviewed_annotations: Mapped[int] = mapped_column(server_default="0")
 
 
