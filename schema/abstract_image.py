@@ -28,7 +28,16 @@ from resolvers.crud import Changed
 from resolvers.metadata_target import ABSTRACT_IMAGE_CLASS
 from resolvers.pixels import pixel_url
 from resolvers.storage import storages_by_id, uploaded_files_by_id
-from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.common import (
+    Command,
+    Connection,
+    FilterInput,
+    Info,
+    Long,
+    about,
+    connection,
+    to_filters,
+)
 from schema.metadata import attached_files_field, description_field, properties_field
 from schema.pixels import image_server_request_field
 from schema.storage import Storage
@@ -314,12 +323,8 @@ class AbstractSlicePayload:
     command: Command
 
 
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
-
-
 def _plane(part: str) -> Any:
-    return _about(f"With `abstractImageId`: the slice's {part}, from 0 (ignored with `id`).")
+    return about(f"With `abstractImageId`: the slice's {part}, from 0 (ignored with `id`).")
 
 
 def _image_payload(changed: Changed) -> AbstractImagePayload:
@@ -356,7 +361,7 @@ class AbstractImageQuery:
         info: Info,
         project_id: Long | None = None,
         unused: Annotated[
-            bool, _about("Keeps only the images with neither an instance nor a companion file.")
+            bool, about("Keeps only the images with neither an instance nor a companion file.")
         ] = False,
         filters: list[FilterInput] | None = None,
         sort: str | None = None,
@@ -372,7 +377,7 @@ class AbstractImageQuery:
 
     @strawberry.field(graphql_type=User, description="Who uploaded an image (NOT_FOUND: unknown).")
     async def abstract_image_uploader(
-        self, info: Info, id: Annotated[Long, _about("The id of the abstract image.")]
+        self, info: Info, id: Annotated[Long, about("The id of the abstract image.")]
     ) -> Any:
         return await abstract_image.get_abstract_image_uploader(info.context, id)
 
@@ -411,7 +416,7 @@ class AbstractImageQuery:
 
     @strawberry.field(graphql_type=User, description="Who uploaded a slice (NOT_FOUND: unknown).")
     async def abstract_slice_uploader(
-        self, info: Info, id: Annotated[Long, _about("The id of the abstract slice.")]
+        self, info: Info, id: Annotated[Long, about("The id of the abstract slice.")]
     ) -> Any:
         return await abstract_image.get_abstract_slice_uploader(info.context, id)
 
@@ -449,10 +454,10 @@ class AbstractImageMutation:
     async def abstract_image_properties_extract(
         self,
         info: Info,
-        id: Annotated[Long, _about("The id of the abstract image.")],
+        id: Annotated[Long, about("The id of the abstract image.")],
         deep: Annotated[
             bool,
-            _about(
+            about(
                 "Also refreshes each channel's name and colour on its slices (from an external "
                 "image server only)."
             ),

@@ -25,7 +25,7 @@ from resolvers.activity import (
 from resolvers.image import image_instances_by_id, thumb_url
 from resolvers.project import projects_by_id
 from resolvers.user import users_by_id
-from schema.common import Connection, Info, Long, connection
+from schema.common import Connection, Info, Long, about, connection
 from schema.user import User
 
 if TYPE_CHECKING:
@@ -50,16 +50,12 @@ ImageType = Annotated["ImageInstance", strawberry.lazy("schema.image")]
 ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
 
 
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
-
-
 def _since(records: str) -> Any:
-    return _about(f"Counts only the {records} from this moment on; null: no lower bound.")
+    return about(f"Counts only the {records} from this moment on; null: no lower bound.")
 
 
 def _until(records: str) -> Any:
-    return _about(f"Counts only the {records} up to this moment; null: no upper bound.")
+    return about(f"Counts only the {records} up to this moment; null: no upper bound.")
 
 
 async def _user(parent: Any, info: Info) -> Any:
@@ -613,16 +609,14 @@ class ActivityQuery:
         user: Long | None = None,
         period: Annotated[
             str | None,
-            _about(
+            about(
                 "Counts per hour, day or week (weeks from Sunday) rather than per user; "
                 "required without a project."
             ),
         ] = None,
         heatmap: Annotated[
             bool,
-            _about(
-                "Counts per hour from `afterThan` (`period` and `beforeThan` are then ignored)."
-            ),
+            about("Counts per hour from `afterThan` (`period` and `beforeThan` are then ignored)."),
         ] = False,
         after_than: datetime | None = None,
         before_than: datetime | None = None,
@@ -642,7 +636,7 @@ class ActivityQuery:
         info: Info,
         period: Annotated[
             str | None,
-            _about(
+            about(
                 "Required: hour, day or week, for the shares of each hour of the day, day of "
                 "the month or week of the year."
             ),
@@ -672,7 +666,7 @@ class ActivityQuery:
     async def project_connection_consultations(
         self,
         info: Info,
-        id: Annotated[Long, _about("The id of the project connection.")],
+        id: Annotated[Long, about("The id of the project connection.")],
         first: int | None = None,
         offset: int = 0,
     ) -> ImageConsultationConnection:
@@ -729,7 +723,7 @@ class ActivityQuery:
         image: Long,
         user: Long,
         broadcast: Annotated[
-            bool, _about("Considers only the positions the user broadcast (shared with followers).")
+            bool, about("Considers only the positions the user broadcast (shared with followers).")
         ] = False,
         slice: Long | None = None,
     ) -> Any:
@@ -783,7 +777,7 @@ class ActivityQuery:
         image: Long,
         slice: Long | None = None,
         broadcast: Annotated[
-            bool, _about("Considers only broadcast positions (shared with followers).")
+            bool, about("Considers only broadcast positions (shared with followers).")
         ] = False,
     ) -> list[Long]:
         found = await activity.online_on_image(info.context, image, slice_id=slice,
@@ -864,7 +858,7 @@ class ActivityQuery:
         project: Long | None = None,
         offline: Annotated[
             bool,
-            _about(
+            about(
                 "Also lists the users not connected in the last 300 s: every member of the "
                 "project, or every user sharing a project with the user."
             ),

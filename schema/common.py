@@ -33,6 +33,7 @@ __all__ = [
     "StagedFile",
     "StringBounds",
     "Upload",
+    "about",
     "asks_total",
     "connection",
     "described_enum",
@@ -46,6 +47,11 @@ __all__ = [
 Info = StrawberryInfo[Context, None]
 
 E = TypeVar("E", bound=type[Enum])
+
+
+def about(description: str) -> Any:
+    """An argument's description, for `Annotated[T, about("…")]`."""
+    return strawberry.argument(description=description)
 
 
 def described_enum(cls: E, *, name: str, description: str, values: Mapping[Enum, str]) -> E:

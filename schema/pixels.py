@@ -18,7 +18,7 @@ import strawberry
 from resolvers import pixels
 from resolvers.context import Context
 from resolvers.pixels import KINDS, ImageServerRequest, PixelArgs, PixelKind
-from schema.common import Connection, Info, Long, connection, described_enum
+from schema.common import Connection, Info, Long, about, connection, described_enum
 
 __all__ = [
     "KINDS",
@@ -132,10 +132,6 @@ class ImageFormat:
     importable: bool = strawberry.field(description="Files in it can be uploaded and imported.")
 
 
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
-
-
 RequestFn = Callable[[Context, Any, PixelArgs], Awaitable[ImageServerRequest]]
 
 
@@ -150,16 +146,16 @@ def image_server_request_field(request: RequestFn) -> Any:
     async def image_server_request(
         parent: strawberry.Parent[Any],
         info: Info,
-        kind: Annotated[PixelKind, _about("The endpoint asked for.")],
-        format: Annotated[str | None, _about("The picture's format: jpg, png or webp.")] = None,
-        label: Annotated[str | None, _about("An associated image's label.")] = None,
-        x: Annotated[int | None, _about("A region's left edge, in pixels.")] = None,
-        y: Annotated[int | None, _about("A region's top edge, in pixels.")] = None,
-        width: Annotated[int | None, _about("A region's width, in pixels.")] = None,
-        height: Annotated[int | None, _about("A region's height, in pixels.")] = None,
-        zoom: Annotated[int | None, _about("A tile's zoom level, from 0 (the smallest).")] = None,
-        tx: Annotated[int | None, _about("A tile's column, from 0.")] = None,
-        ty: Annotated[int | None, _about("A tile's row, from 0.")] = None,
+        kind: Annotated[PixelKind, about("The endpoint asked for.")],
+        format: Annotated[str | None, about("The picture's format: jpg, png or webp.")] = None,
+        label: Annotated[str | None, about("An associated image's label.")] = None,
+        x: Annotated[int | None, about("A region's left edge, in pixels.")] = None,
+        y: Annotated[int | None, about("A region's top edge, in pixels.")] = None,
+        width: Annotated[int | None, about("A region's width, in pixels.")] = None,
+        height: Annotated[int | None, about("A region's height, in pixels.")] = None,
+        zoom: Annotated[int | None, about("A tile's zoom level, from 0 (the smallest).")] = None,
+        tx: Annotated[int | None, about("A tile's column, from 0.")] = None,
+        ty: Annotated[int | None, about("A tile's row, from 0.")] = None,
     ) -> ImageServerRequest:
         args = PixelArgs(kind, format, label, x, y, width, height, zoom, tx, ty)
         return await request(info.context, parent, args)

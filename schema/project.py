@@ -44,6 +44,7 @@ from schema.common import (
     IntBounds,
     Long,
     StringBounds,
+    about,
     connection,
     to_filters,
 )
@@ -71,10 +72,6 @@ __all__ = [
 SoftwareType = Annotated["Software", strawberry.lazy("schema.software")]
 SoftwareProjectType = Annotated["SoftwareProject", strawberry.lazy("schema.software")]
 ProjectType = Annotated["Project", strawberry.lazy("schema.project")]
-
-
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
 
 
 @strawberry.enum(description="How members other than managers may edit (core.md §7.4).")
@@ -348,7 +345,7 @@ class Project:
         order: str | None = None,
         filters: list[FilterInput] | None = None,
         online: Annotated[
-            bool, _about("Keeps only the members connected to the project in the last 300 s.")
+            bool, about("Keeps only the members connected to the project in the last 300 s.")
         ] = False,
     ) -> ProjectMemberConnection:
         chosen = to_filters(filters)
@@ -645,15 +642,15 @@ class ProjectQuery:
         ontology_id: Long | None = None,
         with_members_count: Annotated[
             bool,
-            _about("Computes `membersCount` in the list's query: `sort` and `filters` may use it."),
+            about("Computes `membersCount` in the list's query: `sort` and `filters` may use it."),
         ] = False,
         with_last_activity: Annotated[
             bool,
-            _about("Computes `lastActivity` in the list's query: `sort` and `filters` may use it."),
+            about("Computes `lastActivity` in the list's query: `sort` and `filters` may use it."),
         ] = False,
         with_current_user_roles: Annotated[
             bool,
-            _about(
+            about(
                 "Computes your role in each project in the list's query: `sort` and `filters` "
                 "may use `currentUserRole` (manager or contributor)."
             ),
@@ -672,7 +669,7 @@ class ProjectQuery:
         info: Info,
         project_id: Long,
         format: Annotated[
-            ReportFormat, _about("The file's format: CSV, XLS, XLSX or PDF (GEOJSON is refused).")
+            ReportFormat, about("The file's format: CSV, XLS, XLSX or PDF (GEOJSON is refused).")
         ],
     ) -> ProjectMemberReport:
         file = await project.member_report(info.context, project_id, format)
@@ -683,7 +680,7 @@ class ProjectQuery:
         self,
         info: Info,
         with_members_count: Annotated[
-            bool, _about("Also gives the range of the projects' member counts (`members`).")
+            bool, about("Also gives the range of the projects' member counts (`members`).")
         ] = False,
     ) -> ProjectBounds:
         found = await project.project_bounds(info.context, with_members_count=with_members_count)
@@ -698,7 +695,7 @@ class ProjectQuery:
         info: Info,
         user_id: Long,
         relation: Annotated[
-            ProjectRelation, _about("Which of the user's projects: member of, managed or created.")
+            ProjectRelation, about("Which of the user's projects: member of, managed or created.")
         ] = ProjectRelation.MEMBER,
         first: int | None = None,
         offset: int = 0,
@@ -756,9 +753,7 @@ class ProjectMutation:
         user_id: Long,
         manager: Annotated[
             bool,
-            _about(
-                "Makes them a manager rather than a contributor; rights they already hold stay."
-            ),
+            about("Makes them a manager rather than a contributor; rights they already hold stay."),
         ] = False,
     ) -> ProjectMembership:
         await project.add_member(info.context, project_id, user_id, manager=manager)
@@ -775,7 +770,7 @@ class ProjectMutation:
         user_id: Long,
         manager: Annotated[
             bool,
-            _about(
+            about(
                 "Withdraws only their manager role (they stay a contributor) rather than their "
                 "membership."
             ),
@@ -794,7 +789,7 @@ class ProjectMutation:
         project_id: Long,
         user_ids: Annotated[
             list[strawberry.ID],
-            _about(
+            about(
                 "The ids of the users to add (1 to 1000); those that name no user or are not "
                 "numbers are reported, not refused."
             ),
@@ -823,7 +818,7 @@ class ProjectMutation:
         project_id: Long,
         user_ids: Annotated[
             list[strawberry.ID],
-            _about(
+            about(
                 "The ids of the members to remove (1 to 1000); those that name no user or are "
                 "not numbers are reported, not refused."
             ),

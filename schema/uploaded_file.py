@@ -22,6 +22,7 @@ from schema.common import (
     FilterInput,
     Info,
     Long,
+    about,
     connection,
     to_filters,
 )
@@ -225,10 +226,6 @@ def _payload(changed: Changed) -> UploadedFilePayload:
     return UploadedFilePayload(uploaded_file=changed.row, command=Command.of(changed.command))
 
 
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
-
-
 @strawberry.type
 class UploadedFileQuery:
     @strawberry.field(graphql_type=UploadedFile, description="A file of a storage you may read.")
@@ -244,19 +241,19 @@ class UploadedFileQuery:
         info: Info,
         root_id: Annotated[
             Long | None,
-            _about(
+            about(
                 "Lists the file with this id and all its descendants, by tree path (`all`, "
                 "`parentId`, `onlyRoots`, `sort` and `order` are then ignored)."
             ),
         ] = None,
         all: Annotated[
             bool,
-            _about("Lists every user's files in every storage (administrators only)."),
+            about("Lists every user's files in every storage (administrators only)."),
         ] = False,
         parent_id: Annotated[
-            Long | None, _about("Keeps only the children of the file with this id.")
+            Long | None, about("Keeps only the children of the file with this id.")
         ] = None,
-        only_roots: Annotated[bool, _about("Keeps only the files without a parent.")] = False,
+        only_roots: Annotated[bool, about("Keeps only the files without a parent.")] = False,
         sort: str | None = None,
         order: str | None = None,
         first: int | None = None,
@@ -277,7 +274,7 @@ class UploadedFileQuery:
         info: Info,
         with_tree_details: Annotated[
             bool,
-            _about(
+            about(
                 "Counts each row's descendants (`nbChildren`) and their total size "
                 "(`globalSize`); false leaves both null and answers sooner."
             ),

@@ -13,7 +13,16 @@ from resolvers.auth import SESSION_COOKIE
 from resolvers.user import UserFields, roles_by_user, users_by_id
 from resolvers.viewer import ADMIN, GUEST, SUPER_ADMIN, USER, Viewer, role_flags
 from schema.annotation_nested import annotations_field
-from schema.common import Command, Connection, FilterInput, Info, Long, connection, to_filters
+from schema.common import (
+    Command,
+    Connection,
+    FilterInput,
+    Info,
+    Long,
+    about,
+    connection,
+    to_filters,
+)
 
 if TYPE_CHECKING:
     from schema.project import Project
@@ -30,10 +39,6 @@ def _sees_private(info: Info, user_id: int) -> bool:
 def _is_self(info: Info, user_id: int) -> bool:
     viewer = info.context.viewer
     return viewer is not None and viewer.id == user_id
-
-
-def _about(description: str) -> Any:
-    return strawberry.argument(description=description)
 
 
 @strawberry.type(description="A global role (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_GUEST).")
@@ -301,10 +306,10 @@ class UserQuery:
         id: Long | None = None,
         username: Annotated[
             str | None,
-            _about("The user's username, in any case; used when `id` and `publicKey` are null."),
+            about("The user's username, in any case; used when `id` and `publicKey` are null."),
         ] = None,
         public_key: Annotated[
-            str | None, _about("The user's public API key; wins over `id` and `username`.")
+            str | None, about("The user's public API key; wins over `id` and `username`.")
         ] = None,
     ) -> Any:
         if public_key is not None:
@@ -321,7 +326,7 @@ class UserQuery:
         order: str | None = None,
         filters: list[FilterInput] | None = None,
         with_roles: Annotated[
-            bool, _about("Lets `sort` be `role`, each user's highest role.")
+            bool, about("Lets `sort` be `role`, each user's highest role.")
         ] = False,
     ) -> UserConnection:
         page = await user.list_users(
@@ -340,14 +345,14 @@ class UserQuery:
         self,
         info: Info,
         id: Annotated[
-            Long | None, _about("The user's id; wins over `username` and `publicKey`.")
+            Long | None, about("The user's id; wins over `username` and `publicKey`.")
         ] = None,
         username: Annotated[
-            str | None, _about("The user's username, in any case; used when `id` is null.")
+            str | None, about("The user's username, in any case; used when `id` is null.")
         ] = None,
         public_key: Annotated[
             str | None,
-            _about("The user's public key; used when `id` and `username` are null."),
+            about("The user's public key; used when `id` and `username` are null."),
         ] = None,
     ) -> Keys:
         row = await user.user_keys(info.context, id=id, username=username, public_key=public_key)
@@ -357,18 +362,18 @@ class UserQuery:
     async def signature(
         self,
         info: Info,
-        method: Annotated[str, _about("The request's HTTP verb, upper case as sent.")] = "GET",
+        method: Annotated[str, about("The request's HTTP verb, upper case as sent.")] = "GET",
         content_md5: Annotated[
-            str, _about("The request's Content-MD5 header; empty when it has none.")
+            str, about("The request's Content-MD5 header; empty when it has none.")
         ] = "",
         content_type: Annotated[
-            str, _about("The request's exact Content-Type header; empty when it has none.")
+            str, about("The request's exact Content-Type header; empty when it has none.")
         ] = "",
-        date: Annotated[str, _about("The request's exact Date header.")] = "",
+        date: Annotated[str, about("The request's exact Date header.")] = "",
         query_string: Annotated[
-            str, _about("The request's raw query string, without `?`; empty when it has none.")
+            str, about("The request's raw query string, without `?`; empty when it has none.")
         ] = "",
-        forward_uri: Annotated[str, _about("The request's path, such as /api/project.json.")] = "",
+        forward_uri: Annotated[str, about("The request's path, such as /api/project.json.")] = "",
     ) -> Signature:
         viewer = info.context.require_viewer()
         row = await user.user_keys(info.context, id=viewer.id)
@@ -428,13 +433,13 @@ class UserMutation:
 
     @strawberry.mutation(description="Disable a user's credentials (administrators).")
     async def user_lock(
-        self, info: Info, id: Annotated[Long, _about("The id of the user to lock.")]
+        self, info: Info, id: Annotated[Long, about("The id of the user to lock.")]
     ) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, False))
 
     @strawberry.mutation(description="Enable a locked user again (administrators).")
     async def user_unlock(
-        self, info: Info, id: Annotated[Long, _about("The id of the user to unlock.")]
+        self, info: Info, id: Annotated[Long, about("The id of the user to unlock.")]
     ) -> UserPayload:
         return _user_payload(await user.set_user_enabled(info.context, id, True))
 
@@ -442,9 +447,9 @@ class UserMutation:
     async def user_password_change(
         self,
         info: Info,
-        id: Annotated[Long, _about("The id of the user whose password changes.")],
+        id: Annotated[Long, about("The id of the user whose password changes.")],
         password: Annotated[
-            str | None, _about("The new password, 8 to 1024 characters; null is refused.")
+            str | None, about("The new password, 8 to 1024 characters; null is refused.")
         ] = None,
     ) -> Any:
         return await user.set_password(info.context, id, password)
@@ -475,17 +480,17 @@ class UserMutation:
     async def login(
         self,
         info: Info,
-        username: Annotated[str, _about("The username, in any case.")],
-        password: Annotated[str, _about("The user's password.")],
+        username: Annotated[str, about("The username, in any case.")],
+        password: Annotated[str, about("The user's password.")],
         remember_me: Annotated[
             bool,
-            _about(
+            about(
                 "Makes `token` last the server's long span (30 days by default) instead of "
                 "its usual one (24 hours by default)."
             ),
         ] = False,
         session: Annotated[
-            bool, _about("Also sets `token` as an HTTP-only session cookie, for a browser.")
+            bool, about("Also sets `token` as an HTTP-only session cookie, for a browser.")
         ] = False,
     ) -> LoginPayload:
         tokens = await auth.login(info.context, username, password, remember_me)
@@ -508,7 +513,7 @@ class UserMutation:
         self,
         info: Info,
         password: Annotated[
-            str | None, _about("The password to check; null or empty fails.")
+            str | None, about("The password to check; null or empty fails.")
         ] = None,
     ) -> bool:
         await auth.check_password(info.context, password)
