@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import String, and_, exists, func, literal, or_, select
+from sqlalchemy import Select, String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.direct import Direct
@@ -255,24 +255,44 @@ def apply_sort(
 
 
 async def fetch_page(
-    conn: Connection, stmt: SelectAny, *, limit: int | None, offset: int
+    conn: Connection,
+    stmt: SelectAny,
+    *,
+    limit: int | None,
+    offset: int,
+    finish: Callable[[Any], SelectAny] | None = None,
 ) -> Page[Any]:
     """Run `stmt` for one page (`limit` None: every row from `offset`; 0: none, only the
-    total); the total comes from a window count in the same statement."""
+    total). The total is a count of its own in the same statement (run once, beside the
+    page), so the page reads its own rows where an index gives the order, and the count
+    reads none of the columns: a window count would have built every row first. `finish`
+    turns the page (a subquery) into what is read: columns computed for its rows only."""
     if offset < 0 or (limit is not None and limit < 0):
         raise InvalidInput("max and offset must not be negative")
-    paged = stmt.add_columns(func.count().over().label("_total")).offset(offset)
+    paged = stmt.add_columns(_count_of(stmt).label("_total")).offset(offset)
     if limit is not None:
         paged = paged.limit(limit)
+    if finish is not None:
+        paged = finish(paged.subquery())
     rows = (await conn.execute(paged)).all() if limit != 0 else []
     if rows:
         total = int(rows[0]._total)
     elif offset or limit == 0:
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = int((await conn.execute(counted)).scalar_one())
+        total = int((await conn.execute(select(_count_of(stmt)))).scalar_one())
     else:
         total = 0
     return Page(rows=rows, total=total, offset=offset, limit=limit)
+
+
+def _count_of(stmt: SelectAny) -> Any:
+    """How many rows `stmt` gives, as a scalar subquery: without its columns (computed
+    ones may cost a subquery a row) unless they decide the rows (DISTINCT, GROUP BY)."""
+    if not isinstance(stmt, Select) or stmt._distinct or stmt._group_by_clauses:
+        rows = stmt.order_by(None).subquery()
+    else:
+        rows = stmt.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
+        rows = rows.subquery()
+    return select(func.count()).select_from(rows).scalar_subquery()
 
 
 async def pages_by_parent(

@@ -45,7 +45,7 @@ from db.models import (
     UserPosition,
 )
 from resolvers.crud import table_of
-from resolvers.listing import Page
+from resolvers.listing import Page, fetch_page
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 
 __all__ = [
@@ -224,11 +224,22 @@ async def pages_by(
     extra: Callable[[Any], Sequence[Any]] = lambda rows: (),
 ) -> dict[int, Page[Any]]:
     """A page of `base`'s rows for each parent (column `parent`), with each parent's total, in
-    one statement; `extra` columns are computed for the page's rows only.
+    one statement; `extra` columns are computed for the page's rows only. A single parent's
+    page is read as a plain page, which an index on (parent, order) serves without numbering
+    every row of the parent first.
 
     Args:
         order: the ORDER BY of each parent's rows, built on the subquery of `base`.
     """
+    if len(parent_ids) == 1:  # one parent (REST's lists): its page in the order's index
+        rows = base.where(base.selected_columns[parent] == parent_ids[0]).subquery()
+
+        def finish(page: Any) -> Any:
+            return select(page, *extra(page)).order_by(*order(page))
+
+        ordered = select(rows).order_by(*order(rows))
+        return {parent_ids[0]: await fetch_page(conn, ordered, limit=limit, offset=offset,
+                                                finish=finish)}  # fmt: skip
     rows = base.subquery()
     parent_column = rows.c[parent]
     numbered = (
