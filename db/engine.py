@@ -132,7 +132,13 @@ class Database:
         pool_timeout: float = 10.0,
         statement_timeout: float = 0,
     ) -> None:
-        server_settings = {"statement_timeout": str(int(statement_timeout * 1000))}
+        server_settings = {
+            "statement_timeout": str(int(statement_timeout * 1000)),
+            # JIT compiles a statement whose estimated cost passes a bound, on every run: for
+            # the pages and counts served here that took 20-560 ms of statements whose work
+            # took 10-40 ms (a large table's estimate crosses the bound, the page does not)
+            "jit": "off",
+        }
         self.pool_timeout = pool_timeout
         self.statement_timeout = statement_timeout
         self._turns = asyncio.Semaphore(pool_size)

@@ -110,7 +110,7 @@ class UserPosition(_Record, Base):
         Index("ix_user_position_image_id_created", "image_id", "created"),
         Index("ix_user_position_project_id_created", "project_id", "created"),
         Index("ix_user_position_user_id_image_id_created", "user_id", "image_id", "created"),
-        Index("ix_user_position_slice_id", "slice_id"),
+        Index("ix_user_position_slice_id_created", "slice_id", "created"),
     )
 
     user_id: Mapped[int] = _user()

@@ -76,8 +76,13 @@ class UserAnnotation(IdMixin, TimestampMixin, _Located, Base):
         Index("ix_user_annotation_image_id_id", "image_id", text("id DESC")),
         Index("ix_user_annotation_slice_id_id", "slice_id", text("id DESC")),
         Index("ix_user_annotation_project_id_id", "project_id", text("id DESC")),
-        # what a user drew in a span (the counts of connections and consultations, 0013)
-        Index("ix_user_annotation_user_id_created", "user_id", "created"),
+        # what a user drew in a span, in a project or an image, from the index alone (0013)
+        Index(
+            "ix_user_annotation_user_id_created",
+            "user_id",
+            "created",
+            postgresql_include=["project_id", "image_id"],
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"))
@@ -122,12 +127,14 @@ class AnnotationTerm(IdMixin, TimestampMixin, Base):
             "user_id",
             unique=True,
         ),
+        # a term's annotations by id, from the index alone (0013)
+        Index("ix_annotation_term_term_id_user_annotation_id", "term_id", "user_annotation_id"),
     )
 
     user_annotation_id: Mapped[int] = mapped_column(
         ForeignKey("user_annotation.id", ondelete="CASCADE")
     )
-    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"), index=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"), index=True)
 
 
