@@ -19,15 +19,10 @@ from db.engine import RETRY_DOWN, DatabaseUnavailable
 from gateway.state import AUTH, LEASE, SETTINGS, make_context
 from resolvers.activity import record_ping
 from resolvers.auth import short_term_token
-from resolvers.forwarded import public_origin
+from resolvers.forwarded import public_url
 from rest_compat.envelopes import json_response
 
 __all__ = ["ping", "status"]
-
-
-def _public_url(request: web.Request) -> str:
-    settings = request.app[SETTINGS]
-    return settings.public_url or public_origin(request, settings.trusted_proxies)
 
 
 async def ping(request: web.Request) -> web.Response:
@@ -45,7 +40,7 @@ async def ping(request: web.Request) -> web.Response:
         "authenticated": viewer is not None,
         "database": "up" if reachable else "unreachable",
         "version": request.app[SETTINGS].version,
-        "serverURL": _public_url(request),
+        "serverURL": public_url(request, request.app[SETTINGS]),
         "serverID": "cytogate",
     }
     if viewer is not None:
@@ -75,6 +70,7 @@ async def _project_of(request: web.Request) -> int | None:
 
 
 async def status(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
     return json_response(
-        {"alive": True, "version": request.app[SETTINGS].version, "serverURL": _public_url(request)}
+        {"alive": True, "version": settings.version, "serverURL": public_url(request, settings)}
     )

@@ -7,7 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from resolvers.errors import Forbidden, NotFound, Unauthenticated
-from resolvers.forwarded import public_origin
+from resolvers.forwarded import public_url
 from resolvers.loader import Loader
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class Context:
         #: per parent (the columns a field under 500 annotations selects), by its own keys.
         self.memo: dict[tuple[Any, ...], Any] = {}
         self._loaders: dict[Any, Loader[Any, Any]] = {}
-        self._origin: str | None = None
+        self._public_url: str | None = None
         db.after_transaction = self.forget_all
 
     def loader(self, batch_fn: BatchFn[K, V]) -> Loader[K, V]:
@@ -120,17 +120,14 @@ class Context:
 
     @property
     def public_url(self) -> str:
-        """The server's public base URL for absolute links in JSON (`thumb`, …): the
-        configured one, else the scheme and host the caller addressed (through trusted proxies,
-        resolvers/forwarded.py)."""
-        if self.settings.public_url:
-            return self.settings.public_url.rstrip("/")
+        """The server's public base URL for absolute links in JSON (`thumb`, …)
+        (resolvers/forwarded.public_url), decided once per request."""
         if self.request is None:
-            return ""
-        origin = self._origin
-        if origin is None:
-            origin = self._origin = public_origin(self.request, self.settings.trusted_proxies)
-        return origin
+            return self.settings.public_url.rstrip("/") if self.settings.public_url else ""
+        found = self._public_url
+        if found is None:
+            found = self._public_url = public_url(self.request, self.settings)
+        return found
 
     def require_viewer(self) -> Viewer:
         """The caller, or `Unauthenticated` for an anonymous request."""

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["Networks", "caller_address", "public_origin"]
+    from settings import Settings
+
+__all__ = ["Networks", "caller_address", "public_origin", "public_url"]
 
 Networks = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 
@@ -68,3 +70,11 @@ def public_origin(request: web.Request, proxies: Networks) -> str:
         if hosts and _HOST.fullmatch(hosts[-1]):
             host = hosts[-1]
     return f"{scheme}://{host}"
+
+
+def public_url(request: web.Request, settings: Settings) -> str:
+    """The base of the absolute links the server gives out: `CYTOGATE_PUBLIC_URL` when set,
+    else the origin the caller addressed (`public_origin`)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return public_origin(request, settings.trusted_proxies)
