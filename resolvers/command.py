@@ -59,7 +59,7 @@ from resolvers.acl import READ, entries_of, require
 from resolvers.context import Context
 from resolvers.crud import constraint_errors, lock_row, table_of, update_row
 from resolvers.errors import Forbidden, InvalidInput, NotFound
-from resolvers.listing import Page, RowStream, fetch_page, whole_list
+from resolvers.listing import Page, RowStream, fetch_page, page_or_stream
 from resolvers.viewer import Viewer
 
 __all__ = [
@@ -705,11 +705,7 @@ async def list_history(
     if before is not None:
         stmt = stmt.where(created < before)
     page_size = ctx.page_limit(limit)
-    stream = whole_list(ctx.db, stmt, page_size, offset)
-    if stream is not None:
-        return stream
-    async with ctx.db.read() as conn:
-        return await fetch_page(conn, stmt, limit=page_size, offset=offset)
+    return await page_or_stream(ctx.db, stmt, limit=page_size, offset=offset)
 
 
 async def commands_by_id(db: Lease, ids: list[int]) -> list[Row[Any] | None]:

@@ -33,6 +33,7 @@ __all__ = [
     "apply_sort",
     "fetch_page",
     "order_clauses",
+    "page_or_stream",
     "pages_by_parent",
     "parent_pages",
     "parse_bool",
@@ -109,6 +110,18 @@ def whole_list(db: Lease, statement: Any, limit: int | None, offset: int) -> Row
     """The rows of `statement` as a `RowStream` when the whole list is asked for
     (`wants_whole`); else None, and the caller reads its page."""
     return RowStream(db, statement, WHOLE_LIST_PARTITION) if wants_whole(limit, offset) else None
+
+
+async def page_or_stream(
+    db: Lease, stmt: SelectAny, *, limit: int | None, offset: int
+) -> Page[Any] | RowStream:
+    """The whole list of `stmt` as a stream when it is asked for (`whole_list`), else its
+    page (`fetch_page`)."""
+    stream = whole_list(db, stmt, limit, offset)
+    if stream is not None:
+        return stream
+    async with db.read() as conn:
+        return await fetch_page(conn, stmt, limit=limit, offset=offset)
 
 
 @dataclass(frozen=True, slots=True)

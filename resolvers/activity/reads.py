@@ -48,7 +48,7 @@ from resolvers.listing import (
     WHOLE_LIST_PARTITION,
     Page,
     RowStream,
-    fetch_page,
+    page_or_stream,
     wants_whole,
     whole_list,
 )
@@ -411,11 +411,7 @@ async def connection_consultations(
         .where(rows.c.project_connection_id == connection_id)
         .order_by(rows.c.created.desc(), rows.c.id.desc())
     )
-    stream = whole_list(ctx.db, stmt, page_size, offset)
-    if stream is not None:
-        return stream
-    async with ctx.db.read() as conn:
-        return await fetch_page(conn, stmt, limit=page_size, offset=offset)
+    return await page_or_stream(ctx.db, stmt, limit=page_size, offset=offset)
 
 
 # --- image consultations ---------------------------------------------------------------------
@@ -888,11 +884,7 @@ async def list_actions(
         stmt = stmt.where(a.user_id == user_id)
     stmt = stmt.where(*_bounds(a.created, after, before)).order_by(a.created, a.id)
     page_size = _limit(ctx, limit, offset)
-    stream = whole_list(ctx.db, stmt, page_size, offset)
-    if stream is not None:
-        return stream
-    async with ctx.db.read() as conn:
-        return await fetch_page(conn, stmt, limit=page_size, offset=offset)
+    return await page_or_stream(ctx.db, stmt, limit=page_size, offset=offset)
 
 
 # --- users' activity -------------------------------------------------------------------------
