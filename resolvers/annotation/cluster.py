@@ -46,6 +46,8 @@ __all__ = [
 
 #: How many clusters the matching annotations are split into.
 CLUSTERS: Final = 5
+#: Partial hulls per cluster (by annotation id), merged into its hull (`_clusters`).
+HULL_PARTS: Final = 256
 
 
 class ClusterMode(Enum):
@@ -127,20 +129,45 @@ async def auto_mode(
 async def _clusters(
     conn: Connection, listing: Any, layer: Layer, mode: ClusterMode
 ) -> list[Cluster]:
-    """Split the listing's annotations into (at most) CLUSTERS clusters, in SQL."""
-    geometry = layer.table.c.location.label("geom")
-    members = listing.with_only_columns(geometry).order_by(None).subquery()
+    """Split the listing's annotations into (at most) CLUSTERS clusters, in SQL.
+
+    The listing is read once (a materialised CTE gives both the members and their count);
+    k-means runs on the members' centroids, the distance PostGIS uses for 2D shapes anyway,
+    so the window carries points, not shapes. A hull is the hull of `HULL_PARTS` partial
+    hulls: the same shape, but GEOS collects and hulls 200 000 polygons in one go five times
+    slower than in slices (5.9 s against 1.3 s for the hulls of a 200 000-annotation
+    overview)."""
+    t = layer.table
+    members = (
+        listing.with_only_columns(t.c.id.label("id"), t.c.location.label("geom"))
+        .order_by(None)
+        .cte("members")
+        .prefix_with("MATERIALIZED")
+    )
     size = select(func.count()).select_from(members).scalar_subquery()
     k = cast(func.least(CLUSTERS, size), Integer)  # fewer annotations: one cluster each
-    labelled = select(
-        members.c.geom, func.ST_ClusterKMeans(members.c.geom, k).over().label("cid")
-    ).subquery()
-    merged = func.ST_Collect(labelled.c.geom)
-    shape = func.ST_ConvexHull(merged) if mode is ClusterMode.HULLS else func.ST_Centroid(merged)
+    cid = func.ST_ClusterKMeans(func.ST_Centroid(members.c.geom), k).over().label("cid")
+    labelled = select(members.c.id, members.c.geom, cid).subquery()
+    if mode is ClusterMode.HULLS:
+        parts = (
+            select(
+                labelled.c.cid,
+                func.count().label("n"),
+                func.ST_ConvexHull(func.ST_Collect(labelled.c.geom)).label("geom"),
+            )
+            .group_by(labelled.c.cid, labelled.c.id % HULL_PARTS)
+            .subquery()
+        )
+        grouped = parts
+        count: Any = func.sum(parts.c.n)
+        shape = func.ST_ConvexHull(func.ST_Collect(parts.c.geom))
+    else:
+        count, shape = func.count(), func.ST_Centroid(func.ST_Collect(labelled.c.geom))
+        grouped = labelled
     stmt = (
-        select(labelled.c.cid, func.count().label("n"), func.ST_AsBinary(shape).label("wkb"))
-        .group_by(labelled.c.cid)
-        .order_by(labelled.c.cid)
+        select(grouped.c.cid, count.label("n"), func.ST_AsBinary(shape).label("wkb"))
+        .group_by(grouped.c.cid)
+        .order_by(grouped.c.cid)
     )
     rows = (await conn.execute(stmt)).all()
     largest = max((row.n for row in rows), default=0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -98,6 +99,15 @@ def test_project_count_within_a_window(api, scene, make_user):
     assert total(startDate=dates[-1]) == sum(1 for d in dates if d >= dates[-1])
     assert total(endDate=dates[0]) == sum(1 for d in dates if d <= dates[0])
     assert_error(make_user()["api"].get(path), 403)
+    # dates finer than the millisecond: the window still compares milliseconds
+    last = datetime.fromtimestamp(dates[-1] / 1000, UTC)
+    half = (last + timedelta(microseconds=500)).isoformat()
+    counted = api.gql(
+        "query($p: Long!, $at: DateTime!) { from: projectAnnotationCount(projectId: $p,"
+        " startDate: $at) upTo: projectAnnotationCount(projectId: $p, endDate: $at) }",
+        {"p": project, "at": half},
+    )
+    assert counted["data"] == {"from": 0, "upTo": 4}, counted
 
 
 def test_index_and_counts_through_graphql(api, scene, alice):
