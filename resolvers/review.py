@@ -21,7 +21,18 @@ from typing import Any, Final
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.errors import GEOSException, ShapelyError
-from sqlalchemy import BigInteger, Row, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from db.direct import Direct
 from db.engine import Connection, Lease
@@ -698,7 +709,7 @@ async def review_stats(ctx: Context, image_id: int) -> list[Row[Any]]:
         .cte("copied")
     )
     reviewed = func.coalesce(copied.c.reviewed, 0)
-    stmt = (
+    stmt: Select[Any] = (
         select(drawn.c.user_id, drawn.c["all"], reviewed.label("reviewed"))
         .outerjoin(copied, copied.c.user_id == drawn.c.user_id)
         .order_by(reviewed.desc(), drawn.c.user_id)
