@@ -36,6 +36,7 @@ from gateway.state import (
 )
 from resolvers.context import Context
 from resolvers.errors import CytogateError, Unauthenticated, domain_error
+from resolvers.forwarded import caller_address
 from rest_compat.envelopes import NO_STORE, error_body, json_response
 from rest_compat.pixel_gate import TURN
 from rest_compat.routes import Traits
@@ -183,7 +184,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         response.headers["Server-Timing"] = f"app;dur={took:.2f}"
         if "Cache-Control" not in response.headers:  # pixels say how long they keep
             response.headers.update(NO_STORE)
-    access_log.info(
-        "%s %s %s %.1fms id=%s", request.method, request.path, response.status, took, request_id
-    )
+    caller = caller_address(request, request.app[SETTINGS].trusted_proxies)
+    access_log.info("%s %s %s %s %.1fms id=%s", caller, request.method, request.path,
+                    response.status, took, request_id)  # fmt: skip
     return response

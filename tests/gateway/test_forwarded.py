@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 from typing import Any
 
 import pytest
@@ -75,3 +76,16 @@ def test_the_session_cookie_is_secure_when_the_caller_came_over_https(settings, 
             assert response.status_code == 200, response.text
             cookie = response.headers["Set-Cookie"].lower()
             assert "httponly" in cookie and ("; secure" in cookie) is secure, cookie
+
+
+@pytest.mark.parametrize(("trusted", "caller"), [("127.0.0.1", "10.1.2.3"),
+                                                 ("10.0.0.0/8", "127.0.0.1")])  # fmt: skip
+def test_the_access_log_names_the_caller(settings, database_url, caplog, trusted, caller):
+    """Behind a trusted proxy, the address it forwards; from any other peer, the peer's."""
+    with proxied_server(settings, database_url, trusted) as server, caplog.at_level(
+        logging.INFO, "cytogate.access"
+    ):  # fmt: skip
+        headers = {"X-Forwarded-For": "6.6.6.6, 10.1.2.3"}
+        assert requests.get(server.url + "/status.json", headers=headers, timeout=30).ok
+    [line] = [r.getMessage() for r in caplog.records if r.name == "cytogate.access"]
+    assert line.startswith(f"{caller} GET /status.json 200 "), line
