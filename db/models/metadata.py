@@ -25,7 +25,11 @@ class Property(IdMixin, TimestampMixin, Base):
     """A key/value pair on one object; keys are not unique (core.md §5.3)."""
 
     __tablename__ = "property"
-    __table_args__ = (Index("ix_property_domain_ident_key", "domain_ident", "key"),)
+    __table_args__ = (
+        Index("ix_property_domain_ident_key", "domain_ident", "key"),
+        Index("ix_property_domain_class_name_key_domain_ident", "domain_class_name", "key",
+              "domain_ident"),
+    )  # fmt: skip
 
     domain_class_name: Mapped[str] = mapped_column(String(255))
     domain_ident: Mapped[int]

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, func, literal, select, union
+from sqlalchemy import BigInteger, and_, func, lateral, literal, select, true, union
+from sqlalchemy.orm import aliased
 
 from db.models import (
     AttachedFile,
@@ -145,15 +146,51 @@ async def annotation_property_keys(
     parts = []
     for model, class_name in ((UserAnnotation, USER_ANNOTATION_CLASS),
                               (ReviewedAnnotation, REVIEWED_ANNOTATION_CLASS)):  # fmt: skip
-        user = model.user_id if with_user else literal(None, BigInteger)
         owner = and_(model.id == Property.domain_ident, Property.domain_class_name == class_name)
-        parts.append(
-            select(Property.key, user.label("user_id")).join(model, owner).where(where(model))
-        )
+        if with_user:
+            parts.append(
+                select(Property.key, model.user_id.label("user_id"))
+                .join(model, owner)
+                .where(where(model))
+            )
+        else:
+            parts.append(_keys_used(class_name, model, owner, where))
     found = union(*parts).subquery()
     stmt = select(found.c.key, found.c.user_id).order_by(found.c.key, found.c.user_id)
     async with ctx.db.read() as conn:
         return [PropertyKey(key, user_id) for key, user_id in await conn.execute(stmt)]
+
+
+def _keys_used(class_name: str, model: Any, owner: Any, where: Any) -> Any:
+    """The keys of a class's properties that one of the listed annotations carries: the
+    distinct keys of the class skipped through from the index on (class, key), each kept if
+    the first property of that key on such an annotation is found. A project's million
+    annotations with 400 000 properties: the join of all of them took 1.2 s; a handful of
+    keys, each found at once, take milliseconds."""
+    later = aliased(Property)
+    keys = (
+        select(func.min(Property.key).label("key"))
+        .where(Property.domain_class_name == class_name)
+        .cte(f"keys_{model.__tablename__}", recursive=True)
+    )
+    following = (
+        select(func.min(later.key))
+        .where(later.domain_class_name == class_name, later.key > keys.c.key)
+        .scalar_subquery()
+    )
+    keys = keys.union_all(select(following).where(keys.c.key.is_not(None)))
+    carried = lateral(
+        select(literal(1).label("found"))
+        .select_from(Property)
+        .join(model, owner)
+        .where(Property.key == keys.c.key, where(model))
+        .limit(1)
+    )
+    return (
+        select(keys.c.key, literal(None, BigInteger).label("user_id"))
+        .join_from(keys, carried, true())
+        .where(keys.c.key.is_not(None))
+    )
 
 
 async def image_property_keys(ctx: Context, project: int) -> list[str]:

@@ -146,6 +146,30 @@ def test_property_posted_to_property_json_and_keys_of_annotations_and_images(api
     assert boxed["collection"] == []
 
 
+def test_annotation_property_keys_are_those_of_the_scope_only(api, scene, annotate):
+    """Keys are read per distinct key of the class (an index skip): a key another project's
+    annotations carry, or another image's, is not one of this scope's."""
+    pid, image = scene["project"]["id"], scene["image"]["id"]
+    other = make_project(api)
+    elsewhere = add_image(api, other["id"], abstract_image(api)["id"])
+    theirs = created(api.post("/api/annotation.json", json={"location": "POINT (1 1)",
+                                                            "image": elsewhere["id"]}),
+                     "annotation")  # fmt: skip
+    for target, key in ((annotate(api), "mine"), (theirs, "theirs"), (theirs, "zz")):
+        made = api.post("/api/property.json", json={
+            "domainClassName": CLASSES["UserAnnotation"], "domainIdent": target["id"],
+            "key": key, "value": "1"})  # fmt: skip
+        assert made.status_code == 200, made.text
+    for params in ({"idProject": pid}, {"idImage": image}):
+        keys = api.get("/api/annotation/property/key.json", params=params).json()
+        assert keys["collection"] == ["mine"], params
+    keys = api.get("/api/annotation/property/key.json", params={"idProject": other["id"]})
+    assert keys.json()["collection"] == ["theirs", "zz"]
+    empty = make_project(api)
+    keys = api.get("/api/annotation/property/key.json", params={"idProject": empty["id"]})
+    assert keys.json()["collection"] == []
+
+
 def test_property_undo_and_redo(api, scene):
     pid = scene["project"]["id"]
     of_project = f"/api/domain/{PROJECT}/{pid}/property.json"
