@@ -73,9 +73,20 @@ class UserAnnotation(IdMixin, TimestampMixin, _Located, Base):
     __table_args__ = (
         _placed(),
         Index("ix_user_annotation_location", "location", postgresql_using="gist"),
-        Index("ix_user_annotation_image_id_id", "image_id", text("id DESC")),
         Index("ix_user_annotation_slice_id_id", "slice_id", text("id DESC")),
-        Index("ix_user_annotation_project_id_id", "project_id", text("id DESC")),
+        # a listing of an image or a project filtered by users, from the index alone (0015)
+        Index(
+            "ix_user_annotation_image_id_id",
+            "image_id",
+            text("id DESC"),
+            postgresql_include=["user_id"],
+        ),
+        Index(
+            "ix_user_annotation_project_id_id",
+            "project_id",
+            text("id DESC"),
+            postgresql_include=["user_id"],
+        ),
         # what a user drew in a span, in a project or an image, from the index alone (0013)
         Index(
             "ix_user_annotation_user_id_created",
