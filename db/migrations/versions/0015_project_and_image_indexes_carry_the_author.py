@@ -31,7 +31,7 @@ def _replace(scope: str, included: list[str]) -> None:
     """Build the new index beside the old one under a temporary name, then swap them, so
     listings keep an index to walk throughout."""
     name, building = _name(scope), f"{_name(scope)}_next"
-    columns = [scope, sa.literal_column("id DESC")]
+    columns: list[str | sa.ColumnElement[object]] = [scope, sa.literal_column("id DESC")]
     op.create_index(building, "user_annotation", columns, postgresql_include=included)
     op.drop_index(name, table_name="user_annotation")
     op.execute(f"ALTER INDEX {building} RENAME TO {name}")
