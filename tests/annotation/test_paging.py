@@ -60,13 +60,18 @@ def fifty(api: Api, scene: dict[str, Any]) -> list[int]:
     return [row["id"] for row in listed["collection"]]
 
 
-@pytest.mark.parametrize("where", ["image", "project", "term", "bbox"])
+@pytest.mark.parametrize("where", ["image", "project", "term", "bbox", "multipleTerm",
+                                   "multipleTerm, bbox", "multipleTerm, term"])  # fmt: skip
 def test_pages_tile_the_whole_list_with_its_size(api, scene, fifty, where):
     condition = {
         "image": f"image={scene['image']['id']}",
         "project": f"project={scene['project']['id']}",
         "term": f"project={scene['project']['id']}&term={scene['terms']['Stroma']}",
         "bbox": f"image={scene['image']['id']}&bbox=0,0,245,245",
+        "multipleTerm": f"project={scene['project']['id']}&multipleTerm=true",
+        "multipleTerm, bbox": f"image={scene['image']['id']}&multipleTerm=true&bbox=0,0,245,245",
+        "multipleTerm, term": f"project={scene['project']['id']}&multipleTerm=true"
+        f"&term={scene['terms']['Stroma']}",
     }[where]
     whole = api.get(f"/api/annotation.json?{condition}&max=0&showTerm=true").json()
     expected = [row["id"] for row in whole["collection"]]
@@ -80,6 +85,25 @@ def test_pages_tile_the_whole_list_with_its_size(api, scene, fifty, where):
     assert pages == expected
     past = api.get(f"/api/annotation.json?{condition}&max=5&offset={len(expected) + 100}").json()
     assert (past["collection"], past["size"]) == ([], len(expected))
+
+
+def test_multiple_terms_are_different_terms_whoever_put_them(api, scene, make_user):
+    """`multipleTerm` lists and counts annotations with two different terms: one term put by
+    two users is one term."""
+    tumour, stroma = scene["terms"]["Tumour"], scene["terms"]["Stroma"]
+    image, project = scene["image"]["id"], scene["project"]["id"]
+    other = make_user()
+    api.post(f"/api/project/{project}/user/{other['id']}.json")
+    twice = annotate(api, image, "POINT (10 10)", [tumour])
+    added = other["api"].post(f"/api/annotation/{twice['id']}/term/{tumour}.json", json={})
+    assert added.status_code == 200, added.text
+    both = annotate(api, image, "POINT (20 20)", [tumour, stroma])
+    annotate(other["api"], image, "POINT (30 30)", [stroma])
+    listed = api.get(f"/api/annotation.json?project={project}&multipleTerm=true&max=10").json()
+    assert ([row["id"] for row in listed["collection"]], listed["size"]) == ([both["id"]], 1)
+    theirs = api.get(f"/api/annotation.json?project={project}&multipleTerm=true&max=10"
+                     f"&users={other['id']}").json()  # fmt: skip
+    assert (theirs["collection"], theirs["size"]) == ([], 0)
 
 
 def test_graphql_pages_tile_the_list_and_count_it_only_when_asked(api, scene, fifty):
