@@ -25,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Row,
     Select,
+    cast,
     delete,
     exists,
     func,
@@ -689,12 +690,12 @@ async def review_stats(ctx: Context, image_id: int) -> list[Row[Any]]:
 
     Read from what is kept, not from the image's annotations: how many from the annotation
     index of the image's slices, how many reviewed from the reviewed copies (a copy per
-    original at most) joined to their originals. A million annotations on the image: 282 ms
-    when counted, under a millisecond so."""
+    original at most) joined to their originals. A million annotations on the image: 232 ms
+    an answer when counted, 4 ms so."""
     await get_image_instance(ctx, image_id)
     index = table_of(AnnotationIndex)
     drawn = (
-        select(index.c.user_id, func.sum(index.c.count_annotation).label("all"))
+        select(index.c.user_id, cast(func.sum(index.c.count_annotation), BigInteger).label("all"))
         .join(_SLICES, _SLICES.c.id == index.c.slice_id)
         .where(_SLICES.c.image_id == image_id)
         .group_by(index.c.user_id)
