@@ -785,11 +785,12 @@ class Listing:
                 params["probe"] = probe
         else:
             stmt = _page_select(self.reading, self.where, self.ranked, self.count, chosen,
-                                offset, probe, summed)  # fmt: skip
+                                offset, probe, summed, gated=True)  # fmt: skip
             params = {}
         rows = (await conn.fetch(stmt, params)).all() if probe != 0 else []
         if summed and rows:
             total = int(rows[0]._total)
+            rows = [row for row in rows if row.id is not None]  # none: the total's row alone
         elif rows or (offset == 0 and not summed):
             total = offset + len(rows)  # every row from the offset, or the probe says more
             rows = rows[:limit] if limit is not None else rows
@@ -800,10 +801,18 @@ class Listing:
 
 def _page_select(
     reading: Reading, where: Any, ranked: bool, count: Callable[[], Any], chosen: tuple[str, ...],
-    offset: Any, probe: Any, summed: bool,
+    offset: Any, probe: Any, summed: bool, gated: bool = False,
 ) -> Any:  # fmt: skip
     """The SELECT of a page (see `Listing.page`); `offset` and `probe` (the rows read, None
-    for all) are numbers or bound parameters."""
+    for all) are numbers or bound parameters.
+
+    With `summed`, the answer is the total's one row joined to the page's rows, or alone (its
+    page columns null) when there are none; `gated`, the total is counted first and the page
+    read only when it reaches past the offset. A page past the end, or of a filter nothing
+    matches, then costs the count alone: `noTerm` over a project of a million annotations
+    that all have terms walked the million rows to find none, then counted them again
+    (1 200 → 403 ms). Not for a kept counter, cheap already: the gate costs a step for every
+    row an offset skips (offset 500 000: 39 → 62 ms)."""
     table = reading.layer.table
     keys: Any = select(table.c.id)
     source: Any = table
@@ -814,10 +823,14 @@ def _page_select(
     keys = keys.select_from(source).where(where).order_by(*order).offset(offset)
     if probe is not None:
         keys = keys.limit(probe)
+    total = count().cte("total").prefix_with("MATERIALIZED") if summed else None
+    if total is not None and gated:
+        keys = keys.where(select(total.c[0]).scalar_subquery() > offset)
     page = keys.cte("page")
     columns, joined = columns_of(reading, chosen, page.join(table, table.c.id == page.c.id))
-    if summed:
-        columns.append(count().scalar_subquery().label("_total"))
+    if total is not None:
+        columns.append(total.c[0].label("_total"))
+        joined = total.outerjoin(joined, true())
     outer = [page.c.rank, page.c.id.desc()] if ranked else [page.c.id.desc()]
     return select(*columns).select_from(joined).order_by(*outer)
 
