@@ -94,6 +94,13 @@ class UserAnnotation(IdMixin, TimestampMixin, _Located, Base):
             "created",
             postgresql_include=["project_id", "image_id"],
         ),
+        # the reviewed originals of an image by author, for its review stats (0016)
+        Index(
+            "ix_user_annotation_reviewed_image_id_user_id",
+            "image_id",
+            "user_id",
+            postgresql_where=text("count_reviewed_annotations > 0"),
+        ),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("sec_user.id", ondelete="CASCADE"))

@@ -529,13 +529,14 @@ async def delete_matching(
         raise InvalidInput("Deleting annotations needs a project, image or slice filter")
     async with ctx.db.read() as conn:
         listing = await annotation_listing(ctx, conn, query)
-    stmt = select(*STORED_COLUMNS).where(listing.where)
+    stmt = select(*STORED_COLUMNS).select_from(listing.source).where(listing.where)
     if ids is not None:
         if len(ids) > MAX_BULK:
             raise InvalidInput(f"At most {MAX_BULK} annotations may be deleted at once")
         stmt = stmt.where(among(ANNOTATION_TABLE.c.id, ids))
     async with ctx.db.transaction() as conn:
-        doomed = (await conn.execute(stmt.order_by(ANNOTATION_TABLE.c.id).with_for_update())).all()
+        locked = stmt.order_by(ANNOTATION_TABLE.c.id).with_for_update(of=ANNOTATION_TABLE)
+        doomed = (await conn.execute(locked)).all()
         if len(doomed) > MAX_BULK:
             raise InvalidInput(f"At most {MAX_BULK} annotations may be deleted at once: narrow "
                                "the filter")  # fmt: skip

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, literal, select
 
 from db.engine import Lease
 from db.id_lists import among
@@ -96,9 +96,9 @@ async def count_project_annotations(
     table = table_of(ReviewedAnnotation if reviewed else UserAnnotation)
     stmt = select(func.count()).select_from(table).where(table.c.project_id == project_id)
     if start is not None:
-        stmt = stmt.where(table.c.created >= _ceil_ms(start))
+        stmt = stmt.where(table.c.created >= _ceil_ms(start, table.c.created))
     if end is not None:
-        stmt = stmt.where(table.c.created < _floor_ms(end) + _MS)
+        stmt = stmt.where(table.c.created < _next_ms(_floor_ms(end), table.c.created))
     async with ctx.db.read() as conn:
         return int((await conn.execute(stmt)).scalar_one())
 
@@ -110,10 +110,20 @@ def _floor_ms(moment: datetime) -> datetime:
     return moment - timedelta(microseconds=moment.microsecond % 1000)
 
 
-def _ceil_ms(moment: datetime) -> datetime:
+def _next_ms(moment: datetime, column: Any) -> Any:
+    """`moment` + 1 ms: in Python, or in SQL (typed as `column`) within the last millisecond
+    of year 9999, past which a datetime does not go (a 500 for a client's bound of
+    9999-12-31T23:59:59.9995Z)."""
+    try:
+        return moment + _MS
+    except OverflowError:
+        return literal(moment, column.type) + _MS
+
+
+def _ceil_ms(moment: datetime, column: Any) -> Any:
     """The first millisecond at or after `moment`. With `_floor_ms`, the window compares the
     stored dates themselves instead of truncating each row's to the millisecond in SQL (329 ms
     against 73 ms over a million annotations), and still counts by the millisecond:
     created ≥ ⌈start⌉ is ⌊created⌋ ≥ start, created < ⌊end⌋ + 1 ms is ⌊created⌋ ≤ end."""
     floor = _floor_ms(moment)
-    return floor if floor == moment else floor + _MS
+    return floor if floor == moment else _next_ms(floor, column)

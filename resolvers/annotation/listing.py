@@ -742,13 +742,18 @@ class Listing:
         """The condition rows pass."""
         return self.where_of()
 
+    @property
+    def source(self) -> Any:
+        """What `where` reads: the layer's table, joined to the planes' tables for a listing by
+        plane (whose `beforeSlice`/`afterSlice` bound their rank). Unjoined, a statement read
+        them as a cartesian product."""
+        table = self.reading.layer.table
+        return _ranked(table, table) if self.ranked else table
+
     def select(self, wanted: Iterable[str] = ()) -> Any:
         """Every row, with the `wanted` extras, in the listing's order."""
         table = self.reading.layer.table
-        source: Any = table
-        if self.ranked:
-            source = _ranked(source, table)
-        columns, source = columns_of(self.reading, wanted, source)
+        columns, source = columns_of(self.reading, wanted, self.source)
         order = [_RANK, table.c.id.desc()] if self.ranked else [table.c.id.desc()]
         return select(*columns).select_from(source).where(self.where).order_by(*order)
 
@@ -756,7 +761,7 @@ class Listing:
         """The SELECT of the number of rows (the kept counter when there is one)."""
         if self.counter is not None:
             return self.counter()
-        return select(func.count()).select_from(self.reading.layer.table).where(self.where)
+        return select(func.count()).select_from(self.source).where(self.where)
 
     def stream(self, lease: Lease, wanted: Iterable[str]) -> RowStream:
         """Every row, read later from a server-side cursor."""
