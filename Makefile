@@ -1,7 +1,7 @@
 # Thin wrappers over scripts/: every target installs what is missing first.
 VENV := .venv/bin
 
-.PHONY: install run test lint schema bench bench-scale bench-load bench-anchor bench-pixels
+.PHONY: install run test lint schema bench bench-scale bench-lists bench-load bench-anchor bench-pixels
 
 install:
 	@bash scripts/install.sh
@@ -26,6 +26,10 @@ bench: install
 # One image of 1 000 000 annotations (generated once into bench/.data, a few minutes).
 bench-scale: install
 	$(VENV)/python -m bench.scale
+
+# Every list a client or the web UI asks for, on bench-scale's database with activity added.
+bench-lists: install
+	$(VENV)/python -m bench.lists
 
 bench-load: install
 	$(VENV)/python -m bench.load
