@@ -57,6 +57,7 @@ from db.models import (
     AbstractImage,
     AbstractSlice,
     AclEntry,
+    AnnotationIndex,
     AnnotationTerm,
     AnnotationTrack,
     ImageInstance,
@@ -200,10 +201,13 @@ class AnnotationSearch:
 # --- scope -----------------------------------------------------------------------------------
 
 
-async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> ProjectAccess:
-    """The one project the listing is about (400 without one), with READ checked. Images and
-    slices are read with their project and the caller's access to it, in one statement (none
-    when the decision is kept: `_place_rows`)."""
+async def _scope(
+    ctx: Context, conn: Connection, query: AnnotationSearch
+) -> tuple[ProjectAccess, dict[str, tuple[Any, Any]]]:
+    """The one project the listing is about (400 without one), with READ checked, and the
+    extent (width, height) of the image of `query.image` and of `query.slice`, by name. Images
+    and slices are read with their project and the caller's access to it, in one statement
+    (none when the decision is kept: `_place_rows`)."""
     ctx.require_viewer()
     project_id: int | None = None
     images = [*(query.images or ()), *(() if query.image is None else (query.image,))]
@@ -214,14 +218,18 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
         raise NotFound("SliceInstance", "[]", "ids")
     projects: set[int] = set()
     decided: dict[int, Any] = {}
-    for table, ids, domain in ((ImageInstance, images, "ImageInstance"),
-                               (SliceInstance, slices, "SliceInstance")):  # fmt: skip
+    extents: dict[str, tuple[Any, Any]] = {}
+    places = ((ImageInstance, images, "ImageInstance", query.image),
+              (SliceInstance, slices, "SliceInstance", query.slice))  # fmt: skip
+    for table, ids, domain, one in places:
         if not ids:
             continue
         found = {}
         rows, kept = await _place_rows(ctx, conn, table, ids)
         for row in rows:
             found[row._place] = row._of
+            if row._place == one:
+                extents[domain] = (row._width, row._height)
             if row.id is None:
                 continue
             decided[row.id] = row
@@ -239,8 +247,8 @@ async def _scope(ctx: Context, conn: Connection, query: AnnotationSearch) -> Pro
         raise InvalidInput("The images and slices of a listing must belong to one project")
     (project_id,) = projects
     if project_id in decided:
-        return access_of(ctx, decided[project_id]).require_read()
-    return (await project_access(ctx, project_id)).require_read()
+        return access_of(ctx, decided[project_id]).require_read(), extents
+    return (await project_access(ctx, project_id)).require_read(), extents
 
 
 async def _place_rows(
@@ -264,13 +272,40 @@ async def _place_rows(
 
 @lru_cache(maxsize=4)
 def _places(table: Any, admin: bool) -> Direct:
-    """The SELECT of images or slices (bound `ids`) with their project and the caller's
-    access to it, built once."""
+    """The SELECT of images or slices (bound `ids`) with their project, the caller's access to
+    it and the image's extent (`_covering`), built once."""
+    image = ImageInstance.__table__.alias("placed_image")
+    image_id = table.id if table is ImageInstance else table.image_id
     return Direct(
-        select(table.id.label("_place"), table.project_id.label("_of"), *access_columns(admin))
+        select(table.id.label("_place"), table.project_id.label("_of"),
+               _ABSTRACT.c.width.label("_width"), _ABSTRACT.c.height.label("_height"),
+               *access_columns(admin))
         .outerjoin(Project, Project.id == table.project_id)
+        .outerjoin(image, image.c.id == image_id)
+        .outerjoin(_ABSTRACT, _ABSTRACT.c.id == image.c.base_image_id)
         .where(among_bound(table.id))
-    )
+    )  # fmt: skip
+
+
+def _covering(query: AnnotationSearch, extents: Mapping[str, tuple[Any, Any]]) -> bool:
+    """Whether the query's `bbox` is a box around the whole of the one image it lists (an
+    image or one of its slices): every annotation lies in its image, since writes clip them to
+    it, so such a box keeps them all and the listing is the image's whole layer (a viewer
+    zoomed out; over a million annotations 663 → 8 ms, the kept counter for the spatial test
+    of every row)."""
+    if query.bbox is None or query.images or query.slices:
+        return False
+    # with both, the slice is the image's (or the listing is empty whatever the box)
+    extent = extents.get("ImageInstance") or extents.get("SliceInstance")
+    found = _BBOX.match(query.bbox)
+    if extent is None or None in extent or found is None:
+        return False
+    try:
+        x1, y1, x2, y2 = (float(v) for v in found.groups())
+    except ValueError:
+        return False
+    width, height = extent
+    return min(x1, x2) <= 0 and min(y1, y2) <= 0 and max(x1, x2) >= width and max(y1, y2) >= height
 
 
 def _managers(project_id: int) -> Any:
@@ -964,6 +999,27 @@ def _kept_counter(
     return lambda: select(project_counter).where(_PROJECT.c.id == project)
 
 
+def _slice_counter(
+    query: AnnotationSearch, layer: Layer, access: ProjectAccess | None
+) -> Callable[[], Any] | None:
+    """What builds the SELECT of a slice's user annotations from the annotation index, when
+    the listing is that slice's whole layer as the caller sees every row of it (a viewer's
+    plane, zoomed out: 239 → 9 ms over a million annotations, the index's rows for the total
+    instead of the slice's million)."""
+    slice_id, image = query.slice, query.image
+    if slice_id is None or access is None or not layer.authored or not _sees_every_layer(access):
+        return None
+    if any(getattr(query, name) != default for name, default in _NARROWING if name != "slice"):
+        return None
+    index = AnnotationIndex.__table__
+    count = select(func.coalesce(func.sum(index.c.count_annotation), 0).cast(BigInteger))
+    count = count.where(index.c.slice_id == slice_id)
+    if image is not None:  # a slice of another image lists nothing
+        its = select(_SLICE.c.id).where(_SLICE.c.id == slice_id, _SLICE.c.image_id == image)
+        count = count.where(exists(its))
+    return lambda: count
+
+
 #: Per layer and scope column: the condition and the kept counter of a whole layer, the
 #: scope's id bound at execution (`scope`).
 _KEPT_SCOPES: Final = {
@@ -1019,7 +1075,9 @@ async def annotation_listing(
         manages = managed(layer.table.c.project_id)
         visible = _in_projects(projects)
     else:
-        access = await _scope(ctx, conn, query)
+        access, extents = await _scope(ctx, conn, query)
+        if _covering(query, extents):
+            query = dataclasses.replace(query, bbox=None)
         manages = true() if access.is_manager else false()
         visible = _in_scope(access)
         counter = _kept_counter(query, layer, access)
@@ -1044,6 +1102,7 @@ async def annotation_listing(
         for name, base_slice in (("before", query.before_slice), ("after", query.after_slice)):
             if base_slice is not None:
                 where.append(await _rank_bound(conn, _RANK, base_slice, name))
+    counter = _slice_counter(query, layer, access)
     if query.multiple_term:
         others = tuple(where)
         where.append(_multiple_terms(layer))

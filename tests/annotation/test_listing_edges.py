@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import created
+from tests.factories import abstract_image, add_image, created
 from tests.harness import Api
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
@@ -162,3 +162,70 @@ def test_gated_pages_at_and_past_the_end_rest_and_graphql(api, scene, make_user)
             assert found["pageInfo"]["hasNextPage"] == (offset + 2 < total), (name, offset)
         nothing = api.gql(ROWS, {"filter": graphql, "first": 0, "offset": 0})
         assert nothing["data"]["annotations"]["totalCount"] == total, (name, nothing)
+
+
+def test_a_box_around_the_whole_image_keeps_every_annotation_without_testing_each(
+    api, scene, server
+):
+    """A bbox around the whole image (a viewer zoomed out) lists what no bbox lists, without
+    a spatial test (writes clip annotations to their image, so none lies outside); a box
+    that leaves any of the image out still tests each annotation."""
+    image, (lower, upper) = scene["image"]["id"], scene["slices"]
+    corner = draw(api, scene, "POINT (1000 800)", slice_index=0)
+    origin = draw(api, scene, "POINT (0 0)", slice_index=0)
+    clipped = draw(api, scene, "POLYGON ((900 700, 1200 700, 1200 900, 900 900, 900 700))",
+                   slice_index=0)  # fmt: skip
+    above = draw(api, scene, "POINT (10 10)", slice_index=1)
+    ids = [above["id"], clipped["id"], origin["id"], corner["id"]]
+
+    def listed(query: str) -> list[int]:
+        response = api.get(f"/api/annotation.json?{query}&max=10")
+        assert response.status_code == 200, (query, response.text)
+        body = response.json()
+        assert body["size"] == len(body["collection"]), (query, body)
+        return [row["id"] for row in body["collection"]]
+
+    for box in ("0,0,1000,800", "-50,-50,5000,5000", "1000,800,0,0"):
+        with server.captured("ST_Intersects") as tested:
+            assert listed(f"image={image}&bbox={box}") == ids
+            assert listed(f"image={image}&slice={lower}&bbox={box}") == ids[1:]
+            assert listed(f"slice={upper}&bbox={box}") == [above["id"]]
+        assert tested == [], box
+    with server.captured("ST_Intersects") as tested:
+        assert listed(f"image={image}&bbox=0,0,999,800") == ids[:3]
+        assert listed(f"image={image}&bbox=1,0,1000,800") == [above["id"], clipped["id"],
+                                                              corner["id"]]  # fmt: skip
+    assert tested
+
+
+def test_a_slice_listing_counts_from_the_annotation_index(api, scene, server, make_user):
+    """A slice's whole layer takes its size from the annotation index (no count of its rows),
+    and the size follows creates, deletes and other users; a slice named with an image it
+    is not of lists nothing, and a narrowing filter counts the rows again."""
+    image, (lower, upper) = scene["image"]["id"], scene["slices"]
+    other = make_user()
+    assert api.post(f"/api/project/{scene['project']['id']}/user/{other['id']}.json").ok
+    mine = [draw(api, scene, f"POINT ({i} {i})", slice_index=0) for i in range(1, 4)]
+    theirs = draw(other["api"], scene, "POINT (50 50)", slice_index=0)
+    draw(api, scene, "POINT (60 60)", slice_index=1)
+    assert api.delete(f"/api/annotation/{mine[0]['id']}.json").status_code == 200
+
+    def size(query: str) -> int:
+        response = api.get(f"/api/annotation.json?{query}&max=1")
+        assert response.status_code == 200, (query, response.text)
+        return int(response.json()["size"])
+
+    with server.captured("count(") as counted:
+        assert size(f"slice={lower}") == 3
+        assert size(f"image={image}&slice={lower}") == 3
+        assert size(f"slice={upper}") == 1
+    assert counted == [], counted
+    assert size(f"slice={lower}&user={other['id']}") == 1
+    answer = api.gql(ROWS, {"filter": {"slice": lower}, "first": 1, "offset": 0})
+    assert answer["data"]["annotations"]["totalCount"] == 3, answer
+    elsewhere = add_image(api, scene["project"]["id"],
+                          abstract_image(api, width=100, height=100)["id"])  # fmt: skip
+    response = api.get(f"/api/annotation.json?image={elsewhere['id']}&slice={lower}&max=1")
+    assert response.json()["size"] == 0 and response.json()["collection"] == []
+    assert theirs["id"] in [r["id"] for r in api.get(
+        f"/api/annotation.json?slice={lower}&max=10").json()["collection"]]  # fmt: skip

@@ -132,11 +132,12 @@ def test_listing_in_a_project_of_hidden_layers_counts_what_the_caller_sees(
     moved = api.post("/api/imageinstance.json", json={
         "baseImage": scene["image"]["baseImage"], "project": project["id"]})  # fmt: skip
     image = moved.json()["imageinstance"]["id"]
-    annotate(contributor["api"], image, "POINT (5 5)", [])
+    plane = annotate(contributor["api"], image, "POINT (5 5)", [])["slice"]
     annotate(api, image, "POINT (6 6)", [])
-    listed = contributor["api"].get(f"/api/annotation.json?image={image}&max=1").json()
-    assert listed["size"] == 1
-    assert api.get(f"/api/annotation.json?image={image}&max=1").json()["size"] == 2
+    for scope in (f"image={image}", f"slice={plane}"):
+        listed = contributor["api"].get(f"/api/annotation.json?{scope}&max=1").json()
+        assert listed["size"] == 1, scope
+        assert api.get(f"/api/annotation.json?{scope}&max=1").json()["size"] == 2, scope
 
 
 def test_max_zero_streams_the_whole_list_in_parts(api, scene, fifty, monkeypatch):
