@@ -61,11 +61,12 @@ __all__ = [
 
 PROJECT_TABLE: Final = table_of(Project)
 #: The tables an access decision reads (the viewer's roles, the project's row and ACL, the
-#: images and slices that lead to a project): a write to one of them by this process makes
-#: every kept decision stale at once (`kept_access`).
+#: images and slices that lead to a project, and the extent of their abstract image, kept with
+#: the decision: a listing whose box covers that extent drops its spatial test): a write to
+#: one of them by this process makes every kept decision stale at once (`kept_access`).
 ACCESS_TABLES: Final = frozenset((
     "sec_user", "sec_role", "sec_user_sec_role", "acl_entry", "project", "image_instance",
-    "slice_instance",
+    "slice_instance", "abstract_image",
 ))  # fmt: skip
 READ_ONLY: Final = "READ_ONLY"
 RESTRICTED: Final = "RESTRICTED"
@@ -232,8 +233,9 @@ def kept_access(ctx: Context) -> Memo[tuple[Any, ...], Any] | None:
     authenticated as, and forgotten at once when this process commits a write to one of
     `ACCESS_TABLES`: a member removed or a project's modes changed through this server count
     at the next request, a change made by another process within that bound. A kept row
-    decides access and nothing else: its counters, which triggers change, are never answered
-    from it.
+    decides access, and whether a listing's box covers its image (the image's extent, read
+    with it: an abstract image's size changed here forgets it too), and nothing else: its
+    counters, which triggers change, are never answered from it.
     """
     memo = ctx.access_memo
     return memo if memo is not None and not ctx.db.in_transaction else None

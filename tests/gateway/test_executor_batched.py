@@ -180,6 +180,27 @@ def test_errors_fall_back_to_the_normal_answer(query):
     assert fast_answer[1] != []
 
 
+@pytest.mark.parametrize(
+    "query, variables",
+    [
+        ("query($x: Boolean!) { items { id notes @include(if: $x) { total } } }", {"x": True}),
+        ("query($x: Boolean!) { items { id notes @include(if: $x) { total } } }", {"x": False}),
+        ("query($x: Boolean!) { items { notes { total nodes @skip(if: $x) { id } } } }",
+         {"x": False}),
+        ("{ items { ...F notes { total } } } fragment F on Item { notes { nodes { tag { id } } } }",
+         None),
+        ("{ items { ... on Item { a: notes(first: 1) { nodes { id } } } b: notes { total } } }",
+         None),
+        # one alias refused: the other keeps its own arguments' answer, the refused one is null
+        ("{ items { id a: notes(first: -1) { total } b: notes(first: 3) { nodes { id } } } }",
+         None),
+    ],
+)  # fmt: skip
+def test_directives_fragments_and_aliases_answer_like_graphql_core(query, variables):
+    slow, fast = schemas(9)
+    assert run(fast, query, variables)[:2] == run(slow, query, variables)[:2]
+
+
 def test_the_list_resolver_is_told_the_fields_path_under_the_list():
     _, fast = schemas(3)
     query = "{ items { a: notes { total } b: notes(first: 1) { total } } }"

@@ -98,6 +98,83 @@ def test_a_project_made_to_hide_layers_hides_them_at_once(api, team: Team, image
     assert _listing(member, image).json()["collection"] == []
 
 
+def test_an_images_size_changed_through_this_server_counts_at_once(api, team: Team):
+    """The image's extent is kept with the decision (a box around the whole image drops the
+    listing's spatial test): an abstract image made larger here is read again at the next
+    listing, which keeps only what lies in its box."""
+    made = abstract_image(api, width=100, height=100)
+    image = add_image(api, team.project["id"], made["id"])
+    member = team.contributor["api"]
+    box = {"image": image["id"], "bbox": "0,0,100,100"}
+    assert member.get("/api/annotation.json", params=box).json()["collection"] == []
+    shown = api.get(f"/api/abstractimage/{made['id']}.json").json()
+    grown = api.put(f"/api/abstractimage/{made['id']}.json",
+                    json={**shown, "width": 1000, "height": 1000})  # fmt: skip
+    assert grown.status_code == 200, grown.text
+    far = "POLYGON ((500 500, 520 500, 520 520, 500 520, 500 500))"
+    drawn = member.post("/api/annotation.json", json={"image": image["id"], "location": far})
+    assert drawn.status_code == 200, drawn.text
+    assert member.get("/api/annotation.json", params=box).json()["collection"] == []
+    wider = {"image": image["id"], "bbox": "0,0,1000,1000"}
+    assert len(member.get("/api/annotation.json", params=wider).json()["collection"]) == 1
+
+
+def _reads(client: Api, image: dict[str, Any]) -> tuple[int, int, int]:
+    """The statuses of the member's reads of the image: its annotations, itself, its slice."""
+    path = f"/api/imageinstance/{image['id']}"
+    return (_listing(client, image).status_code, client.get(path + ".json").status_code,
+            client.get(path + "/sliceinstance/reference.json").status_code)  # fmt: skip
+
+
+def _roles(api: Api) -> dict[str, int]:
+    listed = api.get("/api/role.json").json()["collection"]
+    return {role["authority"]: role["id"] for role in listed}
+
+
+@pytest.mark.parametrize(("change", "statuses"), [
+    (lambda api, team, image: api.delete(f"/api/imageinstance/{image['id']}.json"), (404, 404)),
+    (lambda api, team, image: api.delete(team.path + ".json"), (404, 404)),
+    (lambda api, team, image: api.post(f"/api/user/{team.contributor['id']}/lock.json"),
+     (401, 401, 401)),
+    (lambda api, team, image: api.delete(f"/api/user/{team.contributor['id']}.json"),
+     (401, 401, 401)),
+    (lambda api, team, image: team.contributor["api"].post("/api/user/current/keys"),
+     (401, 401, 401)),
+], ids=["image-deleted", "project-deleted", "user-locked", "user-deleted",
+        "keys-regenerated"])  # fmt: skip
+def test_a_change_through_this_server_counts_at_the_next_read(api, team: Team, image, change,
+                                                              statuses):  # fmt: skip
+    """The member's reads leave their identity and access kept; each change refuses the next."""
+    member = team.contributor["api"]
+    assert _reads(member, image) == (200, 200, 200)
+    assert change(api, team, image).status_code == 200
+    assert _reads(member, image)[: len(statuses)] == statuses
+
+
+@pytest.mark.parametrize("how", ["role-removed", "admin-session-closed"])
+def test_an_admin_no_more_is_refused_at_once(api, team: Team, image, make_user, how):
+    """An admin's kept decision (no ACL bits) is not the one the same user gets as a
+    non-admin: a role removed or an admin session closed here refuses the next read."""
+    role = "ROLE_SUPER_ADMIN" if how == "role-removed" else "ROLE_ADMIN"
+    admin = make_user(roles=(role,))
+    if how == "admin-session-closed":
+        assert admin["api"].get("/session/admin/open.json").status_code == 200
+    assert _reads(admin["api"], image) == (200, 200, 200)
+    if how == "role-removed":
+        removed = api.delete(f"/api/user/{admin['id']}/role/{_roles(api)[role]}.json")
+    else:
+        removed = admin["api"].get("/session/admin/close.json")
+    assert removed.status_code == 200, removed.text
+    assert _reads(admin["api"], image) == (403, 403, 403)
+
+
+@pytest.mark.parametrize("first", ["member", "admin"])
+def test_a_decision_kept_for_one_caller_is_not_anothers(api, team: Team, image, first):
+    """Right after a member's or an admin's reads of an image, an outsider's are refused."""
+    assert _reads(team.contributor["api"] if first == "member" else api, image) == (200,) * 3
+    assert _reads(team.outsider["api"], image) == (403, 403, 403)
+
+
 async def _drop_membership(url: str, project: int, user: int) -> None:
     conn = await raw_connection(url)
     try:
