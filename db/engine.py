@@ -226,7 +226,9 @@ class Database:
         try:
             await conn.close()
         except (DBAPIError, OSError):
-            await conn.invalidate()
+            # a close whose rollback failed has had the pool drop the connection already
+            if not conn.closed:
+                await conn.invalidate()
         finally:
             self._turns.release()
 
@@ -433,21 +435,26 @@ class Lease:
                 finally:
                     if not ahead.done():
                         ahead.cancel()
-                        with contextlib.suppress(BaseException):
-                            await ahead
+                    with contextlib.suppress(BaseException):
+                        await ahead  # retrieved, even done, or asyncio logs its error
                     await result.close()
             except (DBAPIError, asyncpg.PostgresError) as error:
                 # a cursor's FETCH raises asyncpg's own errors: SQLAlchemy wraps only the first
                 if getattr(error, "connection_invalidated", False):
-                    await self._discard()
+                    await self._lose()
                 raise self._translated(error) from error
             except (asyncpg.InterfaceError, OSError) as error:  # the connection went away
-                await self._discard()
+                await self._lose()
                 raise DatabaseUnavailable(LOST_MESSAGE) from error
             finally:
                 if own and self._conn is not None:
-                    await self._conn.rollback()
-                    await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                    try:
+                        await self._conn.rollback()
+                        await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+                    except (DBAPIError, asyncpg.InterfaceError, OSError):
+                        # the connection died with the stream: dropped, and the stream's own
+                        # error (or its rows, all read) is what the caller gets
+                        await self._discard()
 
     @property
     def in_transaction(self) -> bool:
@@ -497,6 +504,8 @@ class Lease:
             await self._discard()
 
     async def _connection(self) -> AsyncConnection:
+        if self._state == LOST:  # a fresh connection would run the rest in autocommit
+            raise DatabaseUnavailable(LOST_MESSAGE)
         if self._conn is None:
             self._conn = await self.database.checkout()
             if self._state == FRESH:
@@ -522,10 +531,20 @@ class Lease:
             except DBAPIError as error:
                 await self._discard()
                 if commit:
+                    if written:  # the commit may have been done before the loss: forget alike
+                        self.database.written(written)
                     raise self._translated(error) from error
                 # a rollback that fails has nothing left to undo: the connection is gone
             if commit and written:
                 self.database.written(written)
+
+    async def _lose(self) -> None:
+        """Drop the connection that died under a stream: a transaction of the lease open on it
+        is lost (PostgreSQL rolled its writes back), and none of its later statements may run
+        on another connection, outside it, nor its end commit."""
+        await self._discard()
+        if self._state is not None:
+            self._state = LOST
 
     async def _discard(self) -> None:
         """Return the connection to the pool (or drop it when it is dead)."""

@@ -104,7 +104,8 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
     if ctx is None or response.prepared:
         return
     settings = request.app[SETTINGS]
-    secure = ctx.public_url.startswith("https:")  # the caller reached us over TLS
+    # the caller reached us over TLS (a URL's scheme is case-insensitive: HTTPS:// too)
+    secure = ctx.public_url[:6].lower() == "https:"
     for name, value in ctx.cookies.items():
         if value is None:
             response.del_cookie(name, path="/")

@@ -4,7 +4,8 @@ bulk result, bare value, and the error bodies and statuses (contract core.md §3
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -168,7 +169,13 @@ def _list_envelope(collection: list[JSON], size: int, call: Call) -> JSON:
 
 class Streamed(web.StreamResponse):
     """An answer (JSON unless told) written part by part as its parts come (the bridge calls
-    `send` while the request still holds its database lease, which reads the parts)."""
+    `send` while the request still holds its database lease, which reads the parts).
+
+    The status goes out with the first part, which the parts give only once the database has
+    answered (the first partition), so a statement that fails at once (past the timeout, a lost
+    connection) is the request's own error answer. Once under way, a failure can no longer
+    change the status: the connection is cut, so the client sees an incomplete answer rather
+    than a whole one or another answer written into the body."""
 
     def __init__(
         self,
@@ -181,13 +188,29 @@ class Streamed(web.StreamResponse):
         self.parts = parts
 
     async def send(self, request: web.Request) -> None:
-        await self.prepare(request)
-        async for part in self.parts:
-            await self.write(part)
-        await self.write_eof()
+        parts = self.parts
+        try:
+            first = await anext(parts, b"")  # raises before anything is sent
+            await self.prepare(request)
+            try:
+                if first:
+                    await self.write(first)
+                async for part in parts:
+                    await self.write(part)
+            except BaseException:
+                if request.transport is not None:  # no final chunk: the answer is cut short
+                    request.transport.close()
+                raise
+            await self.write_eof()
+        finally:
+            close = getattr(parts, "aclose", None)
+            if close is not None:  # the cursor is closed now, not when collected
+                await close()
 
 
-async def _joined(nodes: CompletedRows, shape: Shape, seen: list[int]) -> AsyncIterator[bytes]:
+async def _joined(
+    nodes: CompletedRows, shape: Shape, seen: list[int]
+) -> AsyncGenerator[bytes, None]:
     """The shaped items of a stream, a partition at a time, comma-joined as in a JSON array;
     `seen` gets how many once they are all read."""
     count = 0
@@ -201,21 +224,27 @@ async def _joined(nodes: CompletedRows, shape: Shape, seen: list[int]) -> AsyncI
 
 async def _streamed_page(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
     """The list envelope of a whole list (from offset 0), a partition of items at a time; its
-    counts, known once every row is read, close it (a JSON object's keys have no order)."""
-    yield b'{"collection":['
+    counts, known once every row is read, close it (a JSON object's keys have no order).
+    Nothing is given before the first partition is read (`Streamed`)."""
+    opening = b'{"collection":['
     seen: list[int] = []
-    async for items in _joined(nodes, shape, seen):
-        yield items
+    async with aclosing(_joined(nodes, shape, seen)) as joined:
+        async for items in joined:
+            yield opening + items
+            opening = b""
     count = seen[0]
     tail = {"offset": 0, "perPage": count, "size": count, "totalPages": 1 if count else 0}
-    yield b"]," + orjson.dumps(tail)[1:]
+    yield opening + b"]," + orjson.dumps(tail)[1:]
 
 
 async def _streamed_array(nodes: CompletedRows, shape: Shape) -> AsyncIterator[bytes]:
-    yield b"["
-    async for items in _joined(nodes, shape, []):
-        yield items
-    yield b"]"
+    """A bare JSON array of a whole list; nothing before the first partition is read."""
+    opening = b"["
+    async with aclosing(_joined(nodes, shape, [])) as joined:
+        async for items in joined:
+            yield opening + items
+            opening = b""
+    yield opening + b"]"
 
 
 def page(shape: Shape) -> Envelope:

@@ -4,6 +4,7 @@ rows, errors and retries SQLAlchemy's execution gives, and through SQLAlchemy in
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -138,6 +139,32 @@ def test_a_stream_past_the_timeout_is_unavailable_and_the_lease_goes_on(database
     asyncio.run(_with_db(database_url, body, statement_timeout=1))
 
 
+def test_a_stream_left_early_leaves_no_error_unretrieved(database_url):
+    """The caller stops after the first partition (a client gone mid-answer) while the read
+    ahead has already ended (the cursor was exhausted): its outcome is collected with the
+    stream, so asyncio reports no "exception was never retrieved"."""
+    two = select(func.generate_series(1, 2).label("n"))
+
+    async def body(db: Database) -> None:
+        reported: list[dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _, context: reported.append(context)
+        )
+        async with db.lease() as lease:
+            rows = lease.stream(two, 2)
+            async for partition in rows:
+                assert [row.n for row in partition] == [1, 2]
+                await asyncio.sleep(0.1)  # the read ahead meets the cursor's end meanwhile
+                break
+            await rows.aclose()
+            del rows
+            gc.collect()
+            await asyncio.sleep(0)
+        assert not reported, reported
+
+    asyncio.run(_with_db(database_url, body))
+
+
 async def _backend(conn: Connection) -> int:
     return int((await conn.execute(select(func.pg_backend_pid()))).scalar_one())
 
@@ -148,6 +175,37 @@ async def _terminate(url: str, pid: int) -> None:
         await other.execute("SELECT pg_terminate_backend($1)", pid)
     finally:
         await other.close()
+
+
+@pytest.mark.parametrize("during_a_fetch", [False, True])
+def test_a_stream_whose_connection_is_lost_is_unavailable_and_the_pool_goes_on(
+    database_url, during_a_fetch
+):
+    """The backend is killed between two FETCHes of a cursor, or while one runs: the stream
+    raises the same 503 as any statement that lost its connection (not the errors of cleaning
+    up a dead connection), and the lease and its one-connection pool serve again."""
+    rows = func.generate_series(1, 200).table_valued("n").render_derived()
+    pause = 0.02 if during_a_fetch else 0.0  # a FETCH of 50 rows takes 1 s: killed in it
+    stream = select(rows.c.n, func.pg_sleep(pause).label("slept"))
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease:
+            async with lease.read() as conn:
+                killed = await _backend(conn)
+            seen: list[int] = []
+            with pytest.raises(DatabaseUnavailable, match="connection was lost"):
+                async for partition in lease.stream(stream, 60 if during_a_fetch else 20):
+                    if not seen:
+                        await _terminate(database_url, killed)
+                        await asyncio.sleep(0 if during_a_fetch else 0.3)
+                    seen += [row.n for row in partition]
+            assert seen and len(seen) < 200
+            async with lease.read() as conn:
+                assert await _backend(conn) != killed
+        async with db.lease() as lease, lease.read() as conn:
+            assert (await conn.execute(select(literal(1)))).scalar_one() == 1
+
+    asyncio.run(_with_db(database_url, body, pool_timeout=2))
 
 
 def test_an_error_inside_a_transaction_rolls_it_back_whole(database_url):

@@ -89,3 +89,16 @@ def test_the_access_log_names_the_caller(settings, database_url, caplog, trusted
         assert requests.get(server.url + "/status.json", headers=headers, timeout=30).ok
     [line] = [r.getMessage() for r in caplog.records if r.name == "cytogate.access"]
     assert line.startswith(f"{caller} GET /status.json 200 "), line
+
+
+def test_the_session_cookie_is_secure_under_a_public_url_whose_scheme_is_capitalised(
+    settings, database_url
+):
+    """A URL's scheme is case-insensitive: `CYTOGATE_PUBLIC_URL=HTTPS://…` is HTTPS too."""
+    public = dataclasses.replace(settings, public_url="HTTPS://slides.example.org/")
+    with serve(public, database_url) as server:
+        login = {"username": "admin", "password": ADMIN_PASSWORD}
+        response = requests.post(server.url + "/api/authenticate?session=true", json=login,
+                                  timeout=30)  # fmt: skip
+        assert response.status_code == 200, response.text
+        assert "; secure" in response.headers["Set-Cookie"].lower()

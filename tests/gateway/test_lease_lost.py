@@ -1,0 +1,74 @@
+"""A lease whose connection dies inside a transaction (db/engine.py): nothing of the
+transaction may be committed afterwards, whichever way the loss was met."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from db.engine import Database, DatabaseUnavailable
+from db.models import Relation
+from tests.gateway.test_direct import _backend, _terminate, _with_db
+
+
+def test_a_stream_that_lost_its_transactions_connection_leaves_nothing_to_commit(
+    database_url: str,
+) -> None:
+    """The backend dies under a stream read inside a transaction, and the block goes on (it
+    caught the 503): the transaction is lost, as when a statement meets the loss. Its later
+    writes must not run in autocommit on a fresh connection, nor its end commit them, while
+    the writes made before the loss were rolled back with the connection."""
+    rows = func.generate_series(1, 200).table_valued("n").render_derived()
+    stream = select(rows.c.n, func.pg_sleep(0.0).label("slept"))
+    names = select(func.count()).select_from(Relation).where(Relation.name.like("lost-%"))
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease:
+            with pytest.raises(DatabaseUnavailable):
+                async with lease.transaction() as conn:
+                    await conn.execute(insert(Relation).values(name="lost-before"))
+                    killed = await _backend(conn)
+                    with pytest.raises(DatabaseUnavailable):
+                        async for _ in lease.stream(stream, 20):
+                            await _terminate(database_url, killed)
+                            await asyncio.sleep(0.3)
+                    await conn.execute(insert(Relation).values(name="lost-after"))
+        async with db.lease() as lease, lease.read() as conn:
+            assert (await conn.execute(names)).scalar_one() == 0
+
+    asyncio.run(_with_db(database_url, body, pool_timeout=2))
+
+
+def test_a_commit_whose_answer_is_lost_tells_the_watchers_all_the_same(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that PostgreSQL carried out but whose answer never came (the connection died
+    on the way back) is an unknown outcome to the lease: the tables it wrote are told to the
+    watchers (the kept access decisions, the identities) as for a commit that succeeded, so no
+    decision made before the write outlives it."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    committed = AsyncConnection.commit
+
+    async def commit_then_lose(self: AsyncConnection) -> None:
+        await committed(self)
+        raise OperationalError(
+            "COMMIT", {}, ConnectionResetError("answer lost"), connection_invalidated=True
+        )
+
+    told: list[frozenset[str]] = []
+
+    async def body(db: Database) -> None:
+        db.watch(told.append)
+        async with db.lease() as lease:
+            with pytest.raises(DatabaseUnavailable):
+                async with lease.transaction() as conn:
+                    await conn.execute(insert(Relation).values(name="lost-answer"))
+                    monkeypatch.setattr(AsyncConnection, "commit", commit_then_lose)
+            monkeypatch.undo()
+        assert told == [frozenset({"relation"})]
+
+    asyncio.run(_with_db(database_url, body, pool_timeout=2))
