@@ -291,8 +291,8 @@ def _covering(query: AnnotationSearch, extents: Mapping[str, tuple[Any, Any]]) -
     """Whether the query's `bbox` is a box around the whole of the one image it lists (an
     image or one of its slices): every annotation lies in its image, since writes clip them to
     it, so such a box keeps them all and the listing is the image's whole layer (a viewer
-    zoomed out; over a million annotations 663 → 8 ms, the kept counter for the spatial test
-    of every row)."""
+    zoomed out; over a million annotations 663 → 7 ms: the kept counter instead of the spatial
+    test of every row)."""
     if query.bbox is None or query.images or query.slices:
         return False
     # with both, the slice is the image's (or the listing is empty whatever the box)
