@@ -8,11 +8,13 @@ address. Once `CYTOGATE_SIGN_IN_FAILURES` of them lie in the window
 address whatever the username, the next checks answer 429 with the seconds until the oldest
 leaves the window, without checking the password. Counting and recording hold a lock on the
 address, so concurrent guesses cannot all pass a count none of them has reached yet. The
-address is the caller's, read through trusted proxies (resolvers/forwarded.py).
+address is the caller's, read through trusted proxies (resolvers/forwarded.py); an IPv6 one
+counts by its /64, which one host holds whole (`_counted_address`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +32,8 @@ __all__ = ["Attempt", "begin_attempt", "prune_sign_in_failures", "succeeded"]
 
 #: The first key of the advisory locks on addresses (the second is the address's hash).
 _LOCK_CLASS: Final = 7_340_002
+#: The prefix an IPv6 host is given whole (RFC 6177), and may send from any address of.
+_IPV6_HOST_PREFIX: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +44,26 @@ class Attempt:
     address: str
 
 
+def _counted_address(address: str) -> str:
+    """What failures from `address` count under: an IPv6 address's /64, since a host holds the
+    whole prefix and could take a fresh address for every guess (and so pass every limit); an
+    IPv4-mapped IPv6 address's IPv4 one; any other text as it is (at most 64 characters)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, _IPV6_HOST_PREFIX), strict=False))
+    return str(ip)
+
+
 def _address(ctx: Context) -> str:
     request = ctx.request
     if request is None:
         return "unknown"
-    return caller_address(request, ctx.settings.trusted_proxies)[:64]
+    return _counted_address(caller_address(request, ctx.settings.trusted_proxies))
 
 
 async def begin_attempt(ctx: Context, username: str) -> Attempt:

@@ -145,6 +145,25 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(settings, datab
         assert_waits(forwarded(direct, user["username"], PASSWORD, "10.0.2.1"))
 
 
+def test_an_ipv6_caller_is_counted_by_its_64_prefix(settings, database_url, make_user):
+    """An IPv6 host holds a whole /64 and may send from any address in it: its failures count
+    by that prefix, else it would rotate past every limit (a fresh address per guess). An
+    IPv4-mapped address counts as its IPv4 one, as a dual-stack proxy may write it."""
+    user = make_user()
+    proxied = dataclasses.replace(settings, trusted_proxies=(ipaddress.ip_network("127.0.0.1"),))
+    with serve(proxied, database_url) as proxy:
+        for n in range(1, 4):
+            chain = f"2001:db8:0:1::{n}"
+            assert forwarded(proxy, user["username"], "wrong", chain).status_code == 403
+        assert_waits(forwarded(proxy, user["username"], PASSWORD, "2001:DB8:0:1:ffff::9"))
+        assert forwarded(proxy, user["username"], PASSWORD, "2001:db8:0:2::1").status_code == 200
+        for chain in ("10.0.0.7", "10.0.0.7", "::ffff:10.0.0.7"):
+            assert forwarded(proxy, user["username"], "wrong", chain).status_code == 403
+        assert_waits(forwarded(proxy, user["username"], PASSWORD, "10.0.0.7"))
+    rows = run_sql(database_url, "SELECT DISTINCT address FROM sign_in_failure ORDER BY 1")
+    assert [row[0] for row in rows] == ["10.0.0.7", "2001:db8:0:1::/64"]
+
+
 @pytest.mark.parametrize("value", ["10.0.0.1, proxy.example.org", "10.0.0.0/33"])
 def test_a_bad_proxy_setting_stops_the_server(value):
     with pytest.raises(ConfigError, match="CYTOGATE_TRUSTED_PROXIES"):
