@@ -50,12 +50,17 @@ def _failure(status: int, message: str, name: str | None = None) -> web.Response
 
 
 def _ids(text: str | None, name: str) -> tuple[int, ...]:
+    """The ids of a comma-separated parameter; a 400 for anything else, a number beyond the
+    64-bit range of ids included (the database would refuse it as a bound value: a 500)."""
     if not text:
         return ()
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        ids = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise InvalidInput(f"Parameter {name} takes ids, not {text!r}") from None
+    if not all(-(2**63) <= number < 2**63 for number in ids):
+        raise InvalidInput(f"Parameter {name} takes 64-bit ids, not {text!r}")
+    return ids
 
 
 def _request(query: Any) -> tuple[UploadRequest, bool]:

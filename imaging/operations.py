@@ -275,6 +275,8 @@ def _geometry(source: Source, request: PixelQuery) -> object:
         raise BadPixelRequest(f"The geometry is not valid WKT: {text[:80]!r}") from None
     if shape.is_empty:
         raise BadPixelRequest("The geometry is empty")
+    if not all(math.isfinite(bound) for bound in shape.bounds):  # no pixel box: a 400, not 500
+        raise BadPixelRequest("The geometry's coordinates must be finite numbers")
     flipped = affinity.affine_transform(shape, [1, 0, 0, -1, 0, source.height])
     return make_valid(flipped)
 
@@ -337,6 +339,8 @@ def _overlay_of(
     if _flag(query, "draw"):
         color = parse_color(_get(query, "color", "stroke_color") or "#f00") or (255, 0, 0)
         thickness = float_param(query, "thickness", "stroke_width") or 1.0
+        if thickness > MAX_SIDE:  # wider than any answer, and past what the drawing takes
+            raise BadPixelRequest(f"Parameter thickness must be at most {MAX_SIDE}")
         stroke = thickness * (0.75 + max(width, height) / 1000)
         return Overlay("draw", (), color, stroke)
     if kind == "MASK" or (kind == "CROP" and _flag(query, "mask")):

@@ -103,9 +103,12 @@ class ImportOutcome:
 
 
 async def check_upload(ctx: Context, request: UploadRequest) -> None:
-    """Refuse an upload before any byte is stored: a user (not a guest), WRITE on an existing
+    """Refuse an upload before any byte is stored: a user (not a guest), properties the
+    database can hold (no NUL: they are written once the image is made), WRITE on an existing
     storage, each project existing (404) and open to the caller's writes."""
     ctx.require_user("upload images")
+    if any("\x00" in text for pair in request.properties for text in pair):
+        raise InvalidInput("Property keys and values must not hold NUL characters")
     await ctx.found(storages_by_id, request.storage_id, "Storage")
     await require(ctx, request.storage_id, WRITE, "You cannot upload to this storage")
     for project_id in request.project_ids:
@@ -220,6 +223,12 @@ async def run_import(
         log.info("import of %s refused: %s", row.filename, error.message)
         failed = await _fail_quietly(ctx, row)
         return ImportOutcome(failed, error=error.message)
+    except Exception:
+        # a fault of ours on some file (a worker step crashing, a write refused): the upload
+        # still ends in an error status, not stuck in progress, and the answer is a 4xx
+        log.exception("import of %s failed", row.filename)
+        failed = await _fail_quietly(ctx, row)
+        return ImportOutcome(failed, error="The import failed on this file")
     return outcome
 
 
@@ -264,7 +273,7 @@ async def _deploy(ctx: Context, row: Any, described: Any, request: UploadRequest
                 ctx, ImageInstanceFields(base_image=image.id, project=project_id)
             )
             instances.append(made.row.id)
-    except CytogateError:
+    except Exception:  # whatever failed: no half-made image stays
         await _undo_deploy(ctx, image.id, instances)
         raise
     return ImportOutcome(row, [(image.id, instances)])
@@ -300,8 +309,13 @@ def parse_properties(keys: str | None, values: str | None) -> tuple[tuple[str, s
 
 
 def sent_name(file: StagedFile) -> str:
-    """The name an uploaded image is registered under: the one its part was sent with."""
-    return file.filename or "image"
+    """The name an uploaded image is registered under: the one its part was sent with, made
+    storable, as PostgreSQL's text holds neither NUL nor lone surrogates (which is how the
+    multipart reader keeps a name's bytes that are not UTF-8): NULs go, surrogates become
+    U+FFFD."""
+    name = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char
+                   for char in file.filename or "" if char != "\x00")  # fmt: skip
+    return name or "image"
 
 
 async def import_received(
