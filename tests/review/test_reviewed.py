@@ -320,3 +320,41 @@ def test_a_read_only_project_refuses_the_reviewers_writes(api, reviewing):
     assert_error(reviewer.post(
         f"/api/annotation/{reviewing['annotations'][1]['id']}/review.json"), 403)  # fmt: skip
     assert reviewer.get(f"/api/reviewedannotation/{copy['id']}.json").status_code == 200
+
+
+def test_not_reviewed_only_lists_and_counts_the_originals_without_a_copy(api, reviewing):
+    image, project = reviewing["image"]["id"], reviewing["project"]["id"]
+    mine = api.post("/api/annotation.json", json={"location": "POINT (8 8)", "image": image})
+    accept(reviewing, 0)
+    accept(reviewing, 2)
+    unreviewed = [mine.json()["annotation"]["id"], reviewing["annotations"][1]["id"]]
+    contributor = reviewing["contributor"]["api"]
+    for scope in ({"image": image}, {"project": project}, {"image": image, "project": project}):
+        params = {**scope, "notReviewedOnly": "true"}
+        whole = contributor.get("/api/annotation.json", params=params).json()
+        assert [i["id"] for i in whole["collection"]] == unreviewed and whole["size"] == 2
+        paged = contributor.get("/api/annotation.json", params={**params, "max": 1}).json()
+        assert [i["id"] for i in paged["collection"]] == unreviewed[:1] and paged["size"] == 2
+        assert api.get("/api/annotation.json", params=params).json()["size"] == 2
+    # a reviewed copy removed makes its original unreviewed again
+    reviewer = reviewing["reviewer"]["api"]
+    original = reviewing["annotations"][0]["id"]
+    assert reviewer.delete(f"/api/annotation/{original}/review.json").status_code == 200
+    again = contributor.get(
+        "/api/annotation.json", params={"image": image, "notReviewedOnly": "true", "max": 1}
+    )
+    assert again.json()["size"] == 3
+
+
+def test_not_reviewed_only_counts_only_the_layers_a_non_manager_sees(api, reviewing):
+    image, project = reviewing["image"]["id"], reviewing["project"]["id"]
+    api.post("/api/annotation.json", json={"location": "POINT (8 8)", "image": image})
+    accept(reviewing, 2)
+    row = api.get(f"/api/project/{project}.json").json()
+    hidden = api.put(f"/api/project/{project}.json", json={**row, "hideAdminsLayers": True})
+    assert hidden.status_code == 200, hidden.text
+    contributor = reviewing["contributor"]["api"]
+    params = {"image": image, "notReviewedOnly": "true", "max": 1}
+    # the administrator's annotation is hidden: the contributor's two unreviewed remain
+    assert contributor.get("/api/annotation.json", params=params).json()["size"] == 2
+    assert api.get("/api/annotation.json", params=params).json()["size"] == 3
