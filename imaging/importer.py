@@ -97,6 +97,8 @@ def check(path: str, format_id: str) -> Described | ImportRefused:
         bomb = _bomb(slide)
         if bomb is not None:
             return ImportRefused(ERROR_INTEGRITY, bomb)
+        if format_id in CONVERTIBLE and max(slide.width, slide.height) <= CONVERT_ABOVE:
+            _decode_whole(path)
         if slide.unrenderable is None:
             from imaging.render import read_box
 
@@ -119,6 +121,16 @@ def check(path: str, format_id: str) -> Described | ImportRefused:
     return Described(format_id, slide.width, slide.height, slide.bands, slide.bits,
                      slide.mpp_x, slide.mpp_y, slide.magnification, properties,
                      slide.planes)  # fmt: skip
+
+
+def _decode_whole(path: str) -> None:
+    """Decode every pixel of a small flat file kept as it is, refusing missing data: random
+    access reads what is there and fills the rest with black, so a PNG whose header claims
+    more rows than its data holds imported and showed black tiles. (Larger flat files are
+    decoded whole by their conversion, which refuses them too.)"""
+    import pyvips
+
+    pyvips.Image.new_from_file(path, access="sequential", fail_on="truncated").copy_memory()
 
 
 def needs_conversion(described: Described) -> bool:

@@ -88,7 +88,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "zip bomb": _zip_of_a_huge_file(root / "slide.zip"),
         "pixel bomb": _png_claiming(root / "bomb.png", 10**6, 10**6),
         "zero width": _tiff_claiming(root / "flat.tif", IMAGE_WIDTH, 0),
+        "lying png": _png_claiming(root / "liar.png", 800, 600),
+        "cut png": _cut(flat(root / "whole.png", 600, 400), root / "cut.png"),
     }
+
+
+def _cut(path: Path, target: Path) -> Path:
+    """The first half of the file at `path`, at `target`."""
+    data = path.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+    return target
 
 
 def _nothing_half_imported(api: Api, name: str, status: int) -> None:
@@ -106,6 +115,9 @@ def _nothing_half_imported(api: Api, name: str, status: int) -> None:
     ("zip bomb", ERROR_FORMAT, "not an image"),  # archives are never unpacked
     ("pixel bomb", ERROR_INTEGRITY, "decompression bomb"),
     ("zero width", ERROR_INTEGRITY, "damaged or truncated"),  # was a 500, stuck in status 60
+    # small flat files are kept as they are: they were imported, their missing rows black
+    ("lying png", ERROR_INTEGRITY, "damaged or truncated"),
+    ("cut png", ERROR_INTEGRITY, "damaged or truncated"),
 ])  # fmt: skip
 def test_refused_files_end_in_their_error_status_with_nothing_made(api, files, case, status,
                                                                     reason):  # fmt: skip
