@@ -13,7 +13,7 @@ from typing import Final, Literal
 
 import pyvips
 
-from imaging.errors import BadPixelRequest
+from imaging.errors import BadPixelRequest, UnreadableImage
 from imaging.pyramid import Box, best_level
 from imaging.readers import Slide, SlideCache
 
@@ -269,7 +269,17 @@ def _fill(draw: object, shape: object) -> None:
 
 
 def run(job: RegionJob | AssociatedJob, slides: SlideCache) -> bytes:
-    """The job's bytes (in the render pool)."""
+    """The job's bytes (in the render pool). The import checks a few regions of a file, not
+    every tile: a tile damaged elsewhere fails here, when it is decoded, and is the file's
+    fault, not the server's (it was a 500)."""
+    try:
+        return _render(job, slides)
+    except pyvips.Error as error:
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise UnreadableImage(f"The image's file is damaged in this region: {detail}") from None
+
+
+def _render(job: RegionJob | AssociatedJob, slides: SlideCache) -> bytes:
     from pathlib import Path
 
     slide = slides.get(Path(job.source.path), job.source.format_id)

@@ -348,3 +348,29 @@ def test_garbage_if_none_match_is_a_full_answer(api, slide):
         answer = api.get(tile, headers={"If-None-Match": sent})
         assert answer.status_code == 200 and answer.content, sent
     assert api.get(tile, headers={"If-None-Match": f"garbage, {etag}"}).status_code == 304
+
+
+def _damage_second_tile(path: Path) -> Path:
+    """The file at `path` with the data of the second tile of its full resolution replaced by
+    garbage (the import's checks read other regions)."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        offset, count = page.dataoffsets[1], page.databytecounts[1]
+    data = bytearray(path.read_bytes())
+    data[offset + 10 : offset + count] = (b"\xff\x00garbage" * count)[: count - 10]
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_region_over_a_damaged_tile_is_400(api, tmp_path):
+    damaged = _damage_second_tile(pyramid_tiff(tmp_path / "damaged.tif", 1500, 1100, "jpeg"))
+    project = make_project(api)
+    _, image, _ = imported(api, damaged, project["id"])
+    for kind in ("png", "jpg"):
+        answer = api.get(f"/api/imageinstance/{image['id']}/window-256-0-256-256.{kind}")
+        assert_error(answer, 400)
+        assert "damaged" in answer.json()["message"]
+    # the rest of the image is served
+    assert api.get(f"/api/imageinstance/{image['id']}/window-0-512-256-256.png").status_code == 200
