@@ -52,11 +52,14 @@ class Memo(Generic[K, V]):
             return None
         return found[1]
 
-    def put(self, key: K, value: V, generation: int) -> None:
-        """Keep `value`, computed from what the database held at `generation`."""
-        if generation != self.generation or self.ttl <= 0:
+    def put(self, key: K, value: V, generation: int, *, lapses: float | None = None) -> None:
+        """Keep `value`, computed from what the database held at `generation`; `lapses`: the
+        seconds after which it stops being true by itself (a token's expiry), when sooner than
+        `ttl`."""
+        kept = self.ttl if lapses is None else min(self.ttl, lapses)
+        if generation != self.generation or kept <= 0:
             return
-        self._items[key] = (time.monotonic() + self.ttl, value)
+        self._items[key] = (time.monotonic() + kept, value)
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)

@@ -35,10 +35,11 @@ from db.memo import Memo
 from resolvers.auth import (
     SESSION_COOKIE,
     Credential,
+    Identity,
     credential_by_public_key,
+    identity_by_token,
     sign,
     token_hash,
-    viewer_by_token,
 )
 from resolvers.errors import Unauthenticated
 from resolvers.viewer import Viewer
@@ -48,15 +49,15 @@ from settings import Settings
 __all__ = ["CREDENTIAL_TABLES", "Authentication", "Credentials", "authenticate",
            "canonical_strings"]  # fmt: skip
 
-#: The tables an identity is read from (`credential_by_public_key`, `viewer_by_token`).
+#: The tables an identity is read from (`credential_by_public_key`, `identity_by_token`).
 CREDENTIAL_TABLES: Final = frozenset(
     ("sec_user", "sec_role", "sec_user_sec_role", "admin_session", "auth_token")
 )
 #: Identities by key or token, for the routes that reuse their checks.
-Credentials = Memo[Hashable, Credential | Viewer]
+Credentials = Memo[Hashable, Credential | Identity]
 #: Date headers whose moment `_sent_at` keeps.
 DATES_KEPT: Final = 256
-T = TypeVar("T", Credential, Viewer)
+T = TypeVar("T", Credential, Identity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,8 @@ def _check_date(request: web.Request, max_skew: int) -> None:
 async def _remembered(
     memo: Credentials | None, key: Hashable, load: Callable[[], Awaitable[T | None]]
 ) -> T | None:
-    """What `load` gives, through `memo` when there is one (absences are not kept)."""
+    """What `load` gives, through `memo` when there is one (absences are not kept), kept no
+    longer than it holds by itself (`until`: a token's expiry, an admin session's end)."""
     if memo is None:
         return await load()
     found = memo.get(key)
@@ -127,7 +129,9 @@ async def _remembered(
     generation = memo.generation
     loaded = await load()
     if loaded is not None:
-        memo.put(key, loaded, generation)
+        until = loaded.until
+        lapses = None if until is None else (until - datetime.now(UTC)).total_seconds()
+        memo.put(key, loaded, generation, lapses=lapses)
     return loaded
 
 
@@ -172,9 +176,10 @@ async def _token_viewer(
     db: Lease, token: str, method: str, memo: Credentials | None
 ) -> Viewer | None:
     reading = method in ("GET", "HEAD")
-    return await _remembered(
-        memo, ("token", token_hash(token), reading), lambda: viewer_by_token(db, token, method)
+    found = await _remembered(
+        memo, ("token", token_hash(token), reading), lambda: identity_by_token(db, token, method)
     )
+    return None if found is None else found.viewer
 
 
 async def authenticate(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -24,10 +25,12 @@ from resolvers.viewer import Viewer
 __all__ = [
     "SESSION_COOKIE",
     "Credential",
+    "Identity",
     "Tokens",
     "check_password",
     "close_admin_session",
     "credential_by_public_key",
+    "identity_by_token",
     "issue_token",
     "login",
     "logout",
@@ -36,7 +39,6 @@ __all__ = [
     "short_term_token",
     "sign",
     "token_hash",
-    "viewer_by_token",
 ]
 
 SHORT_TOKEN_SECONDS = 300
@@ -45,11 +47,22 @@ SESSION_COOKIE = "cytogate_session"
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """An enabled user found by a token, and when it lapses by time: the token's expiry or the
+    end of the user's open admin session, whichever comes first (None: neither)."""
+
+    viewer: Viewer
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Credential:
-    """An enabled user found by public key, with the private key to check a signature."""
+    """An enabled user found by public key, with the private key to check a signature, and
+    when it lapses by time (the end of an open admin session; None: never)."""
 
     viewer: Viewer
     private_key: str
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,17 +91,17 @@ def _viewer_query(now: datetime):  # type: ignore[no-untyped-def]
         .where(SecUserSecRole.sec_user_id == SecUser.id)
         .scalar_subquery()
     )
-    session_open = (
-        select(AdminSession.user_id)
+    session_end = (
+        select(func.max(AdminSession.expires))
         .where(AdminSession.user_id == SecUser.id, AdminSession.expires > now)
-        .exists()
+        .scalar_subquery()
     )
     return select(
         SecUser.id,
         SecUser.username,
         SecUser.private_key,
         roles.label("roles"),
-        session_open.label("admin_session"),
+        session_end.label("session_end"),
     ).where(SecUser.enabled.is_(True))
 
 
@@ -100,16 +113,16 @@ async def credential_by_public_key(db: Lease, public_key: str) -> Credential | N
         ).first()
     if row is None:
         return None
-    viewer = Viewer(row.id, row.username, frozenset(row.roles), bool(row.admin_session))
-    return Credential(viewer, row.private_key)
+    viewer = Viewer(row.id, row.username, frozenset(row.roles), row.session_end is not None)
+    return Credential(viewer, row.private_key, row.session_end)
 
 
-async def viewer_by_token(db: Lease, token: str, method: str) -> Viewer | None:
+async def identity_by_token(db: Lease, token: str, method: str) -> Identity | None:
     """The user of a live bearer or session token; short-term tokens serve GET only."""
     now = datetime.now(UTC)
     stmt = (
         _viewer_query(now)
-        .add_columns(AuthToken.get_only)
+        .add_columns(AuthToken.get_only, AuthToken.expires)
         .join(AuthToken, AuthToken.user_id == SecUser.id)
         .where(AuthToken.token_hash == token_hash(token), AuthToken.expires > now)
     )
@@ -119,7 +132,10 @@ async def viewer_by_token(db: Lease, token: str, method: str) -> Viewer | None:
         return None
     if row.get_only and method not in ("GET", "HEAD"):
         raise Forbidden("A short-term token may only be used to read")
-    return Viewer(row.id, row.username, frozenset(row.roles), bool(row.admin_session))
+    viewer = Viewer(row.id, row.username, frozenset(row.roles), row.session_end is not None,
+                    read_only=bool(row.get_only))  # fmt: skip
+    ends = [row.expires, *([] if row.session_end is None else [row.session_end])]
+    return Identity(viewer, min(ends))
 
 
 async def issue_token(
@@ -175,6 +191,8 @@ async def short_term_token(ctx: Context) -> str:
     """A fresh 300-second read-only token for the caller, as a signed-in ping gives (core.md
     §2.6): what a browser page puts in the URLs of its `<img>` tags."""
     viewer = ctx.require_viewer()
+    if viewer.read_only:
+        raise Forbidden("A short-term token cannot bring another one: it would never expire")
     async with ctx.db.transaction() as conn:
         return await issue_token(
             conn, viewer.id, timedelta(seconds=SHORT_TOKEN_SECONDS), get_only=True
@@ -209,9 +227,19 @@ async def check_password(ctx: Context, password: str | None) -> None:
     await succeeded(ctx, attempt)
 
 
-async def open_admin_session(ctx: Context) -> Viewer:
-    """Activate ROLE_ADMIN for the caller for the configured time (decision 3)."""
+def _writer(ctx: Context) -> Viewer:
+    """The caller of a change that arrives over GET: refused to a short-term token, which
+    core accepts for reads only (core.md §2.3)."""
     viewer = ctx.require_viewer()
+    if viewer.read_only:
+        raise Forbidden("A short-term token may only be used to read")
+    return viewer
+
+
+async def open_admin_session(ctx: Context) -> Viewer:
+    """Activate ROLE_ADMIN for the caller for the configured time (decision 3); not with a
+    short-term token, which only reads."""
+    viewer = _writer(ctx)
     if not viewer.holds_admin_role:
         raise Forbidden("You are not an admin!")
     expires = datetime.now(UTC) + timedelta(minutes=ctx.settings.admin_session_minutes)
@@ -221,13 +249,13 @@ async def open_admin_session(ctx: Context) -> Viewer:
     )
     async with ctx.db.transaction() as conn:
         await conn.execute(stmt)
-    return Viewer(viewer.id, viewer.username, viewer.roles, admin_session=True)
+    return dataclasses.replace(viewer, admin_session=True)
 
 
 async def close_admin_session(ctx: Context) -> Viewer:
-    viewer = ctx.require_viewer()
+    viewer = _writer(ctx)
     if not viewer.holds_admin_role:
         raise Forbidden("You are not an admin!")
     async with ctx.db.transaction() as conn:
         await conn.execute(delete(AdminSession).where(AdminSession.user_id == viewer.id))
-    return Viewer(viewer.id, viewer.username, viewer.roles, admin_session=False)
+    return dataclasses.replace(viewer, admin_session=False)

@@ -649,3 +649,32 @@ def test_expired_tokens_are_forgotten(make_user, database_url):
 
     assert asyncio.run(prune()) >= 1
     assert [row[0] for row in run_sql(database_url, mine, user["id"])] == [token_hash(kept)]
+
+
+@pytest.fixture
+def long_kept(settings: Settings, database_url: str) -> Iterator[Server]:
+    """A server keeping identities a minute (CYTOGATE_AUTH_CACHE_SECONDS=60)."""
+    with serve(dataclasses.replace(settings, auth_cache_seconds=60), database_url) as running:
+        yield running
+
+
+def test_a_kept_token_lapses_at_its_expiry_not_at_the_cache_bound(long_kept, make_user,
+                                                                  database_url):  # fmt: skip
+    user = make_user()
+    token = login(Api(long_kept.url, None, None), user["username"], PASSWORD).json()["token"]
+    run_sql(database_url, "UPDATE auth_token SET expires = now() + interval '1.5 s' "
+            "WHERE token_hash = $1", token_hash(token))  # fmt: skip
+    assert bearer(long_kept, token, "GET", "/api/user/current.json").status_code == 200
+    time.sleep(2)
+    assert_error(bearer(long_kept, token, "GET", "/api/user/current.json"), 401)
+
+
+def test_a_kept_admin_session_lapses_at_its_end(long_kept, make_user, database_url):
+    admin = make_user(roles=("ROLE_ADMIN",))
+    client = Api(long_kept.url, admin["keys"]["publicKey"], admin["keys"]["privateKey"])
+    assert client.get("/session/admin/open.json").json()["adminByNow"] is True
+    run_sql(database_url, "UPDATE admin_session SET expires = now() + "
+            "interval '1.5 s' WHERE user_id = $1", admin["id"])  # fmt: skip
+    assert client.get("/session/admin/info.json").json()["adminByNow"] is True
+    time.sleep(2)
+    assert client.get("/session/admin/info.json").json()["adminByNow"] is False

@@ -25,6 +25,21 @@ def test_memo_keeps_a_value_until_it_expires(monkeypatch):
     assert memo.get("a") is None and len(memo) == 0
 
 
+def test_memo_keeps_a_value_that_lapses_sooner_only_until_then(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr("db.memo.time.monotonic", lambda: now[0])
+    memo: Memo[str, int] = Memo({"project"}, ttl=5, size=10)
+    memo.put("soon", 1, memo.generation, lapses=2)
+    memo.put("later", 2, memo.generation, lapses=60)  # the memo's own bound still holds
+    memo.put("gone", 3, memo.generation, lapses=-1)
+    now[0] = 101.9
+    assert (memo.get("soon"), memo.get("later"), memo.get("gone")) == (1, 2, None)
+    now[0] = 102.1
+    assert (memo.get("soon"), memo.get("later")) == (None, 2)
+    now[0] = 105.1
+    assert memo.get("later") is None
+
+
 def test_memo_forgets_on_its_tables_only():
     memo: Memo[str, int] = Memo({"project", "acl_entry"}, ttl=5, size=10)
     memo.put("a", 1, memo.generation)
