@@ -272,7 +272,8 @@ class Connection:
         execution_options: Options | None = None,
     ) -> CursorResult[Unpack[TupleAny]]:
         result = await self._lease.run(
-            lambda conn: conn.execute(statement, parameters, execution_options=execution_options)
+            lambda conn: conn.execute(statement, parameters, execution_options=execution_options),
+            idempotent=not isinstance(statement, UpdateBase),
         )
         self._lease.wrote(statement)
         return result
@@ -378,10 +379,14 @@ class Lease:
                 if self.after_transaction is not None:
                     self.after_transaction()
 
-    async def run(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def run(
+        self, operation: Callable[[AsyncConnection], Awaitable[T]], *, idempotent: bool = True
+    ) -> T:
         """Run one statement on the lease's connection, one at a time; replace a dead
-        connection, retrying once when nothing can have been applied (a read, or the first
-        statement of a transaction)."""
+        connection, retrying once when nothing can have been applied twice: the first
+        statement of a transaction, or outside one a statement that writes nothing (an INSERT,
+        UPDATE or DELETE is not `idempotent`: it commits on its own, and its answer may be
+        lost after it was applied)."""
         async with self._statement:
             for attempt in (1, 2):
                 if self._state == LOST:
@@ -393,7 +398,9 @@ class Lease:
                     if not error.connection_invalidated:
                         raise self._translated(error) from error
                     await self._discard()
-                    if attempt == 1 and self._state in (None, FRESH):
+                    if attempt == 1 and (
+                        self._state == FRESH or (self._state is None and idempotent)
+                    ):
                         continue
                     if self._state is not None:
                         self._state = LOST

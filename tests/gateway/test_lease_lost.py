@@ -72,3 +72,42 @@ def test_a_commit_whose_answer_is_lost_tells_the_watchers_all_the_same(
         assert told == [frozenset({"relation"})]
 
     asyncio.run(_with_db(database_url, body, pool_timeout=2))
+
+
+@pytest.mark.parametrize("kind", ["write", "read"])
+def test_outside_a_transaction_only_reads_are_run_again_after_a_lost_answer(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """A statement outside a transaction commits on its own: when its answer is lost, a write
+    may have been applied, and running it again would apply it twice; a read is run again on a
+    fresh connection."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    executed = AsyncConnection.execute
+    lost: list[object] = []
+
+    async def run_then_lose(self: AsyncConnection, statement: object, *args: object,
+                            **kwargs: object) -> object:  # fmt: skip
+        result = await executed(self, statement, *args, **kwargs)  # type: ignore[arg-type]
+        if not lost:
+            lost.append(statement)
+            raise OperationalError("stmt", {}, ConnectionResetError("lost"),
+                                   connection_invalidated=True)  # fmt: skip
+        return result
+
+    names = select(func.count()).select_from(Relation).where(Relation.name == "once")
+
+    async def body(db: Database) -> None:
+        async with db.lease() as lease, lease.read() as conn:
+            monkeypatch.setattr(AsyncConnection, "execute", run_then_lose)
+            if kind == "write":
+                with pytest.raises(DatabaseUnavailable):
+                    await conn.execute(insert(Relation).values(name="once"))
+            else:
+                assert (await conn.execute(names)).scalar_one() == 0
+            monkeypatch.undo()
+        async with db.lease() as lease, lease.read() as conn:
+            assert (await conn.execute(names)).scalar_one() == (1 if kind == "write" else 0)
+
+    asyncio.run(_with_db(database_url, body, pool_timeout=2))
