@@ -89,7 +89,7 @@ def test_outside_a_transaction_only_reads_are_run_again_after_a_lost_answer(
 
     async def run_then_lose(self: AsyncConnection, statement: object, *args: object,
                             **kwargs: object) -> object:  # fmt: skip
-        result = await executed(self, statement, *args, **kwargs)  # type: ignore[arg-type]
+        result = await executed(self, statement, *args, **kwargs)  # type: ignore[call-overload]
         if not lost:
             lost.append(statement)
             raise OperationalError("stmt", {}, ConnectionResetError("lost"),
