@@ -172,12 +172,21 @@ async def stage(request: web.Request, store: FileStore, directory: str) -> Stage
     _check_space(store, free, declared or 0)
     staged = Staged()
     try:
-        reader = await request.multipart()
-        await _read_parts(reader, staged, store, target, free)
+        await _read_parts(await _reader(request), staged, store, target, free)
     except BaseException:
         staged.discard()
         raise
     return staged
+
+
+async def _reader(request: web.Request) -> MultipartReader:
+    """The body's multipart reader; a 400 when the Content-Type names no boundary (or is no
+    multipart type aiohttp reads), which aiohttp refuses with ValueError or AssertionError
+    before reading a byte."""
+    try:
+        return await request.multipart()
+    except (ValueError, AssertionError) as error:
+        raise InvalidInput(f"Malformed multipart body: {error}") from None
 
 
 async def _read_parts(

@@ -63,8 +63,8 @@ class ReportRequest:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A report: its file (which names its project), the users and terms it was made for,
-    and the listing of its rows (`query` on `layer`)."""
+    """A report: its file (which names its project), the users and terms it was made for
+    (those of the project's ontology), and the listing of its rows (`query` on `layer`)."""
 
     file: ReportFile
     user_ids: list[int]
@@ -88,9 +88,8 @@ async def annotation_report(ctx: Context, request: ReportRequest) -> Report:
         users = list(dict.fromkeys(request.users)) or sorted(
             await member_ids(conn, access.row.id, manager=False)
         )
-        terms = list(dict.fromkeys(request.terms))
-        if not terms:
-            terms = await ontology_term_ids(conn, access.row.id) or []
+        ontology = await ontology_term_ids(conn, access.row.id) or []
+        terms = list(dict.fromkeys(request.terms)) or ontology
     query = AnnotationSearch(
         project=access.row.id, images=list(request.images), terms=terms or None,
         users=None if request.reviewed else users or None,
@@ -99,7 +98,11 @@ async def annotation_report(ctx: Context, request: ReportRequest) -> Report:
     )  # fmt: skip
     layer = REVIEWED_LAYER if request.reviewed else USER_LAYER
     file = ReportFile("annotations", access.project, request.format, datetime.now(UTC))
-    return Report(file, users, terms, query, layer)
+    # the report names the terms of the project's ontology only: another ontology's term
+    # selects no annotation here, and its name is not the caller's to read
+    known = set(ontology)
+    named = [term for term in terms if term in known]
+    return Report(file, users, named, query, layer)
 
 
 async def list_light_annotations(

@@ -160,3 +160,34 @@ def test_an_upload_the_disk_cannot_hold_is_503_and_leaves_nothing(api, scene, mo
     assert int(refused.headers["Retry-After"]) > 0
     assert stored_files() == before
     assert api.get("/api/attachedfile.json").json()["size"] == 0
+
+
+def _signed_post(api: Any, path: str, body: bytes, content_type: str, params: Any = None) -> Any:
+    """A POST of raw `body` as `content_type`, signed as `api`'s user."""
+    import requests
+
+    from tests.harness import http_date, signature
+
+    date = http_date()
+    canonical = f"POST\n\n{content_type}\n{date}"
+    signed = signature(api.private_key, canonical)
+    headers = {"content-type": content_type, "date": date,
+               "authorization": f"CYTOMINE {api.public_key}:{signed}"}  # fmt: skip
+    return requests.post(api.base + path, params=params, data=body, headers=headers, timeout=60)
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; b=1",
+                                          "multipart/"])  # fmt: skip
+def test_a_multipart_upload_without_boundary_is_400_and_leaves_nothing(api, scene, content_type):
+    """aiohttp refuses a multipart body without a boundary before any part is read: that is
+    the client's mistake, not the server's."""
+    on = {"domainClassName": PROJECT, "domainIdent": scene["project"]["id"]}
+    before = stored_files()
+    body = (b'--x\r\nContent-Disposition: form-data; name="files[]"; filename="a.txt"\r\n\r\n'
+            b"hi\r\n--x--\r\n")  # fmt: skip
+    assert_error(_signed_post(api, "/api/attachedfile.json", body, content_type, on), 400)
+    # GraphQL's multipart requests are read by the same stager
+    refused = _signed_post(api, "/graphql", body, content_type)
+    assert refused.status_code == 400 and refused.json()["errors"], refused.text
+    assert stored_files() == before
+    assert api.get("/api/attachedfile.json").json()["size"] == 0
