@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import DBAPIError
+
 from db.engine import DatabaseUnavailable
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "Unauthenticated",
     "Unavailable",
     "domain_error",
+    "refused_value",
 ]
 
 
@@ -135,4 +138,16 @@ def domain_error(error: BaseException) -> CytogateError | None:
         return error
     if isinstance(error, DatabaseUnavailable):
         return Unavailable(error.message, error.retry_after)
+    return None
+
+
+def refused_value(error: BaseException) -> InvalidInput | None:
+    """The 400 for a value PostgreSQL (SQLSTATE class 22: a NUL byte, a number out of range…)
+    or asyncpg (a value it cannot encode) refused; None for any other error. Where one
+    operation answers for many elements (an array of annotations), the element's own answer."""
+    cause = getattr(getattr(error, "orig", None), "__cause__", None)
+    if not isinstance(error, DBAPIError) or cause is None:
+        return None
+    if str(getattr(cause, "sqlstate", "") or "").startswith("22") or isinstance(cause, ValueError):
+        return InvalidInput(f"Invalid value: {str(cause).splitlines()[0][:200]}")
     return None

@@ -94,12 +94,25 @@ def parse(text: str | None) -> BaseGeometry:
         raise InvalidInput(f"Invalid WKT geometry: {str(error).splitlines()[0]}") from None
     if geometry is None or geometry.is_empty:
         raise InvalidInput("The geometry is empty")
+    if _has_empty_member(geometry):
+        raise InvalidInput("The geometry has an empty member (EMPTY inside it)")
+    if geometry.has_z:  # M reads as Z: the stored geometry keeps the two dimensions of its WKT
+        geometry = shapely.force_2d(geometry)
     if not all(map(math.isfinite, shapely.get_coordinates(geometry).ravel())):
         raise InvalidInput("The geometry has coordinates that are not finite numbers")
     if not geometry.is_valid:
         reason = shapely.is_valid_reason(geometry)
         raise InvalidInput(f"The geometry is not valid: {reason}")
     return geometry
+
+
+def _has_empty_member(geometry: BaseGeometry) -> bool:
+    """A multi-geometry's EMPTY member or a polygon's EMPTY ring: GEOS reads them, but its
+    operations fail on them (or keep them in the stored WKT)."""
+    if isinstance(geometry, Polygon):
+        return any(ring.is_empty for ring in geometry.interiors)
+    members = getattr(geometry, "geoms", ())
+    return any(member.is_empty or _has_empty_member(member) for member in members)
 
 
 def _highest_dimension(geometry: BaseGeometry) -> BaseGeometry:
@@ -298,8 +311,11 @@ def prepare_many(
         # warnings filters, is the thread's own: the pixel threads' warnings stay untouched
         with np.errstate(over="ignore"):
             geometries[readable] = shapely.from_wkt(chosen, on_invalid="ignore")
-    fast = readable & ~shapely.is_missing(geometries)
-    fast[fast] &= ~shapely.is_empty(geometries[fast])
+    # an EMPTY member, or a third dimension, takes the one-by-one way (`parse` refuses the
+    # first and drops the second): both are rare, and `parse` knows them
+    plain = np.array([isinstance(t, str) and "EMPTY" not in t.upper() for t in texts])
+    fast = readable & plain & ~shapely.is_missing(geometries)
+    fast[fast] &= ~shapely.is_empty(geometries[fast]) & ~shapely.has_z(geometries[fast])
     fast[fast] &= np.isin(shapely.get_type_id(geometries[fast]), list(_ACCEPTED_IDS))
     fast[fast] &= shapely.get_num_coordinates(geometries[fast]) < _SIMPLIFIED_FROM
     if fast.any():

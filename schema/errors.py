@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from sqlalchemy.exc import DBAPIError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import domain_error
+from resolvers.errors import domain_error, refused_value
 
 __all__ = ["INTERNAL", "DomainErrors", "error_code"]
 
@@ -29,17 +28,6 @@ def error_code(error: GraphQLError) -> str:
     """The code of a GraphQL error as this extension set it."""
     code = (error.extensions or {}).get("code")
     return code if isinstance(code, str) else INTERNAL
-
-
-def _refused_value(error: BaseException) -> str | None:
-    """The reason PostgreSQL (SQLSTATE class 22: a NUL byte, a number out of range…) or asyncpg
-    (a value it cannot encode) refused a value the caller sent; None for any other error."""
-    cause = getattr(getattr(error, "orig", None), "__cause__", None)
-    if not isinstance(error, DBAPIError) or cause is None:
-        return None
-    if str(getattr(cause, "sqlstate", "") or "").startswith("22") or isinstance(cause, ValueError):
-        return f"Invalid value: {str(cause).splitlines()[0][:200]}"
-    return None
 
 
 def _classify(error: GraphQLError) -> GraphQLError:
@@ -59,10 +47,11 @@ def _classify(error: GraphQLError) -> GraphQLError:
         return error
     if isinstance(original, GraphQLError):  # a nested error raised by graphql-core itself
         return _classify(original)
-    refused = _refused_value(original)
+    refused = refused_value(original)
     if refused is not None:
-        return GraphQLError(refused, error.nodes, error.source, error.positions, error.path,
-                            original, {"code": "BAD_USER_INPUT", "errorValues": {}})  # fmt: skip
+        return GraphQLError(refused.message, error.nodes, error.source, error.positions,
+                            error.path, original,
+                            {"code": "BAD_USER_INPUT", "errorValues": {}})  # fmt: skip
     log.error("unexpected error in %s", error.path, exc_info=original)
     return GraphQLError("Internal error", error.nodes, error.source, error.positions,
                         error.path, None, {"code": INTERNAL})  # fmt: skip

@@ -46,6 +46,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.exc import DBAPIError
 
 from db.engine import Connection
 from db.id_lists import among
@@ -61,11 +62,11 @@ from resolvers.annotation.rules import (
     _Place,
     _place,
 )
-from resolvers.annotation.writes import Created, create_annotation
+from resolvers.annotation.writes import Created, create_annotation, require_terms_removable
 from resolvers.command import JSON, CommandInfo, CommandLog, row_data
 from resolvers.context import Context
 from resolvers.crud import table_of
-from resolvers.errors import CytogateError, InvalidInput
+from resolvers.errors import CytogateError, InvalidInput, refused_value
 from resolvers.geometry import Measures, Shaped, prepare_many
 from resolvers.metadata import record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
@@ -234,10 +235,13 @@ async def create_each(
             try:
                 made = await create_annotation(ctx, many[index])
                 outcomes[index] = Outcome(made.row.id, made)
-            except CytogateError as error:
-                if joined is not None:
+            except (CytogateError, DBAPIError) as error:
+                # a value PostgreSQL refuses (a NUL byte in a property) is this element's
+                # answer too: the batch before it is committed, the answer must say so
+                refused = error if isinstance(error, CytogateError) else refused_value(error)
+                if joined is not None or refused is None:
                     raise
-                outcomes[index] = Outcome(error=error)
+                outcomes[index] = Outcome(error=refused)
     return [outcome or Outcome(error=InvalidInput("Not created")) for outcome in outcomes]
 
 
@@ -553,10 +557,12 @@ async def delete_matching(
             (AnnotationTrack, ANNOTATION_TRACK, AnnotationTrack.annotation_id),
             (SharedAnnotation, SHARED_ANNOTATION, SharedAnnotation.user_annotation_id),
         ):
-            children = await conn.execute(
-                select(*table_of(model).c).where(among(column, doomed_ids))
-            )
-            await log.delete_many(spec, children.all())
+            children = (
+                await conn.execute(select(*table_of(model).c).where(among(column, doomed_ids)))
+            ).all()
+            if model is AnnotationTerm and access is not None:
+                require_terms_removable(access, children)
+            await log.delete_many(spec, children)
         await record_metadata(conn, log, USER_ANNOTATION_CLASS, doomed_ids)
         command = await log.delete_rows(USER_ANNOTATION, doomed)
         await conn.execute(delete(ANNOTATION_TABLE).where(among(ANNOTATION_TABLE.c.id, doomed_ids)))

@@ -9,6 +9,7 @@ check with the annotation's creator as owner to change or delete (core.md §7.4)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +38,11 @@ from resolvers.annotation.rules import (
 from resolvers.command import CommandInfo, CommandLog
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, table_of
-from resolvers.errors import InvalidInput, NotFound
+from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.geometry import measure, prepare_edit
 from resolvers.metadata import add_properties, record_metadata
 from resolvers.metadata_target import USER_ANNOTATION_CLASS
-from resolvers.project import project_access
+from resolvers.project import ProjectAccess, project_access
 from resolvers.track import ANNOTATION_TRACK, link_tracks
 from resolvers.viewer import Viewer
 
@@ -49,6 +50,7 @@ __all__ = [
     "Created",
     "create_annotation",
     "delete_annotation",
+    "require_terms_removable",
     "update_annotation",
 ]
 
@@ -110,11 +112,11 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
     )
     place = await _place(ctx, fields.slice if moved else current.slice_id,
                          fields.image if moved else None)  # fmt: skip
-    if moved:
-        place.access.require_writable()
     user_id = current.user_id
     if fields.user is not None and fields.user != current.user_id:
         user_id = await _author(ctx, place, fields.user)
+    if moved:  # it enters the place's project as its creator's: that project's mode decides
+        place.access.require_owner_or_mode(user_id)
     shaped = prepare_edit(fields.location, place.width, place.height, fields.geometry_compression)
     values = {
         "slice_id": place.slice_id,
@@ -125,6 +127,9 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
     }
     async with ctx.db.transaction() as conn:
         before = await _lock(conn, annotation_id)
+        if values["image_id"] != before.image_id and await _in_tracks(conn, annotation_id):
+            raise InvalidInput(f"Annotation {annotation_id} is in tracks of its image: take it "
+                               "out of them before moving it to another image")  # fmt: skip
         after = (
             await conn.execute(
                 update(UserAnnotation)
@@ -154,12 +159,36 @@ async def _lock(conn: Connection, annotation_id: int) -> Row[Any]:
     return row
 
 
+async def _in_tracks(conn: Connection, annotation_id: int) -> bool:
+    """Whether the annotation is in a track: a track holds annotations of its own image only,
+    so such an annotation stays on its image."""
+    stmt = select(AnnotationTrack.id).where(AnnotationTrack.annotation_id == annotation_id)
+    return (await conn.execute(stmt.limit(1))).first() is not None
+
+
+def require_terms_removable(access: ProjectAccess, links: Sequence[Any]) -> None:
+    """Deleting annotations takes their term links off: a link another user put needs the
+    right to take it off (owner-or-mode with no owner, as `remove_annotation_term` asks), or
+    the delete is a 403 naming the term and its author (§3.4 Delete)."""
+    other = next((link for link in links if link.user_id != access.viewer.id), None)
+    if other is None:
+        return
+    try:
+        access.require_owner_or_mode(None)
+    except Forbidden:
+        raise Forbidden(
+            f"Annotation {other.user_annotation_id} has term {other.term_id} put by user "
+            f"{other.user_id}: they must take it off before the annotation is deleted"
+        ) from None
+
+
 async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
     """Delete an annotation with its terms, track links, comments and tag associations
     (recorded first, so undo brings them back); its reviewed copy stays."""
     viewer = ctx.require_guest()
     current = await get_annotation(ctx, annotation_id)
-    (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
+    access = await project_access(ctx, current.project_id)
+    access.require_owner_or_mode(current.user_id)
     async with ctx.db.transaction() as conn:
         await _lock(conn, annotation_id)
         row = await _read(conn, annotation_id)
@@ -169,8 +198,12 @@ async def delete_annotation(ctx: Context, annotation_id: int) -> Changed:
             (AnnotationTrack, ANNOTATION_TRACK, AnnotationTrack.annotation_id),
             (SharedAnnotation, SHARED_ANNOTATION, SharedAnnotation.user_annotation_id),
         ):
-            children = await conn.execute(select(*table_of(model).c).where(column == annotation_id))
-            await log.delete_many(spec, children.all())
+            children = (
+                await conn.execute(select(*table_of(model).c).where(column == annotation_id))
+            ).all()
+            if model is AnnotationTerm:
+                require_terms_removable(access, children)
+            await log.delete_many(spec, children)
         await record_metadata(conn, log, USER_ANNOTATION_CLASS, [annotation_id])
         command = await log.delete(USER_ANNOTATION, row)
         await conn.execute(delete(UserAnnotation).where(UserAnnotation.id == annotation_id))
