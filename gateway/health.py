@@ -29,7 +29,7 @@ async def ping(request: web.Request) -> web.Response:
     """Health and "who am I" for the clients' connection loop."""
     viewer = request[AUTH].viewer
     token: str | None = None
-    if viewer is not None:
+    if viewer is not None and not viewer.read_only:  # a short-term token brings no other
         with contextlib.suppress(DatabaseUnavailable):
             token = await short_term_token(make_context(request, trusted=False))
         reachable = token is not None

@@ -152,6 +152,14 @@ class ProjectAccess:
             raise Forbidden("Only a manager of the project may do this")
         return self
 
+    def require_change(self) -> ProjectAccess:
+        """A manager's change to the project itself, its members, layers or representatives.
+        A guest writes nothing (core.md §7.1, §7.5), whatever ADMINISTRATION they still hold
+        from before a demotion or were granted by a manager."""
+        if not self.viewer.is_user:
+            raise Forbidden("A guest may not change a project")
+        return self.require_manager()
+
     def require_writable(self) -> ProjectAccess:
         """The read-only check: a read-only project refuses writes from non-managers."""
         self.require_read()

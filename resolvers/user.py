@@ -267,9 +267,16 @@ async def user_keys(
     username: str | None = None,
     public_key: str | None = None,
 ) -> Any:
-    """A user's key pair: only for that user or an admin (core.md §2.2)."""
+    """A user's key pair (the caller's when nothing names a user): only for that user or an
+    admin (core.md §2.2), a super administrator's only for a super administrator
+    (`_refuse_super_admin`), and never for a short-term token, which reads only: the private
+    key would sign any write and outlive it."""
     viewer = ctx.require_viewer()
+    if viewer.read_only:
+        raise Forbidden("A short-term token may not read API keys")
     stmt = select(SecUser.id, SecUser.public_key, SecUser.private_key)
+    if id is None and username is None and public_key is None:
+        id = viewer.id
     if id is not None:
         stmt, key, field = stmt.where(SecUser.id == id), str(id), "id"
     elif username is not None:
@@ -278,16 +285,16 @@ async def user_keys(
             username,
             "id",
         )
-    elif public_key is not None:
-        stmt, key, field = stmt.where(SecUser.public_key == public_key), public_key, "publicKey"
     else:
-        raise InvalidInput("keys: give an id, a username or a public key")
+        public_key = public_key or ""
+        stmt, key, field = stmt.where(SecUser.public_key == public_key), public_key, "publicKey"
     async with ctx.db.read() as conn:
         row = (await conn.execute(stmt)).first()
-    if row is None:
-        raise NotFound("User", key, field=field)
-    if row.id != viewer.id and not viewer.is_admin:
-        raise Forbidden("Only the user or an administrator may read these keys")
+        if row is None:
+            raise NotFound("User", key, field=field)
+        if row.id != viewer.id and not viewer.is_admin:
+            raise Forbidden("Only the user or an administrator may read these keys")
+        await _refuse_super_admin(conn, viewer, row.id)
     return row
 
 
@@ -345,6 +352,19 @@ def _check_password(password: str | None) -> str:
 
 async def _admin_only(ctx: Context, row: Mapping[str, Any]) -> None:
     ctx.require_admin()
+
+
+async def _refuse_super_admin(conn: Connection, viewer: Viewer, user_id: int) -> None:
+    """`Forbidden` when `user_id` is another user holding ROLE_SUPER_ADMIN and the caller does
+    not: only a super administrator grants that role, and an administrator who could read a
+    super administrator's keys or set their password, e-mail, lock or roles would take the
+    role by another road."""
+    if user_id == viewer.id or SUPER_ADMIN in viewer.roles:
+        return
+    held = select(SecUserSecRole.id).join(SecRole, SecRole.id == SecUserSecRole.sec_role_id)
+    held = held.where(SecUserSecRole.sec_user_id == user_id, SecRole.authority == SUPER_ADMIN)
+    if (await conn.execute(held.limit(1))).first() is not None:
+        raise Forbidden("Only a super administrator may do this to a super administrator")
 
 
 USER_SPEC: Final = register(
@@ -432,6 +452,7 @@ async def update_user(ctx: Context, user_id: int, fields: UserFields) -> Changed
 
 async def _edit_user(ctx: Context, viewer: Viewer, user_id: int, values: dict[str, Any]) -> Changed:
     async with ctx.db.transaction() as conn:
+        await _refuse_super_admin(conn, viewer, user_id)
         username = values.get("username", "")
         _, after, command = await update_logged(
             CommandLog(conn, viewer),
@@ -473,6 +494,7 @@ async def set_password(ctx: Context, user_id: int, password: str | None) -> Any:
         raise Forbidden("You can only change your own password")
     hashed = await hash_password(ctx.settings, _check_password(password))
     async with ctx.db.transaction() as conn:
+        await _refuse_super_admin(conn, viewer, user_id)
         row = (
             await conn.execute(
                 update(SecUser)
@@ -513,6 +535,7 @@ async def delete_user(ctx: Context, user_id: int) -> Changed:
         raise InvalidInput("You cannot delete yourself")
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, SecUser, "User", user_id)
+        await _refuse_super_admin(conn, viewer, user_id)
         storages = (
             await conn.execute(select(*table_of(Storage).c).where(Storage.user_id == user_id))
         ).all()
@@ -637,6 +660,7 @@ async def remove_user_role(ctx: Context, user_id: int, role_id: int) -> Changed:
         if row is None:
             raise NotFound("SecUserSecRole", f"user={user_id}, role={role_id}", field="key")
         _refuse_own_role(viewer, user_id, {row.authority})
+        await _refuse_super_admin(conn, viewer, user_id)
         link = await delete_row(conn, SecUserSecRole, "SecUserSecRole", row.id)
         command = await CommandLog(conn, viewer).delete(LINK_SPEC, link)
     return Changed(row, command)
@@ -659,6 +683,8 @@ async def define_roles(ctx: Context, user_id: int, role_id: int) -> list[Any]:
             ).scalars()
         )
         _refuse_own_role(viewer, user_id, current - wanted)
+        if SUPER_ADMIN in current and current != wanted:
+            await _refuse_super_admin(conn, viewer, user_id)
         if SUPER_ADMIN in wanted - current and SUPER_ADMIN not in viewer.roles:
             raise Forbidden("Only a super administrator may grant ROLE_SUPER_ADMIN")
         await conn.execute(

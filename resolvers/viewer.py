@@ -28,12 +28,18 @@ def role_flags(roles: frozenset[str]) -> tuple[bool, bool, bool]:
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """The authenticated caller. ROLE_ADMIN counts only inside an open admin session."""
+    """The authenticated caller. ROLE_ADMIN counts only inside an open admin session.
+
+    `read_only`: authenticated by a short-term token (GET only, 300 s; the one browsers put in
+    image URLs, so the likeliest to leak). Such a caller reads, but never the API keys, which
+    would sign any write and outlive the token, nor a fresh token of its own.
+    """
 
     id: int
     username: str
     roles: frozenset[str]
     admin_session: bool = False
+    read_only: bool = False
 
     @property
     def active_roles(self) -> frozenset[str]:

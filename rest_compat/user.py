@@ -52,8 +52,7 @@ def current_json(viewer: JSON) -> JSON:
     return node
 
 
-def _keys_as_primary(viewer: Any) -> JSON:
-    keys = viewer.get("me", viewer)
+def _keys_as_primary(keys: Any) -> JSON:
     return {"primaryKey": keys["publicKey"], "secondaryKey": keys["privateKey"]}
 
 

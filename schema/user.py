@@ -37,8 +37,10 @@ def _sees_private(info: Info, user_id: int) -> bool:
 
 
 def _is_self(info: Info, user_id: int) -> bool:
+    """The caller is the user, with a credential that may see their keys (not a short-term
+    token: `Viewer.read_only`)."""
     viewer = info.context.viewer
-    return viewer is not None and viewer.id == user_id
+    return viewer is not None and viewer.id == user_id and not viewer.read_only
 
 
 @strawberry.type(description="A global role (ROLE_USER, ROLE_ADMIN, ROLE_SUPER_ADMIN, ROLE_GUEST).")
@@ -340,7 +342,11 @@ class UserQuery:
         )
         return connection(page)
 
-    @strawberry.field(description="A user's API keys: the user themself or an administrator.")
+    @strawberry.field(
+        description="A user's API keys (the caller's when no argument names one): the user "
+        "themself or an administrator, and only a super administrator's for another super "
+        "administrator; never with a short-term token."
+    )
     async def user_keys(
         self,
         info: Info,

@@ -53,7 +53,7 @@ async def invite_to_project(ctx: Context, project_id: int, fields: InvitationFie
             for user creation, so an invitation never tells whether one has an account).
         BadGateway: the mail server failed; nothing is kept.
     """
-    access = (await project_access(ctx, project_id)).require_manager()
+    access = (await project_access(ctx, project_id)).require_change()
     mail_server(ctx.settings)
     if ctx.settings.public_url is None:
         # The request's own Host would do for links elsewhere, but here the caller would choose

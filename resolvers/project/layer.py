@@ -76,6 +76,8 @@ LAST_REPRESENTATIVE: Final = (
 
 
 async def _may_manage(ctx: Context, row: Mapping[str, Any]) -> None:
+    """Replaying a representative or a default layer: a manager's change (no guest's)."""
+    ctx.require_user("change a project")
     await require(ctx, row["project_id"], ADMINISTRATION)
 
 
@@ -271,7 +273,7 @@ async def _managed(ctx: Context, project: int | None, user: int | None) -> tuple
     viewer = ctx.require_viewer()
     project_id = _required_id(project, "project")
     user_id = _required_id(user, "user")
-    (await project_access(ctx, project_id)).require_manager()
+    (await project_access(ctx, project_id)).require_change()
     return viewer, project_id, user_id
 
 
@@ -301,7 +303,7 @@ async def delete_representative(
         project_id = row.project_id
     elif project_id is None or user_id is None:
         raise InvalidInput("Give the representative's id, or its project and user")
-    (await project_access(ctx, project_id)).require_manager()
+    (await project_access(ctx, project_id)).require_change()
     async with ctx.db.transaction() as conn:
         rows = await _read_named(
             conn, REPRESENTATIVE_TABLE, ProjectRepresentativeUser.project_id == project_id
@@ -372,7 +374,7 @@ async def update_default_layer(
     if fields.project is not None and fields.project != current.project_id:
         raise InvalidInput("A default layer cannot move to another project")
     user_id = _required_id(fields.user, "user")
-    (await project_access(ctx, current.project_id)).require_manager()
+    (await project_access(ctx, current.project_id)).require_change()
     async with ctx.db.transaction() as conn:
         found = await _read_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
         if not found:
@@ -394,7 +396,7 @@ async def delete_default_layer(ctx: Context, row_id: int, project_id: int | None
     """Remove a default layer (managers)."""
     viewer = ctx.require_viewer()
     current = await _find(ctx, _layers_by_id, "ProjectDefaultLayer", row_id, project_id)
-    (await project_access(ctx, current.project_id)).require_manager()
+    (await project_access(ctx, current.project_id)).require_change()
     async with ctx.db.transaction() as conn:
         gone = await _delete_named(conn, LAYER_TABLE, ProjectDefaultLayer.id == row_id)
         if not gone:

@@ -109,7 +109,7 @@ async def set_members(
 
 async def add_member(ctx: Context, project_id: int, user_id: int, *, manager: bool) -> None:
     """Add a contributor (READ) or a manager (ADMINISTRATION); idempotent; managers only."""
-    (await project_access(ctx, project_id)).require_manager()
+    (await project_access(ctx, project_id)).require_change()
     async with ctx.db.transaction() as conn:
         await user_exists(conn, user_id)
         await grant(conn, project_id, (user_id,), MANAGER if manager else CONTRIBUTOR)
@@ -124,7 +124,7 @@ async def remove_member(ctx: Context, project_id: int, user_id: int, *, manager:
     viewer = ctx.require_viewer()
     access = await project_access(ctx, project_id)
     if viewer.id != user_id:
-        access.require_manager()
+        access.require_change()
     async with ctx.db.transaction() as conn:
         await user_exists(conn, user_id)
         await _leave(conn, viewer, project_id, user_id, manager=manager)
@@ -180,7 +180,7 @@ def _parse_ids(texts: Sequence[str]) -> tuple[list[int], list[str]]:
 async def add_members(ctx: Context, project_id: int, user_ids: Sequence[str]) -> MembershipChange:
     """Add several contributors at once (managers); unknown and malformed ids are reported,
     the others are added."""
-    (await project_access(ctx, project_id)).require_manager()
+    (await project_access(ctx, project_id)).require_change()
     ids, malformed = _parse_ids(user_ids)
     async with ctx.db.transaction() as conn:
         found = await existing_users(conn, ids)
@@ -196,7 +196,7 @@ async def remove_members(
     access = await project_access(ctx, project_id)
     ids, malformed = _parse_ids(user_ids)
     if any(user_id != viewer.id for user_id in ids) or malformed:
-        access.require_manager()
+        access.require_change()
     async with ctx.db.transaction() as conn:
         found = await existing_users(conn, ids)
         for user_id in found:

@@ -37,6 +37,8 @@ __all__ = [
 
 
 async def _authorize(ctx: Context, row: Mapping[str, Any]) -> None:
+    """Replaying a project's command: a manager's change (no guest's, core.md §7.1)."""
+    ctx.require_user("change a project")
     await require_recorded(ctx, row, ADMINISTRATION)
 
 

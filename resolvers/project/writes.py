@@ -58,7 +58,7 @@ async def create_project(ctx: Context, fields: ProjectFields) -> Changed:
 async def update_project(ctx: Context, project_id: int, fields: ProjectFields) -> Changed:
     """Replace a project's fields (managers); given member lists replace the membership."""
     viewer = ctx.require_viewer()
-    (await project_access(ctx, project_id)).require_manager()
+    (await project_access(ctx, project_id)).require_change()
     values = _values(fields)
     await _check_ontology(ctx, values["ontology_id"])
     async with ctx.db.transaction() as conn:
@@ -99,7 +99,7 @@ async def delete_project(ctx: Context, project_id: int) -> Changed:
     """Delete a project with its images (managers). Its history is erased and the deletion
     cannot be undone (decision 4): the cascade cannot be rebuilt from snapshots."""
     viewer = ctx.require_viewer()
-    (await project_access(ctx, project_id)).require_manager().require_writable()
+    (await project_access(ctx, project_id)).require_change().require_writable()
     async with ctx.db.transaction() as conn:
         row = await lock_row(conn, Project, "Project", project_id)
         await conn.execute(delete(Command).where(Command.project_id == project_id))
