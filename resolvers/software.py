@@ -67,7 +67,7 @@ async def _may_edit_software(ctx: Context, row: Mapping[str, Any]) -> None:
 
 
 async def _may_link(ctx: Context, row: Mapping[str, Any]) -> None:
-    (await project_access(ctx, row["project_id"])).require_manager()
+    (await project_access(ctx, row["project_id"])).require_change()
 
 
 SOFTWARE: Final = register(
@@ -242,7 +242,7 @@ async def create_software_project(ctx: Context, fields: SoftwareProjectFields) -
     async with ctx.db.read() as conn:
         await _exists(conn, Software, fields.software, "software")
         await _exists(conn, Project, fields.project, "project")
-    (await project_access(ctx, fields.project)).require_manager()
+    (await project_access(ctx, fields.project)).require_change()
     values = {"software_id": fields.software, "project_id": fields.project}
     async with ctx.db.transaction() as conn:
         conflict = f"Software {fields.software} is already in project {fields.project}"
@@ -280,7 +280,7 @@ async def delete_software_project(ctx: Context, link_id: int) -> Changed:
     """Withdraw software from a project (its managers)."""
     viewer = ctx.require_viewer()
     row = await _link(ctx, link_id)
-    (await project_access(ctx, row.project_id)).require_manager()
+    (await project_access(ctx, row.project_id)).require_change()
     async with ctx.db.transaction() as conn:
         row, command = await delete_logged(CommandLog(conn, viewer), SOFTWARE_PROJECT, link_id)
     return Changed(row, command)

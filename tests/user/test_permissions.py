@@ -169,7 +169,10 @@ def test_guest_holding_project_administration_writes_nothing(
     path = f"/api/project/{project['id']}"
     stranger = make_user()
     layer_body = {"project": project["id"], "user": other["id"]}
+    software = api.post("/api/software.json", json={"name": "counting"}).json()["software"]
+    offered = {"software": software["id"], "project": project["id"]}
     answers = {
+        "offer software": guest.post("/api/softwareproject.json", json=offered),
         "update": guest.put(f"{path}.json", json={**project, "name": "renamed"}),
         "add member": guest.post(f"{path}/user/{stranger['id']}.json"),
         "add manager": guest.post(f"{path}/user/{other['id']}/admin.json"),
