@@ -13,13 +13,15 @@ are whole table rows, so one mechanism undoes and redoes every domain:
 - counters are kept by triggers and never restored from a snapshot; ACL-bearing objects carry
   their ACL rows in the snapshot;
 - permissions are checked again before anything is replayed: a user who lost access cannot
-  bring data back.
+  bring data back (nor delete it by undoing its creation);
+- a replay that deletes answers 404 when the object is gone already, and 400 when objects
+  made since would go with it through a cascade (others' later work is never taken along).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -28,6 +30,7 @@ from typing import Any, Final, Literal
 import orjson
 from sqlalchemy import (
     BigInteger,
+    Column,
     Date,
     DateTime,
     Row,
@@ -37,6 +40,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -117,6 +121,9 @@ class Spec:
         message: the whole message when §8.4 words it differently than "<domain> <label> <verb>".
         project_of: the project a command belongs to, for project histories.
         authorize: raises unless the caller may (still) write the object; run before undo/redo.
+        scope: what `authorize` reads of a row: the rows of one batch command with the same
+            scope are checked once (a batch of annotations, by project and creator); None:
+            every row is checked.
         acl: snapshots carry the object's ACL rows, restored with it.
         counters: columns kept by triggers, never written from a snapshot.
         derived: columns left out of snapshots and rebuilt from them when replaying (an
@@ -132,6 +139,7 @@ class Spec:
     message: Callable[[Mapping[str, Any], str], str] | None = None
     project_of: Callable[[Mapping[str, Any]], int | None] = lambda row: None
     authorize: Authorize | None = None
+    scope: Callable[[Mapping[str, Any]], Hashable] | None = None
     acl: bool = False
     counters: tuple[str, ...] = ()
     derived: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
@@ -528,11 +536,52 @@ async def _insert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
             await conn.execute(stmt.on_conflict_do_nothing())
 
 
-async def _delete(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
+@cache
+def _dependents(table: Table) -> tuple[tuple[Table, Column[Any]], ...]:
+    """The foreign keys of command-based tables that delete their rows with a row of
+    `table` (tables with a `created` column: what was made since is told by it)."""
+    children = {spec.table for spec in SPECS.values()}
+    found = [
+        (child, key.parent)
+        for child in children
+        if "created" in child.c
+        for key in child.foreign_keys
+        if key.column.table is table and (key.ondelete or "").upper() == "CASCADE"
+    ]
+    return tuple(sorted(found, key=lambda pair: (pair[0].name, pair[1].name)))
+
+
+async def _refuse_dependents(conn: Connection, spec: Spec, ids: list[int], since: datetime) -> None:
+    """400 when objects made after the command (`since`) would go with the rows through a
+    cascading foreign key: an undone add would take others' later work with it (terms on
+    annotations, images in a project, annotations on an image), which no redo brings back
+    and which a delete of the object refuses or records. What the command's own transaction
+    made is replayed before, newest first, so it is gone by now."""
+    checks = []
+    for child, column in _dependents(spec.table):
+        where = [among(column, ids), child.c.created > since]
+        if child is spec.table:
+            where.append(~among(child.c.id, ids))
+        checks.append(exists().where(*where))
+    if checks and await conn.scalar(select(or_(*checks))):
+        raise InvalidInput(f"Cannot delete {spec.domain}: objects made since refer to it")
+
+
+async def _delete(
+    conn: Connection, spec: Spec, rows: list[JSON], *, strict: bool, since: datetime
+) -> None:
+    """Delete the rows again, unless objects made since the command (`since`) depend on
+    them. `strict` (the object a printed command is about): `NotFound` when it is already
+    gone, as a delete of it would answer, rather than a success that did nothing and a redo
+    that would bring back what someone else deleted. Rows of cascades and batches may have
+    gone with their parent or one by one: they pass."""
+    ids = [row["id"] for row in rows]
+    await _refuse_dependents(conn, spec, ids, since)
     refused = f"Cannot delete {spec.domain}: other objects still refer to it"
     with constraint_errors(refused, refused):  # a RESTRICT foreign key (a tag in use)
-        ids = [row["id"] for row in rows]
-        await conn.execute(delete(spec.table).where(among(spec.table.c.id, ids)))
+        done = await conn.execute(delete(spec.table).where(among(spec.table.c.id, ids)))
+    if strict and done.rowcount == 0:
+        raise NotFound(spec.domain, ids[0])
 
 
 async def _revert(conn: Connection, spec: Spec, rows: list[JSON]) -> None:
@@ -556,7 +605,8 @@ async def _apply(conn: Connection, command: Row[Any], *, forward: bool) -> Repla
         await _insert(conn, spec, rows)
     elif action == "DELETE":
         rows = _rows_of(command, spec, "new")
-        await _delete(conn, spec, rows)
+        strict = command.print_message and "rows" not in command.data
+        await _delete(conn, spec, rows, strict=strict, since=command.created)
     else:
         rows = _rows_of(command, spec, "new" if forward else "previous")
         await _revert(conn, spec, rows)
@@ -587,24 +637,10 @@ async def _replay(ctx: Context, command_id: int | None, *, forward: bool) -> lis
             if not known.scalar_one():
                 raise NotFound("Command", command_id)
             latest = latest.where(source.command_id == command_id)
-        top = (
-            await conn.execute(latest.order_by(source.id.desc()).limit(1).with_for_update())
-        ).first()
-        if top is None:
+        popped = await _pop(conn, source, viewer.id, latest, forward=forward)
+        if popped is None:
             return []
-        items = select(source.id, source.command_id).where(source.user_id == viewer.id)
-        if top.transaction_id is None:
-            items = items.where(source.id == top.id)
-        else:
-            items = items.where(source.transaction_id == top.transaction_id)
-        stacked = (await conn.execute(items.with_for_update())).all()
-        commands = (
-            await conn.execute(
-                select(Command)
-                .where(among(Command.id, [item.command_id for item in stacked]))
-                .order_by(Command.id if forward else Command.id.desc())
-            )
-        ).all()
+        top, stacked, commands = popped
         if not forward and any(command.refuse_undo for command in commands):
             raise InvalidInput(REFUSED_UNDO)
         await _authorize(ctx, commands, forward=forward)
@@ -627,12 +663,60 @@ async def _replay(ctx: Context, command_id: int | None, *, forward: bool) -> lis
     return [replayed for replayed in done if replayed.command_id in printed_ids]
 
 
+async def _pop(
+    conn: Connection, source: Stack, user_id: int, latest: Any, *, forward: bool
+) -> tuple[Any, Sequence[Any], Sequence[Any]] | None:
+    """The latest transaction of a stack (`latest` selects its candidate items): its top
+    item, its locked items and its commands in replay order; None when there is none.
+
+    A transaction whose first command is gone lost its project (a project's deletion erases
+    the project's commands, not those recorded without a project, such as an annotation's
+    term links): its leftovers cannot be replayed alone, so their items are dropped and the
+    next transaction is taken."""
+    while True:
+        top = (
+            await conn.execute(latest.order_by(source.id.desc()).limit(1).with_for_update())
+        ).first()
+        if top is None:
+            return None
+        items = select(source.id, source.command_id).where(source.user_id == user_id)
+        if top.transaction_id is None:
+            items = items.where(source.id == top.id)
+        else:
+            items = items.where(source.transaction_id == top.transaction_id)
+        stacked = (await conn.execute(items.with_for_update())).all()
+        commands = (
+            await conn.execute(
+                select(Command)
+                .where(among(Command.id, [item.command_id for item in stacked]))
+                .order_by(Command.id if forward else Command.id.desc())
+            )
+        ).all()
+        if top.transaction_id is None or any(c.id == top.transaction_id for c in commands):
+            return top, stacked, commands
+        await conn.execute(delete(source).where(among(source.id, [item.id for item in stacked])))
+
+
 async def _authorize(ctx: Context, commands: Iterable[Row[Any]], *, forward: bool) -> None:
+    """The caller's rights on every object of the printed commands (a batch may span
+    projects: each row counts, once per `Spec.scope`); silent ones come with their parent.
+
+    A snapshot's ACL rows stand in for the live ones only when the replay re-creates the
+    object: one that deletes it (an undone add) is checked against the rights held now, or
+    a creator removed from a project since could still delete it by undoing its creation."""
+    state: Literal["previous", "new"] = "new" if forward else "previous"
     for command in commands:
         spec = SPECS[command.domain]
-        if command.print_message and spec.authorize is not None:
-            state: Literal["previous", "new"] = "new" if forward else "previous"
-            await spec.authorize(ctx, _rows_of(command, spec, state)[0])
+        if not command.print_message or spec.authorize is None:
+            continue
+        deletes = (command.type if forward else INVERSE[command.type]) == "DELETE"
+        checked: set[Hashable] = set()
+        for row in _rows_of(command, spec, state):
+            scope = row["id"] if spec.scope is None else spec.scope(row)
+            if scope not in checked:
+                checked.add(scope)
+                live = {k: v for k, v in row.items() if k != "_acl"} if deletes else row
+                await spec.authorize(ctx, live)
 
 
 async def undo(ctx: Context, command_id: int | None = None) -> list[Replayed]:

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Row, delete, literal, or_, select
+from sqlalchemy import BigInteger, Row, and_, delete, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from db.direct import Direct
 from db.engine import Connection, Lease
@@ -25,9 +26,11 @@ from db.models import (
     Project,
     Relation,
     RelationTerm,
+    ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
     Term,
+    UserAnnotation,
 )
 from resolvers.acl import (
     ADMINISTRATION,
@@ -107,7 +110,12 @@ async def _may_write_ontology(ctx: Context, row: Mapping[str, Any]) -> None:
 
 
 async def _may_write_term(ctx: Context, row: Mapping[str, Any]) -> None:
+    """WRITE on the ontology the replay puts the term in, and, when the replay moves it out of
+    another one, on that one too (as `update_term` asks for both)."""
     await require(ctx, row["ontology_id"], WRITE)
+    current = await ctx.loader(terms_by_id).load(row["id"])
+    if current is not None and current.ontology_id != row["ontology_id"]:
+        await require(ctx, current.ontology_id, WRITE)
 
 
 async def _may_write_link(ctx: Context, row: Mapping[str, Any]) -> None:
@@ -125,12 +133,27 @@ ONTOLOGY: Final = register(
     Spec("Ontology", Ontology, lambda row: f"{row['id']} ({row['name']})",
          authorize=_may_write_ontology, acl=True)
 )  # fmt: skip
+
+
+async def _terms_replayed(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """An undo/redo may give a term back an ontology it has since left: refused (400) when its
+    links or the annotations carrying it stayed behind, as the edit would be."""
+    await _terms_stay_in_place(conn, [row["id"] for row in rows])
+
+
+async def _links_replayed(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """An undo/redo restoring links runs decision 5 on them, as creating them does: the terms
+    may have changed ontology, or a reverse link been made, since they were recorded."""
+    await _links_hold(conn, [row["id"] for row in rows])
+
+
 TERM: Final = register(
-    Spec("Term", Term, lambda row: f"{row['id']} ({row['name']})", authorize=_may_write_term)
-)
+    Spec("Term", Term, lambda row: f"{row['id']} ({row['name']})", authorize=_may_write_term,
+         after_replay=_terms_replayed)
+)  # fmt: skip
 RELATION_TERM: Final = register(
     Spec("RelationTerm", RelationTerm, lambda row: str(row["id"]), message=_link_message,
-         authorize=_may_write_link)
+         authorize=_may_write_link, after_replay=_links_replayed)
 )  # fmt: skip
 
 
@@ -365,19 +388,21 @@ async def create_term(ctx: Context, fields: TermFields) -> Changed:
 
 async def update_term(ctx: Context, term_id: int, fields: TermFields) -> Changed:
     """Replace a term's name, colour and comment (WRITE); moving it to another ontology is
-    refused while it has a parent or children there."""
+    refused while it has a parent or children there, or annotations carry it (their project's
+    ontology would no longer hold it). The term row is locked before the checks, which read
+    after the move."""
     viewer = ctx.require_user()
     term = await _term(ctx, term_id, WRITE)
     values = _term_values(fields)
     if values["ontology_id"] != term.ontology_id:
         await _ontology(ctx, values["ontology_id"], WRITE)
     async with ctx.db.transaction() as conn:
-        if values["ontology_id"] != term.ontology_id and await _links_of(conn, [term_id]):
-            raise InvalidInput("A term with a parent or children cannot change ontology")
         conflict = f"Term {values['name']} already exist in this ontology!"
-        _, after, command = await update_logged(
+        before, after, command = await update_logged(
             CommandLog(conn, viewer), TERM, term_id, values, conflict=conflict
         )
+        if after.ontology_id != before.ontology_id:
+            await _terms_stay_in_place(conn, [term_id])
     return Changed(after, command)
 
 
@@ -451,17 +476,16 @@ async def _link(
     """Make `child_id` a child of `parent_id`, enforcing decision 5 under the ontology lock."""
     if parent_id == child_id:
         raise InvalidInput("A term cannot be its own parent")
-    rows = (
-        await conn.execute(select(*TERM_TABLE.c).where(Term.id.in_([parent_id, child_id])))
-    ).all()
-    terms = {row.id: row for row in rows}
-    for term_id in (parent_id, child_id):
-        if term_id not in terms:
-            raise InvalidInput(f"term was not found with id: {term_id}")
+    terms = await _link_ends(conn, parent_id, child_id, locked=False)
     ontology_id = terms[parent_id].ontology_id
+    await lock_row(conn, Ontology, "Ontology", ontology_id)
+    # read again, now holding them: a term moved meanwhile is seen, and cannot move until
+    # the link is in (the move's check then sees it)
+    terms = await _link_ends(conn, parent_id, child_id, locked=True)
+    if terms[parent_id].ontology_id != ontology_id:
+        raise Conflict(f"Term {parent_id} changed ontology meanwhile: try again")
     if terms[child_id].ontology_id != ontology_id:
         raise InvalidInput("Both terms must belong to the same ontology")
-    await lock_row(conn, Ontology, "Ontology", ontology_id)
     relation = await _relation_id(conn, relation_id)
     existing = (
         await conn.execute(
@@ -480,6 +504,103 @@ async def _link(
     with constraint_errors(f"Relation term {parent_id} -> {child_id} already exist!"):
         row = await insert_row(conn, RelationTerm, values)
     return row, await log.add(RELATION_TERM, row, printed=printed)
+
+
+async def _link_ends(
+    conn: Connection, parent_id: int, child_id: int, *, locked: bool
+) -> dict[int, Row[Any]]:
+    """The two terms of a link to be, by id (`locked`: FOR SHARE, so neither moves nor goes
+    before the transaction ends); an unknown one is a 400."""
+    stmt = select(*TERM_TABLE.c).where(Term.id.in_([parent_id, child_id])).order_by(Term.id)
+    if locked:
+        stmt = stmt.with_for_update(read=True)
+    terms = {row.id: row for row in await conn.execute(stmt)}
+    for term_id in (parent_id, child_id):
+        if term_id not in terms:
+            raise InvalidInput(f"term was not found with id: {term_id}")
+    return terms
+
+
+async def _terms_stay_in_place(conn: Connection, term_ids: list[int]) -> None:
+    """400 when one of the terms (just moved to another ontology) left behind a link to a term
+    of its former ontology, or an annotation of a project using that ontology: decision 5 and
+    §5.2 (an annotation's terms are those of its project's ontology) must hold after a move."""
+    up, down = aliased(Term), aliased(Term)
+    crossing = (
+        select(RelationTerm.id)
+        .join(up, up.id == RelationTerm.term1_id)
+        .join(down, down.id == RelationTerm.term2_id)
+        .where(
+            or_(among(RelationTerm.term1_id, term_ids), among(RelationTerm.term2_id, term_ids)),
+            up.ontology_id != down.ontology_id,
+        )
+        .limit(1)
+    )
+    if (await conn.execute(crossing)).first() is not None:
+        raise InvalidInput("A term with a parent or children cannot change ontology")
+    carriers = (
+        (AnnotationTerm, AnnotationTerm.user_annotation_id, UserAnnotation),
+        (ReviewedAnnotationTerm, ReviewedAnnotationTerm.reviewed_annotation_id, ReviewedAnnotation),
+    )
+    for link, annotation_id, annotation in carriers:
+        stray = (
+            select(link.term_id)
+            .join(annotation, annotation.id == annotation_id)
+            .join(Project, Project.id == annotation.project_id)
+            .join(Term, Term.id == link.term_id)
+            .where(
+                among(link.term_id, term_ids),
+                Project.ontology_id.is_distinct_from(Term.ontology_id),
+            )
+            .limit(1)
+        )
+        found = (await conn.execute(stray)).first()
+        if found is not None:
+            raise InvalidInput(
+                f"Term {found.term_id} is on annotations of projects using its ontology: "
+                "it cannot change ontology"
+            )
+
+
+async def _links_hold(conn: Connection, link_ids: list[int]) -> None:
+    """400 unless the links (just inserted) join terms of one ontology and close no cycle;
+    their ontologies are locked first, as `_link` locks them, so that checks see each other."""
+    ends = (
+        select(Term.ontology_id)
+        .join(RelationTerm, or_(RelationTerm.term1_id == Term.id, RelationTerm.term2_id == Term.id))
+        .where(among(RelationTerm.id, link_ids))
+    )
+    await conn.execute(
+        select(Ontology.id).where(among(Ontology.id, ends)).order_by(Ontology.id).with_for_update()
+    )
+    up, down = aliased(Term), aliased(Term)
+    crossing = (
+        select(RelationTerm.id)
+        .join(up, up.id == RelationTerm.term1_id)
+        .join(down, down.id == RelationTerm.term2_id)
+        .where(among(RelationTerm.id, link_ids), up.ontology_id != down.ontology_id)
+        .limit(1)
+    )
+    if (await conn.execute(crossing)).first() is not None:
+        raise InvalidInput("Both terms must belong to the same ontology")
+    # from each link's parent upwards: reaching the link's child again is a cycle
+    walk = (
+        select(
+            RelationTerm.term2_id.label("origin"),
+            RelationTerm.term1_id.label("id"),
+            RelationTerm.relation_id.label("relation"),
+        )
+        .where(among(RelationTerm.id, link_ids))
+        .cte("walk", recursive=True)
+    )
+    step = select(walk.c.origin, RelationTerm.term1_id, walk.c.relation).join(
+        walk, and_(RelationTerm.term2_id == walk.c.id, RelationTerm.relation_id == walk.c.relation)
+    )
+    tree = walk.union(step)
+    cycle = select(tree.c.origin).where(tree.c.id == tree.c.origin).limit(1)
+    found = (await conn.execute(cycle)).first()
+    if found is not None:
+        raise InvalidInput(f"Term {found.origin} would be its own ancestor: no cycles")
 
 
 async def _ancestors(conn: Connection, term_id: int, relation_id: int) -> set[int]:

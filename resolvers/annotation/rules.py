@@ -77,13 +77,35 @@ async def _may_edit_annotation_of(ctx: Context, row: Mapping[str, Any]) -> None:
 USER_ANNOTATION: Final = register(
     Spec("UserAnnotation", UserAnnotation, lambda row: str(row["id"]),
          project_of=lambda row: row["project_id"], authorize=_may_edit,
+         scope=lambda row: (row["project_id"], row["user_id"]),
          counters=("count_comments", "count_reviewed_annotations"),
          derived={"location": _location}, after_replay=_recount_reviews)
 )  # fmt: skip
+
+
+async def _terms_fit_their_project(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A replay restoring term links checks them as putting them on does (400): the project
+    may have taken another ontology, or the term moved, since they were recorded."""
+    stray = (
+        select(AnnotationTerm.term_id)
+        .join(UserAnnotation, UserAnnotation.id == AnnotationTerm.user_annotation_id)
+        .join(Project, Project.id == UserAnnotation.project_id)
+        .join(Term, Term.id == AnnotationTerm.term_id)
+        .where(
+            among(AnnotationTerm.id, [row["id"] for row in rows]),
+            Project.ontology_id.is_distinct_from(Term.ontology_id),
+        )
+        .limit(1)
+    )
+    found = (await conn.execute(stray)).first()
+    if found is not None:
+        raise InvalidInput(f"Term {found.term_id} is not in the ontology of the project")
+
+
 ANNOTATION_TERM: Final = register(
     Spec("AnnotationTerm", AnnotationTerm,
          lambda row: f"{row['user_annotation_id']} ({row['term_id']})",
-         authorize=_may_edit_annotation_of)
+         authorize=_may_edit_annotation_of, after_replay=_terms_fit_their_project)
 )  # fmt: skip
 SHARED_ANNOTATION: Final = register(
     Spec("SharedAnnotation", SharedAnnotation, lambda row: str(row["id"]),
