@@ -141,16 +141,18 @@ async def _primed(ctx: Context, page: Page[Any]) -> Page[Any]:
 async def files_of_storage(
     ctx: Context, storage_id: int, *, limit: int | None, offset: int = 0, only_roots: bool = False
 ) -> Page[Any]:
-    """A page of a readable storage's files (batched across storages)."""
+    """A page of a storage's files (batched across storages), READ on it: the graph reaches
+    a storage from any image a project shows, and its files are not the project's."""
+    await require(ctx, storage_id, READ)
     key = (storage_id, ctx.page_limit(limit), offset, only_roots)
     return await _primed(ctx, await ctx.loader(uploaded_files_by_storage).load(key))
 
 
-async def children_of(
-    ctx: Context, file_id: int, *, limit: int | None, offset: int = 0
-) -> Page[Any]:
-    """A page of a readable file's children (batched across files)."""
-    key = (file_id, ctx.page_limit(limit), offset, False)
+async def children_of(ctx: Context, file: Any, *, limit: int | None, offset: int = 0) -> Page[Any]:
+    """A page of a file's children (batched across files), READ on its storage: the graph
+    reaches an image's file from a project, and the rest of its tree is not the project's."""
+    await require(ctx, file.storage_id, READ)
+    key = (file.id, ctx.page_limit(limit), offset, False)
     return await _primed(ctx, await ctx.loader(children_by_uploaded_file).load(key))
 
 
@@ -447,16 +449,23 @@ async def _file_values(
     }
 
 
-async def _tree_path(conn: Connection, file_id: int, parent_id: int | None) -> str:
+async def _tree_path(
+    ctx: Context, conn: Connection, file_id: int, parent_id: int | None, *, new_parent: bool
+) -> str:
     """The file's id path from its root, "<root>.<…>.<id>"; a parent under the file itself
-    would make a cycle."""
+    would make a cycle. A `new_parent` needs WRITE on its storage: the child joins its tree,
+    so the parent's deletion takes it along and a project using it blocks that deletion."""
     if parent_id is None:
         return str(file_id)
     parent = (
-        await conn.execute(select(UploadedFile.l_tree).where(UploadedFile.id == parent_id))
+        await conn.execute(
+            select(UploadedFile.l_tree, UploadedFile.storage_id).where(UploadedFile.id == parent_id)
+        )
     ).first()
     if parent is None:
         raise InvalidInput(f"parent was not found with id: {parent_id}")
+    if new_parent:
+        await require(ctx, parent.storage_id, WRITE)
     if str(file_id) in parent.l_tree.split("."):
         raise InvalidInput("An uploaded file cannot be its own ancestor")
     return f"{parent.l_tree}.{file_id}"
@@ -468,7 +477,8 @@ async def create_uploaded_file(ctx: Context, fields: UploadedFileFields) -> Chan
     async with ctx.db.transaction() as conn:
         values = await _file_values(ctx, conn, fields, None)
         file_id = int((await conn.execute(select(ID_SEQUENCE.next_value()))).scalar_one())
-        values["l_tree"] = await _tree_path(conn, file_id, values["parent_id"])
+        values["l_tree"] = await _tree_path(ctx, conn, file_id, values["parent_id"],
+                                            new_parent=True)  # fmt: skip
         with constraint_errors("This uploaded file already exists"):
             row = await insert_row(conn, UploadedFile, {"id": file_id, **values})
         command = await CommandLog(conn, viewer).add(UPLOADED_FILE, row)
@@ -483,7 +493,9 @@ async def update_uploaded_file(ctx: Context, file_id: int, fields: UploadedFileF
     async with ctx.db.transaction() as conn:
         current = await lock_row(conn, UploadedFile, "UploadedFile", file_id)
         values = await _file_values(ctx, conn, fields, current)
-        values["l_tree"] = await _tree_path(conn, file_id, values["parent_id"])
+        moved = values["parent_id"] != current.parent_id
+        values["l_tree"] = await _tree_path(ctx, conn, file_id, values["parent_id"],
+                                            new_parent=moved)  # fmt: skip
         log = CommandLog(conn, viewer)
         before, after, command = await update_logged(log, UPLOADED_FILE, file_id, values)
         if after.l_tree != before.l_tree:

@@ -11,6 +11,8 @@ from strawberry.scalars import JSON
 
 from resolvers import command
 from resolvers.command import Replayed, commands_by_id, scrub
+from resolvers.context import Context
+from resolvers.image import blind_snapshot
 from schema.common import Connection, Info, Long, connection
 
 __all__ = ["CommandMutation", "CommandQuery"]
@@ -36,10 +38,13 @@ class CommandRecord:
     )
     transaction_id: Long | None
 
-    @strawberry.field(description="The snapshot (edits: previous and new), credentials removed.")
+    @strawberry.field(
+        description="The snapshot (edits: previous and new), credentials removed and names "
+        "hidden as the project hides them from you."
+    )
     @staticmethod
-    def data(parent: strawberry.Parent[Any]) -> JSON:
-        return scrub(parent.data)  # type: ignore[no-any-return]
+    async def data(parent: strawberry.Parent[Any], info: Info) -> JSON:
+        return await blind_snapshot(info.context, scrub(parent.data))  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="One entry of a project's history (prefix UNDO/REDO for replays).")
@@ -75,14 +80,15 @@ class ReplayedCommand:
     data: JSON = strawberry.field(description="The object's snapshot, credentials removed.")
 
     @classmethod
-    def of(cls, replayed: Replayed) -> ReplayedCommand:
+    async def of(cls, ctx: Context, replayed: Replayed) -> ReplayedCommand:
+        """The replayed command, its snapshot shown as the history shows it to the caller."""
         return cls(
             command_id=Long(replayed.command_id),
             action=replayed.action,
             domain=replayed.domain,
             message=replayed.message,
             object_id=Long(replayed.data["id"]),
-            data=scrub(replayed.data),
+            data=await blind_snapshot(ctx, scrub(replayed.data)),
         )
 
 
@@ -153,8 +159,10 @@ class CommandMutation:
         "holding `commandId`. Permissions are checked again; an empty list: nothing to undo."
     )
     async def undo(self, info: Info, command_id: Long | None = None) -> list[ReplayedCommand]:
-        return [ReplayedCommand.of(r) for r in await command.undo(info.context, command_id)]
+        done = await command.undo(info.context, command_id)
+        return [await ReplayedCommand.of(info.context, r) for r in done]
 
     @strawberry.mutation(description="Redo your latest undone change (or the one of `commandId`).")
     async def redo(self, info: Info, command_id: Long | None = None) -> list[ReplayedCommand]:
-        return [ReplayedCommand.of(r) for r in await command.redo(info.context, command_id)]
+        done = await command.redo(info.context, command_id)
+        return [await ReplayedCommand.of(info.context, r) for r in done]

@@ -10,7 +10,7 @@ import strawberry
 
 from resolvers import storage, uploaded_file
 from resolvers.crud import Changed
-from resolvers.storage import StorageFields, member_ids_by_storage, storages_by_id
+from resolvers.storage import StorageFields, storages_by_id
 from resolvers.user import users_by_id
 from schema.common import Command, Connection, Info, Long, connection
 from schema.user import User
@@ -42,7 +42,8 @@ class Storage:
 
     @strawberry.field(
         graphql_type=Connection[Annotated["UploadedFile", strawberry.lazy("schema.uploaded_file")]],
-        description="Its files, newest first; `onlyRoots`: those without a parent.",
+        description="Its files, newest first; `onlyRoots`: those without a parent. READ on the "
+        "storage (FORBIDDEN otherwise).",
     )
     @staticmethod
     async def uploaded_files(
@@ -59,10 +60,13 @@ class Storage:
         )
         return connection(page)
 
-    @strawberry.field(graphql_type=list[User], description="Who holds rights on it, by username.")
+    @strawberry.field(
+        graphql_type=list[User],
+        description="Who holds rights on it, by username; READ on it (FORBIDDEN otherwise).",
+    )
     @staticmethod
     async def members(parent: strawberry.Parent[Any], info: Info) -> Any:
-        return await _users(info, await info.context.loader(member_ids_by_storage).load(parent.id))
+        return await _users(info, await storage.list_storage_members(info.context, parent.id))
 
 
 @strawberry.input(description="A storage's writable fields; only administrators set the owner.")

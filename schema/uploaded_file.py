@@ -92,23 +92,25 @@ class UploadedFile:
         return await info.context.loader(users_by_id).load(parent.user_id)
 
     @strawberry.field(
-        graphql_type=Annotated["UploadedFile", strawberry.lazy("schema.uploaded_file")] | None
+        graphql_type=Annotated["UploadedFile", strawberry.lazy("schema.uploaded_file")] | None,
+        description="The file it came from (an archive…); READ on that file's storage.",
     )
     @staticmethod
     async def parent(parent: strawberry.Parent[Any], info: Info) -> Any:
         if parent.parent_id is None:
             return None
-        return await info.context.loader(uploaded_files_by_id).load(parent.parent_id)
+        return await uploaded_file.get_uploaded_file(info.context, parent.parent_id)
 
     @strawberry.field(
         graphql_type=Connection[Annotated["UploadedFile", strawberry.lazy("schema.uploaded_file")]],
-        description="Its children (archive members, conversions), oldest first.",
+        description="Its children (archive members, conversions), oldest first; READ on its "
+        "storage (FORBIDDEN otherwise).",
     )
     @staticmethod
     async def children(
         parent: strawberry.Parent[Any], info: Info, first: int | None = None, offset: int = 0
     ) -> Any:
-        page = await uploaded_file.children_of(info.context, parent.id, limit=first, offset=offset)
+        page = await uploaded_file.children_of(info.context, parent, limit=first, offset=offset)
         return connection(page)
 
     @strawberry.field(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import String, case, cast, exists, func, select
 
 from db.engine import Connection
 from db.models import (
@@ -101,6 +101,18 @@ def _readable_images(ctx: Context) -> Any:
         return stmt
     files = select(UploadedFile.id).where(UploadedFile.storage_id.in_(storages))
     return stmt.where(AbstractImage.uploaded_file_id.in_(files))
+
+
+async def _writable_file(ctx: Context, file_id: int | None) -> None:
+    """A file a slice is stored in: known (400 otherwise) and in a storage the caller writes.
+    The slice shows the file's path and serves its pixels, so naming another storage's file
+    would read it."""
+    if file_id is None:
+        return
+    upload = await ctx.loader(uploaded_files_by_id).load(file_id)
+    if upload is None:
+        raise InvalidInput(f"uploadedFile was not found with id: {file_id}")
+    await require(ctx, upload.storage_id, WRITE)
 
 
 async def _writable_image(ctx: Context, image_id: int) -> Any:
@@ -238,13 +250,15 @@ def _in_use(subject: str, uses: Sequence[Any]) -> Forbidden:
 async def refuse_used(conn: Connection, image_ids: Sequence[int], slice_ids: Sequence[int]) -> None:
     """Forbidden when a project uses one of the images (an instance) or slices (a slice
     instance), or when an image has companion files (§2.3, §2.4)."""
+    # an image's name as its project shows it to everyone: a blind project's is the base
+    # image's id (the storage's user need not be one of its managers)
+    shown = case(
+        (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
+        else_=func.coalesce(ImageInstance.instance_filename, AbstractImage.original_filename),
+    )
     uses = (
-        select(
-            Project.name.label("project_name"),
-            func.coalesce(ImageInstance.instance_filename, AbstractImage.original_filename).label(
-                "image_name"
-            ),
-        )
+        select(Project.name.label("project_name"), shown.label("image_name"))
+        .select_from(ImageInstance)
         .join(Project, Project.id == ImageInstance.project_id)
         .join(AbstractImage, AbstractImage.id == ImageInstance.base_image_id)
     )

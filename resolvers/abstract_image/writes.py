@@ -23,6 +23,7 @@ from resolvers.abstract_image.rules import (
     AbstractImageFields,
     AbstractSliceFields,
     _uploaded_file_exists,
+    _writable_file,
     _writable_image,
     abstract_image_values,
     abstract_slice_values,
@@ -284,6 +285,7 @@ async def create_abstract_slice(ctx: Context, fields: AbstractSliceFields) -> Ch
     viewer = ctx.require_user("create images")
     values = abstract_slice_values(fields)
     await _writable_image(ctx, values["image_id"])
+    await _writable_file(ctx, values["uploaded_file_id"])
     async with ctx.db.transaction() as conn:
         log = CommandLog(conn, viewer)
         with constraint_errors(_plane_conflict(values)):
@@ -315,6 +317,8 @@ async def update_abstract_slice(
     values = abstract_slice_values(fields)
     if values["image_id"] != piece.image_id:
         await _writable_image(ctx, values["image_id"])
+    if values["uploaded_file_id"] != piece.uploaded_file_id:
+        await _writable_file(ctx, values["uploaded_file_id"])
     async with ctx.db.transaction() as conn:
         if values["image_id"] != piece.image_id:
             used = await conn.execute(

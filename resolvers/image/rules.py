@@ -10,7 +10,7 @@ the base image's id, and viewers who do not manage the project see no file name 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal, cast
@@ -23,7 +23,7 @@ from resolvers.abstract_image import abstract_images_by_id, get_abstract_image
 from resolvers.annotation_upkeep import image_is_annotated, remeasure_annotations
 from resolvers.command import Spec, register
 from resolvers.context import Context
-from resolvers.errors import Forbidden, InvalidInput
+from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.image.rows import _AS, _II, MAX_NAME, ImageRow, SliceRow, image_instances_by_id
 from resolvers.project import ProjectAccess, project_access, projects_by_id
 
@@ -35,6 +35,7 @@ __all__ = [
     "ImageNames",
     "ReviewState",
     "SliceInstanceFields",
+    "blind_snapshot",
     "effective_calibration",
     "image_names",
     "names_hidden",
@@ -101,6 +102,54 @@ async def names_hidden(ctx: Context, row: ImageRow | SliceRow) -> bool:
     """True when the caller may not see the file names of an image or slice of a blind project:
     everyone but its managers (and admins)."""
     return bool(row.blind_mode) and not await viewer_manages(ctx, row.project_id)
+
+
+async def _names_hidden_in(ctx: Context, project_id: Any) -> bool:
+    """`names_hidden` for a project known by id only (a deleted one hides: nobody manages it
+    any more)."""
+    if ctx.require_viewer().is_admin:
+        return False
+    if not isinstance(project_id, int):
+        return True
+    try:
+        access = await project_access(ctx, project_id)
+    except NotFound:
+        return True
+    return bool(access.row.blind_mode) and not access.is_manager
+
+
+def _named_instances(data: Any) -> Iterator[dict[str, Any]]:
+    """The image-instance rows of a snapshot that carry a stored name, however nested."""
+    if isinstance(data, list):
+        for item in data:
+            yield from _named_instances(item)
+    elif isinstance(data, dict):
+        if "base_image_id" in data and data.get("instance_filename") is not None:
+            yield data
+        for value in data.values():
+            if isinstance(value, dict | list):
+                yield from _named_instances(value)
+
+
+def _unnamed(data: Any, hidden: set[Any]) -> Any:
+    """A copy of the snapshot, the stored names of instances of `hidden` projects null."""
+    if isinstance(data, list):
+        return [_unnamed(item, hidden) for item in data]
+    if not isinstance(data, dict):
+        return data
+    shown = {key: _unnamed(value, hidden) for key, value in data.items()}
+    if "base_image_id" in shown and shown.get("project_id") in hidden:
+        shown["instance_filename"] = None
+    return shown
+
+
+async def blind_snapshot(ctx: Context, data: Any) -> Any:
+    """A command's snapshot as the caller may see it: the stored name of every image instance
+    in it (`instance_filename`) is null where its project is blind and the caller does not
+    manage it, as in every other answer that shows an image."""
+    projects = {row.get("project_id") for row in _named_instances(data)}
+    hidden = {project for project in projects if await _names_hidden_in(ctx, project)}
+    return _unnamed(data, hidden) if hidden else data
 
 
 @dataclass(frozen=True, slots=True)
