@@ -201,6 +201,16 @@ def assert_error(response: requests.Response, status: int) -> dict[str, Any]:
     return body  # type: ignore[no-any-return]
 
 
+def assert_partial(response: requests.Response, errors: int) -> dict[str, Any]:
+    """`response` is a bulk create's answer where `errors` elements failed and the others were
+    made (core.md §3.3: a 200 whose body says 206); its body."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == 206, body
+    assert len(body["data"]["errors"]) == errors, body
+    return body  # type: ignore[no-any-return]
+
+
 def assert_graphql_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
     """`response` is `/graphql`'s refusal: `status`, GraphQL's error shape, `code`."""
     assert response.status_code == status, response.text
