@@ -9,7 +9,7 @@ from sqlalchemy import String, case, cast, func, select
 
 from db.models import AbstractImage, ImageInstance, Project
 
-__all__ = ["shown_name", "shown_name_column"]
+__all__ = ["blinded_name_column", "shown_name", "shown_name_column"]
 
 
 def shown_name(image: Any) -> str | None:
@@ -36,3 +36,15 @@ def shown_name_column(image_id: Any) -> Any:
         .where(ImageInstance.id == image_id)
         .scalar_subquery()
     )  # fmt: skip
+
+
+def blinded_name_column(image_id: Any) -> Any:
+    """The base image's id (as text) of the image `image_id` names while its project is blind,
+    else null; a correlated subquery. Activity keeps an image's name as it was shown when
+    recorded: this hides one recorded before the project turned blind."""
+    return (
+        select(cast(ImageInstance.base_image_id, String))
+        .join(Project, Project.id == ImageInstance.project_id)
+        .where(ImageInstance.id == image_id, Project.blind_mode)
+        .scalar_subquery()
+    )

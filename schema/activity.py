@@ -139,7 +139,8 @@ class ImageConsultation:
         description='How the image was opened, as the client put it (free text, e.g. "view").'
     )
     image_name: str | None = strawberry.field(
-        description="The image's name then, as its project showed it (blind: the base image's id)."
+        description="The image's name then, as its project showed it; the base image's id "
+        "while the project is blind."
     )
     time: Long | None = strawberry.field(
         description="Milliseconds of activity: the gaps under 15 s between the user's positions "
@@ -295,7 +296,8 @@ class OnlinePosition:
     image_id: Long
     slice_id: Long
     image_name: str | None = strawberry.field(
-        description="The image's name as the project showed it then (blind: the base image's id)."
+        description="The image's name as the project showed it then; the base image's id while "
+        "the project is blind."
     )
     date: datetime = strawberry.field(
         description="When the user's newest position on that slice was recorded."

@@ -13,7 +13,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from sqlalchemy import and_, extract, func, select
@@ -342,7 +342,7 @@ async def average_connections(
         raise InvalidInput("period must be set: hour, day or week")
     chosen = _period(period)
     end = before if before is not None else func.now()
-    start = after if after is not None else end - timedelta(days=365)
+    start = after if after is not None else _year_before(end)
     where += [c.created >= start, c.created <= end]
     field = {"hour": "hour", "day": "day", "week": "week"}[chosen]
     key = extract(field, func.timezone("UTC", c.created))
@@ -351,6 +351,15 @@ async def average_connections(
     stmt = select(first, share).where(*where).group_by(key).order_by(key)
     async with ctx.db.read() as conn:
         return [Frequency(float(n), time=time) for time, n in await conn.execute(stmt)]
+
+
+def _year_before(end: Any) -> Any:
+    """A year before `end` (a date, or SQL's now()); a date in the first year of the calendar
+    gives the calendar's first moment, as Python's dates cannot go further back."""
+    try:
+        return end - timedelta(days=365)
+    except OverflowError:  # a Python date of the year 1 (SQL's now() never overflows here)
+        return datetime.min.replace(tzinfo=UTC)
 
 
 async def _count(
@@ -424,6 +433,7 @@ async def list_consultations(
     its time and drawn annotations (core.md §9.17); oneself or the project's managers. Every
     consultation (REST's `max=0`) is a stream."""
     await _self_or_manager(ctx, project_id, user_id)
+    await _known_user(ctx, user_id)
     query = ConsultationQuery(project_id, user_id, _limit(ctx, limit, offset), offset)
     c = CONSULTATION_TABLE.c
     every = _whole(ctx, query.limit, offset,
@@ -480,8 +490,8 @@ class ConsultationResume:
 async def _resumes(ctx: Context, project_id: int, user_id: int) -> list[ConsultationResume]:
     c = CONSULTATION_TABLE.c
     rows = consultations(c.project_id == project_id, c.user_id == user_id).subquery()
-    metrics = consultation_metrics(rows, open_until_now=True)
-    timed = select(rows, *metrics).subquery()
+    time, drawn = consultation_metrics(rows, open_until_now=True)[:2]
+    timed = select(rows, time, drawn).subquery()
     stmt = (
         select(
             timed.c.image_id,
@@ -509,6 +519,7 @@ async def distinct_consultations(
     """A user's consulted images of the project, newest consultation first, one row each
     (`distinctImages`, core.md §9.17); oneself or the project's managers."""
     await _self_or_manager(ctx, project_id, user_id)
+    await _known_user(ctx, user_id)
     return await _resumes(ctx, project_id, user_id)
 
 
@@ -786,12 +797,14 @@ class OnlineUser:
 async def online_in_project(ctx: Context, project_id: int) -> list[OnlineUser]:
     """Users online in the project (core.md §9.18): those with a position in the last
     ONLINE_ON_IMAGE, with the slices they look at, then the members connected to it in the
-    last ONLINE without one; by user id. READ on the project."""
-    await _access(ctx, project_id)
+    last ONLINE without one; by user id. READ on the project. Image names are those kept
+    with the positions, unless the project is blind now: then the base images' ids."""
+    access = await _access(ctx, project_id)
     p = POSITION_TABLE.c
+    name = (shown_name_column(func.min(p.image_id)) if access.row.blind_mode
+            else func.min(p.image_name))  # fmt: skip
     looking = (
-        select(p.user_id, p.slice_id, func.max(p.created), func.min(p.image_id),
-               func.min(p.image_name))
+        select(p.user_id, p.slice_id, func.max(p.created), func.min(p.image_id), name)
         .where(p.project_id == project_id, p.created > since(ONLINE_ON_IMAGE))
         .group_by(p.user_id, p.slice_id)
         .order_by(p.user_id, func.max(p.created).desc())

@@ -54,6 +54,7 @@ from db.models import (
 )
 from db.models.base import ID_SEQUENCE
 from resolvers.crud import table_of
+from resolvers.errors import refused_value
 
 __all__ = ["ACTIVITY_TABLES", "ActivityRecorder"]
 
@@ -152,7 +153,8 @@ class ActivityRecorder:
 
     async def flush(self) -> int:
         """Write every queued row; returns how many went (rows naming deleted objects are
-        dropped). On failure, or when the caller is cancelled, the rows stay queued for the
+        dropped; so are rows holding a value PostgreSQL refuses, the others then written one
+        by one). On failure, or when the caller is cancelled, the rows stay queued for the
         next write."""
         async with self._write_lock:
             queued, self._queued = self._queued, defaultdict(list)
@@ -163,13 +165,19 @@ class ActivityRecorder:
                 return 0
             self._writing += 1
             try:
-                async with self.database.transaction() as conn:
-                    for table in ACTIVITY_TABLES:
-                        rows = queued.get(table)
-                        if rows:
-                            await _insert(conn, table, rows)
-                    if followers:
-                        await _follow(conn, followers)
+                try:
+                    async with self.database.transaction() as conn:
+                        for table in ACTIVITY_TABLES:
+                            rows = queued.get(table)
+                            if rows:
+                                await _insert(conn, table, rows)
+                        if followers:
+                            await _follow(conn, followers)
+                except Exception as error:
+                    if refused_value(error) is None:
+                        raise
+                    log.error("activity batch refused (%s): written row by row", error)
+                    count = await self._write_singly(queued, followers)
             except BaseException as error:  # a failure or a cancellation: nothing is lost
                 self._requeue(queued, followers, connections)
                 if isinstance(error, DatabaseUnavailable | OSError):
@@ -179,6 +187,35 @@ class ActivityRecorder:
             finally:
                 self._writing -= 1
             return count
+
+    async def _write_singly(
+        self,
+        queued: Mapping[Table, list[dict[str, Any]]],
+        followers: Mapping[tuple[int, int, int], datetime],
+    ) -> int:
+        """Write a batch PostgreSQL refused one row per transaction, dropping (from `queued`)
+        the rows it refuses: one unstorable value must not keep every later record queued
+        and every read of activity failing. Rows written before a failure are skipped when
+        the batch comes back (their ids are taken)."""
+        written = 0
+        for table in ACTIVITY_TABLES:
+            rows = queued.get(table) or []
+            for row in list(rows):
+                try:
+                    async with self.database.transaction() as conn:
+                        await _insert(conn, table, [row])
+                except Exception as error:
+                    if refused_value(error) is None:
+                        raise
+                    log.error("activity row %s of %s dropped: %s", row.get("id"), table.name,
+                              error)  # fmt: skip
+                    rows.remove(row)
+                else:
+                    written += 1
+        if followers:
+            async with self.database.transaction() as conn:
+                await _follow(conn, followers)
+        return written + len(followers)
 
     def _requeue(
         self,

@@ -45,6 +45,7 @@ from db.models import (
     UserPosition,
 )
 from resolvers.crud import table_of
+from resolvers.image_name import blinded_name_column
 from resolvers.listing import Page, fetch_page
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS, USER_ANNOTATION_CLASS
 
@@ -122,11 +123,14 @@ def connections(*where: Any) -> Any:
 
 def consultations(*where: Any) -> Any:
     """SELECT of image consultations with `closed_at`: the user's next consultation of the
-    image. `where` must keep every consultation of a (user, image) it keeps."""
+    image. `where` must keep every consultation of a (user, image) it keeps. The name kept
+    with each is `recorded_name`: `consultation_metrics` gives the `image_name` to show."""
     c = CONSULTATION_TABLE.c
     closed = func.lead(c.created).over(partition_by=(c.user_id, c.image_id),
                                        order_by=(c.created, c.id))  # fmt: skip
-    return select(*CONSULTATION_TABLE.c, closed.label("closed_at")).where(*where)
+    columns = [col.label("recorded_name") if col.key == "image_name" else col
+               for col in CONSULTATION_TABLE.c]  # fmt: skip
+    return select(*columns, closed.label("closed_at")).where(*where)
 
 
 def _active_time(times: Any, start: Any, gap: timedelta, rows: Any) -> Any:
@@ -185,7 +189,8 @@ def connection_metrics(rows: Any, *, open_until_now: bool = True) -> list[Any]:
 
 def consultation_metrics(rows: Any, *, open_until_now: bool = False) -> list[Any]:
     """`time` and `count_created_annotations` of the consultations `rows` (a subquery of
-    `consultations()`); null while a consultation is open unless `open_until_now`."""
+    `consultations()`), null while a consultation is open unless `open_until_now`, and the
+    `image_name` to show."""
     end = func.coalesce(rows.c.closed_at, func.now())
     p = POSITION_TABLE.c
     positions = (
@@ -206,7 +211,10 @@ def consultation_metrics(rows: Any, *, open_until_now: bool = False) -> list[Any
     metrics = [_active_time(positions, rows.c.created, CONSULTATION_GAP, rows), drawn]
     if not open_until_now:
         metrics = [case((rows.c.closed_at.is_(None), None), else_=m) for m in metrics]
-    return [metrics[0].label("time"), metrics[1].label("count_created_annotations")]
+    # the name kept when recorded, unless the project is blind now (core.md §9.17)
+    name = func.coalesce(blinded_name_column(rows.c.image_id), rows.c.recorded_name)
+    return [metrics[0].label("time"), metrics[1].label("count_created_annotations"),
+            name.label("image_name")]  # fmt: skip
 
 
 # --- pages -----------------------------------------------------------------------------------

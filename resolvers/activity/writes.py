@@ -62,12 +62,25 @@ def _now() -> datetime:
 
 
 def _text(value: str | None, name: str) -> str | None:
-    """Optional free text, at most MAX_TEXT characters."""
+    """Optional free text, at most MAX_TEXT characters, that PostgreSQL can store: a NUL or a
+    lone surrogate is refused here, as the record is written later, in a batch with others'
+    (resolvers/activity/recorder.py), where it would fail the whole batch."""
     if value is None:
         return None
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"Property {name} is longer than {MAX_TEXT} characters")
+    if "\x00" in value or not _encodable(value):
+        raise InvalidInput(f"Property {name} must not hold NUL characters nor lone surrogates")
     return value
+
+
+def _encodable(value: str) -> bool:
+    """`value` is valid Unicode (no lone surrogate, which UTF-8 cannot encode)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def record_ping(ctx: Context, project_id: int | None) -> None:
@@ -197,11 +210,14 @@ async def record_position(
     slice_id: int | None = None,
 ) -> Any:
     """The caller's viewport on an image (its reference slice) or on one slice of it (core.md
-    §9.18), READ on its project. A viewport outside the image, a negative or huge zoom or a
-    rotation that is no number is a 400."""
+    §9.18), READ on its project. A slice of another image than the one named is a 404; a
+    viewport outside the image, a negative or huge zoom or a rotation that is no number is a
+    400."""
     viewer = ctx.require_viewer()
     if slice_id is not None:
         piece = await get_slice_instance(ctx, slice_id)
+        if image_id is not None and piece.image_id != image_id:  # as the position listings
+            raise NotFound("SliceInstance", slice_id)
         image = await ctx.found(image_instances_by_id, piece.image_id, "ImageInstance")
     elif image_id is not None:
         image = await get_image_instance(ctx, image_id)
