@@ -45,8 +45,13 @@ def _classify(error: GraphQLError) -> GraphQLError:
         code = "BAD_USER_INPUT" if "Variable" in error.message else "GRAPHQL_VALIDATION_FAILED"
         error.extensions = {**(error.extensions or {}), "code": code}
         return error
-    if isinstance(original, GraphQLError):  # a nested error raised by graphql-core itself
-        return _classify(original)
+    if isinstance(original, GraphQLError) and (original.nodes or original.extensions):
+        # graphql-core refusing an argument's value (located in the document), or an error
+        # already classified: its code, at the place of the field it failed
+        inner = _classify(original)
+        return GraphQLError(inner.message, error.nodes, error.source, error.positions,
+                            error.path, original, inner.extensions)  # fmt: skip
+    # anything else, a value of ours its type refused (an Int past 32 bits) included, is a bug
     refused = refused_value(original)
     if refused is not None:
         return GraphQLError(refused.message, error.nodes, error.source, error.positions,

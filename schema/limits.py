@@ -1,9 +1,10 @@
 """Limits on what one GraphQL document may ask of the server (DESIGN.md, "Connections and load").
 
 Depth, aliases and tokens bound the document itself (`limit_rules`, and the token count
-`schema.validation.KeptDocument` parses with). The rules are built once per schema, not per
-request: validations are kept per document and rule classes, so rules built per request (as
-`QueryDepthLimiter(...)` in a factory does) would never hit them.
+`schema.validation.KeptDocument` parses with), and `IntrospectionBound` its introspection. The
+rules are built once per schema, not per request: validations are kept per document and rule
+classes, so rules built per request (as `QueryDepthLimiter(...)` in a factory does) would never
+hit them.
 
 `RowBudget` bounds the work: before executing, it counts the list items the operation may
 return, with its variables, as GitHub's node limit does. A paged list (a field with `first`)
@@ -11,7 +12,12 @@ returns at most its page, `first` clamped to `CYTOGATE_GRAPHQL_MAX_PAGE` (100 wh
 for `first: 0`); nesting multiplies (ten images each with fifty annotations are five hundred
 rows) and aliases add. A list without paging (the terms of an annotation, the slices of an
 image: small by design, since the schema pages every list that can grow large) counts one item
-per parent; a single object counts nothing. A document over
+per parent; a single object counts nothing. Its length is unknown before it runs, though, so
+the paged lists below it count as if it held a whole page (`CYTOGATE_GRAPHQL_MAX_PAGE` items,
+or the length of its longest list argument, as `annotationCreateEach`'s inputs, when longer):
+else a page under each slice of an image, each term of an ontology or each element of a bulk
+write would multiply past the budget unseen. A variable left out of the request counts with its
+declared default, as it runs. A document over
 `CYTOGATE_GRAPHQL_MAX_ROWS` is refused before anything runs, with `ROW_LIMIT_EXCEEDED`; every
 answer reports its count in `extensions.cost`. The REST bridge's own documents are trusted
 (`max=0` means every row to Cytomine clients) and not counted.
@@ -34,12 +40,16 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
     VariableNode,
     get_named_type,
     get_nullable_type,
     is_list_type,
+    type_from_ast,
     value_from_ast,
 )
 from graphql.type.definition import GraphQLNamedType
@@ -52,7 +62,14 @@ from schema.per_document import PerDocument
 from schema.validation import MAX_KEPT
 from settings import Settings
 
-__all__ = ["ROW_LIMIT_EXCEEDED", "RowBudget", "limit_rules", "row_budget", "rows_of"]
+__all__ = [
+    "ROW_LIMIT_EXCEEDED",
+    "IntrospectionBound",
+    "RowBudget",
+    "limit_rules",
+    "row_budget",
+    "rows_of",
+]
 
 ROW_LIMIT_EXCEEDED: Final = "ROW_LIMIT_EXCEEDED"
 #: The page of a paged list whose `first` is not given.
@@ -82,18 +99,50 @@ class _Walk:
         size = first if isinstance(first, int) and not isinstance(first, bool) else DEFAULT_PAGE
         return max(0, min(size, self.max_page))
 
-    def rows(self, selections: SelectionSetNode, parent: GraphQLNamedType, each: int) -> int:
-        """The rows below `selections` of `each` objects of type `parent`."""
+    def fan_out(self, node: FieldNode) -> int:
+        """How many items an unpaged list is taken to hold for the paged lists below it: a
+        page, or its longest list argument's length when longer (module docstring)."""
+        longest = self.max_page
+        for argument in node.arguments or ():
+            value: Any = argument.value
+            if isinstance(value, VariableNode):
+                value = self.variables.get(value.name.value)
+            elif isinstance(value, ListValueNode):
+                value = value.values
+            if isinstance(value, list | tuple):
+                longest = max(longest, len(value))
+        return longest
+
+    def rows(
+        self,
+        selections: SelectionSetNode,
+        parent: GraphQLNamedType,
+        each: int,
+        worst: int | None = None,
+        *,
+        page: bool = False,
+    ) -> int:
+        """The rows below `selections` of `each` objects of type `parent`, which may really be
+        `worst` objects (more, below an unpaged list: module docstring); `page`: `selections`
+        are a paged field's (a connection's), whose list is that page."""
+        worst = each if worst is None else worst
         total = 0
         for node, owner in self._fields(selections, parent):
             field = owner.fields.get(node.name.value)
             if field is None or node.selection_set is None:
                 continue  # a leaf, or __typename
             inner = get_named_type(field.type)
-            count = each * self.page(field, node) if "first" in field.args else each
-            if is_list_type(get_nullable_type(field.type)):
-                total += count
-            total += self.rows(node.selection_set, inner, count)
+            listed = is_list_type(get_nullable_type(field.type))
+            if "first" in field.args:
+                count = worst * self.page(field, node)
+                total += count if listed else 0
+                total += self.rows(node.selection_set, inner, count, page=not listed)
+            elif listed:
+                total += each
+                below = worst if page else worst * self.fan_out(node)
+                total += self.rows(node.selection_set, inner, each, below)
+            else:
+                total += self.rows(node.selection_set, inner, each, worst)
         return total
 
     def _fields(
@@ -136,7 +185,20 @@ def rows_of(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
-    return _Walk(schema, fragments, variables, max_page).rows(operation.selection_set, root, 1)
+    given = {**_defaults(schema, operation), **variables}
+    return _Walk(schema, fragments, given, max_page).rows(operation.selection_set, root, 1)
+
+
+def _defaults(schema: GraphQLSchema, operation: OperationDefinitionNode) -> dict[str, Any]:
+    """The default values the operation declares for its variables: what a variable left out
+    of the request is when the operation runs."""
+    defaults: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        type_ = type_from_ast(schema, definition.type)
+        if definition.default_value is not None and type_ is not None:
+            value = value_from_ast(definition.default_value, type_)  # type: ignore[arg-type]
+            defaults[definition.variable.name.value] = value
+    return defaults
 
 
 #: The rows of the documents last counted.
@@ -204,11 +266,43 @@ class RowBudget(SchemaExtension):
         return rows_of(schema, chosen, fragments, variables, self.max_page)
 
 
+class IntrospectionBound(ValidationRule):
+    """The schema's introspection (`__schema`) once per document, and no list inside an
+    introspection aliased.
+
+    The depth limit leaves introspection fields out and the row budget counts no rows there,
+    so thirty aliases of `__schema { types { fields { type { fields … } } } }` (a few hundred
+    tokens, open to anyone) held the event loop for over ten seconds and answered 9 MB. What
+    tools send (GraphiQL's, codegen's introspection query) asks for it once, without aliases;
+    `__type(name:)` stays free to alias, each being one type."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.schemas = 0
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.name.value == "__schema":
+            self.schemas += 1
+            if self.schemas > 1:
+                self.report_error(GraphQLError(
+                    "A document may ask for the schema's introspection (`__schema`) once",
+                    node,
+                ))  # fmt: skip
+            return
+        parent = self.context.get_parent_type()
+        if node.alias and node.selection_set and parent and parent.name.startswith("__"):
+            self.report_error(GraphQLError(
+                f"The introspection's `{node.name.value}` may not be aliased", node
+            ))  # fmt: skip
+
+
 def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
-    """The document rules of a schema (its depth, its aliases), built once."""
+    """The document rules of a schema (its depth, its aliases, its introspection), built
+    once."""
     return [
         depth_rule(settings.graphql_max_depth, should_ignore=None),
         aliases_rule(settings.graphql_max_aliases),
+        IntrospectionBound,
     ]
 
 
