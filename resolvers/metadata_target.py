@@ -11,13 +11,13 @@ stand for `.` (`be_cytomine_domain_project_Project`, as path segments write it),
 its id.
 
 Rules: reading needs READ on the object's project (an abstract image: READ on its file's
-storage or on a project using it). Writing on a project needs WRITE on it (its managers); on an
-image instance the user role and the owner-or-mode check with the image's adder as owner; on an
-abstract image the user role and the right to read it (the contract asks the role alone, and
-READ for attached files: an image one may not see takes nothing from anyone); on an
-annotation a role and the owner-or-mode check with its creator as owner; on a slice instance
-or a track, which have no creator, a role and the owner-or-mode check with their image's adder
-as owner (core.md §7.4).
+storage or on a project using it). Writing on a project needs WRITE on it (its managers; a
+guest never, whatever ADMINISTRATION they kept); on an image instance the user role and the
+owner-or-mode check with the image's adder as owner; on an abstract image the user role and the
+right to read it (the contract asks the role alone, and READ for attached files: an image one
+may not see takes nothing from anyone); on an annotation a role and the owner-or-mode check
+with its creator as owner; on a slice instance or a track, which have no creator, a role and
+the owner-or-mode check with their image's adder as owner (core.md §7.4).
 """
 
 from __future__ import annotations
@@ -268,7 +268,7 @@ async def writable_target(ctx: Context, class_name: str | None, ident: int | Non
         return target
     access = await project_access(ctx, target.project_id)
     if target.class_name == PROJECT_CLASS:
-        access.require_manager()
+        access.require_change()  # a manager who is no guest (core.md §7.5)
     else:
         access.require_owner_or_mode(target.owner_id)
     return target

@@ -41,10 +41,12 @@ from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AnnotationIndex,
     AnnotationTerm,
+    Project,
     ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
     SliceInstance,
+    Term,
     UserAnnotation,
 )
 from resolvers.annotation import (
@@ -96,6 +98,8 @@ __all__ = [
     "delete_reviewed_annotation",
     "get_any_annotation",
     "get_reviewed_annotation",
+    "readable_original",
+    "readable_reviewed_copy",
     "reject_layers",
     "review_annotation",
     "review_stats",
@@ -147,6 +151,27 @@ def _location(row: Mapping[str, Any]) -> Any:
     return func.ST_GeomFromText(row["wkt_location"], 0)
 
 
+async def _terms_fit_their_project(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A replay restoring reviewed term links checks them as writing them does (400): the
+    project may have taken another ontology since they were recorded, and a reviewed term
+    outside it would then block every later ontology change (core.md §9.3)."""
+    stray = (
+        select(TERM_SET_TABLE.c.term_id)
+        .join(ReviewedAnnotation,
+              ReviewedAnnotation.id == TERM_SET_TABLE.c.reviewed_annotation_id)
+        .join(Project, Project.id == ReviewedAnnotation.project_id)
+        .join(Term, Term.id == TERM_SET_TABLE.c.term_id)
+        .where(
+            among(TERM_SET_TABLE.c.id, [row["id"] for row in rows]),
+            Project.ontology_id.is_distinct_from(Term.ontology_id),
+        )
+        .limit(1)
+    )  # fmt: skip
+    found = (await conn.execute(stray)).first()
+    if found is not None:
+        raise InvalidInput(f"Term {found.term_id} is not in the ontology of the project")
+
+
 REVIEWED_ANNOTATION: Final = register(
     Spec("ReviewedAnnotation", ReviewedAnnotation, lambda row: str(row["id"]),
          project_of=lambda row: row["project_id"], authorize=_may_edit_reviewed,
@@ -155,7 +180,7 @@ REVIEWED_ANNOTATION: Final = register(
 REVIEWED_ANNOTATION_TERM: Final = register(
     Spec("ReviewedAnnotationTerm", ReviewedAnnotationTerm,
          lambda row: f"{row['reviewed_annotation_id']} ({row['term_id']})",
-         authorize=_may_edit_term_set)
+         authorize=_may_edit_term_set, after_replay=_terms_fit_their_project)
 )  # fmt: skip
 
 
@@ -190,6 +215,34 @@ async def get_reviewed_annotation(ctx: Context, reviewed_id: int) -> Any:
     row = await ctx.found(reviewed_annotations_by_id, reviewed_id, "ReviewedAnnotation")
     (await project_access(ctx, row.project_id)).require_read()
     return row
+
+
+async def _readable(ctx: Context, project_id: int) -> bool:
+    """Whether the caller reads the project (without refusing: for a field that hides)."""
+    return (await project_access(ctx, project_id)).is_member
+
+
+async def readable_original(ctx: Context, reviewed: Any) -> Any:
+    """The user annotation a reviewed one was made from, while it exists and the caller may
+    read it: an original moved into another project after its review is that project's
+    readers' alone (None for the others)."""
+    if reviewed.parent_ident is None:
+        return None
+    original = await ctx.loader(annotations_by_id).load(reviewed.parent_ident)
+    if original is None or original.project_id == reviewed.project_id:
+        return original
+    return original if await _readable(ctx, original.project_id) else None
+
+
+async def readable_reviewed_copy(ctx: Context, annotation_id: int) -> Any:
+    """The reviewed copy of a user annotation the caller may read (404/403 otherwise), when
+    the caller may read the copy too: a copy stays in its project when its original moves to
+    another one, and is no reader's of the new project (None then, as when there is none)."""
+    await get_any_annotation(ctx, annotation_id)
+    copy = await ctx.loader(reviewed_by_parent).load(annotation_id)
+    if copy is None or not await _readable(ctx, copy.project_id):
+        return None
+    return copy
 
 
 @dataclass(frozen=True, slots=True)

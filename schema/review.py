@@ -19,14 +19,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers import review
-from resolvers.annotation import annotations_by_id
 from resolvers.annotation.count import count_project_annotations
 from resolvers.annotation.listing import REVIEWED_LAYER, AnnotationSearch
 from resolvers.annotation.listing import list_annotations as list_layer
 from resolvers.crud import Changed
 from resolvers.metadata_target import REVIEWED_ANNOTATION_CLASS
 from resolvers.ontology import terms_by_id
-from resolvers.review import AnyAnnotation, Layers, ReviewedFields, reviewed_by_parent
+from resolvers.review import AnyAnnotation, Layers, ReviewedFields
 from resolvers.user import users_by_id
 from schema.annotation import (
     AnnotationFilter,
@@ -117,13 +116,12 @@ class ReviewedAnnotation(ReviewedAnnotationCore, placed(REVIEWED_LAYER.kind)):  
 
     @strawberry.field(
         graphql_type=UserAnnotation | None,
-        description="The original, while it exists (deleting it keeps this copy).",
+        description="The original, while it exists (deleting it keeps this copy) and you may "
+        "read it (it may have moved to another project).",
     )
     @staticmethod
     async def parent(parent: strawberry.Parent[Any], info: Info) -> Any:
-        if parent.parent_ident is None:
-            return None
-        return await info.context.loader(annotations_by_id).load(parent.parent_ident)
+        return await review.readable_original(info.context, parent)
 
     @strawberry.field(graphql_type=list[Annotated["Term", strawberry.lazy("schema.ontology")]])
     @staticmethod
@@ -353,11 +351,10 @@ class ReviewQuery:
 
     @strawberry.field(
         graphql_type=ReviewedAnnotation | None,
-        description="The reviewed copy of a user annotation, if any.",
+        description="The reviewed copy of a user annotation, if any you may read.",
     )
     async def reviewed_copy(self, info: Info, annotation_id: Long) -> Any:
-        await review.get_any_annotation(info.context, annotation_id)
-        return await info.context.loader(reviewed_by_parent).load(annotation_id)
+        return await review.readable_reviewed_copy(info.context, annotation_id)
 
     @strawberry.field(
         graphql_type=AnnotationAny,
