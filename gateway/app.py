@@ -26,7 +26,7 @@ from gateway.auth import CREDENTIAL_TABLES
 from gateway.cors import add_cors_headers
 from gateway.graphql_view import CytogateGraphQLView
 from gateway.health import ping, status
-from gateway.middleware import GRAPHQL_PATH, middleware
+from gateway.middleware import GRAPHQL_PATH, middleware, no_sniff
 from gateway.state import (
     ACCESS_MEMO,
     ACTIVITY,
@@ -200,6 +200,7 @@ def create_app(settings: Settings, url: str, interface: Interface | None = None)
     app.cleanup_ctx.append(_database_context(settings, url))
     app.cleanup_ctx.append(_pixels)
     app.on_startup.append(_tune_gc)
+    app.on_response_prepare.append(no_sniff)
     if settings.cors_origins:
         app.on_response_prepare.append(add_cors_headers)
     files = FileStore(settings.data_root, settings.attached_max_bytes)

@@ -29,7 +29,9 @@ async def ping(request: web.Request) -> web.Response:
     """Health and "who am I" for the clients' connection loop."""
     viewer = request[AUTH].viewer
     token: str | None = None
+    project: int | None = None
     if viewer is not None and not viewer.read_only:  # a short-term token brings no other
+        project = await _project_of(request)  # before any statement: a slow body holds none
         with contextlib.suppress(DatabaseUnavailable):
             token = await short_term_token(make_context(request, trusted=False))
         reachable = token is not None
@@ -47,7 +49,7 @@ async def ping(request: web.Request) -> web.Response:
         body["user"] = viewer.id
     if token is not None:
         body["shortTermToken"] = token
-        await record_ping(make_context(request, trusted=False), await _project_of(request))
+        await record_ping(make_context(request, trusted=False), project)
     if not reachable:
         return json_response(body, status=503, headers={"Retry-After": str(RETRY_DOWN)})
     return json_response(body)

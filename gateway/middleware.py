@@ -1,5 +1,6 @@
-"""The middleware every request passes: a lease on the database, authentication, one JSON
-error shape per surface, and one access line.
+"""The middleware every request passes: a lease on the database, authentication (a change
+that rides the session cookie alone only from the server's own pages), one JSON error shape per
+surface, and one access line.
 
 Every answer built here says how long the server took to handle it (`Server-Timing: app;dur=`,
 milliseconds from the request's first step to its answer, before the body is sent): what a
@@ -19,6 +20,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -35,13 +37,14 @@ from gateway.state import (
     SETTINGS,
 )
 from resolvers.context import Context
-from resolvers.errors import CytogateError, Unauthenticated, domain_error
-from resolvers.forwarded import caller_address
+from resolvers.errors import CytogateError, Forbidden, Unauthenticated, domain_error
+from resolvers.forwarded import caller_address, public_origin
 from rest_compat.envelopes import NO_STORE, error_body, json_response
 from rest_compat.pixel_gate import TURN
 from rest_compat.routes import Traits
+from settings import Settings
 
-__all__ = ["ANONYMOUS", "GRAPHQL_PATH", "error_response", "middleware"]
+__all__ = ["ANONYMOUS", "GRAPHQL_PATH", "error_response", "middleware", "no_sniff"]
 
 log = logging.getLogger("cytogate")
 access_log = logging.getLogger("cytogate.access")
@@ -67,6 +70,11 @@ CODE_BY_STATUS: Final[Mapping[int, str]] = {
     500: "INTERNAL_SERVER_ERROR",
     503: "UNAVAILABLE",
 }
+
+#: Methods that change nothing: a page of another site may make a browser send them freely.
+SAFE_METHODS: Final = frozenset(("GET", "HEAD", "OPTIONS"))
+#: `Sec-Fetch-Site` values of a request a page of this very server (or the user) made.
+OWN_SITE: Final = frozenset(("same-origin", "none"))
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -116,6 +124,53 @@ def _apply_cookies(request: web.Request, response: web.StreamResponse) -> None:
             )  # fmt: skip
 
 
+def _authority(netloc: str) -> str:
+    """A host and port as compared across headers: lower-cased, the default ports dropped
+    (browsers leave them out of `Origin`, some proxies put them in `Host`)."""
+    return netloc.lower().removesuffix(":80").removesuffix(":443")
+
+
+def _from_own_page(request: web.Request, settings: Settings) -> bool:
+    """Whether a browser sent `request` from a page of this server or of an origin that
+    `CYTOGATE_CORS_ORIGINS` lists (not `*`, which allows no cookies), as its headers tell:
+    `Sec-Fetch-Site` where the browser sends it, else `Origin` against the host the caller
+    addressed (the `Host` header, a trusted proxy's `X-Forwarded-Host`, `CYTOGATE_PUBLIC_URL`).
+    A request with neither header (a script, a browser too old to send them) counts as one."""
+    origin = request.headers.get("Origin")
+    listed = settings.cors_origins if settings.cors_origins != ("*",) else ()
+    if origin is not None and origin.rstrip("/").lower() in listed:
+        return True
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site.lower() in OWN_SITE
+    if origin is None:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # an unclosed IPv6 bracket
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        return False  # "null" (a sandboxed frame, a redirect across sites) or garbage
+    own = {request.host, public_origin(request, settings.trusted_proxies).partition("://")[2]}
+    if settings.public_url:
+        own.add(urlsplit(settings.public_url).netloc)
+    return _authority(parts.netloc) in {_authority(host) for host in own}
+
+
+def _check_cookie_origin(request: web.Request) -> None:
+    """Refuse a change authenticated by the session cookie alone that a page of another site
+    made the browser send (CSRF): `SameSite=Lax` keeps the cookie off cross-site posts, but
+    not off those of another port or subdomain of the same site, nor in older browsers; and
+    REST bodies are read whatever their declared type, so a plain HTML form can post one."""
+    if not request[AUTH].by_cookie or request.method in SAFE_METHODS:
+        return
+    if not _from_own_page(request, request.app[SETTINGS]):
+        raise Forbidden(
+            "A change authenticated by the session cookie alone must come from a page of "
+            "this server: send a signature or a bearer token from elsewhere"
+        )
+
+
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Authenticate (an anonymous path goes on anonymously past a failure), then handle;
     pixel routes of images and slices with a turn of the pixel gate, other routes counted by it
@@ -143,9 +198,28 @@ async def _handled(request: web.Request, handler: Handler, traits: Traits) -> we
             raise
     if request[AUTH].viewer is None and request.path not in ANONYMOUS:
         raise Unauthenticated()
+    _check_cookie_origin(request)
+    if request.body_exists and not request.content.is_eof():
+        # the body is still coming: a slow client must not hold a pooled connection while
+        # it trickles in (authentication may have checked one out; the next statement
+        # checks one out again)
+        await request[LEASE].release()
     response = await handler(request)
     _apply_cookies(request, response)
     return response
+
+
+def _caller_gone(request: web.Request, error: Exception) -> bool:
+    """Whether `error` is the caller hanging up (mid-body, mid-answer): no bug of ours, and
+    nobody left to answer; an upstream server's reset leaves the caller's connection open."""
+    transport = request.transport
+    return isinstance(error, ConnectionResetError) and (transport is None or transport.is_closing())
+
+
+async def no_sniff(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: every answer, streamed ones and files too, is of the type it
+    declares: a browser never sniffs a CSV, a relayed file or an error into a page."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
 
 
 def _next_id() -> str:
@@ -172,6 +246,10 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         domain = domain_error(error)
         if domain is not None:
             response = _domain_response(request, domain)
+        elif _caller_gone(request, error):
+            log.info("%s %s (request %s): the client closed the connection", request.method,
+                     request.path, request_id)  # fmt: skip
+            response = error_response(request, "The client closed the connection", 400)
         else:
             log.exception("unexpected error on %s %s (request %s)", request.method,
                           request.path, request_id)  # fmt: skip

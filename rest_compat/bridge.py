@@ -304,16 +304,9 @@ class Bridge:
         """Run the operation (in `context`, else a new one); its result, its first error and
         the context it ran in."""
         context = context or self.context(request)
-        if operation.writes and request.method == "GET" and context.by_cookie:
-            return (
-                None,
-                GraphQLError(
-                    "A write over GET needs a signed request or a bearer token: a browser's "
-                    "session cookie alone could come from a link on another site",
-                    extensions={"code": "FORBIDDEN"},
-                ),
-                context,
-            )
+        refused = _write_refused(request, operation, context)
+        if refused is not None:
+            return None, GraphQLError(refused, extensions={"code": "FORBIDDEN"}), context
         result = await self.schema.execute(
             operation.text,
             variable_values=variables,
@@ -450,6 +443,22 @@ class Bridge:
         if not isinstance(element, dict):
             raise InvalidInput("Each element of the array must be a JSON object")
         return self._body_variables(route, operation, element, path)
+
+
+def _write_refused(request: web.Request, operation: Operation, context: Context) -> str | None:
+    """Why a write reached over GET (or HEAD, a GET without the body) is refused, if it is.
+
+    A browser sends its session cookie with any link or `<img>` another site embeds, and a
+    short-term token is the one pages put in image URLs (the likeliest to leak) and may only
+    read (core.md §2.3): neither may run a mutation (undo, accept an annotation) that way."""
+    if not operation.writes or request.method not in ("GET", "HEAD"):
+        return None
+    if context.by_cookie:
+        return ("A write over GET needs a signed request or a bearer token: a browser's "
+                "session cookie alone could come from a link on another site")  # fmt: skip
+    if context.viewer is not None and context.viewer.read_only:
+        return "A short-term token may only be used to read"
+    return None
 
 
 def _error_answer(route: Route, error: GraphQLError) -> web.Response:

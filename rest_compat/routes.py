@@ -127,7 +127,8 @@ def _compile(path: str) -> re.Pattern[str]:
         pattern += re.escape(path[last : m.start()])
         pattern += rf"(?P<{m.group(1)}>\d+)" if m.group(2) == "int" else rf"(?P<{m.group(1)}>[^/]+)"
         last = m.end()
-    return re.compile(pattern + re.escape(path[last:]) + r"\Z")
+    # ASCII: `\d` would match every script's digits, making `/user/１.json` an alias of user 1
+    return re.compile(pattern + re.escape(path[last:]) + r"\Z", re.ASCII)
 
 
 def _specificity(route: Route) -> tuple[int, int, int]:
