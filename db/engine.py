@@ -303,7 +303,10 @@ class Connection:
     async def scalar(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        result = await self._lease.run(lambda conn: conn.scalar(statement, parameters))
+        result = await self._lease.run(
+            lambda conn: conn.scalar(statement, parameters),
+            idempotent=not isinstance(statement, UpdateBase),  # as `execute`: a write's answer
+        )  # may be lost after it was applied
         self._lease.wrote(statement)
         return result
 

@@ -3,13 +3,13 @@ it, and member listings sort on the one each member consulted last."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import String, case, cast, func, select
 
 from db.models import AbstractImage, ImageInstance, Project
 
-__all__ = ["blinded_name_column", "shown_name", "shown_name_column"]
+__all__ = ["SHOWN_NAME", "blinded_name_column", "shown_name", "shown_name_column"]
 
 
 def shown_name(image: Any) -> str | None:
@@ -20,22 +20,24 @@ def shown_name(image: Any) -> str | None:
     return image.instance_filename or image.original_filename  # type: ignore[no-any-return]
 
 
+#: `shown_name` as a column expression, over ImageInstance joined to its Project and its
+#: AbstractImage (`shown_name_column`, and the images that refuse a file's deletion).
+SHOWN_NAME: Final = case(
+    (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
+    else_=func.coalesce(ImageInstance.instance_filename, AbstractImage.original_filename),
+)
+
+
 def shown_name_column(image_id: Any) -> Any:
     """`shown_name` of the image `image_id` names, as a correlated subquery."""
     return (
-        select(
-            case(
-                (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
-                else_=func.coalesce(ImageInstance.instance_filename,
-                                    AbstractImage.original_filename),
-            )
-        )
+        select(SHOWN_NAME)
         .select_from(ImageInstance)
         .join(Project, Project.id == ImageInstance.project_id)
         .join(AbstractImage, AbstractImage.id == ImageInstance.base_image_id)
         .where(ImageInstance.id == image_id)
         .scalar_subquery()
-    )  # fmt: skip
+    )
 
 
 def blinded_name_column(image_id: Any) -> Any:

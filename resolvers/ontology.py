@@ -26,11 +26,9 @@ from db.models import (
     Project,
     Relation,
     RelationTerm,
-    ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
     Term,
-    UserAnnotation,
 )
 from resolvers.acl import (
     ADMINISTRATION,
@@ -42,6 +40,7 @@ from resolvers.acl import (
     require,
     require_recorded,
 )
+from resolvers.annotation.rules import stray_term
 from resolvers.command import CommandInfo, CommandLog, Spec, register, update_logged
 from resolvers.context import Context
 from resolvers.crud import Changed, constraint_errors, insert_row, lock_row, table_of
@@ -521,43 +520,31 @@ async def _link_ends(
     return terms
 
 
-async def _terms_stay_in_place(conn: Connection, term_ids: list[int]) -> None:
-    """400 when one of the terms (just moved to another ontology) left behind a link to a term
-    of its former ontology, or an annotation of a project using that ontology: decision 5 and
-    §5.2 (an annotation's terms are those of its project's ontology) must hold after a move."""
+async def _crossing_link(conn: Connection, *where: Any) -> bool:
+    """Whether one of the links `where` selects joins terms of two ontologies (decision 5)."""
     up, down = aliased(Term), aliased(Term)
     crossing = (
         select(RelationTerm.id)
         .join(up, up.id == RelationTerm.term1_id)
         .join(down, down.id == RelationTerm.term2_id)
-        .where(
-            or_(among(RelationTerm.term1_id, term_ids), among(RelationTerm.term2_id, term_ids)),
-            up.ontology_id != down.ontology_id,
-        )
+        .where(*where, up.ontology_id != down.ontology_id)
         .limit(1)
     )
-    if (await conn.execute(crossing)).first() is not None:
+    return (await conn.execute(crossing)).first() is not None
+
+
+async def _terms_stay_in_place(conn: Connection, term_ids: list[int]) -> None:
+    """400 when one of the terms (just moved to another ontology) left behind a link to a term
+    of its former ontology, or an annotation of a project using that ontology: decision 5 and
+    §5.2 (an annotation's terms are those of its project's ontology) must hold after a move."""
+    ends = or_(among(RelationTerm.term1_id, term_ids), among(RelationTerm.term2_id, term_ids))
+    if await _crossing_link(conn, ends):
         raise InvalidInput("A term with a parent or children cannot change ontology")
-    carriers = (
-        (AnnotationTerm, AnnotationTerm.user_annotation_id, UserAnnotation),
-        (ReviewedAnnotationTerm, ReviewedAnnotationTerm.reviewed_annotation_id, ReviewedAnnotation),
-    )
-    for link, annotation_id, annotation in carriers:
-        stray = (
-            select(link.term_id)
-            .join(annotation, annotation.id == annotation_id)
-            .join(Project, Project.id == annotation.project_id)
-            .join(Term, Term.id == link.term_id)
-            .where(
-                among(link.term_id, term_ids),
-                Project.ontology_id.is_distinct_from(Term.ontology_id),
-            )
-            .limit(1)
-        )
-        found = (await conn.execute(stray)).first()
-        if found is not None:
+    for link in (AnnotationTerm, ReviewedAnnotationTerm):
+        term_id = await stray_term(conn, link, among(link.term_id, term_ids))
+        if term_id is not None:
             raise InvalidInput(
-                f"Term {found.term_id} is on annotations of projects using its ontology: "
+                f"Term {term_id} is on annotations of projects using its ontology: "
                 "it cannot change ontology"
             )
 
@@ -573,15 +560,7 @@ async def _links_hold(conn: Connection, link_ids: list[int]) -> None:
     await conn.execute(
         select(Ontology.id).where(among(Ontology.id, ends)).order_by(Ontology.id).with_for_update()
     )
-    up, down = aliased(Term), aliased(Term)
-    crossing = (
-        select(RelationTerm.id)
-        .join(up, up.id == RelationTerm.term1_id)
-        .join(down, down.id == RelationTerm.term2_id)
-        .where(among(RelationTerm.id, link_ids), up.ontology_id != down.ontology_id)
-        .limit(1)
-    )
-    if (await conn.execute(crossing)).first() is not None:
+    if await _crossing_link(conn, among(RelationTerm.id, link_ids)):
         raise InvalidInput("Both terms must belong to the same ontology")
     # from each link's parent upwards: reaching the link's child again is a cycle
     walk = (

@@ -41,12 +41,10 @@ from db.id_lists import among, among_bound, rows_by_id
 from db.models import (
     AnnotationIndex,
     AnnotationTerm,
-    Project,
     ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
     SliceInstance,
-    Term,
     UserAnnotation,
 )
 from resolvers.annotation import (
@@ -58,6 +56,7 @@ from resolvers.annotation import (
     update_annotation,
 )
 from resolvers.annotation.listing import REVIEWED_LAYER, term_ids
+from resolvers.annotation.rules import terms_fit_their_project
 from resolvers.command import (
     Action,
     CommandInfo,
@@ -151,27 +150,6 @@ def _location(row: Mapping[str, Any]) -> Any:
     return func.ST_GeomFromText(row["wkt_location"], 0)
 
 
-async def _terms_fit_their_project(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """A replay restoring reviewed term links checks them as writing them does (400): the
-    project may have taken another ontology since they were recorded, and a reviewed term
-    outside it would then block every later ontology change (core.md §9.3)."""
-    stray = (
-        select(TERM_SET_TABLE.c.term_id)
-        .join(ReviewedAnnotation,
-              ReviewedAnnotation.id == TERM_SET_TABLE.c.reviewed_annotation_id)
-        .join(Project, Project.id == ReviewedAnnotation.project_id)
-        .join(Term, Term.id == TERM_SET_TABLE.c.term_id)
-        .where(
-            among(TERM_SET_TABLE.c.id, [row["id"] for row in rows]),
-            Project.ontology_id.is_distinct_from(Term.ontology_id),
-        )
-        .limit(1)
-    )  # fmt: skip
-    found = (await conn.execute(stray)).first()
-    if found is not None:
-        raise InvalidInput(f"Term {found.term_id} is not in the ontology of the project")
-
-
 REVIEWED_ANNOTATION: Final = register(
     Spec("ReviewedAnnotation", ReviewedAnnotation, lambda row: str(row["id"]),
          project_of=lambda row: row["project_id"], authorize=_may_edit_reviewed,
@@ -180,7 +158,8 @@ REVIEWED_ANNOTATION: Final = register(
 REVIEWED_ANNOTATION_TERM: Final = register(
     Spec("ReviewedAnnotationTerm", ReviewedAnnotationTerm,
          lambda row: f"{row['reviewed_annotation_id']} ({row['term_id']})",
-         authorize=_may_edit_term_set, after_replay=_terms_fit_their_project)
+         authorize=_may_edit_term_set,
+         after_replay=terms_fit_their_project(ReviewedAnnotationTerm))
 )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import String, case, cast, exists, func, select
+from sqlalchemy import exists, select
 
 from db.engine import Connection
 from db.models import (
@@ -31,6 +31,7 @@ from resolvers.annotation_upkeep import remeasure_instances_of
 from resolvers.command import Spec, register
 from resolvers.context import Context
 from resolvers.errors import Forbidden, InvalidInput
+from resolvers.image_name import SHOWN_NAME
 from resolvers.storage import readable_storages, uploaded_files_by_id
 
 __all__ = [
@@ -250,14 +251,10 @@ def _in_use(subject: str, uses: Sequence[Any]) -> Forbidden:
 async def refuse_used(conn: Connection, image_ids: Sequence[int], slice_ids: Sequence[int]) -> None:
     """Forbidden when a project uses one of the images (an instance) or slices (a slice
     instance), or when an image has companion files (§2.3, §2.4)."""
-    # an image's name as its project shows it to everyone: a blind project's is the base
-    # image's id (the storage's user need not be one of its managers)
-    shown = case(
-        (Project.blind_mode, cast(ImageInstance.base_image_id, String)),
-        else_=func.coalesce(ImageInstance.instance_filename, AbstractImage.original_filename),
-    )
     uses = (
-        select(Project.name.label("project_name"), shown.label("image_name"))
+        # an image's name as its project shows it to everyone: a blind project's is the base
+        # image's id (the storage's user need not be one of its managers)
+        select(Project.name.label("project_name"), SHOWN_NAME.label("image_name"))
         .select_from(ImageInstance)
         .join(Project, Project.id == ImageInstance.project_id)
         .join(AbstractImage, AbstractImage.id == ImageInstance.base_image_id)

@@ -5,7 +5,7 @@ whom, and its geometry through the pipeline).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -18,6 +18,7 @@ from db.models import (
     AnnotationTerm,
     Project,
     ReviewedAnnotation,
+    ReviewedAnnotationTerm,
     SecUser,
     SharedAnnotation,
     Term,
@@ -39,6 +40,8 @@ __all__ = [
     "USER_ANNOTATION",
     "AnnotationFields",
     "check_terms",
+    "stray_term",
+    "terms_fit_their_project",
 ]
 
 
@@ -83,29 +86,51 @@ USER_ANNOTATION: Final = register(
 )  # fmt: skip
 
 
-async def _terms_fit_their_project(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """A replay restoring term links checks them as putting them on does (400): the project
-    may have taken another ontology, or the term moved, since they were recorded."""
-    stray = (
-        select(AnnotationTerm.term_id)
-        .join(UserAnnotation, UserAnnotation.id == AnnotationTerm.user_annotation_id)
-        .join(Project, Project.id == UserAnnotation.project_id)
-        .join(Term, Term.id == AnnotationTerm.term_id)
-        .where(
-            among(AnnotationTerm.id, [row["id"] for row in rows]),
-            Project.ontology_id.is_distinct_from(Term.ontology_id),
-        )
+#: The links that put terms on annotations, each with its annotation's column and model.
+_TERM_CARRIERS: Final[Mapping[Any, tuple[Any, Any]]] = {
+    AnnotationTerm: (AnnotationTerm.user_annotation_id, UserAnnotation),
+    ReviewedAnnotationTerm: (ReviewedAnnotationTerm.reviewed_annotation_id, ReviewedAnnotation),
+}
+
+
+async def stray_term(
+    conn: Connection, link: type[AnnotationTerm] | type[ReviewedAnnotationTerm], *where: Any
+) -> int | None:
+    """A term that one of the `link` rows `where` selects puts on an annotation whose
+    project's ontology does not hold it (§5.2), None when all fit: the one query behind a
+    replay of term links and a term's move to another ontology."""
+    annotation_id, annotation = _TERM_CARRIERS[link]
+    stmt = (
+        select(link.term_id)
+        .join(annotation, annotation.id == annotation_id)
+        .join(Project, Project.id == annotation.project_id)
+        .join(Term, Term.id == link.term_id)
+        .where(*where, Project.ontology_id.is_distinct_from(Term.ontology_id))
         .limit(1)
     )
-    found = (await conn.execute(stray)).first()
-    if found is not None:
-        raise InvalidInput(f"Term {found.term_id} is not in the ontology of the project")
+    return (await conn.execute(stmt)).scalar()
+
+
+def terms_fit_their_project(
+    link: type[AnnotationTerm] | type[ReviewedAnnotationTerm],
+) -> Callable[[Connection, list[dict[str, Any]]], Awaitable[None]]:
+    """The `after_replay` of a term link spec: a replay restoring links checks them as putting
+    them on does (400), since the project may have taken another ontology, or the term moved,
+    since they were recorded."""
+
+    async def check(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        term_id = await stray_term(conn, link, among(link.id, [row["id"] for row in rows]))
+        if term_id is not None:
+            raise InvalidInput(f"Term {term_id} is not in the ontology of the project")
+
+    return check
 
 
 ANNOTATION_TERM: Final = register(
     Spec("AnnotationTerm", AnnotationTerm,
          lambda row: f"{row['user_annotation_id']} ({row['term_id']})",
-         authorize=_may_edit_annotation_of, after_replay=_terms_fit_their_project)
+         authorize=_may_edit_annotation_of,
+         after_replay=terms_fit_their_project(AnnotationTerm))
 )  # fmt: skip
 SHARED_ANNOTATION: Final = register(
     Spec("SharedAnnotation", SharedAnnotation, lambda row: str(row["id"]),

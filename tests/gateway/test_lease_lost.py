@@ -74,7 +74,7 @@ def test_a_commit_whose_answer_is_lost_tells_the_watchers_all_the_same(
     asyncio.run(_with_db(database_url, body, pool_timeout=2))
 
 
-@pytest.mark.parametrize("kind", ["write", "read"])
+@pytest.mark.parametrize("kind", ["write", "scalar write", "read"])
 def test_outside_a_transaction_only_reads_are_run_again_after_a_lost_answer(
     database_url: str, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
@@ -104,10 +104,13 @@ def test_outside_a_transaction_only_reads_are_run_again_after_a_lost_answer(
             if kind == "write":
                 with pytest.raises(DatabaseUnavailable):
                     await conn.execute(insert(Relation).values(name="once"))
+            elif kind == "scalar write":  # `Connection.scalar` follows the same rule
+                with pytest.raises(DatabaseUnavailable):
+                    await conn.scalar(insert(Relation).values(name="once").returning(Relation.id))
             else:
                 assert (await conn.execute(names)).scalar_one() == 0
             monkeypatch.undo()
         async with db.lease() as lease, lease.read() as conn:
-            assert (await conn.execute(names)).scalar_one() == (1 if kind == "write" else 0)
+            assert (await conn.execute(names)).scalar_one() == (0 if kind == "read" else 1)
 
     asyncio.run(_with_db(database_url, body, pool_timeout=2))
