@@ -692,8 +692,12 @@ async def _pop(
                 .order_by(Command.id if forward else Command.id.desc())
             )
         ).all()
-        if top.transaction_id is None or any(c.id == top.transaction_id for c in commands):
+        first = top.transaction_id
+        if first is None or any(c.id == first for c in commands):
             return top, stacked, commands
+        opening = await conn.execute(select(Command.id).where(Command.id == first))
+        if opening.first() is not None:  # the transaction opened with a command kept off the
+            return top, stacked, commands  # stacks (not undoable): the rest is undone alone
         await conn.execute(delete(source).where(among(source.id, [item.id for item in stacked])))
 
 

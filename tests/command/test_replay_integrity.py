@@ -106,3 +106,30 @@ def test_undo_of_an_add_takes_what_its_own_transaction_made(api, make_user):
     answer = api.get("/api/command/undo.json")
     assert answer.status_code == 200, answer.text
     assert api.get(f"/api/user/{user['id']}.json").status_code == 404
+
+
+def test_a_transaction_whose_first_command_is_off_the_stacks_is_still_undone(
+    make_user, database_url
+):
+    """A transaction may begin with a command that is not undoable (kept off the stacks, as an
+    invitation's): its later commands' items name that first command, which still exists, so
+    they are undone, not dropped as leftovers of a deleted project."""
+    from tests.storage.conftest import run_sql
+
+    owner = make_user()
+    ontology = make_ontology(owner["api"])
+    first = make_term(owner["api"], ontology["id"], "First")
+    second = make_term(owner["api"], ontology["id"], "Second")
+    commands = run_sql(database_url, "SELECT command_id FROM undo_stack_item WHERE user_id = $1 "
+                       "ORDER BY id", owner["id"])  # fmt: skip
+    _, opening, then = (row[0] for row in commands)  # the ontology, then the two terms
+    # the first term's command opens the second's transaction and leaves the stack
+    run_sql(database_url, "UPDATE undo_stack_item SET transaction_id = $1 WHERE command_id = $2",
+            opening, then)  # fmt: skip
+    run_sql(database_url, "DELETE FROM undo_stack_item WHERE command_id = $1", opening)
+    undone = owner["api"].get("/api/command/undo.json")
+    assert undone.status_code == 200, undone.text
+    assert [e["message"] for e in undone.json()["collection"]] == [
+        f"Term {second['id']} (Second) deleted"
+    ]
+    assert owner["api"].get(f"/api/term/{first['id']}.json").status_code == 200
