@@ -303,12 +303,9 @@ class Connection:
     async def scalar(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Any:
-        result = await self._lease.run(
-            lambda conn: conn.scalar(statement, parameters),
-            idempotent=not isinstance(statement, UpdateBase),  # as `execute`: a write's answer
-        )  # may be lost after it was applied
-        self._lease.wrote(statement)
-        return result
+        """The first column of the first row: `execute`'s result (buffered), so that it runs,
+        retries and reports its writes as `execute` does."""
+        return (await self.execute(statement, parameters)).scalar()
 
     @property
     def memo(self) -> dict[str, Any]:
