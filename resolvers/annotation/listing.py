@@ -981,22 +981,36 @@ _NARROWING: Final = tuple((f.name, f.default) for f in fields(AnnotationSearch)
                           if f.name not in ("project", "image"))  # fmt: skip
 
 
+def _whole_but(
+    query: AnnotationSearch, layer: Layer, access: ProjectAccess | None, *but: str
+) -> bool:
+    """Whether the listing is its scope's whole layer as the caller sees every row of it (no
+    hide-layer flag hides one), narrowed by no filter but those named in `but`: what lets a
+    kept counter stand for its total."""
+    if access is None or (layer.authored and not _sees_every_layer(access)):
+        return False
+    return all(getattr(query, name) == default for name, default in _NARROWING
+               if name not in but)  # fmt: skip
+
+
+def _scope_counter(query: AnnotationSearch, layer: Layer, access: ProjectAccess) -> Any:
+    """The kept counter of the layer's annotations in the listing's image, else its project,
+    as a scalar subquery."""
+    image_counter, project_counter = _COUNTERS[layer.authored]
+    if query.image is not None:
+        return select(image_counter).where(_IMAGE.c.id == query.image).scalar_subquery()
+    return select(project_counter).where(_PROJECT.c.id == access.row.id).scalar_subquery()
+
+
 def _kept_counter(
     query: AnnotationSearch, layer: Layer, access: ProjectAccess
 ) -> Callable[[], Any] | None:
     """What builds the SELECT of the kept counter equal to the listing's size, when the
     listing is one image's or one project's whole layer as the caller sees every row of it
     (built when a total is asked for, not for every page)."""
-    if layer.authored and not _sees_every_layer(access):
+    if not _whole_but(query, layer, access):
         return None
-    if any(getattr(query, name) != default for name, default in _NARROWING):
-        return None
-    image_counter, project_counter = _COUNTERS[layer.authored]
-    if query.image is not None:
-        image = query.image
-        return lambda: select(image_counter).where(_IMAGE.c.id == image)
-    project = access.row.id
-    return lambda: select(project_counter).where(_PROJECT.c.id == project)
+    return lambda: select(_scope_counter(query, layer, access))
 
 
 def _slice_counter(
@@ -1007,9 +1021,7 @@ def _slice_counter(
     plane, zoomed out: 239 → 9 ms over a million annotations, the index's rows for the total
     instead of the slice's million)."""
     slice_id, image = query.slice, query.image
-    if slice_id is None or access is None or not layer.authored or not _sees_every_layer(access):
-        return None
-    if any(getattr(query, name) != default for name, default in _NARROWING if name != "slice"):
+    if slice_id is None or not layer.authored or not _whole_but(query, layer, access, "slice"):
         return None
     index = AnnotationIndex.__table__
     count = select(func.coalesce(func.sum(index.c.count_annotation), 0).cast(BigInteger))
@@ -1028,25 +1040,17 @@ def _unreviewed_counter(
     kept counter less the reviewed originals, which the partial index of reviewed ones counts
     alone (over a million annotations none reviewed 206 → a few ms: the counter, where every
     row of the image was tested)."""
-    if not query.not_reviewed_only or access is None or not layer.authored:
+    if not query.not_reviewed_only or not layer.authored or access is None:
         return None
-    if not _sees_every_layer(access):
+    if not _whole_but(query, layer, access, "not_reviewed_only"):
         return None
-    narrowing = (name for name in _NARROWING if name[0] != "not_reviewed_only")
-    if any(getattr(query, name) != default for name, default in narrowing):
-        return None
-    image_counter, project_counter = _COUNTERS[True]
     table = layer.table
     reviewed = select(func.count()).where(table.c.count_reviewed_annotations > 0)
     if query.image is not None:
-        image = query.image
-        kept = select(image_counter).where(_IMAGE.c.id == image).scalar_subquery()
-        reviewed = reviewed.where(table.c.image_id == image)
+        reviewed = reviewed.where(table.c.image_id == query.image)
     else:
-        project = access.row.id
-        kept = select(project_counter).where(_PROJECT.c.id == project).scalar_subquery()
-        reviewed = reviewed.where(table.c.project_id == project)
-    count = select(kept - reviewed.scalar_subquery())
+        reviewed = reviewed.where(table.c.project_id == access.row.id)
+    count = select(_scope_counter(query, layer, access) - reviewed.scalar_subquery())
     return lambda: count
 
 
