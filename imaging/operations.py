@@ -281,6 +281,14 @@ def _geometry(source: Source, request: PixelQuery) -> object:
     return make_valid(flipped)
 
 
+def _pixel_at(coordinate: float, size: int) -> int:
+    """The pixel a coordinate lies in. Annotations live in [0, width] × [0, height]
+    (contract §3.2): one on the image's right or bottom border (x = width, or y = 0 in
+    Cytomine's bottom-left frame) lies in the last pixel, not in the one past the image."""
+    pixel = math.floor(coordinate)
+    return size - 1 if pixel == size else pixel
+
+
 def _crop(source: Source, request: PixelQuery, fmt: Format) -> Planned:
     """An annotation's (or a geometry's) crop, mask, alpha mask or drawing (§3.14)."""
     from shapely import affinity
@@ -289,10 +297,10 @@ def _crop(source: Source, request: PixelQuery, fmt: Format) -> Planned:
     shape = _geometry(source, request)
     left, top, right, bottom = shape.bounds  # type: ignore[attr-defined]
     if right - left < 1:  # a point or a vertical line: the pixel it lies in
-        left = math.floor((left + right) / 2)
+        left = _pixel_at((left + right) / 2, source.width)
         right = left + 1
     if bottom - top < 1:
-        top = math.floor((top + bottom) / 2)
+        top = _pixel_at((top + bottom) / 2, source.height)
         bottom = top + 1
     factor = float_param(query, "increaseArea", "context_factor")
     factor = 1.0 if factor is None else factor

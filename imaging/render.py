@@ -214,7 +214,7 @@ def _overlay(image: pyvips.Image, overlay: Overlay) -> pyvips.Image:
     from shapely import wkt
 
     size = (image.width, image.height)
-    shapes = [wkt.loads(text) for text in overlay.geometries]
+    shapes = [_on_canvas(wkt.loads(text), size) for text in overlay.geometries]
     if overlay.mode == "draw":
         canvas = PILImage.new("L", size, 0)
         draw = ImageDraw.Draw(canvas)
@@ -235,6 +235,17 @@ def _overlay(image: pyvips.Image, overlay: Overlay) -> pyvips.Image:
         return mask
     alpha = (mask > 0).ifthenelse(255, overlay.outside_alpha).cast("uchar")
     return image.bandjoin(alpha)
+
+
+def _on_canvas(shape: object, size: tuple[int, int]) -> object:
+    """`shape` with its coordinates on the canvas's right or bottom edge moved just inside:
+    Pillow draws a coordinate in the pixel it falls in, so an annotation on the image's
+    right or bottom border would otherwise leave its mask empty."""
+    import numpy as np
+    import shapely
+
+    edge = np.array(size, dtype=float)
+    return shapely.transform(shape, lambda xy: np.where(np.isclose(xy, edge), edge - 1e-6, xy))
 
 
 def _lines(shape: object) -> list[list[tuple[float, float]]]:

@@ -24,7 +24,7 @@ from imaging.errors import FileMissing
 from imaging.histogram import compute, load, shaped
 from imaging.readers import SlideCache
 from imaging.render import AssociatedJob, RegionJob, Source, run
-from imaging.store import ImageStore
+from imaging.store import ImageStore, is_file
 
 __all__ = ["ByteCache", "PixelService", "ServiceLimits"]
 
@@ -180,7 +180,7 @@ class PixelService:
     def original(self, relative: str) -> Path:
         """The file as uploaded (downloads)."""
         path = self.store.resolve(relative)
-        if not path.is_file():
+        if not is_file(path):
             raise FileMissing("The file is missing on the server's disk")
         return path
 

@@ -20,7 +20,7 @@ from typing import Final
 
 from imaging.errors import FileMissing
 
-__all__ = ["ImageStore", "sanitise"]
+__all__ = ["ImageStore", "is_dir", "is_file", "sanitise"]
 
 _UNSAFE: Final = re.compile(r"[^A-Za-z0-9._ -]+")
 VISUALISATION: Final = "visualisation"
@@ -37,6 +37,23 @@ def sanitise(name: str) -> str:
         base = (stem[: 200 - len(suffix) - 1] + dot + suffix) if dot and len(suffix) < 16 \
             else base[:200]  # fmt: skip
     return base or "image"
+
+
+def is_file(path: Path) -> bool:
+    """`path.is_file()`, but False where the file system cannot even look the path up (a name
+    too long for it: a stored path is whatever text the writers of its storage gave)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """`path.is_dir()`, False where the path cannot be looked up (see `is_file`)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 class ImageStore:
@@ -93,7 +110,7 @@ class ImageStore:
         """The file tiles are read from for a stored path, and its format when the layout
         says it (`visualisation.<FMT>`); else the file itself, format unknown."""
         processed = self.processed(relative)
-        if processed is not None and processed.is_dir():
+        if processed is not None and is_dir(processed):
             for child in processed.iterdir():
                 if child.stem == VISUALISATION and child.suffix:
                     return child, child.suffix[1:].upper()

@@ -91,6 +91,10 @@ class UploadRequest:
     project_ids: tuple[int, ...] = ()
     properties: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        # a project named twice gets the image once, not a 409 that undoes the whole import
+        object.__setattr__(self, "project_ids", tuple(dict.fromkeys(self.project_ids)))
+
 
 @dataclass
 class ImportOutcome:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import PurePosixPath
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import Row, select
@@ -305,12 +306,21 @@ async def image_server_request(
     server = await image_server_for(ctx)
     accept = None if fmt is None else ACCEPT.get(fmt, "image/jpeg")
     channel, z_stack, time = target.plane
+    filename = target.filename
+    if args.kind is PixelKind.DOWNLOAD and not filename:
+        filename = _neutral_name(target.file_path, object_id)
     return ImageServerRequest(
         server, args.kind, target.file_path, fmt, accept,
         relayed=bool(ctx.settings.image_server_url), width=target.width, height=target.height,
-        channel=channel, z_stack=z_stack, time=time, filename=target.filename,
+        channel=channel, z_stack=z_stack, time=time, filename=filename,
         geometry=target.geometry, channels=target.channels,
     )  # fmt: skip
+
+
+def _neutral_name(file_path: str, object_id: int) -> str:
+    """The name a download takes when the object gives none: in a blind project its real
+    name is hidden, and the stored file is named after it, so only its extension is kept."""
+    return f"image-{object_id}{PurePosixPath(file_path).suffix}"
 
 
 _BOUNDS_KEYS: Final = ("channel", "apparentChannel", "sample", "color", "minimum", "maximum")
