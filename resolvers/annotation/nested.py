@@ -234,6 +234,15 @@ def _kept_rows(
     return Direct(_rows_select(parent, where, manages, wanted, base, probed, reads))
 
 
+#: The links grouping the totals of a term's or a track's annotations, aliased: a filter's own
+#: test of an annotation's terms or tracks (a correlated subquery on the table) must read the
+#: annotation's links, not be correlated to the one link a group stands on.
+_GROUPING_LINKS: Final = {
+    "term": (_LINKS.alias("grouped_links"), "term_id", USER_LAYER.linked.key),
+    "track": (AnnotationTrack.__table__.alias("grouped_tracks"), "track_id", "annotation_id"),
+}
+
+
 async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> dict[int, int]:
     """Each parent's number of visible matching annotations, grouped in one statement."""
     column = _GROUPED.get(first.parent)
@@ -241,19 +250,12 @@ async def _totals(conn: Any, first: NestedQuery, ids: list[int], where: Any) -> 
     if column is not None:
         parent = _T.c[column]
         stmt = select(parent, func.count()).where(among(parent, ids), where).group_by(parent)
-    elif first.parent == "term":
-        parent = _LINKS.c.term_id
-        stmt = (
-            select(parent, func.count(func.distinct(_T.c.id)))
-            .join(_LINKS, USER_LAYER.linked == _T.c.id)
-            .where(among(parent, ids), where)
-            .group_by(parent)
-        )
     else:
-        parent = AnnotationTrack.track_id
+        links, grouped, linked = _GROUPING_LINKS[first.parent]
+        parent = links.c[grouped]
         stmt = (
             select(parent, func.count(func.distinct(_T.c.id)))
-            .join(AnnotationTrack, AnnotationTrack.annotation_id == _T.c.id)
+            .join(links, links.c[linked] == _T.c.id)
             .where(among(parent, ids), where)
             .group_by(parent)
         )
