@@ -9,6 +9,7 @@ changes it.
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -433,6 +434,8 @@ async def _file_values(
     size = fields.size or 0
     if size < 0:
         raise InvalidInput("Property size must not be negative")
+    filename = _text(fields.filename, "filename", 4096, required=True)
+    await _refuse_foreign_folder(conn, filename, fields.storage, current)
     return {
         "user_id": fields.user,
         "storage_id": fields.storage,
@@ -440,13 +443,44 @@ async def _file_values(
         "original_filename": _text(
             fields.original_filename, "originalFilename", 4096, required=True
         ),
-        "filename": _text(fields.filename, "filename", 4096, required=True),
+        "filename": filename,
         "ext": _text(fields.ext, "ext", 64),
         "content_type": _text(fields.content_type, "contentType", 255),
         "size": size,
         "status": 0 if fields.status is None else fields.status,
         "projects": list(fields.projects) if fields.projects is not None else None,
     }
+
+
+def _top_folder(filename: str) -> str | None:
+    """The folder of the image store a stored path lies in (its first part, as the store
+    resolves it); None for a path the store never reads (absolute, or leaving the store)."""
+    normal = posixpath.normpath(filename)
+    if normal.startswith(("/", "..")) or normal == ".":
+        return None
+    return normal.split("/", 1)[0]
+
+
+async def _refuse_foreign_folder(
+    conn: Connection, filename: str, storage_id: int, current: Any | None
+) -> None:
+    """A stored path belongs to the storage its folder was uploaded to: naming a path in a
+    folder that another storage's files name would hand the file (and its pixels) to anyone
+    who may write a storage, past the download and membership rules of the projects that
+    show it. The new path is normalised as the store resolves it; the stored ones are the
+    server's own (`upload-<uuid>/…`)."""
+    top = _top_folder(filename)
+    if top is None:
+        return
+    stored = UploadedFile.filename
+    foreign = select(UploadedFile.id).where(
+        UploadedFile.storage_id != storage_id,
+        or_(stored == top, stored.startswith(top + "/", autoescape=True)),
+    )
+    if current is not None:
+        foreign = foreign.where(UploadedFile.id != current.id)
+    if (await conn.execute(foreign.limit(1))).first() is not None:
+        raise Forbidden("This path belongs to files of another storage")
 
 
 async def _tree_path(

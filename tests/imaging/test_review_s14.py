@@ -1,7 +1,7 @@
 """Review of the built-in image server, uploads and downloads (PIXELS.md; contract
 images-annotations.md §2.1–§2.2, §2.9–§2.10, §3.14): annotations on the image's border,
 blind downloads (built-in and relayed), uploads naming a project twice, stored paths the disk
-cannot look up, and (xfail) a stored path registered again in another storage."""
+cannot look up, and a stored path registered again in another storage."""
 
 from __future__ import annotations
 
@@ -159,27 +159,46 @@ def test_a_stored_path_the_disk_cannot_look_up_is_a_missing_file(api, path):
         assert "missing" in got.json()["message"], tail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolvers/uploaded_file.py (not this area's) lets any "
-    "storage writer register another storage's stored path; see the report",
-)
-def test_a_project_member_cannot_download_by_registering_the_image_path(api, make_user, picture):
+@pytest.mark.parametrize("disguise", ["{path}", "./{path}", "elsewhere/../{path}",
+                                      "{folder}/other.tif", "{folder}"])  # fmt: skip
+def test_a_project_member_cannot_download_by_registering_the_image_path(
+    api, make_user, picture, disguise
+):
     """A member of a project whose images are not downloadable sees an image's `path`; naming
-    that path as the `filename` of an uploaded file of their own storage must not hand them
-    the file (nor its pixels): a stored path belongs to the storage it was uploaded to."""
+    that path (or its folder, however written) as the `filename` of an uploaded file of their
+    own storage must not hand them the file (nor its pixels): a stored path belongs to the
+    storage it was uploaded to. Neither by a create nor by an update, and nothing changes."""
     member = make_user()
     project = make_project(api, areImagesDownloadable=False, users=(member["id"],))
     _, instance, _ = imported(api, picture, project["id"])
     own = member["api"]
     assert own.get(f"/api/imageinstance/{instance['id']}/download").status_code == 403
     path = own.get(f"/api/imageinstance/{instance['id']}.json").json()["path"]
-    file = own.post("/api/uploadedfile.json", json={
-        "originalFilename": "copy.tif", "filename": path, "storage": first_storage(own),
-        "user": member["id"], "size": 0, "contentType": "PYRTIFF", "ext": "",
+    named = disguise.format(path=path, folder=path.split("/", 1)[0])
+    body = {"originalFilename": "copy.tif", "filename": named, "storage": first_storage(own),
+            "user": member["id"], "size": 0, "contentType": "PYRTIFF", "ext": ""}  # fmt: skip
+    before = own.get("/api/uploadedfile.json").json()["collection"]
+    refused = own.post("/api/uploadedfile.json", json=body)
+    assert refused.status_code == 403, refused.text
+    assert own.get("/api/uploadedfile.json").json()["collection"] == before
+    mine = own.post("/api/uploadedfile.json", json={**body, "filename": "mine/copy.tif"})
+    assert mine.status_code == 200, mine.text
+    file_id = mine.json()["uploadedfile"]["id"]
+    moved = own.put(f"/api/uploadedfile/{file_id}.json", json={**body, "id": file_id})
+    assert moved.status_code == 403, moved.text
+    assert own.get(f"/api/uploadedfile/{file_id}.json").json()["filename"] == "mine/copy.tif"
+
+
+def test_a_storage_registers_more_files_in_its_own_upload_folder(api, picture):
+    """The image server registers the files it makes beside an upload (`processed/…`) in
+    the upload's own storage: the folder rule leaves them be."""
+    project = make_project(api)
+    _, instance, _ = imported(api, picture, project["id"])
+    path = api.get(f"/api/imageinstance/{instance['id']}.json").json()["path"]
+    me = api.get("/api/user/current.json").json()
+    child = api.post("/api/uploadedfile.json", json={
+        "originalFilename": "visualisation.PYRTIFF", "storage": first_storage(api),
+        "filename": f"{path.split('/', 1)[0]}/processed/visualisation.PYRTIFF",
+        "user": me["id"], "size": 0, "contentType": "PYRTIFF", "ext": "tif",
     })  # fmt: skip
-    if file.status_code == 200:
-        got = own.get(f"/api/uploadedfile/{file.json()['uploadedfile']['id']}/download")
-        assert got.status_code in (403, 404), got.status_code
-    else:
-        assert file.status_code in (400, 403), file.text
+    assert child.status_code == 200, child.text
