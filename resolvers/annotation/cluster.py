@@ -93,8 +93,9 @@ async def auto_mode(
     ctx: Context, conn: Connection, query: AnnotationSearch, layer: Layer = USER_LAYER
 ) -> ClusterMode:
     """PLAIN or HULLS from the box's share of the image width and the number of annotations
-    of the layer on the slices: the annotation index's counts of `users` (of `reviewUsers`
-    on the reviewed layer), or of everyone."""
+    on the slices, from the annotation index: the annotations of `users` on the user layer;
+    without users, and on the reviewed layer (of `reviewUsers` when given), the reviewed
+    ones, as Cytomine counts them (§3.6)."""
     if not query.bbox:
         raise InvalidInput("kmeans without kmeansValue needs the bbox shown")
     slices = _slices(query)
@@ -114,11 +115,15 @@ async def auto_mode(
     quarters = 4 * box_width / image.width  # how many quarter-widths the viewport spans
     bucket = 100 if not math.isfinite(quarters) or quarters >= 4 else math.floor(quarters) * 25
     reviewed = layer is REVIEWED_LAYER
+    users = query.review_users if reviewed else query.users
+    # Cytomine counts a user layer by its users' annotations, and every other case (the
+    # reviewed layer, or no user named) by the reviewed ones (§3.6)
     count = (
-        AnnotationIndex.count_reviewed_annotation if reviewed else AnnotationIndex.count_annotation
+        AnnotationIndex.count_annotation
+        if users and not reviewed
+        else AnnotationIndex.count_reviewed_annotation
     )
     counted = select(func.coalesce(func.sum(count), 0)).where(AnnotationIndex.slice_id.in_(slices))
-    users = query.review_users if reviewed else query.users
     if users:
         counted = counted.where(AnnotationIndex.user_id.in_(users))
     total = int((await conn.execute(counted)).scalar_one())
