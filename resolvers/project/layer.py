@@ -91,15 +91,24 @@ def _named_message(title: str) -> Callable[[Mapping[str, Any], str], str]:
     return message
 
 
+async def _members_only(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A replay may bring back a representative or a default layer of a user who has left the
+    project since: refused, as making it anew would be (§9.5–§9.6)."""
+    for row in rows:
+        await _check_member(conn, row["project_id"], row["user_id"])
+
+
 REPRESENTATIVE: Final = register(
     Spec("ProjectRepresentativeUser", ProjectRepresentativeUser, lambda row: str(row["id"]),
          message=_named_message("Representative User"),
-         project_of=lambda row: row["project_id"], authorize=_may_manage)
+         project_of=lambda row: row["project_id"], authorize=_may_manage,
+         after_replay=_members_only)
 )  # fmt: skip
 DEFAULT_LAYER: Final = register(
     Spec("ProjectDefaultLayer", ProjectDefaultLayer, lambda row: str(row["id"]),
          message=_named_message("Default Layer"),
-         project_of=lambda row: row["project_id"], authorize=_may_manage)
+         project_of=lambda row: row["project_id"], authorize=_may_manage,
+         after_replay=_members_only)
 )  # fmt: skip
 
 

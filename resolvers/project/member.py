@@ -52,6 +52,7 @@ from resolvers.listing import (
     pages_by_parent,
 )
 from resolvers.project.layer import (
+    LAST_REPRESENTATIVE,
     REPRESENTATIVE,
     add_representative,
     remove_representative_rows,
@@ -133,7 +134,9 @@ async def remove_member(ctx: Context, project_id: int, user_id: int, *, manager:
 async def _leave(
     conn: Connection, viewer: Viewer, project_id: int, user_id: int, *, manager: bool
 ) -> None:
-    """Revoke the user's rights; a departing last representative hands over to the caller."""
+    """Revoke the user's rights; a departing last representative hands over to the caller.
+    Leaving on their own, they have nobody to hand over to: a project keeps a representative
+    (§7.3), so that is refused as removing the last representative is (§9.6)."""
     await revoke(conn, project_id, user_id, ADMINISTRATION if manager else MANAGER)
     if manager or await mask_of(conn, user_id, project_id):
         return
@@ -141,7 +144,9 @@ async def _leave(
     left = await conn.execute(
         select(func.count()).where(ProjectRepresentativeUser.project_id == project_id)
     )
-    if gone and left.scalar_one() == 0 and viewer.id != user_id:
+    if gone and left.scalar_one() == 0:
+        if viewer.id == user_id:
+            raise InvalidInput(LAST_REPRESENTATIVE)
         log = CommandLog(conn, viewer)
         for row in gone:
             await log.delete(REPRESENTATIVE, row, printed=False)
