@@ -9,6 +9,7 @@ image's, whatever a caller sends.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -54,6 +55,7 @@ __all__ = [
     "tracks_by_id",
     "tracks_by_image",
     "update_track",
+    "visible_annotations_by_track",
 ]
 
 TRACK_TABLE: Final = table_of(Track)
@@ -111,6 +113,36 @@ async def links_by_track(db: Lease, ids: list[int]) -> list[list[Row[Any]]]:
     return await rows_grouped(db, stmt, "track_id", ids)
 
 
+async def visible_annotations_by_track(
+    db: Lease, keys: list[tuple[int | None, int]]
+) -> list[list[int]]:
+    """Batch loader on (viewer, track): the ids of the annotations the track holds that the
+    viewer sees (None: an administrator, who sees them all), in plane order. A project's
+    hide-layer flags (core.md §7.4) hide annotations here as in every other list of them
+    (the track's paged `annotations`, the listing), one statement per viewer."""
+    # the annotation package builds on this module: its listing rules are read when called
+    from resolvers.annotation.listing import USER_LAYER, visible_to
+
+    found: dict[tuple[int | None, int], list[int]] = {key: [] for key in keys}
+    by_viewer: defaultdict[int | None, list[int]] = defaultdict(list)
+    for viewer, track_id in keys:
+        by_viewer[viewer].append(track_id)
+    async with db.read() as conn:
+        for viewer, track_ids in by_viewer.items():
+            visible, _ = visible_to(viewer)
+            stmt = (
+                select(AnnotationTrack.track_id, AnnotationTrack.annotation_id)
+                .join(USER_LAYER.table, USER_LAYER.table.c.id == AnnotationTrack.annotation_id)
+                .join(SliceInstance, SliceInstance.id == AnnotationTrack.slice_id)
+                .join(AbstractSlice, AbstractSlice.id == SliceInstance.base_slice_id)
+                .where(among(AnnotationTrack.track_id, track_ids), visible(USER_LAYER))
+                .order_by(*PLANE_ORDER, AnnotationTrack.id)
+            )
+            for track_id, annotation_id in await conn.execute(stmt):
+                found[(viewer, track_id)].append(annotation_id)
+    return [found[key] for key in keys]
+
+
 _PLACES: Final = Direct(select(*PLACE_COLUMNS).where(among_bound(UserAnnotation.id)))
 
 
@@ -140,9 +172,41 @@ TRACK: Final = register(
     Spec("Track", Track, lambda row: f"{row['id']} ({row['name']})",
          project_of=lambda row: row["project_id"], authorize=_may_edit_track)
 )  # fmt: skip
+
+
+def _slice_now(row: Mapping[str, Any]) -> Any:
+    """A replayed link's slice: its annotation's as it is now, which may have moved to another
+    slice since the link was recorded (a link lives on its annotation's slice, §4.2)."""
+    return (
+        select(UserAnnotation.slice_id)
+        .where(UserAnnotation.id == row["annotation_id"])
+        .scalar_subquery()
+    )
+
+
+async def _links_in_their_image(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A replayed link's annotation may have moved to another image since: its track then no
+    longer takes it (400), as putting it in would answer."""
+    stray = (
+        select(AnnotationTrack.annotation_id, AnnotationTrack.track_id)
+        .join(Track, Track.id == AnnotationTrack.track_id)
+        .join(UserAnnotation, UserAnnotation.id == AnnotationTrack.annotation_id)
+        .where(among(AnnotationTrack.id, [row["id"] for row in rows]),
+               Track.image_id != UserAnnotation.image_id)
+        .limit(1)
+    )  # fmt: skip
+    found = (await conn.execute(stray)).first()
+    if found is not None:
+        raise InvalidInput(
+            f"Track {found.track_id} belongs to another image than annotation "
+            f"{found.annotation_id} now"
+        )
+
+
 ANNOTATION_TRACK: Final = register(
     Spec("AnnotationTrack", AnnotationTrack,
-         lambda row: f"{row['annotation_id']} ({row['track_id']})", authorize=_may_edit_link)
+         lambda row: f"{row['annotation_id']} ({row['track_id']})", authorize=_may_edit_link,
+         derived={"slice_id": _slice_now}, after_replay=_links_in_their_image)
 )  # fmt: skip
 
 

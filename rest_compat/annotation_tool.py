@@ -11,7 +11,7 @@ from aiohttp import web
 from rest_compat.annotation import annotation_json, with_track_links
 from rest_compat.envelopes import Call, bare, command_body, items, single
 from rest_compat.pixels import answer, pixel_routes
-from rest_compat.review import any_command
+from rest_compat.review import any_command, reviewed_annotation_json
 from rest_compat.routes import Route, flag
 from rest_compat.shapes import JSON
 from schema.pixels import KINDS, PixelKind
@@ -25,8 +25,10 @@ _body = command_body("annotation", "UserAnnotation", annotation_json, object_fie
 
 
 def _simplified(payload: JSON) -> JSON:
-    """`PUT /annotation/{id}/simplify.json` answers the bare annotation (§3.8)."""
-    return annotation_json(payload["annotation"])
+    """`PUT /annotation/{id}/simplify.json` answers the bare annotation, of either kind (§3.8)."""
+    node = payload["annotation"]
+    reviewed = node.pop("__typename") == "ReviewedAnnotation"
+    return (reviewed_annotation_json if reviewed else annotation_json)(node)
 
 
 def _wkt(found: JSON) -> JSON:

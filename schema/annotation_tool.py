@@ -161,20 +161,24 @@ class AnnotationToolQuery:
 @strawberry.type
 class AnnotationToolMutation:
     @strawberry.mutation(
-        description="Re-simplify an annotation's geometry with a new point budget (minPoint, "
-        "maxPoint per part) and keep the tolerance found as its geometryCompression."
+        description="Re-simplify the geometry of an annotation of either kind with a new point "
+        "budget (minPoint, maxPoint per part) and keep the tolerance found as its "
+        "geometryCompression (a reviewed one: its reviewer or an administrator)."
     )
     async def annotation_simplify(
         self,
         info: Info,
         id: Annotated[
-            Long, strawberry.argument(description="The id of the user annotation to simplify.")
+            Long,
+            strawberry.argument(
+                description="The id of the annotation to simplify, user or reviewed."
+            ),
         ],
         min_point: Annotated[int | None, strawberry.argument(description=_MIN_POINT)] = None,
         max_point: Annotated[int | None, strawberry.argument(description=_MAX_POINT)] = None,
-    ) -> AnnotationPayload:
-        changed = await annotation_tool.simplify_annotation(info.context, id, min_point, max_point)
-        return annotation_payload(changed)
+    ) -> AnnotationToolPayload:
+        found = await annotation_tool.simplify_annotation(info.context, id, min_point, max_point)
+        return AnnotationToolPayload(**_changed(found))
 
     @strawberry.mutation(
         description="Remove the holes of a polygon or multipolygon annotation of either kind "

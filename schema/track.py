@@ -19,7 +19,7 @@ from resolvers.crud import Changed
 from resolvers.image import image_instances_by_id
 from resolvers.metadata_target import TRACK_CLASS
 from resolvers.project import projects_by_id
-from resolvers.track import TrackFields, links_by_track
+from resolvers.track import TrackFields, links_by_track, visible_annotations_by_track
 from schema.annotation import AnnotationTrack, UserAnnotation
 from schema.annotation_nested import annotations_field
 from schema.common import Command, Connection, Info, Long, connection
@@ -70,14 +70,15 @@ class Track:
 
     @strawberry.field(
         graphql_type=list[UserAnnotation],
-        description="The annotations it holds, in plane order (time, then z, then channel).",
+        description="The annotations it holds that you may see, in plane order (time, then z, "
+        "then channel).",
     )
     @staticmethod
     async def annotations(parent: strawberry.Parent[Any], info: Info) -> Any:
-        links = await info.context.loader(links_by_track).load(parent.id)
-        found = await info.context.loader(annotations_by_id).load_many(
-            [link.annotation_id for link in links]
-        )
+        viewer = info.context.require_viewer()
+        key = (None if viewer.is_admin else viewer.id, parent.id)
+        ids = await info.context.loader(visible_annotations_by_track).load(key)
+        found = await info.context.loader(annotations_by_id).load_many(ids)
         return [row for row in found if row is not None]
 
 

@@ -176,13 +176,15 @@ async def set_annotation_term(
 ) -> TermSet:
     """Make `term_id` an annotation's only term (clear-before, §3.11). A user annotation loses
     the caller's links (everyone's with `clear_for_all`) and gets the term by the caller; a
-    reviewed annotation's term set becomes {term} (its reviewer or an administrator)."""
+    reviewed annotation's term set becomes {term} (its reviewer or an administrator). Taking
+    others' links off takes the right `remove_annotation_term` asks for it."""
     found = await get_any_annotation(ctx, annotation_id)
     if found.reviewed:
         await _term(ctx, found.row.project_id, term_id)
         return TermSet(await set_reviewed_terms(ctx, annotation_id, [term_id]), True)
     viewer = ctx.require_guest()
-    await _editable(ctx, annotation_id)
+    annotation = await _editable(ctx, annotation_id)
+    access = await project_access(ctx, annotation.project_id)  # read before the transaction
     await _term(ctx, found.row.project_id, term_id)
     cleared = select(*LINK_TABLE.c).where(AnnotationTerm.user_annotation_id == annotation_id)
     if not clear_for_all:
@@ -190,6 +192,8 @@ async def set_annotation_term(
     async with ctx.db.transaction() as conn:
         log = CommandLog(conn, viewer)
         old = (await conn.execute(cleared.order_by(AnnotationTerm.id).with_for_update())).all()
+        if any(link.user_id != viewer.id for link in old):  # as taking another's link off
+            access.require_owner_or_mode(None)
         await log.delete_many(ANNOTATION_TERM, old)
         await conn.execute(
             delete(AnnotationTerm).where(among(AnnotationTerm.id, [r.id for r in old]))

@@ -98,17 +98,18 @@ def simplify_wkt(
 
 async def simplify_annotation(
     ctx: Context, annotation_id: int, min_point: int | None = None, max_point: int | None = None
-) -> Changed:
-    """Re-simplify an annotation's stored geometry with a new point budget and store the
-    result with its tolerance (§3.8). Cytomine checks nothing here; cytogate applies the update
+) -> AnyAnnotation:
+    """Re-simplify the stored geometry of an annotation of either kind with a new point budget
+    and store the result with its tolerance (§3.8; Cytomine takes the generic annotation, as
+    its path says, §3.5). Cytomine checks nothing here; cytogate applies that kind's update
     permissions, and the change is an ordinary edit (with a command, so it can be undone):
     the stored geometry with the new tolerance is exactly what the update pipeline turns into
     the simplified geometry."""
     _bounds(min_point, max_point)
-    current = await get_annotation(ctx, annotation_id)
+    current = (await get_any_annotation(ctx, annotation_id)).row
     _, compression = simplify(parse(current.wkt_location), min_point, max_point, MAX_POINTS)
     fields = AnnotationFields(location=current.wkt_location, geometry_compression=compression)
-    return await update_annotation(ctx, annotation_id, fields)
+    return await update_any_annotation(ctx, annotation_id, fields)
 
 
 async def fill_annotation(ctx: Context, annotation_id: int) -> AnyAnnotation:
