@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Generic, Literal, TypeVar, cast
 
-from sqlalchemy import Select, String, and_, exists, func, literal, or_, select
+from sqlalchemy import Boolean, Select, String, and_, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.direct import Direct
@@ -173,6 +173,8 @@ def _condition(column: ColumnElement[Any], op: str, value: str | None) -> Column
         return text_column.like(pattern) if op == "like" else text_column.ilike(pattern)
     if op in ("lte", "gte"):
         converted = _convert(column, value)
+        if isinstance(column.type, Boolean):  # SQLAlchemy orders no booleans; PostgreSQL does
+            return column.op("<=" if op == "lte" else ">=", is_comparison=True)(converted)
         return cast(
             ColumnElement[bool], column <= converted if op == "lte" else column >= converted
         )

@@ -126,3 +126,19 @@ def test_undo_brings_back_no_representative_nor_default_layer_of_a_former_member
     assert _representatives(api, team) == [me["id"], other["id"]]
     layers = api.get(f"{team.path}/defaultlayer.json").json()["collection"]
     assert [layer["user"] for layer in layers] == [other["id"]]
+
+
+def test_boolean_fields_take_order_filters_as_postgresql_orders_them(api: Api):
+    """`blindMode[gte]=1` (false < true): the blind projects; `[lte]=0` the others (was a 500:
+    SQLAlchemy refuses to order booleans)."""
+    blind = make_project(api, "s15 blind", blindMode=True)["id"]
+    plain = make_project(api, "s15 plain")["id"]
+
+    def ids(query: str) -> set[int]:
+        got = api.get(f"/api/project.json?{query}")
+        assert got.status_code == 200, got.text
+        return {p["id"] for p in got.json()["collection"]} & {blind, plain}
+
+    assert ids("blindMode[gte]=1") == ids("blindMode[gte]=true") == {blind}
+    assert ids("blindMode[lte]=0") == ids("blindMode[lte]=false") == {plain}
+    assert ids("blindMode[lte]=true") == {blind, plain}
