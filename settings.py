@@ -190,6 +190,7 @@ class Settings:
     token_hours: int = 24
     remember_me_days: int = 30
     max_body_bytes: int = 16 * 1024 * 1024
+    header_timeout: int = 20
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 5000
@@ -262,6 +263,7 @@ class Settings:
             token_hours=_int(env, "CYTOGATE_TOKEN_HOURS", 24, minimum=1),
             remember_me_days=_int(env, "CYTOGATE_REMEMBER_ME_DAYS", 30, minimum=1),
             max_body_bytes=_int(env, "CYTOGATE_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1024),
+            header_timeout=_int(env, "CYTOGATE_HEADER_TIMEOUT_SECONDS", 20, minimum=0),
             graphql_max_depth=_int(env, "CYTOGATE_GRAPHQL_MAX_DEPTH", 12, minimum=2),
             graphql_max_aliases=_int(env, "CYTOGATE_GRAPHQL_MAX_ALIASES", 30, minimum=1),
             graphql_max_tokens=_int(env, "CYTOGATE_GRAPHQL_MAX_TOKENS", 5000, minimum=100),

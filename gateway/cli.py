@@ -22,6 +22,7 @@ from db.engine import Database, Lease
 from db.migrate import upgrade
 from db.models import SecRole, SecUser, SecUserSecRole
 from gateway.app import create_app
+from gateway.connection import run
 from gateway.state import BOOTSTRAPPED
 from resolvers.context import Context
 from resolvers.errors import CytogateError
@@ -80,14 +81,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
         app.on_startup.append(announce)
         # uvloop: the loop's own turns and socket calls in C (asyncpg is written for it); a
         # 100-annotation GraphQL query took about 5 % less server CPU (bench/README.md)
-        web.run_app(
-            app,
-            host=host,
-            port=port,
-            access_log=None,
-            print=lambda text: print(text, flush=True),
-            loop=uvloop.new_event_loop(),
-        )
+        run(app, host, port, uvloop.new_event_loop())
 
 
 async def _create_user(settings: Settings, url: str, username: str, admin: bool,

@@ -7,9 +7,10 @@ milliseconds from the request's first step to its answer, before the body is sen
 client waited beyond that was spent queueing, on the network or in the client.
 
 Errors are JSON whatever their origin: a domain error keeps its status and message, a refused
-transport (a bad body, a wrong method) its status, and anything else is a bug, logged once with
-its traceback and answered 500. `/graphql` answers in GraphQL's shape (`errors` a list, each with
-`extensions.code`); every other path in Cytomine's (core.md §5.1). A 503 carries `Retry-After`.
+transport (a bad body, a wrong method, a body the HTTP parser refused) its status, and anything
+else is a bug, logged once with its traceback and answered 500. `/graphql` answers in GraphQL's
+shape (`errors` a list, each with `extensions.code`); every other path in Cytomine's (core.md
+§5.1). A 503 carries `Retry-After`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
+from aiohttp.web_request import BaseRequest
 
 from gateway import graphiql
 from gateway.auth import Authentication, authenticate
@@ -44,7 +48,14 @@ from rest_compat.pixel_gate import TURN
 from rest_compat.routes import Traits
 from settings import Settings
 
-__all__ = ["ANONYMOUS", "GRAPHQL_PATH", "error_response", "middleware", "no_sniff"]
+__all__ = [
+    "ANONYMOUS",
+    "GRAPHQL_PATH",
+    "error_response",
+    "middleware",
+    "no_sniff",
+    "refusal_message",
+]
 
 log = logging.getLogger("cytogate")
 access_log = logging.getLogger("cytogate.access")
@@ -80,7 +91,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def error_response(
-    request: web.Request,
+    request: BaseRequest,
     message: str,
     status: int,
     *,
@@ -100,6 +111,14 @@ def error_response(
         body: Any = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
         return json_response(body, status=status, headers=headers)
     return json_response(error_body(message, values), status=status, headers=headers)
+
+
+def refusal_message(error: BaseException | str) -> str:
+    """What aiohttp's HTTP parser said of a request it refused, on one line (it points at the
+    offending byte on lines of their own)."""
+    text = error.message if isinstance(error, HttpProcessingError) else str(error)
+    lines = (line.strip() for line in text.splitlines())
+    return "Malformed HTTP request: " + " ".join(line for line in lines if line.strip("^"))
 
 
 def _domain_response(request: web.Request, error: CytogateError) -> web.Response:
@@ -246,6 +265,11 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         domain = domain_error(error)
         if domain is not None:
             response = _domain_response(request, domain)
+        elif isinstance(error, (HttpProcessingError, RequestPayloadError)):
+            # the parser refused the body as it came (gateway/connection.py): nothing after
+            # it on this connection can be read
+            response = error_response(request, refusal_message(error), 400)
+            response.force_close()
         elif _caller_gone(request, error):
             log.info("%s %s (request %s): the client closed the connection", request.method,
                      request.path, request_id)  # fmt: skip

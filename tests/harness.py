@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlalchemy import event
 
 from gateway.app import DATABASE, Interface, create_app
+from gateway.connection import GatewayRunner
 from gateway.state import PIXELS
 from settings import Settings
 
@@ -101,7 +102,7 @@ def interface(settings: Settings) -> Interface:
 def serve(settings: Settings, url: str) -> Iterator[Server]:
     loop = asyncio.new_event_loop()
     app = create_app(settings, url, interface(settings))
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0)
+    runner = GatewayRunner(app, access_log=None, shutdown_timeout=0)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
