@@ -289,10 +289,10 @@ def _places(table: Any, admin: bool) -> Direct:
 
 def _covering(query: AnnotationSearch, extents: Mapping[str, tuple[Any, Any]]) -> bool:
     """Whether the query's `bbox` is a box around the whole of the one image it lists (an
-    image or one of its slices): every annotation lies in its image, since writes clip them to
-    it, so such a box keeps them all and the listing is the image's whole layer (a viewer
-    zoomed out; over a million annotations 663 → 7 ms: the kept counter instead of the spatial
-    test of every row)."""
+    image or one of its slices): writes clip annotations to their image, so such a box keeps
+    them all and the listing is the image's whole layer (a viewer zoomed out; over a million
+    annotations 663 → 7 ms: the kept counter instead of the spatial test of every row), unless
+    the clipping left one beside the image (`_escaped`)."""
     if query.bbox is None or query.images or query.slices:
         return False
     # with both, the slice is the image's (or the listing is empty whatever the box)
@@ -306,6 +306,28 @@ def _covering(query: AnnotationSearch, extents: Mapping[str, tuple[Any, Any]]) -
         return False
     width, height = extent
     return min(x1, x2) <= 0 and min(y1, y2) <= 0 and max(x1, x2) >= width and max(y1, y2) >= height
+
+
+#: Left of and below every image: where Cytomine's clipping (§3.3 step 3) lets an annotation
+#: lying wholly left of or below its image stay, as a point or a line.
+_LEFT: Final = func.ST_MakeEnvelope(-1e300, -1e300, 0, 1e300)
+_BELOW: Final = func.ST_MakeEnvelope(-1e300, -1e300, 1e300, 0)
+
+
+async def _escaped(conn: Connection, layer: Layer, query: AnnotationSearch) -> bool:
+    """Whether an annotation of the listing's image or slice lies partly left of or below
+    the image, which a box around the image may miss (`_covering` holds only without one):
+    read through the geometry index, where only such annotations and those on the image's
+    left or bottom edge are found."""
+    table = layer.table.c
+    place = table.image_id == query.image if query.image is not None else (
+        table.slice_id == query.slice)  # fmt: skip
+    outside = [
+        exists(select(literal(1)).where(place, table.location.op("&&")(strip), edge < 0))
+        for strip, edge in ((_LEFT, func.ST_XMin(table.location)),
+                            (_BELOW, func.ST_YMin(table.location)))
+    ]  # fmt: skip
+    return bool((await conn.execute(select(or_(*outside)))).scalar_one())
 
 
 def _managers(project_id: int) -> Any:
@@ -1110,7 +1132,7 @@ async def annotation_listing(
         visible = _in_projects(projects)
     else:
         access, extents = await _scope(ctx, conn, query)
-        if _covering(query, extents):
+        if _covering(query, extents) and not await _escaped(conn, layer, query):
             query = dataclasses.replace(query, bbox=None)
         manages = true() if access.is_manager else false()
         visible = _in_scope(access)

@@ -198,6 +198,31 @@ def test_a_box_around_the_whole_image_keeps_every_annotation_without_testing_eac
     assert tested
 
 
+def test_a_box_around_the_whole_image_misses_what_clipping_left_beside_it(api, scene, server):
+    """Cytomine's clipping (§3.3 step 3) keeps a point left of or below its image as it is: a
+    box from the image's corner does not meet it, so the listing tests each annotation again
+    (and counts it out) while such a one exists, and skips the test once it is gone."""
+    image = scene["image"]["id"]
+    inside = draw(api, scene, "POINT (10 10)", slice_index=0)
+    for beside in ("POINT (-5 -5)", "POINT (-5 400)", "POINT (500 -5)"):
+        stray = draw(api, scene, beside, slice_index=0)
+        assert stray["location"] == beside, stray  # stored where it was drawn
+        with server.captured("ST_Intersects") as tested:
+            response = api.get(f"/api/annotation.json?image={image}&bbox=0,0,1000,800&max=10")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert [row["id"] for row in body["collection"]] == [inside["id"]], (beside, body)
+        assert body["size"] == 1, beside
+        assert tested, beside
+        wider = api.get(f"/api/annotation.json?image={image}&bbox=-10,-10,1000,800&max=10")
+        assert [row["id"] for row in wider.json()["collection"]] == [stray["id"], inside["id"]]
+        assert api.delete(f"/api/annotation/{stray['id']}.json").status_code == 200
+    with server.captured("ST_Intersects") as tested:
+        response = api.get(f"/api/annotation.json?image={image}&bbox=0,0,1000,800&max=10")
+    assert [row["id"] for row in response.json()["collection"]] == [inside["id"]]
+    assert tested == []
+
+
 def test_a_slice_listing_counts_from_the_annotation_index(api, scene, server, make_user):
     """A slice's whole layer takes its size from the annotation index (no count of its rows),
     and the size follows creates, deletes and other users; a slice named with an image it
