@@ -27,3 +27,10 @@ def scene(api: Api) -> dict[str, Any]:
         "image": image,
         "slices": [s["id"] for s in slices],
     }
+
+
+@pytest.fixture
+def big(api: Api, scene: dict[str, Any]) -> dict[str, Any]:
+    """An uncalibrated 20 000 px square image in the scene's project (areas in px²)."""
+    base = abstract_image(api, width=20000, height=20000, physicalSizeX=None)
+    return add_image(api, scene["project"]["id"], base["id"])

@@ -8,22 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.annotation.test_listing_edges import draw
 from tests.factories import created
 from tests.harness import Api
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
-
-
-def draw(
-    api: Api, scene: dict[str, Any], location: str = "POINT (10 10)", terms: tuple[int, ...] = (),
-    slice_index: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    body: dict[str, Any] = {"location": location, "term": list(terms)}
-    if slice_index is None:
-        body["image"] = scene["image"]["id"]
-    else:
-        body["slice"] = scene["slices"][slice_index]
-    return created(api.post("/api/annotation.json", json=body), "annotation")
 
 
 def track_of(api: Api, scene: dict[str, Any], name: str, *annotations: dict[str, Any]) -> int:

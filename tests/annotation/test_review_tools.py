@@ -8,29 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.factories import abstract_image, add_image, created, make_project
+from tests.annotation.test_tools import annotate, listed
+from tests.factories import created, make_project
 from tests.harness import Api, assert_error
 
 pytestmark = pytest.mark.usefixtures("no_server_error_nor_redirect")
 
 SQUARE = "POLYGON ((0 0, 100 0, 100 100, 0 100, 0 0))"
-
-
-def annotate(api: Api, image: int, location: str, **fields: Any) -> dict[str, Any]:
-    body = {"location": location, "image": image, **fields}
-    return created(api.post("/api/annotation.json", json=body), "annotation")
-
-
-def listed(api: Api, image: int) -> dict[int, str]:
-    found = api.get("/api/annotation.json", params={"image": image, "showWKT": "true"})
-    assert found.status_code == 200, found.text
-    return {item["id"]: item["location"] for item in found.json()["collection"]}
-
-
-@pytest.fixture
-def big(api: Api, scene: dict[str, Any]) -> dict[str, Any]:
-    base = abstract_image(api, width=20000, height=20000, physicalSizeX=None)
-    return add_image(api, scene["project"]["id"], base["id"])
 
 
 def correct(api: Api, **body: Any) -> Any:

@@ -50,13 +50,6 @@ def listed(api: Api, image: int) -> dict[int, str]:
     return {item["id"]: item["location"] for item in found.json()["collection"]}
 
 
-@pytest.fixture
-def big(api: Api, scene: dict[str, Any]) -> dict[str, Any]:
-    """An uncalibrated 20 000 px square image in the scene's project (areas in px²)."""
-    base = abstract_image(api, width=20000, height=20000, physicalSizeX=None)
-    return add_image(api, scene["project"]["id"], base["id"])
-
-
 def me(api: Api) -> int:
     return int(api.get("/api/user/current.json").json()["id"])
 

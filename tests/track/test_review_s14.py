@@ -105,17 +105,23 @@ def test_undo_of_an_unlink_after_the_annotation_moved_follows_its_slice(
     assert restored["slice"] == scene["slices"][0]
 
 
-def test_undo_of_an_unlink_puts_the_link_on_the_slice_its_annotation_is_on_now(
-    api, scene, annotate, make_track
-):
+def _unlinked_then_moved(api, scene, annotate, make_track) -> tuple[Any, Any, Any]:
+    """A track, an annotation linked to it on the first slice, then unlinked and moved to the
+    second slice; and the unlink's answer."""
     track = make_track(api)
     annotation = annotate(api, slice_index=0)
     assert link(api, annotation, track).status_code == 200
     unlink = api.delete(f"/api/annotationtrack/{annotation['id']}/{track['id']}.json")
-    assert unlink.status_code == 200
+    assert unlink.status_code == 200, unlink.text
     moved = {**annotation, "slice": scene["slices"][1]}
     assert api.put(f"/api/userannotation/{annotation['id']}.json", json=moved).status_code == 200
+    return track, annotation, unlink
 
+
+def test_undo_of_an_unlink_puts_the_link_on_the_slice_its_annotation_is_on_now(
+    api, scene, annotate, make_track
+):
+    track, annotation, unlink = _unlinked_then_moved(api, scene, annotate, make_track)
     undone = api.get(f"/api/command/{unlink.json()['command']}/undo.json")
     assert undone.status_code == 200, undone.text
     (restored,) = links_of(api, track)
@@ -126,12 +132,7 @@ def test_undo_of_an_unlink_puts_the_link_on_the_slice_its_annotation_is_on_now(
 def test_undo_of_an_unlink_whose_slice_is_taken_now_is_a_409_and_changes_nothing(
     api, scene, annotate, make_track
 ):
-    track = make_track(api)
-    annotation = annotate(api, slice_index=0)
-    assert link(api, annotation, track).status_code == 200
-    unlink = api.delete(f"/api/annotationtrack/{annotation['id']}/{track['id']}.json")
-    moved = {**annotation, "slice": scene["slices"][1]}
-    assert api.put(f"/api/userannotation/{annotation['id']}.json", json=moved).status_code == 200
+    track, _, unlink = _unlinked_then_moved(api, scene, annotate, make_track)
     other = annotate(api, slice_index=1, location="POINT (30 30)")
     assert link(api, other, track).status_code == 200
 
