@@ -134,15 +134,15 @@ class _Checks:
     outcomes: list[Outcome | None]
     places: dict[_Key, _Place | CytogateError]
     keys: list[_Key | None]
-    bounds: dict[_Key, tuple[int | None, int | None]]
     authors: dict[int | None, int]
     terms: dict[int, int]
 
     def shape(self, indexes: range) -> list[_Planned]:
-        """The elements of `indexes` that pass, in order: the geometry pipeline over each
-        place's elements at once, then each element's own checks; a failing element's outcome
-        becomes its error."""
-        by_place: defaultdict[_Key, list[int]] = defaultdict(list)
+        """The elements of `indexes` that pass, in order: the geometry pipeline over the
+        elements of each place and simplification bounds at once (an element's own bounds
+        are its own, as in a create of one), then each element's own checks; a failing
+        element's outcome becomes its error."""
+        by_place: defaultdict[tuple[_Key, int | None, int | None], list[int]] = defaultdict(list)
         for index in indexes:
             key = self.keys[index]
             if key is None:
@@ -151,12 +151,12 @@ class _Checks:
             if isinstance(found, CytogateError):
                 self.outcomes[index] = Outcome(error=found)
             else:
-                by_place[key].append(index)
+                fields = self.many[index]
+                by_place[(key, fields.min_point, fields.max_point)].append(index)
         planned: list[_Planned] = []
-        for key, chosen in by_place.items():
+        for (key, min_point, max_point), chosen in by_place.items():
             found = self.places[key]
             assert not isinstance(found, CytogateError)
-            min_point, max_point = self.bounds[key]
             shaped = prepare_many([self.many[i].location for i in chosen], found.width,
                                   found.height, found.physical_size_x,
                                   min_point=min_point, max_point=max_point)  # fmt: skip
@@ -177,8 +177,9 @@ class _Checks:
             user_id = self.authors.get(fields.user, self.viewer_id)
             if user_id != self.viewer_id:
                 found.access.require_owner_or_mode(None)
+            ontology = found.access.row.ontology_id  # a project without one takes no term
             for term_id in dict.fromkeys(fields.terms):
-                if self.terms.get(term_id) != found.access.row.ontology_id:
+                if ontology is None or self.terms.get(term_id) != ontology:
                     raise InvalidInput(f"Term {term_id} is not in the ontology of the project")
         except CytogateError as error:
             self.outcomes[index] = Outcome(error=error)
@@ -281,20 +282,9 @@ async def _checks(
             except CytogateError as error:
                 places[key] = error
         keys.append(key)
-    shared: defaultdict[_Key, list[set[int | None]]] = defaultdict(lambda: [set(), set()])
-    for fields, own in zip(many, keys, strict=True):
-        if own is not None:
-            shared[own][0].add(fields.min_point)
-            shared[own][1].add(fields.max_point)
     authors = await _authors(ctx, many, outcomes)
     terms = await _term_ontologies(ctx, many)
-    bounds = {key: (_one(lows), _one(highs)) for key, (lows, highs) in shared.items()}
-    return _Checks(viewer.id, many, outcomes, places, keys, bounds, authors, terms)
-
-
-def _one(values: set[int | None]) -> int | None:
-    """A simplification bound the elements of a place share (the batch API gives them once)."""
-    return next(iter(values)) if len(values) == 1 else None
+    return _Checks(viewer.id, many, outcomes, places, keys, authors, terms)
 
 
 async def _authors(

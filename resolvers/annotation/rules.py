@@ -16,18 +16,20 @@ from db.engine import Connection
 from db.id_lists import among
 from db.models import (
     AnnotationTerm,
+    AnnotationTrack,
     Project,
     ReviewedAnnotation,
     ReviewedAnnotationTerm,
     SecUser,
     SharedAnnotation,
     Term,
+    Track,
     UserAnnotation,
 )
 from resolvers.annotation.rows import annotations_by_id
 from resolvers.command import Spec, register
 from resolvers.context import Context
-from resolvers.crud import table_of
+from resolvers.crud import constraint_errors, table_of
 from resolvers.errors import InvalidInput, NotFound
 from resolvers.geometry import MAX_POINTS, Measures, Shaped, measure, prepare_new
 from resolvers.image import image_instances_by_id, reference_slice, slice_instances_by_id
@@ -40,7 +42,9 @@ __all__ = [
     "USER_ANNOTATION",
     "AnnotationFields",
     "check_terms",
+    "links_follow",
     "stray_term",
+    "terms_fit_their_annotations",
     "terms_fit_their_project",
 ]
 
@@ -52,22 +56,71 @@ def _location(row: Mapping[str, Any]) -> Any:
     return func.ST_GeomFromText(row["wkt_location"], 0)
 
 
-async def _recount_reviews(conn: Connection, rows: list[dict[str, Any]]) -> None:
+async def links_follow(conn: Connection, annotation_ids: list[int], conflict: str) -> None:
+    """Put the track links of the annotations on their annotation's slice, where a link lives
+    (§4.2), after a move or its replay; another link of one of their tracks on that slice is
+    a 409 (`conflict`), a track of another image than its annotation's a 400 (a track holds
+    annotations of its image only: a replay may take one out of the image it was put in
+    a track of since)."""
+    links = table_of(AnnotationTrack)
+    stray = (
+        select(links.c.annotation_id, links.c.track_id)
+        .join(Track, Track.id == links.c.track_id)
+        .join(UserAnnotation, UserAnnotation.id == links.c.annotation_id)
+        .where(
+            among(links.c.annotation_id, annotation_ids), Track.image_id != UserAnnotation.image_id
+        )
+        .limit(1)
+    )
+    found = (await conn.execute(stray)).first()
+    if found is not None:
+        raise InvalidInput(f"Annotation {found.annotation_id} is in track {found.track_id} of "
+                           "another image: take it out of the track first")  # fmt: skip
+    with constraint_errors(conflict):
+        await conn.execute(
+            update(links)
+            .where(links.c.annotation_id == UserAnnotation.id,
+                   among(UserAnnotation.id, annotation_ids),
+                   links.c.slice_id != UserAnnotation.slice_id)
+            .values(slice_id=UserAnnotation.slice_id)
+        )  # fmt: skip
+
+
+async def terms_fit_their_annotations(conn: Connection, annotation_ids: list[int]) -> None:
+    """The terms on the annotations must be of their project's ontology (§3.4): an annotation
+    moved (or moved back by a replay) to a project of another ontology must not take its
+    terms there (400)."""
+    where = among(AnnotationTerm.user_annotation_id, annotation_ids)
+    term_id = await stray_term(conn, AnnotationTerm, where)
+    if term_id is not None:
+        raise InvalidInput(f"Term {term_id} is not in the ontology of the project the "
+                           "annotation would be in: take it off the annotation first")  # fmt: skip
+
+
+async def _after_replay(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """A restored annotation's reviewed copy may have outlived its deletion: count it again
-    (snapshots never carry counters)."""
+    (snapshots never carry counters); a replayed move takes the annotation's track links
+    with it, as the move did, and its terms must fit its project, as on a move."""
     table = table_of(UserAnnotation)
+    ids = [row["id"] for row in rows]
     copies = (
         select(func.count()).where(ReviewedAnnotation.parent_ident == table.c.id).scalar_subquery()
     )
     await conn.execute(
-        update(table)
-        .where(among(table.c.id, [row["id"] for row in rows]))
-        .values(count_reviewed_annotations=copies)
+        update(table).where(among(table.c.id, ids)).values(count_reviewed_annotations=copies)
     )
+    await links_follow(conn, ids, "Cannot restore UserAnnotation: a track of it has another "
+                       "annotation on the slice it goes back to")  # fmt: skip
+    await terms_fit_their_annotations(conn, ids)
 
 
 async def _may_edit(ctx: Context, row: Mapping[str, Any]) -> None:
+    """Owner-or-mode in the project the replay puts the annotation in and, when it takes it
+    out of another one (a move undone or redone), there too, as the move asks in both."""
     (await project_access(ctx, row["project_id"])).require_owner_or_mode(row["user_id"])
+    current = await ctx.loader(annotations_by_id).load(row["id"])
+    if current is not None and current.project_id != row["project_id"]:
+        (await project_access(ctx, current.project_id)).require_owner_or_mode(current.user_id)
 
 
 async def _may_edit_annotation_of(ctx: Context, row: Mapping[str, Any]) -> None:
@@ -82,7 +135,7 @@ USER_ANNOTATION: Final = register(
          project_of=lambda row: row["project_id"], authorize=_may_edit,
          scope=lambda row: (row["project_id"], row["user_id"]),
          counters=("count_comments", "count_reviewed_annotations"),
-         derived={"location": _location}, after_replay=_recount_reviews)
+         derived={"location": _location}, after_replay=_after_replay)
 )  # fmt: skip
 
 

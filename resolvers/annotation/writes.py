@@ -34,10 +34,12 @@ from resolvers.annotation.rules import (
     _prepare,
     _Prepared,
     check_terms,
+    links_follow,
+    terms_fit_their_annotations,
 )
 from resolvers.command import CommandInfo, CommandLog
 from resolvers.context import Context
-from resolvers.crud import Changed, constraint_errors, insert_row, table_of
+from resolvers.crud import Changed, insert_row, table_of
 from resolvers.errors import Forbidden, InvalidInput, NotFound
 from resolvers.geometry import measure, prepare_edit
 from resolvers.metadata import add_properties, record_metadata
@@ -127,9 +129,6 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
     }
     async with ctx.db.transaction() as conn:
         before = await _lock(conn, annotation_id)
-        if values["image_id"] != before.image_id and await _in_tracks(conn, annotation_id):
-            raise InvalidInput(f"Annotation {annotation_id} is in tracks of its image: take it "
-                               "out of them before moving it to another image")  # fmt: skip
         after = (
             await conn.execute(
                 update(UserAnnotation)
@@ -138,14 +137,14 @@ async def update_annotation(ctx: Context, annotation_id: int, fields: Annotation
                 .returning(*STORED_COLUMNS)
             )
         ).one()
+        if after.project_id != before.project_id:
+            await terms_fit_their_annotations(conn, [annotation_id])
         command = await CommandLog(conn, viewer).edit(USER_ANNOTATION, before, after)
-        taken = f"A track of annotation {annotation_id} already has one on slice {after.slice_id}"
-        with constraint_errors(taken):  # track links live on the annotation's slice
-            await conn.execute(
-                update(AnnotationTrack)
-                .where(AnnotationTrack.annotation_id == annotation_id)
-                .values(slice_id=after.slice_id)
+        if after.slice_id != before.slice_id:  # its track links follow it to its slice
+            taken = (
+                f"A track of annotation {annotation_id} already has one on slice {after.slice_id}"
             )
+            await links_follow(conn, [annotation_id], taken)
         row = await _read(conn, annotation_id)
     return Changed(row, command)
 
@@ -157,13 +156,6 @@ async def _lock(conn: Connection, annotation_id: int) -> Row[Any]:
     if row is None:
         raise NotFound("UserAnnotation", annotation_id)
     return row
-
-
-async def _in_tracks(conn: Connection, annotation_id: int) -> bool:
-    """Whether the annotation is in a track: a track holds annotations of its own image only,
-    so such an annotation stays on its image."""
-    stmt = select(AnnotationTrack.id).where(AnnotationTrack.annotation_id == annotation_id)
-    return (await conn.execute(stmt.limit(1))).first() is not None
 
 
 def require_terms_removable(access: ProjectAccess, links: Sequence[Any]) -> None:

@@ -20,12 +20,13 @@ COPY = "query($id: Long!) { reviewedCopy(annotationId: $id) { id location } }"
 
 def _moved_after_review(api: Api, reviewing: dict[str, Any], make_user: Any) -> dict[str, Any]:
     """The reviewer accepts the first annotation; an administrator then moves the original
-    into another project, whose only member is `outsider`."""
+    into another project of the same ontology, whose only member is `outsider`."""
     reviewer = reviewing["reviewer"]["api"]
     original = reviewing["annotations"][0]["id"]
     copy = reviewer.post(f"/api/annotation/{original}/review.json").json()["reviewedannotation"]
     outsider = make_user()
-    elsewhere = make_project(api, users=(outsider["id"],))
+    ontology = api.get(f"/api/project/{reviewing['project']['id']}.json").json()["ontology"]
+    elsewhere = make_project(api, ontology=ontology, users=(outsider["id"],))  # keeps its terms
     image = add_image(api, elsewhere["id"], abstract_image(api)["id"])
     moved = api.put(f"/api/annotation/{original}.json",
                     json={"location": "POINT (10 10)", "image": image["id"]})  # fmt: skip
