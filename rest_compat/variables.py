@@ -162,16 +162,21 @@ def _as_is(value: Any, key: str) -> Any:
     return None if value is None or value == "null" else value
 
 
-def _list_reader(item: Reader) -> Reader:
+def _list_reader(item: Reader, *, required_items: bool) -> Reader:
     """A list, or one value as a list of one, or a comma string as its parts (`"term":
-    "1,2"`, as Cytomine reads list fields)."""
+    "1,2"`, as Cytomine reads list fields). An item that does not read (`"term": ["x"]`) is
+    the caller's error where the list takes no empty items: the error of that element alone
+    in an array, where the whole array would fail GraphQL's coercion."""
 
     def read(value: Any, key: str) -> Any:
         if value is None:
             return None
         if isinstance(value, str) and "," in value:
             value = [part for part in value.split(",") if part.strip()]
-        return [item(one, key) for one in (value if isinstance(value, list) else [value])]
+        items = [item(one, key) for one in (value if isinstance(value, list) else [value])]
+        if required_items and None in items:
+            raise InvalidInput(f"Property {key} has an item that cannot be read: {value!r}")
+        return items
 
     return read
 
@@ -208,7 +213,8 @@ def body_reader(type_: GraphQLInputType) -> Reader:
     REST array of thousands of annotations reads each element's keys by a ready plan."""
     type_ = _unwrap(type_)
     if isinstance(type_, GraphQLList):
-        return _list_reader(body_reader(type_.of_type))
+        required = isinstance(type_.of_type, GraphQLNonNull)
+        return _list_reader(body_reader(type_.of_type), required_items=required)
     if isinstance(type_, GraphQLInputObjectType):
         return _object_reader(type_)
     if isinstance(type_, GraphQLEnumType):

@@ -121,6 +121,26 @@ def test_a_value_the_database_refuses_is_that_elements_error_in_an_array(api, sc
     assert counters(api, scene) == (before[0] + 2, before[1] + 2)
 
 
+@pytest.mark.parametrize("terms", [["x"], [None], "1,x", [{"id": 1}]])
+def test_an_unreadable_term_is_that_elements_error_in_an_array(api, scene, terms):
+    """`"term": ["x"]` reads as no id: alone a 400, in an array that element's answer (206)
+    while the others are made (the whole array used to fail GraphQL's coercion)."""
+    image = scene["image"]["id"]
+    before = counters(api, scene)
+    alone = api.post("/api/annotation.json", json={"location": SQUARE, "image": image,
+                                                   "term": terms})  # fmt: skip
+    assert "term" in assert_error(alone, 400)["message"]
+    elements = [{"location": SQUARE, "image": image},
+                {"location": SQUARE, "image": image, "term": terms}]  # fmt: skip
+    answer = api.post("/api/annotation.json", json=elements)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["status"] == 206, body
+    (failed,) = body["data"]["errors"]
+    assert "cannot be read" in failed["message"], failed
+    assert counters(api, scene) == (before[0] + 1, before[1] + 1)
+
+
 def test_an_annotation_in_a_track_does_not_move_to_another_image(api, scene):
     """A track holds annotations of its own image: moving one of them elsewhere would leave a
     link from the track to a slice of another image."""
