@@ -4,6 +4,7 @@ filtered lists, what the show* groups and nested fields let a caller see, bad pa
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -133,11 +134,10 @@ def _as_query(params: dict[str, Any]) -> dict[str, str]:
             for key, value in params.items()}  # fmt: skip
 
 
-def test_filter_combinations_against_brute_force(api, world):
+@pytest.mark.parametrize("scoped_by", ["image", "project"])
+def test_filter_combinations_against_brute_force(api, world, scoped_by):
     """Every pair of filters (scoped by image or by project): the rows, their order and the
     total of every page agree with a brute-force reading of what was drawn."""
-    import itertools
-
     rows = world["rows"]
     tumour, stroma = world["terms"]["Tumour"], world["terms"]["Stroma"]
     filters = [
@@ -159,10 +159,9 @@ def test_filter_combinations_against_brute_force(api, world):
         {"bbox": (-10, -10, 2000, 2000)},
         {"excludedAnnotation": rows[1]["id"]},
     ]
-    scopes = [{"image": world["image"]["id"]}, {"project": world["project"]["id"]}]
+    scope = {scoped_by: world[scoped_by]["id"]}
     failures = []
-    for scope, (one, two) in itertools.product(scopes, itertools.combinations_with_replacement(
-            filters, 2)):  # fmt: skip
+    for one, two in itertools.combinations_with_replacement(filters, 2):
         if set(one) & set(two) and one != two:
             continue
         if {"usersForTerm", "noTerm"} <= {*one, *two} and "terms" not in {*one, *two}:
