@@ -33,13 +33,22 @@ def _draw(api: Api, slice_id: int, tracks: list[int]) -> dict[str, Any]:
     return created(api.post("/api/annotation.json", json=body), "annotation")
 
 
-def test_undoing_a_move_takes_its_track_links_back_and_redo_moves_them_again(api, scene):
+def _moved_in_a_track(api: Api, scene: dict[str, Any]) -> tuple[int, dict[str, Any], Any]:
+    """A track and an annotation in it, drawn on the first slice and moved to the second; the
+    move's answer."""
     first, second = scene["slices"]
     track = _track(api, scene, "t")
     made = _draw(api, first, [track])
-    path = f"/api/userannotation/{made['id']}.json"
-    moved = api.put(path, json={"location": SQUARE, "slice": second})
+    moved = api.put(f"/api/userannotation/{made['id']}.json",
+                    json={"location": SQUARE, "slice": second})  # fmt: skip
     assert moved.status_code == 200, moved.text
+    return track, made, moved
+
+
+def test_undoing_a_move_takes_its_track_links_back_and_redo_moves_them_again(api, scene):
+    first, second = scene["slices"]
+    track, made, _ = _moved_in_a_track(api, scene)
+    path = f"/api/userannotation/{made['id']}.json"
     assert _links(api, track) == {made["id"]: second}
     assert api.get("/command/undo.json").status_code == 200
     assert api.get(path).json()["slice"] == first
@@ -53,11 +62,8 @@ def test_an_undone_move_whose_old_slice_holds_another_link_of_the_track_is_a_409
     """The track took another annotation on the old slice meanwhile: undoing the move would
     put two of its links on one slice."""
     first, second = scene["slices"]
-    track = _track(api, scene, "t")
-    made = _draw(api, first, [track])
+    track, made, moved = _moved_in_a_track(api, scene)
     path = f"/api/userannotation/{made['id']}.json"
-    moved = api.put(path, json={"location": SQUARE, "slice": second})
-    assert moved.status_code == 200, moved.text
     other = _draw(api, first, [track])
     assert _links(api, track) == {made["id"]: second, other["id"]: first}
     # the latest transaction is the other's creation: undo the move by its command
