@@ -52,6 +52,7 @@ __all__ = [
     "links_by_track",
     "list_annotation_tracks",
     "list_tracks",
+    "stray_link",
     "tracks_by_id",
     "tracks_by_image",
     "update_track",
@@ -184,18 +185,24 @@ def _slice_now(row: Mapping[str, Any]) -> Any:
     )
 
 
-async def _links_in_their_image(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """A replayed link's annotation may have moved to another image since: its track then no
-    longer takes it (400), as putting it in would answer."""
+async def stray_link(conn: Connection, *where: Any) -> Any:
+    """The first link among those `where` names whose track is of another image than its
+    annotation (a track holds annotations of its own image only; a replay may have moved the
+    annotation since): a row of its `annotation_id` and `track_id`, or None."""
     stray = (
         select(AnnotationTrack.annotation_id, AnnotationTrack.track_id)
         .join(Track, Track.id == AnnotationTrack.track_id)
         .join(UserAnnotation, UserAnnotation.id == AnnotationTrack.annotation_id)
-        .where(among(AnnotationTrack.id, [row["id"] for row in rows]),
-               Track.image_id != UserAnnotation.image_id)
+        .where(*where, Track.image_id != UserAnnotation.image_id)
         .limit(1)
-    )  # fmt: skip
-    found = (await conn.execute(stray)).first()
+    )
+    return (await conn.execute(stray)).first()
+
+
+async def _links_in_their_image(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """A replayed link's annotation may have moved to another image since: its track then no
+    longer takes it (400), as putting it in would answer."""
+    found = await stray_link(conn, among(AnnotationTrack.id, [row["id"] for row in rows]))
     if found is not None:
         raise InvalidInput(
             f"Track {found.track_id} belongs to another image than annotation "

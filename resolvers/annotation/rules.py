@@ -23,7 +23,6 @@ from db.models import (
     SecUser,
     SharedAnnotation,
     Term,
-    Track,
     UserAnnotation,
 )
 from resolvers.annotation.rows import annotations_by_id
@@ -35,6 +34,7 @@ from resolvers.geometry import MAX_POINTS, Measures, Shaped, measure, prepare_ne
 from resolvers.image import image_instances_by_id, reference_slice, slice_instances_by_id
 from resolvers.metadata import property_pairs
 from resolvers.project import ProjectAccess, project_access
+from resolvers.track import stray_link
 
 __all__ = [
     "ANNOTATION_TERM",
@@ -63,16 +63,7 @@ async def links_follow(conn: Connection, annotation_ids: list[int], conflict: st
     annotations of its image only: a replay may take one out of the image it was put in
     a track of since)."""
     links = table_of(AnnotationTrack)
-    stray = (
-        select(links.c.annotation_id, links.c.track_id)
-        .join(Track, Track.id == links.c.track_id)
-        .join(UserAnnotation, UserAnnotation.id == links.c.annotation_id)
-        .where(
-            among(links.c.annotation_id, annotation_ids), Track.image_id != UserAnnotation.image_id
-        )
-        .limit(1)
-    )
-    found = (await conn.execute(stray)).first()
+    found = await stray_link(conn, among(links.c.annotation_id, annotation_ids))
     if found is not None:
         raise InvalidInput(f"Annotation {found.annotation_id} is in track {found.track_id} of "
                            "another image: take it out of the track first")  # fmt: skip
