@@ -456,7 +456,7 @@ def _top_folder(filename: str) -> str | None:
     """The folder of the image store a stored path lies in (its first part, as the store
     resolves it); None for a path the store never reads (absolute, or leaving the store)."""
     normal = posixpath.normpath(filename)
-    if normal.startswith(("/", "..")) or normal == ".":
+    if normal.startswith(("/", "../")) or normal in (".", ".."):
         return None
     return normal.split("/", 1)[0]
 

@@ -189,6 +189,21 @@ def test_a_project_member_cannot_download_by_registering_the_image_path(
     assert own.get(f"/api/uploadedfile/{file_id}.json").json()["filename"] == "mine/copy.tif"
 
 
+def test_a_folder_whose_name_starts_with_two_dots_belongs_to_its_storage(api, make_user):
+    """`..x/` is a folder of the image store like any other (only `..` itself leaves it): a
+    path in it that another storage's files name is refused too."""
+    me = api.get("/api/user/current.json").json()
+    body = {"originalFilename": "a.tif", "filename": "..x/a.tif", "size": 0,
+            "contentType": "PYRTIFF", "ext": "tif"}  # fmt: skip
+    mine = api.post("/api/uploadedfile.json",
+                    json={**body, "storage": first_storage(api), "user": me["id"]})  # fmt: skip
+    assert mine.status_code == 200, mine.text
+    other = make_user()
+    theirs = other["api"].post("/api/uploadedfile.json", json={
+        **body, "storage": first_storage(other["api"]), "user": other["id"]})  # fmt: skip
+    assert theirs.status_code == 403, theirs.text
+
+
 def test_a_storage_registers_more_files_in_its_own_upload_folder(api, picture):
     """The image server registers the files it makes beside an upload (`processed/…`) in
     the upload's own storage: the folder rule leaves them be."""
